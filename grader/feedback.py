@@ -1,0 +1,134 @@
+"""Checks that fail with feedback a student can act on: name the thing, say got and expected.
+
+Tests call :func:`expect_close` and :func:`expect`; both raise :class:`Mismatch`, which the
+plugin reports as a failed test with this message (and a misconception code, if known).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+TOLERANCES = {torch.float16: (1e-2, 1e-3), torch.bfloat16: (1e-2, 1e-2),
+              torch.float32: (1e-4, 1e-5), torch.float64: (1e-7, 1e-10)}
+
+
+class Mismatch(AssertionError):
+    """A student's answer differs from what was expected."""
+
+    def __init__(self, message: str, misconception: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.misconception = misconception
+
+
+def expect(condition: bool, message: str, misconception: str | None = None) -> None:
+    """Fail with `message` unless `condition` holds."""
+    if not condition:
+        raise Mismatch(message, misconception)
+
+
+def expect_close(got: Any, expected: Any, *, what: str, rtol: float | None = None,
+                 atol: float | None = None) -> None:
+    """Compare a returned structure of tensors with the expected one, element by element."""
+    problem = difference(got, expected, what, rtol, atol)
+    if problem:
+        raise Mismatch(problem)
+
+
+def difference(got: Any, expected: Any, what: str, rtol: float | None = None,
+               atol: float | None = None) -> str:
+    """Describe the first way `got` differs from `expected`, or '' when they match."""
+    if isinstance(expected, torch.Tensor):
+        return _tensor_difference(got, expected, what, rtol, atol)
+    if isinstance(expected, (tuple, list)):
+        return _sequence_difference(got, expected, what, rtol, atol)
+    if isinstance(expected, dict):
+        for key, value in expected.items():
+            if problem := difference(got.get(key) if isinstance(got, dict) else None,
+                                     value, f"{what}[{key!r}]", rtol, atol):
+                return problem
+        return ""
+    if got != expected:
+        return f"{what} is {_short(got)}, expected {_short(expected)}"
+    return ""
+
+
+def _sequence_difference(got: Any, expected: Any, what: str, rtol: float | None,
+                         atol: float | None) -> str:
+    kind = "a tuple" if isinstance(expected, tuple) else "a list"
+    if not isinstance(got, (tuple, list)):
+        return f"{what} returned {_kind(got)}, expected {kind} of {len(expected)} tensors"
+    if len(got) != len(expected):
+        return f"{what} returned {len(got)} items, expected {len(expected)}"
+    for index, (g, e) in enumerate(zip(got, expected)):
+        if problem := difference(g, e, f"{what}[{index}]", rtol, atol):
+            return problem
+    return ""
+
+
+def _tensor_difference(got: Any, expected: torch.Tensor, what: str, rtol: float | None,
+                       atol: float | None) -> str:
+    if not isinstance(got, torch.Tensor):
+        return f"{what} is {_kind(got)}, expected a tensor"
+    if tuple(got.shape) != tuple(expected.shape):
+        return f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
+    if got.dtype != expected.dtype:
+        return f"{what} has dtype {_dtype(got)}, expected {_dtype(expected)} (the inputs' dtype)"
+    default_rtol, default_atol = TOLERANCES.get(expected.dtype, (0.0, 0.0))
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    return _value_difference(got, expected, what, rtol, atol)
+
+
+def _value_difference(got: torch.Tensor, expected: torch.Tensor, what: str,
+                      rtol: float, atol: float) -> str:
+    if got.numel() == 0:
+        return ""
+    g, e = got.detach().double(), expected.detach().double()
+    scale = max(1.0, float(e.abs().max())) if torch.isfinite(e).all() else 1.0
+    bad = ~torch.isclose(g, e, rtol=rtol, atol=atol * scale, equal_nan=True)
+    if not bad.any():
+        return ""
+    error = torch.where(bad, (g - e).abs().nan_to_num(float("inf")), torch.zeros_like(g))
+    flat = int(error.flatten().argmax())
+    index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), g.shape))
+    where = f" at index {index}" if index else ""
+    return (f"{what} differs from the expected value: largest difference "
+            f"{float(error.flatten()[flat]):.3g}{where} (got {float(g.flatten()[flat]):.6g}, "
+            f"expected {float(e.flatten()[flat]):.6g}); {int(bad.sum())} of {g.numel()} "
+            f"elements are off by more than {atol * scale:.1g} + {rtol:.1g}·|expected|")
+
+
+def _dtype(t: torch.Tensor) -> str:
+    return str(t.dtype).removeprefix("torch.")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"a {type(value).__name__} ({_short(value)})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def expect_clean_call(reply: Any, *, forbid_helpers: bool = False) -> None:
+    """Fail if the call changed its inputs or, where forbidden, used a second-order helper."""
+    function = reply.call.split("(")[0]
+    if forbid_helpers and reply.forbidden_calls:
+        names = ", ".join(reply.forbidden_calls)
+        raise Mismatch(f"{function} called {names}, which this question does not allow: "
+                       "compute it by double backward with torch.autograd.grad and "
+                       "create_graph=True", "forbidden_api")
+    if reply.modified_inputs:
+        raise Mismatch(f"{function} changed its inputs ({'; '.join(reply.modified_inputs)}): "
+                       "work on copies, e.g. x.detach().clone().requires_grad_(True)",
+                       "in_place_update")

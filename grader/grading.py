@@ -1,0 +1,132 @@
+"""Grade one submission: run the assignment's tests in this process, the student's code in a worker.
+
+This is the trusted side. It imports pytest, the plugin and (when grading) the reference
+solution; student code only ever runs in the worker that the `student` fixture talks to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from grader import results
+from grader.assignment import Assignment
+from grader.errors import ConfigError, GraderError, SubmissionError
+from grader.limits import ResourceLimits
+from grader.plugin import GradingPlugin, GradingRun
+from grader.reference import LiveReference, import_private, load_expectations
+from grader.submission import Submission
+from grader.worker_client import Launcher, WorkerPool, WorkerSpec
+
+CHECK, GRADE, RECORD = "check", "grade", "record"
+
+
+@dataclass
+class GradingOptions:
+    """How to grade: the mode, the reference folder (for grade and record), and limits."""
+
+    mode: str = CHECK
+    reference_dir: Path | None = None
+    run_slow: bool = False
+    questions: frozenset[str] | None = None
+    make_launcher: Callable[[Path], Launcher] | None = None
+    extra_pytest_args: list[str] = field(default_factory=list)
+
+
+class Grader:
+    """Grades submissions of one assignment; keeps the reference loaded between them."""
+
+    def __init__(self, assignment: Assignment, options: GradingOptions) -> None:
+        self.assignment = assignment
+        self.options = options
+        self.live_reference = self._load_reference() if options.mode != CHECK else None
+        self.expectations = (load_expectations(assignment.expectations_path)
+                             if options.mode != RECORD else {})
+        if options.mode == CHECK and not self.expectations:
+            raise GraderError(f"{assignment.expectations_path} is missing: the public tests "
+                              f"have no recorded expectations (run `grader record {assignment.name}`)")
+
+    def _load_reference(self) -> LiveReference:
+        folder = self.options.reference_dir
+        assert folder is not None, "grade and record need the reference folder"
+        name = self.assignment.name
+        module = import_private(f"grader_reference_{name}", folder / self.assignment.file_name)
+        probes = import_private(f"grader_probes_{name}", self.assignment.probes_path)
+        return LiveReference(module, probes)
+
+    @property
+    def hidden_tests(self) -> Path | None:
+        if self.options.mode != GRADE or self.options.reference_dir is None:
+            return None
+        folder = self.options.reference_dir / "tests"
+        return folder if folder.is_dir() else None
+
+    def grade(self, submission: Submission) -> tuple[results.SubmissionResult, dict]:
+        """Grade one submission; also return what a record run wrote down."""
+        started = time.perf_counter()
+        result = results.SubmissionResult(submission.id, self.assignment.name, self.options.mode)
+        with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
+            workdir = Path(scratch) / "submission"
+            workdir.mkdir()
+            try:
+                module_path = submission.install(self.assignment, workdir)
+            except SubmissionError as exc:
+                result.problem = str(exc)
+                return result, {}
+            plugin = GradingPlugin(self._run(submission, module_path, workdir))
+            try:
+                self._run_pytest(plugin)
+            finally:
+                plugin.close()
+        result.tests = plugin.tests
+        result.output = plugin.captured_output
+        if self.options.mode == CHECK:
+            result.ungraded_hidden_points = self._ungraded_hidden_points()
+        result.execution_time = round(time.perf_counter() - started, 3)
+        return result, plugin.run.recorded
+
+    def _run(self, submission: Submission, module_path: Path, workdir: Path) -> GradingRun:
+        limits = self.assignment.limits
+        launcher = (self.options.make_launcher(workdir) if self.options.make_launcher
+                    else (lambda argv: argv))
+        spec = WorkerSpec(module_path=module_path, module_name=self.assignment.module_name,
+                          probes_path=self.assignment.probes_path, workdir=workdir,
+                          limits=ResourceLimits(memory_mib=limits.memory_mib),
+                          import_seconds=limits.import_seconds, launcher=launcher)
+        return GradingRun(assignment=self.assignment, mode=self.options.mode,
+                          submission_id=submission.id, make_pool=lambda: WorkerPool(spec),
+                          hidden_tests=self.hidden_tests, live_reference=self.live_reference,
+                          expectations=self.expectations, run_slow=self.options.run_slow,
+                          questions=self.options.questions)
+
+    def _run_pytest(self, plugin: GradingPlugin) -> None:
+        paths = [str(self.assignment.public_tests)]
+        if self.hidden_tests is not None:
+            paths.append(str(self.hidden_tests))
+        args = [*paths, "-c", os.devnull,
+                "--rootdir", str(self.assignment.folder), "-p", "no:cacheprovider",
+                "-p", "no:randomly", "--import-mode=importlib", "-q",
+                "-W", "ignore::pytest.PytestAssertRewriteWarning",
+                *self.options.extra_pytest_args]
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            code = pytest.main(args, plugins=[plugin])
+        if plugin.config_error:
+            raise ConfigError(plugin.config_error)
+        if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR) or \
+                (code == pytest.ExitCode.INTERRUPTED and not plugin.tests):
+            raise GraderError(f"the tests of {self.assignment.name} could not run:\n"
+                              f"{sink.getvalue()[-3000:]}")
+
+    def _ungraded_hidden_points(self) -> float:
+        names = self.options.questions or self.assignment.questions.keys()
+        return sum(self.assignment.questions[q].hidden for q in names
+                   if q in self.assignment.questions)

@@ -1,0 +1,209 @@
+"""The wire format between the trusted grader and the student worker.
+
+Messages are length-prefixed JSON frames. Values are plain data with a few tagged forms:
+``{"$tensor": {...}}`` (dtype + shape + raw bytes), ``{"$tuple": [...]}``, and, on requests
+only, ``{"$fn": name, "args": [...]}`` (a test function built from the assignment's probes)
+and ``{"$generator": seed}``. Nothing is pickled and nothing read is executed; the trusted
+side decodes replies with :func:`decode_reply_value`, which accepts data only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import struct
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import numpy as np
+
+FRAME_HEADER = struct.Struct(">Q")
+MAX_FRAME_BYTES = 512 * 1024 * 1024
+MAX_DEPTH = 16
+TENSOR_DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16",
+                 "int8", "uint8", "bool", "complex64", "complex128")
+
+
+class ProtocolError(Exception):
+    """A frame or value that does not follow the protocol (a lying or broken worker)."""
+
+
+@dataclass(frozen=True)
+class Fn:
+    """A function argument, sent by name: each side builds it from the assignment's probes."""
+
+    name: str
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A ``torch.Generator`` argument, sent as its seed."""
+
+    seed: int
+
+
+@dataclass
+class EncodedTensor:
+    """A tensor as plain data; ``to_torch`` is the only way it becomes a tensor again."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    data: bytes = field(repr=False)
+
+    def to_torch(self) -> Any:
+        import torch
+
+        if self.dtype not in TENSOR_DTYPES:
+            raise ProtocolError(f"unsupported tensor dtype {self.dtype!r}")
+        numel = int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+        torch_dtype = getattr(torch, self.dtype)
+        itemsize = torch.empty((), dtype=torch_dtype).element_size()
+        if numel * itemsize != len(self.data):
+            raise ProtocolError(f"tensor of shape {self.shape} has {len(self.data)} bytes")
+        if numel == 0:
+            return torch.empty(self.shape, dtype=torch_dtype)
+        flat = torch.frombuffer(bytearray(self.data), dtype=torch_dtype)
+        return flat.reshape(self.shape)
+
+
+def encode_tensor(t: Any) -> dict[str, Any]:
+    import torch
+
+    t = t.detach()
+    if t.layout != torch.strided:
+        t = t.to_dense()
+    t = t.cpu().contiguous()
+    dtype = str(t.dtype).removeprefix("torch.")
+    raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+    return {"$tensor": {"dtype": dtype, "shape": list(t.shape),
+                        "data": base64.b64encode(raw).decode("ascii")}}
+
+
+def encode_value(value: Any, depth: int = 0) -> Any:
+    """Turn a value made of tensors, containers and scalars into JSON-ready data."""
+    import torch
+
+    if depth > MAX_DEPTH:
+        raise ProtocolError("value nested too deeply")
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float)):
+        return _encode_number(value)
+    if isinstance(value, torch.Tensor):
+        return encode_tensor(value)
+    if isinstance(value, tuple):
+        return {"$tuple": [encode_value(v, depth + 1) for v in value]}
+    if isinstance(value, list):
+        return [encode_value(v, depth + 1) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"$dict": {k: encode_value(v, depth + 1) for k, v in value.items()}}
+    if isinstance(value, Fn):
+        return {"$fn": value.name, "args": [encode_value(a, depth + 1) for a in value.args]}
+    if isinstance(value, Seed):
+        return {"$generator": int(value.seed)}
+    raise ProtocolError(f"an object of type {type(value).__name__} cannot be graded")
+
+
+def _encode_number(value: int | float) -> Any:
+    if isinstance(value, float) and not np.isfinite(value):
+        return {"$float": repr(value)}
+    return value
+
+
+def decode_reply_value(data: Any, depth: int = 0) -> Any:
+    """Decode what a worker sent: only data comes out (tensors, scalars, tuples, lists)."""
+    if depth > MAX_DEPTH:
+        raise ProtocolError("value nested too deeply")
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    if isinstance(data, list):
+        return [decode_reply_value(v, depth + 1) for v in data]
+    if not isinstance(data, dict) or len(data) != 1:
+        raise ProtocolError("malformed value")
+    (tag, body), = data.items()
+    if tag == "$tuple" and isinstance(body, list):
+        return tuple(decode_reply_value(v, depth + 1) for v in body)
+    if tag == "$dict" and isinstance(body, dict):
+        return {str(k): decode_reply_value(v, depth + 1) for k, v in body.items()}
+    if tag == "$float" and body in ("nan", "inf", "-inf"):
+        return float(body)
+    if tag == "$tensor":
+        return _decode_tensor(body).to_torch()
+    raise ProtocolError(f"unexpected tag {tag!r}")
+
+
+def _decode_tensor(body: Any) -> EncodedTensor:
+    if not isinstance(body, dict) or set(body) != {"dtype", "shape", "data"}:
+        raise ProtocolError("malformed tensor")
+    shape = body["shape"]
+    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        raise ProtocolError("malformed tensor shape")
+    if not isinstance(body["dtype"], str) or not isinstance(body["data"], str):
+        raise ProtocolError("malformed tensor")
+    return EncodedTensor(body["dtype"], tuple(shape), base64.b64decode(body["data"]))
+
+
+def decode_request_value(data: Any, build_fn: Any, depth: int = 0) -> Any:
+    """Decode a request in the worker, building functions and generators on this side."""
+    import torch
+
+    if isinstance(data, list):
+        return [decode_request_value(v, build_fn, depth + 1) for v in data]
+    if isinstance(data, dict) and "$fn" in data:
+        args = [decode_request_value(a, build_fn, depth + 1) for a in data["args"]]
+        return build_fn(data["$fn"], args)
+    if isinstance(data, dict) and "$generator" in data:
+        return torch.Generator().manual_seed(int(data["$generator"]))
+    if isinstance(data, dict) and len(data) == 1:
+        (tag, body), = data.items()
+        if tag == "$tuple":
+            return tuple(decode_request_value(v, build_fn, depth + 1) for v in body)
+        if tag == "$dict":
+            return {k: decode_request_value(v, build_fn, depth + 1) for k, v in body.items()}
+    return decode_reply_value(data, depth)
+
+
+def write_frame(stream: BinaryIO, message: dict[str, Any]) -> None:
+    payload = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    stream.write(FRAME_HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> dict[str, Any] | None:
+    """Read one frame; None at a clean end of stream."""
+    header = stream.read(FRAME_HEADER.size)
+    if not header:
+        return None
+    if len(header) != FRAME_HEADER.size:
+        raise ProtocolError("truncated frame header")
+    (length,) = FRAME_HEADER.unpack(header)
+    if length > MAX_FRAME_BYTES:
+        raise ProtocolError(f"frame of {length} bytes exceeds the limit")
+    payload = stream.read(length)
+    if len(payload) != length:
+        raise ProtocolError("truncated frame")
+    return parse_frame_payload(payload)
+
+
+def parse_frame_payload(payload: bytes) -> dict[str, Any]:
+    try:
+        message = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"unreadable frame: {exc}") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("a frame must hold an object")
+    return message
+
+
+def read_exactly(fd: int, size: int) -> bytes:
+    """Read `size` bytes from a raw file descriptor (the caller has waited for readability)."""
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,158 @@
+"""The `reference` fixture: expected values, live from the solution or recorded ahead of time.
+
+Live (``grader grade``): the reference module runs in the trusted process on inputs decoded
+from exactly the message the student receives, so both sides start from identical, pristine
+copies. Recorded (``grader check``): a student's machine has no reference, so each public
+test's expected values come from ``expected.json``, written by ``grader record``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+from grader import protocol
+
+EXPECTATIONS_VERSION = 1
+
+
+class StaleExpectations(Exception):
+    """The recorded expectations do not match the public tests any more."""
+
+
+class ExpectedValues(Protocol):
+    """What a test asks of the reference, whichever kind it is."""
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Any: ...
+
+    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def import_private(name: str, path: Path) -> ModuleType:
+    """Import a file under a private module name (the reference is never on sys.path)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def message_for(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments exactly as they are sent to a worker."""
+    return {"args": protocol.encode_value(list(args)), "kwargs": protocol.encode_value(dict(kwargs))}
+
+
+def digest(message: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(message, sort_keys=True).encode()).hexdigest()
+
+
+class _AttributeCalls:
+    """`reference.hessian(f, x)` reads as `reference.call("hessian", f, x)`."""
+
+    def __getattr__(self, function: str) -> Any:
+        if function.startswith("_"):
+            raise AttributeError(function)
+        return lambda *args, **kwargs: self.call(function, *args, **kwargs)
+
+
+class LiveReference(_AttributeCalls):
+    """Runs the reference solution in this (trusted) process."""
+
+    def __init__(self, module: ModuleType, probes: ModuleType) -> None:
+        self._module = module
+        self._probes = probes
+
+    def _decode(self, message: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        build = lambda name, args: self._probes.FUNCTIONS[name](*args)  # noqa: E731
+        return (protocol.decode_request_value(message["args"], build),
+                protocol.decode_request_value(message["kwargs"], build))
+
+    def _run(self, target: Any, leading: tuple[Any, ...], message: dict[str, Any]) -> Any:
+        args, kwargs = self._decode(message)
+        value = target(*leading, *args, **kwargs)
+        # Round-trip through the wire format: expected and student values get the same form.
+        return protocol.decode_reply_value(protocol.encode_value(value))
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        return self._run(getattr(self._module, function), (), message_for(args, kwargs))
+
+    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._run(self._probes.PROBES[name], (self._module,), message_for(args, kwargs))
+
+    def encoded(self, kind: str, name: str, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """The message and the encoded expected value, for recording."""
+        message = message_for(args, kwargs)
+        if kind == "probe":
+            value = self._run(self._probes.PROBES[name], (self._module,), message)
+        else:
+            value = self._run(getattr(self._module, name), (), message)
+        return message, protocol.encode_value(value)
+
+
+class RecordingReference(_AttributeCalls):
+    """A live reference that also writes down every answer it gives, per test."""
+
+    def __init__(self, live: LiveReference, entries: list[dict[str, Any]]) -> None:
+        self._live = live
+        self._entries = entries
+
+    def _record(self, kind: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        message, encoded = self._live.encoded(kind, name, args, kwargs)
+        self._entries.append({"kind": kind, "name": name, "digest": digest(message),
+                              "value": encoded})
+        return protocol.decode_reply_value(encoded)
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        return self._record("call", function, args, kwargs)
+
+    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._record("probe", name, args, kwargs)
+
+
+class RecordedReference(_AttributeCalls):
+    """Answers from expected.json, checking each question was asked with the same inputs."""
+
+    def __init__(self, nodeid: str, entries: list[dict[str, Any]] | None) -> None:
+        self._nodeid = nodeid
+        self._entries = entries
+        self._next = 0
+
+    def _answer(self, kind: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self._entries is None or self._next >= len(self._entries):
+            raise StaleExpectations(f"no recorded expectation for {self._nodeid}")
+        entry = self._entries[self._next]
+        self._next += 1
+        if (entry.get("kind"), entry.get("name")) != (kind, name) or \
+                entry.get("digest") != digest(message_for(args, kwargs)):
+            raise StaleExpectations(f"the recorded expectation for {self._nodeid} was made "
+                                    "from other inputs")
+        return protocol.decode_reply_value(entry["value"])
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        return self._answer("call", function, args, kwargs)
+
+    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._answer("probe", name, args, kwargs)
+
+
+def load_expectations(path: Path) -> dict[str, list[dict[str, Any]]]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    if data.get("version") != EXPECTATIONS_VERSION:
+        return {}
+    return data.get("tests", {})
+
+
+def dump_expectations(assignment: str, tests: dict[str, list[dict[str, Any]]]) -> str:
+    return json.dumps({"version": EXPECTATIONS_VERSION, "assignment": assignment,
+                       "tests": dict(sorted(tests.items()))}, indent=1, sort_keys=True) + "\n"

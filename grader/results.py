@@ -1,0 +1,116 @@
+"""The one result model every output is rendered from: terminal, results.json, CSV."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+PASSED = "passed"
+FAILED = "failed"
+NOT_ATTEMPTED = "not attempted"
+NOT_RUN = "not run"
+GRADER_ERROR = "grader error"
+
+VISIBLE = "visible"
+HIDDEN = "hidden"
+
+
+@dataclass
+class GradedTest:
+    """The outcome of one test on one submission."""
+
+    name: str
+    nodeid: str
+    question: str
+    visibility: str
+    max_score: float
+    score: float = 0.0
+    status: str = NOT_RUN
+    message: str = ""
+    traceback: str = ""
+    misconception: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "GradedTest":
+        return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
+
+
+@dataclass
+class QuestionScore:
+    """One question's total across its tests."""
+
+    question: str
+    score: float
+    max_score: float
+    status: str
+
+
+@dataclass
+class SubmissionResult:
+    """Everything graded for one submission, in one mode (check or grade)."""
+
+    submission_id: str
+    assignment: str
+    mode: str
+    tests: list[GradedTest] = field(default_factory=list)
+    output: str = ""
+    execution_time: float = 0.0
+    ungraded_hidden_points: float = 0.0
+    problem: str = ""
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 6)
+
+    @property
+    def run_tests(self) -> list[GradedTest]:
+        return [t for t in self.tests if t.status != NOT_RUN]
+
+    @property
+    def all_passed(self) -> bool:
+        return all(t.passed for t in self.run_tests) and not self.problem
+
+    def questions(self, order: list[str] | None = None) -> list[QuestionScore]:
+        names = order or list(dict.fromkeys(t.question for t in self.tests))
+        scores = []
+        for name in names:
+            tests = [t for t in self.tests if t.question == name]
+            scores.append(QuestionScore(name, round(sum(t.score for t in tests), 6),
+                                        round(sum(t.max_score for t in tests), 6),
+                                        _question_status(tests)))
+        return scores
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tests"] = [t.to_dict() for t in self.tests]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SubmissionResult":
+        fields = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
+        fields["tests"] = [GradedTest.from_dict(t) for t in data.get("tests", [])]
+        return cls(**fields)
+
+
+def _question_status(tests: list[GradedTest]) -> str:
+    statuses = {t.status for t in tests if t.status != NOT_RUN}
+    if not statuses:
+        return NOT_RUN
+    if statuses == {PASSED}:
+        return PASSED
+    if statuses == {NOT_ATTEMPTED}:
+        return NOT_ATTEMPTED
+    failing = [t.status for t in tests if t.status not in (PASSED, NOT_RUN)]
+    return failing[0] if len(set(failing)) == 1 else FAILED

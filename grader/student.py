@@ -1,0 +1,99 @@
+"""The `student` fixture: call the submission's functions as if they were local.
+
+``student.second_partials(x, y, 0)`` sends copies of the inputs to the worker, runs the
+student's function there and returns a :class:`Reply` of plain tensors and what the worker
+observed (inputs changed, forbidden helpers called). Failures raise a
+:class:`grader.problems.StudentProblem`, which the plugin grades as that test's outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader import problems, protocol
+from grader.call_description import describe_call
+from grader.worker_client import WorkerPool
+
+MEMORY_MESSAGE = "memory limit of {mib} MiB exceeded while running {call}"
+
+
+@dataclass
+class Reply:
+    """What one call into student code gave back, as plain data."""
+
+    call: str
+    value: Any
+    modified_inputs: list[str] = field(default_factory=list)
+    forbidden_calls: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class StudentProxy:
+    """Calls into the submission through its worker, with a per-call time limit."""
+
+    def __init__(self, pool: WorkerPool, *, call_seconds: float, memory_mib: int) -> None:
+        self._pool = pool
+        self.call_seconds = call_seconds
+        self._memory_mib = memory_mib
+
+    def __getattr__(self, function: str) -> Any:
+        if function.startswith("_"):
+            raise AttributeError(function)
+
+        def call(*args: Any, **kwargs: Any) -> Reply:
+            return self.call(function, *args, **kwargs)
+
+        return call
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Reply:
+        """Run the student's `function` on copies of the arguments."""
+        message = {"op": "call", "function": function}
+        return self._send(message, describe_call(function, args, kwargs), args, kwargs)
+
+    def probe(self, name: str, *args: Any, **kwargs: Any) -> Reply:
+        """Run the trusted probe `name` against the student's module, beside it."""
+        message = {"op": "probe", "probe": name}
+        return self._send(message, describe_call(name, args, kwargs), args, kwargs)
+
+    def _send(self, message: dict[str, Any], call: str, args: tuple[Any, ...],
+              kwargs: dict[str, Any]) -> Reply:
+        message["args"] = protocol.encode_value(list(args))
+        message["kwargs"] = protocol.encode_value(dict(kwargs))
+        raw = self._pool.request(message, self.call_seconds, f"running {call}")
+        return self._read_reply(raw, call)
+
+    def _read_reply(self, raw: dict[str, Any], call: str) -> Reply:
+        if raw.get("ok") is True:
+            try:
+                value = protocol.decode_reply_value(raw.get("value"))
+            except protocol.ProtocolError as exc:
+                raise problems.InvalidReply(f"{call} gave back an unreadable value: {exc}") from None
+            return Reply(call, value, _strings(raw.get("modified")),
+                         _strings(raw.get("forbidden")), _number(raw.get("seconds")))
+        raise self._problem(raw.get("error"), call)
+
+    def _problem(self, error: Any, call: str) -> problems.StudentProblem:
+        error = error if isinstance(error, dict) else {}
+        kind = error.get("kind")
+        message = str(error.get("message", ""))
+        traceback = str(error.get("traceback", ""))
+        if kind == "not_implemented":
+            return problems.NotAttempted(f"{call.split('(')[0]} still raises NotImplementedError")
+        if kind == "memory":
+            return problems.MemoryLimitExceeded(
+                MEMORY_MESSAGE.format(mib=self._memory_mib, call=call))
+        if kind == "exit":
+            return problems.StudentRaised(f"{call} called sys.exit({message})", traceback=traceback)
+        if kind == "unsendable":
+            return problems.StudentRaised(f"{call} returned a value the grader cannot read: {message}")
+        kind_type = str(error.get("type", "Exception"))
+        return problems.StudentRaised(f"{call} raised {kind_type}: {message}", traceback=traceback)
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0

@@ -1,0 +1,173 @@
+"""The student worker: the only process that runs student code.
+
+Started with ``python -m grader.worker`` (never forked from the grading process), it speaks
+the frame protocol on its original stdin/stdout; the student's own prints go to stderr, which
+the trusted side captures with a size cap. It never sees the reference solution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import resource
+import sys
+import time
+import traceback
+from types import ModuleType
+from typing import Any, BinaryIO, Callable
+
+from grader import protocol
+from grader.forbidden import ForbiddenHelperMonitor
+from grader.limits import ResourceLimits
+
+MEMORY_ERROR_HINTS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
+
+
+class WorkerState:
+    """What the worker holds between requests: the student module and the probes."""
+
+    def __init__(self) -> None:
+        self.module: ModuleType | None = None
+        self.module_path: str = ""
+        self.probes: ModuleType | None = None
+        self.monitor = ForbiddenHelperMonitor()
+
+    def build_function(self, name: str, args: list[Any]) -> Callable[..., Any]:
+        assert self.probes is not None, "probes are loaded with the module"
+        return self.probes.FUNCTIONS[name](*args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = _parse_args(argv)
+    requests, replies = _take_protocol_streams()
+    options.limits.apply()
+    import torch  # imported once, before any student code, under the limits
+
+    torch.set_num_threads(1)
+    state = WorkerState()
+    state.monitor.install()
+    while (request := protocol.read_frame(requests)) is not None:
+        protocol.write_frame(replies, handle(state, request))
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m grader.worker")
+    ResourceLimits.add_arguments(parser)
+    options = parser.parse_args(argv)
+    options.limits = ResourceLimits.from_arguments(options)
+    return options
+
+
+def _take_protocol_streams() -> tuple[BinaryIO, BinaryIO]:
+    """Keep stdin/stdout for the protocol and point fd 0/1 away, so prints cannot corrupt it."""
+    requests = os.fdopen(os.dup(0), "rb")
+    replies = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    sys.stdin = open(os.devnull)
+    return requests, replies
+
+
+def handle(state: WorkerState, request: dict[str, Any]) -> dict[str, Any]:
+    """Serve one request; student failures become error replies, never worker crashes."""
+    started = time.perf_counter()
+    try:
+        reply = _dispatch(state, request)
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+        reply = {"ok": False, "error": describe_exception(exc, state.module_path)}
+    reply["seconds"] = time.perf_counter() - started
+    reply["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return reply
+
+
+def _dispatch(state: WorkerState, request: dict[str, Any]) -> dict[str, Any]:
+    op = request.get("op")
+    if op == "load":
+        _load(state, request["path"], request["module"], request["probes"])
+        return {"ok": True, "value": None}
+    if state.module is None:
+        return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
+                                       "message": "no module loaded", "traceback": ""}}
+    args = protocol.decode_request_value(request.get("args", []), state.build_function)
+    kwargs = protocol.decode_request_value(request.get("kwargs", {"$dict": {}}),
+                                           state.build_function)
+    if op == "call":
+        target = _student_function(state.module, request["function"])
+        return _run(state, lambda: target(*args, **kwargs), args, kwargs)
+    if op == "probe":
+        probe = state.probes.PROBES[request["probe"]]
+        return _run(state, lambda: probe(state.module, *args, **kwargs), args, kwargs)
+    raise protocol.ProtocolError(f"unknown op {op!r}")
+
+
+def _student_function(module: ModuleType, name: str) -> Callable[..., Any]:
+    target = getattr(module, name, None)
+    if target is None:
+        raise AttributeError(f"the submission defines no function named {name!r}")
+    if not callable(target):
+        raise TypeError(f"{name!r} in the submission is not a function")
+    return target
+
+
+def _run(state: WorkerState, call: Callable[[], Any], args: list[Any],
+         kwargs: dict[str, Any]) -> dict[str, Any]:
+    from grader.input_guard import InputSnapshot
+
+    snapshot = InputSnapshot.take(args, kwargs)
+    with state.monitor.watch() as forbidden:
+        value = call()
+    encoded = protocol.encode_value(value)
+    return {"ok": True, "value": encoded, "modified": snapshot.changes(args, kwargs),
+            "forbidden": sorted(forbidden)}
+
+
+def _load(state: WorkerState, path: str, module_name: str, probes_path: str) -> None:
+    state.probes = _import_file("grader_probes", probes_path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    state.module_path = os.path.abspath(path)
+    state.module = _import_file(module_name, path)
+
+
+def _import_file(name: str, path: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def describe_exception(exc: BaseException, student_path: str) -> dict[str, Any]:
+    """Describe an exception as data, keeping only the student's own frames."""
+    kind = "raised"
+    if isinstance(exc, NotImplementedError):
+        kind = "not_implemented"
+    elif isinstance(exc, MemoryError) or any(h in str(exc) for h in MEMORY_ERROR_HINTS):
+        kind = "memory"
+    elif isinstance(exc, SystemExit):
+        kind = "exit"
+    elif isinstance(exc, protocol.ProtocolError):
+        kind = "unsendable"
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
+              if student_path and os.path.abspath(frame.filename) == student_path]
+    lines = traceback.format_list(frames)
+    return {"kind": kind, "type": type(exc).__name__,
+            "message": _safe_str(exc) if not isinstance(exc, SystemExit) else str(exc.code),
+            "traceback": "".join(lines)}
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)[:4000]
+    except Exception:  # noqa: BLE001 - a hostile __str__
+        return "<unprintable exception>"
+
+
+if __name__ == "__main__":
+    main()

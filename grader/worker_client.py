@@ -1,0 +1,202 @@
+"""The trusted side of the worker: start it, send requests, enforce time limits, replace it.
+
+A worker that hangs is killed at its deadline; one that dies is described from its exit
+status. Either way the next request starts a fresh worker, so one question's failure never
+costs another question its grade.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from grader import problems, protocol
+from grader.captured_output import CapturedOutput
+from grader.limits import ResourceLimits
+
+Launcher = Callable[[list[str]], list[str]]
+"""Wraps the worker's command line, e.g. in a sandbox; the identity runs it directly."""
+
+@dataclass
+class WorkerSpec:
+    """Everything needed to start a worker for one submission."""
+
+    module_path: Path
+    module_name: str
+    probes_path: Path
+    workdir: Path
+    limits: ResourceLimits = field(default_factory=ResourceLimits)
+    import_seconds: float = 60.0
+    launcher: Launcher = lambda argv: argv
+
+
+def _describe_exit(returncode: int | None, during: str) -> problems.StudentProblem:
+    if returncode is None:
+        return problems.StudentCrashed(f"the worker stopped answering while {during}")
+    if returncode < 0:
+        sig = -returncode
+        if sig == signal.SIGSEGV:
+            return problems.StudentCrashed(f"the submission crashed with a segmentation fault while {during}")
+        if sig == signal.SIGXCPU:
+            return problems.StudentTimedOut(f"the CPU time limit was exceeded while {during}")
+        if sig == signal.SIGXFSZ:
+            return problems.StudentCrashed(f"the file size limit was exceeded while {during}")
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return problems.StudentCrashed(f"the submission was killed by {name} while {during}")
+    return problems.StudentCrashed(f"the submission exited with code {returncode} while {during}")
+
+
+class WorkerProcess:
+    """One running worker: a child process speaking frames over its stdin and stdout."""
+
+    def __init__(self, spec: WorkerSpec, output: CapturedOutput) -> None:
+        argv = [sys.executable, "-I", "-m", "grader.worker", *spec.limits.as_arguments()]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "HOME": str(spec.workdir),
+               "TMPDIR": "/tmp", "LANG": "C.UTF-8"}
+        self.process = subprocess.Popen(
+            spec.launcher(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=spec.workdir, env=env, start_new_session=True)
+        self._stderr_pump = output.drain(self.process.stderr)
+
+    def request(self, message: dict[str, Any], seconds: float, during: str) -> dict[str, Any]:
+        """Send one request and wait for its reply, at most `seconds`."""
+        deadline = time.monotonic() + seconds
+        try:
+            protocol.write_frame(self.process.stdin, message)
+            header = self._read(protocol.FRAME_HEADER.size, deadline, seconds, during)
+            (length,) = protocol.FRAME_HEADER.unpack(header)
+            if length > protocol.MAX_FRAME_BYTES:
+                raise protocol.ProtocolError(f"a reply of {length} bytes exceeds the limit")
+            return protocol.parse_frame_payload(self._read(length, deadline, seconds, during))
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            raise self._died(during) from None
+        except protocol.ProtocolError as exc:
+            self.kill()
+            raise problems.InvalidReply(f"the worker sent an unreadable reply while {during}: {exc}") from None
+
+    def _read(self, size: int, deadline: float, seconds: float, during: str) -> bytes:
+        fd = self.process.stdout.fileno()
+        chunks, remaining = [], size
+        while remaining:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(left, 0))
+            if not ready:
+                self.kill()
+                raise problems.StudentTimedOut(f"timed out after {seconds:g} s while {during}")
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _died(self, during: str) -> problems.StudentProblem:
+        try:
+            returncode = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            returncode = None
+        self.kill()
+        return _describe_exit(returncode, during)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """Kill the worker and everything in its process group, then reap it."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self._stderr_pump.join(timeout=2)
+
+
+class WorkerPool:
+    """Keeps at most one live worker for a submission and remembers a failed import."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+        self.output = CapturedOutput()
+        self._worker: WorkerProcess | None = None
+        self._import_failure: problems.StudentProblem | None = None
+        self.max_rss_kib = 0
+
+    def request(self, message: dict[str, Any], seconds: float, during: str) -> dict[str, Any]:
+        worker = self._ready_worker()
+        try:
+            reply = worker.request(message, seconds, during)
+        except problems.StudentProblem:
+            self._discard()
+            raise
+        self.max_rss_kib = max(self.max_rss_kib, _as_int(reply.get("max_rss_kib")))
+        return reply
+
+    def _ready_worker(self) -> WorkerProcess:
+        if self._import_failure is not None:
+            raise type(self._import_failure)(self._import_failure.message,
+                                             traceback=self._import_failure.traceback)
+        if self._worker is not None and self._worker.alive:
+            return self._worker
+        self._discard()
+        self._worker = WorkerProcess(self.spec, self.output)
+        self._load(self._worker)
+        return self._worker
+
+    def _load(self, worker: WorkerProcess) -> None:
+        message = {"op": "load", "path": str(self.spec.module_path),
+                   "module": self.spec.module_name, "probes": str(self.spec.probes_path)}
+        try:
+            reply = worker.request(message, self.spec.import_seconds, "importing the submission")
+        except problems.StudentProblem as exc:
+            self._fail_import(problems.ImportFailed(exc.message))
+        if not reply.get("ok"):
+            self._fail_import(_import_problem(reply.get("error")))
+
+    def _fail_import(self, problem: problems.StudentProblem) -> None:
+        self._import_failure = problem
+        self._discard()
+        raise problem
+
+    def _discard(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
+
+    def close(self) -> None:
+        self._discard()
+
+
+def _import_problem(error: Any) -> problems.StudentProblem:
+    error = error if isinstance(error, dict) else {}
+    kind, kind_type = str(error.get("kind", "")), str(error.get("type", "Error"))
+    message = str(error.get("message", ""))
+    if kind == "exit":
+        text = f"the submission exited with code {message} while importing"
+    elif kind == "memory":
+        return problems.MemoryLimitExceeded("the memory limit was exceeded while importing the submission")
+    else:
+        text = f"importing the submission raised {kind_type}: {message}"
+    return problems.ImportFailed(text, traceback=str(error.get("traceback", "")))
+
+
+def _as_int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
