@@ -66,7 +66,7 @@ class Grader:
     def hidden_tests(self) -> Path | None:
         if self.options.mode != GRADE or self.options.reference_dir is None:
             return None
-        folder = self.options.reference_dir / "tests"
+        folder = self.options.reference_dir.resolve() / "tests"
         return folder if folder.is_dir() else None
 
     def grade(self, submission: Submission) -> tuple[results.SubmissionResult, dict]:

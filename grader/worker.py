@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     options = _parse_args(argv)
     requests, replies = _take_protocol_streams()
     options.limits.apply()
+    if options.uid is not None:
+        _drop_privileges(options.uid)
     import torch  # imported once, before any student code, under the limits
 
     torch.set_num_threads(1)
@@ -54,9 +56,17 @@ def main(argv: list[str] | None = None) -> None:
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m grader.worker")
     ResourceLimits.add_arguments(parser)
+    parser.add_argument("--uid", type=int, help="drop root for this uid (inside the sandbox)")
     options = parser.parse_args(argv)
     options.limits = ResourceLimits.from_arguments(options)
     return options
+
+
+def _drop_privileges(uid: int) -> None:
+    """Become an unprivileged user: process limits then apply, and no file outside is writable."""
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
 
 
 def _take_protocol_streams() -> tuple[BinaryIO, BinaryIO]:

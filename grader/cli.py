@@ -1,0 +1,66 @@
+"""The `grader` command line: argument parsing, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable, Sequence
+
+from grader.errors import ExitCode, GraderError
+
+DESCRIPTION = """\
+Grade PyTorch homework with pytest.
+
+students:     grader check                     run the public tests on your work
+instructors:  grader grade maml subs/ --out results   grade submissions with hidden tests
+              grader record maml               re-record the public tests' expected values
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line and exit with status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(ExitCode.USAGE_ERROR, f"grader: error: {message} (see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from grader.commands import check, grade, record
+
+    parser = _Parser(prog="grader", description=DESCRIPTION,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in (check, grade, record):
+        sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(options, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return ExitCode.USAGE_ERROR
+    try:
+        return int(handler(options))
+    except GraderError as exc:
+        print(f"grader: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("grader: interrupted; what was already graded is saved", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the edge of the program
+        if os.environ.get("GRADER_DEBUG"):
+            raise
+        print(f"grader: internal error: {type(exc).__name__}: {exc} "
+              "(set GRADER_DEBUG=1 for a traceback)", file=sys.stderr)
+        return ExitCode.INTERNAL_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

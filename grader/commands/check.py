@@ -1,0 +1,84 @@
+"""Run the public tests on your work and show what passes, what fails, and why.
+
+Expected values were recorded from the reference solution ahead of time, so this works
+offline. Hidden tests, run after the deadline, hold the rest of the points.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from grader.assignment import Assignment, find_assignment, known_assignments
+from grader.errors import ExitCode, GraderError
+from grader.files import write_text_atomic
+from grader.grading import CHECK, Grader, GradingOptions
+from grader.report import SubmissionReport
+from grader.submission import Submission
+
+NAME = "check"
+HELP = "run the public tests on your work (students)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", default=".", type=Path,
+                        help="your file (second_order.py, maml.py) or its folder (default: .)")
+    parser.add_argument("--assignment", help="the assignment name, if not clear from the file name")
+    parser.add_argument("--question", action="append", metavar="Q",
+                        help="check only this question (a function name); repeatable")
+    parser.add_argument("--slow", action="store_true",
+                        help="also run slow tests (meta_train's 2000-step learning test)")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+
+
+def run(options: argparse.Namespace) -> int:
+    assignment = locate_assignment(options.path, options.assignment)
+    questions = _questions(assignment, options.question)
+    grader = Grader(assignment, GradingOptions(mode=CHECK, run_slow=options.slow,
+                                               questions=questions))
+    console = Console()
+    with console.status(f"checking {assignment.file_name}…"):
+        result, _ = grader.grade(Submission.at(options.path))
+    console.print(SubmissionReport(result))
+    if options.json:
+        import json
+
+        write_text_atomic(options.json, json.dumps(result.to_dict(), indent=2) + "\n")
+    return ExitCode.OK if result.all_passed else ExitCode.TESTS_FAILED
+
+
+def locate_assignment(path: Path, name: str | None) -> Assignment:
+    """The assignment named, else the one whose file `path` is or holds."""
+    if name:
+        return find_assignment(name)
+    known = known_assignments()
+    if not path.exists():
+        raise GraderError(f"{path}: no such file or folder")
+    if path.is_file():
+        for assignment_name, folder in known.items():
+            assignment = Assignment.load(folder)
+            if path.name == assignment.file_name:
+                return assignment
+        raise GraderError(f"cannot tell which assignment {path.name} is for: "
+                          f"pass --assignment ({', '.join(sorted(known))})")
+    found = [Assignment.load(folder) for folder in known.values()]
+    found = [a for a in found if (path / a.file_name).is_file()]
+    if len(found) == 1:
+        return found[0]
+    files = " or ".join(sorted(Assignment.load(f).file_name for f in known.values()))
+    if not found:
+        raise GraderError(f"no assignment file ({files}) in {path}: give its path")
+    raise GraderError(f"{path} holds several assignments: pass --assignment "
+                      f"({', '.join(a.name for a in found)})")
+
+
+def _questions(assignment: Assignment, names: list[str] | None) -> frozenset[str] | None:
+    if not names:
+        return None
+    unknown = [n for n in names if n not in assignment.questions]
+    if unknown:
+        raise GraderError(f"unknown question {unknown[0]!r} in {assignment.name}: "
+                          f"choose from {', '.join(assignment.questions)}")
+    return frozenset(names)

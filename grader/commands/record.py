@@ -1,0 +1,60 @@
+"""Record the public tests' expected values from the reference solution.
+
+Students' machines have no reference: `grader check` compares against these recordings.
+Recording also proves the reference passes every public test. With --check, nothing is
+written: the command fails if the recorded file is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from grader.assignment import find_assignment, find_reference
+from grader.errors import ExitCode, GraderError
+from grader.files import write_text_atomic
+from grader.grading import RECORD, Grader, GradingOptions
+from grader.reference import dump_expectations
+from grader.submission import Submission
+
+NAME = "record"
+HELP = "re-record the public tests' expected values from the reference (instructors)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", help="assignment name (second_order, maml) or folder")
+    parser.add_argument("--reference", type=Path, metavar="DIR",
+                        help="folder of the reference solution")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if the recorded expectations are stale")
+
+
+def recorded_expectations(assignment_name: str, reference: Path | None) -> tuple[str, str]:
+    """Return (path, text) of the expectations the reference gives now."""
+    assignment = find_assignment(assignment_name)
+    reference_dir = find_reference(assignment, reference)
+    grader = Grader(assignment, GradingOptions(mode=RECORD, reference_dir=reference_dir,
+                                               run_slow=False))
+    result, recorded = grader.grade(Submission.at(reference_dir / assignment.file_name))
+    failing = [t for t in result.run_tests if not t.passed]
+    if failing:
+        raise GraderError(f"the reference fails the public test {failing[0].nodeid!r}: "
+                          f"{failing[0].message}")
+    return str(assignment.expectations_path), dump_expectations(assignment.name, recorded)
+
+
+def run(options: argparse.Namespace) -> int:
+    path, text = recorded_expectations(options.assignment, options.reference)
+    console = Console()
+    current = Path(path).read_text() if Path(path).is_file() else ""
+    if options.check:
+        if current != text:
+            console.print(f"{path} is stale: run `grader record {options.assignment}`")
+            return ExitCode.TESTS_FAILED
+        console.print(f"{path} is up to date")
+        return ExitCode.OK
+    write_text_atomic(Path(path), text)
+    console.print(f"recorded the public expectations in {path}")
+    return ExitCode.OK

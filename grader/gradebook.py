@@ -1,0 +1,22 @@
+"""The batch gradebook: one row per submission, one column per question."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Iterable
+
+from grader.results import SubmissionResult
+
+
+def gradebook_csv(batch: Iterable[SubmissionResult], questions: list[str], total: float) -> str:
+    """A submission that could not be graded still gets its row, with zero points."""
+    stream = io.StringIO()
+    writer = csv.writer(stream)
+    writer.writerow(["submission", "score", "max_score", *questions, "problem"])
+    for result in sorted(batch, key=lambda r: r.submission_id):
+        scores = {q.question: q.score for q in result.questions(questions)}
+        max_score = result.max_score if result.tests else total
+        writer.writerow([result.submission_id, f"{result.score:g}", f"{max_score:g}",
+                         *(f"{scores.get(q, 0):g}" for q in questions), result.problem])
+    return stream.getvalue()

@@ -1,0 +1,46 @@
+"""Gradescope's autograder results format (results.json), rendered from the result model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grader import results
+from grader.results import GradedTest, SubmissionResult
+
+GRADESCOPE_VISIBILITY = {results.VISIBLE: "visible", results.HIDDEN: "after_published"}
+
+
+def results_json(result: SubmissionResult) -> str:
+    """The whole results.json document for one submission."""
+    document: dict[str, Any] = {
+        "score": result.score,
+        "execution_time": round(result.execution_time, 3),
+        "output": result.problem or _overall_output(result),
+        "visibility": "visible",
+        "tests": [_test_entry(test) for test in result.tests],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _test_entry(test: GradedTest) -> dict[str, Any]:
+    output = test.message if test.status != results.PASSED else ""
+    if test.traceback:
+        output = f"{output}\n\n{test.traceback}"
+    return {
+        "name": test.name,
+        "score": test.score,
+        "max_score": test.max_score,
+        "status": "passed" if test.passed else "failed",
+        "output": f"[{test.status}] {output}".strip() if output else "",
+        "visibility": GRADESCOPE_VISIBILITY.get(test.visibility, "visible"),
+        "question": test.question,
+        "misconception": test.misconception,
+    }
+
+
+def _overall_output(result: SubmissionResult) -> str:
+    text = f"Graded {len(result.tests)} tests: {result.score:g}/{result.max_score:g} points."
+    if result.output.strip():
+        text += f"\n\nYour code printed:\n{result.output[:8192]}"
+    return text

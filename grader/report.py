@@ -1,0 +1,145 @@
+"""Rich renderables for one submission's report and for a batch summary.
+
+Reports never claim more than they know: `grader check` ran the public tests only, and says
+how many points the hidden tests still hold.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from grader import results
+from grader.results import GradedTest, SubmissionResult
+
+STATUS_STYLES = {
+    results.PASSED: "green", results.FAILED: "red", results.NOT_ATTEMPTED: "yellow",
+    results.NOT_RUN: "dim", results.GRADER_ERROR: "magenta",
+}
+
+
+def points(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def status_text(status: str) -> Text:
+    return Text(status, style=STATUS_STYLES.get(status, "red"))
+
+
+class SubmissionReport:
+    """The report a student (or an instructor reviewing one student) reads."""
+
+    def __init__(self, result: SubmissionResult, *, show_hidden_details: bool = True) -> None:
+        self.result = result
+        self.show_hidden_details = show_hidden_details
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        result = self.result
+        title = f"{result.assignment} · {result.submission_id}"
+        if result.problem:
+            yield Panel(Text(result.problem, style="red"), title=title, border_style="red")
+            return
+        yield self._question_table(title)
+        failures = [t for t in result.tests if t.status not in (results.PASSED, results.NOT_RUN)]
+        for test in failures:
+            yield self._failure(test)
+        if result.output.strip():
+            yield Panel(Text(_excerpt(result.output)), title="your code printed",
+                        border_style="dim", title_align="left")
+        yield self._summary()
+
+    def _question_table(self, title: str) -> Table:
+        table = Table(title=title, title_justify="left", expand=False)
+        table.add_column("question")
+        table.add_column("points", justify="right")
+        table.add_column("tests", justify="right")
+        table.add_column("status")
+        for question in self.result.questions():
+            tests = [t for t in self.result.tests if t.question == question.question]
+            passed = sum(t.passed for t in tests)
+            table.add_row(question.question, f"{points(question.score)} / {points(question.max_score)}",
+                          f"{passed}/{len(tests)}", status_text(question.status))
+        return table
+
+    def _failure(self, test: GradedTest) -> Panel:
+        hidden = test.visibility == results.HIDDEN and not self.show_hidden_details
+        body = Text()
+        if hidden:
+            body.append("a hidden test: its inputs and expected values are not shown")
+        else:
+            body.append(test.message or test.status)
+            if test.traceback:
+                body.append("\n\n" + test.traceback.rstrip(), style="dim")
+        heading = Text.assemble((f"{test.question}: ", "bold"), test.name, " · ",
+                                status_text(test.status))
+        return Panel(body, title=heading, title_align="left",
+                     border_style=STATUS_STYLES.get(test.status, "red"))
+
+    def _summary(self) -> Text:
+        result = self.result
+        ran = result.run_tests
+        earned = sum(t.score for t in ran)
+        possible = sum(t.max_score for t in ran)
+        if result.mode == "check":
+            line = Text(f"Public tests: {points(earned)}/{points(possible)} points")
+            not_run = [t for t in result.tests if t.status == results.NOT_RUN]
+            if not_run:
+                line.append(f"; {len(not_run)} slow test(s) worth "
+                            f"{points(sum(t.max_score for t in not_run))} points not run "
+                            "(add --slow)")
+            if result.ungraded_hidden_points:
+                line.append(f"; {points(result.ungraded_hidden_points)} more points are graded "
+                            "by hidden tests after the deadline")
+            line.append(".")
+            return line
+        return Text(f"Score: {points(result.score)}/{points(result.max_score)}", style="bold")
+
+
+class BatchSummary:
+    """One row per graded submission, one column per question."""
+
+    def __init__(self, batch: Iterable[SubmissionResult], questions: list[str]) -> None:
+        self.batch = list(batch)
+        self.questions = questions
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        table = Table(title="gradebook", title_justify="left")
+        table.add_column("submission")
+        table.add_column("score", justify="right")
+        for question in self.questions:
+            table.add_column(question, justify="right")
+        for result in self.batch:
+            scores = {q.question: q for q in result.questions(self.questions)}
+            cells = [Text(points(scores[q].score), style=STATUS_STYLES.get(scores[q].status, "red"))
+                     for q in self.questions]
+            total = result.problem or f"{points(result.score)}/{points(result.max_score)}"
+            table.add_row(result.submission_id, total, *cells)
+        yield table
+
+
+def _excerpt(output: str, lines: int = 20) -> str:
+    kept = output.rstrip().splitlines()
+    if len(kept) <= lines:
+        return "\n".join(kept)
+    return "\n".join(kept[:lines // 2] + [f"... {len(kept) - lines} lines left out ..."]
+                     + kept[-lines // 2:])
+
+
+def render_to_text(renderable: object, width: int = 100) -> str:
+    """Render without colour, e.g. for a file or a test."""
+    console = Console(width=width, record=True, color_system=None, file=_Null())
+    console.print(renderable)
+    return console.export_text()
+
+
+class _Null:
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+

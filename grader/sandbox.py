@@ -1,0 +1,100 @@
+"""Run the student worker inside bubblewrap.
+
+The sandbox sees a read-only system (/usr), the Python installation and environment, the
+grader package, the assignment's public folder, and one writable folder holding only the
+submission. It has its own PID, network, IPC and UTS namespaces, a private /tmp, no network,
+and dies with the grader. The reference solution, the output folder and the gradebook are
+simply not there. Inside, the worker drops root for an unprivileged uid of its own, so
+process limits hold and nothing outside the submission's folder is writable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import site
+import subprocess
+import sys
+from pathlib import Path
+
+from grader.assignment import Assignment
+from grader.errors import GraderError
+
+SANDBOX_UID_BASE = 61000
+NAMESPACES = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+              "--unshare-cgroup-try"]
+SYSTEM_LINKS = {"/lib": "usr/lib", "/lib64": "usr/lib64", "/bin": "usr/bin", "/sbin": "usr/sbin"}
+NO_SANDBOX_HINT = "pass --no-sandbox to grade without it, on a machine you trust"
+
+
+class Sandbox:
+    """Builds the bubblewrap command line that wraps each worker."""
+
+    def __init__(self, assignment: Assignment, bwrap: str, uid: int) -> None:
+        self.assignment = assignment
+        self.bwrap = bwrap
+        self.uid = uid
+
+    @classmethod
+    def require(cls, assignment: Assignment, slot: int = 0) -> "Sandbox":
+        """A working sandbox, or a one-line error that says what to do."""
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            raise GraderError("bubblewrap (bwrap) is not installed: install it "
+                              f"(apt-get install bubblewrap) or {NO_SANDBOX_HINT}")
+        if os.geteuid() != 0:
+            raise GraderError(f"the sandbox needs root to give each submission its own uid; "
+                              f"run as root or {NO_SANDBOX_HINT}")
+        sandbox = cls(assignment, bwrap, SANDBOX_UID_BASE + os.getpid() % 1000 * 8 + slot)
+        sandbox.self_test()
+        return sandbox
+
+    def self_test(self) -> None:
+        probe = subprocess.run([self.bwrap, *NAMESPACES, "--ro-bind", "/", "/", "true"],
+                               capture_output=True, text=True, timeout=30)
+        if probe.returncode != 0:
+            reason = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else "failed"
+            raise GraderError(f"bubblewrap cannot run here ({reason}); {NO_SANDBOX_HINT}")
+
+    def launcher(self, workdir: Path):
+        """Return a function that wraps a worker command line for this submission."""
+        os.chown(workdir, self.uid, self.uid)
+        for path in workdir.rglob("*"):
+            os.lchown(path, self.uid, self.uid)
+
+        def wrap(argv: list[str]) -> list[str]:
+            return [self.bwrap, *self.arguments(workdir), *argv, f"--uid={self.uid}"]
+
+        return wrap
+
+    def arguments(self, workdir: Path) -> list[str]:
+        args = [*NAMESPACES, "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+                "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
+                "--tmpfs", "/tmp"]
+        for link, target in SYSTEM_LINKS.items():
+            if os.path.islink(link):
+                args += ["--symlink", target, link]
+        args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        for folder in self._read_only_folders():
+            args += [*_parents(folder), "--ro-bind", str(folder), str(folder)]
+        args += [*_parents(workdir), "--bind", str(workdir), str(workdir),
+                 "--chdir", str(workdir)]
+        return args
+
+    def _read_only_folders(self) -> list[Path]:
+        package = Path(__file__).resolve().parent
+        folders = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), package,
+                   self.assignment.folder.resolve()}
+        folders |= {Path(p).resolve() for p in site.getsitepackages() if Path(p).is_dir()}
+        # Keep only the outermost folders: binding a folder inside a bound one is redundant.
+        return sorted(f for f in folders if not any(f != o and f.is_relative_to(o) for o in folders))
+
+
+def _parents(path: Path) -> list[str]:
+    """Create each missing parent world-readable, so the unprivileged worker can reach it."""
+    args: list[str] = []
+    for parent in reversed(path.parents):
+        if str(parent) not in ("/", "/usr", "/tmp", "/proc", "/dev"):
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args

@@ -1,0 +1,130 @@
+"""Hidden tests for `second_order`: fresh random inputs per submission, several shapes and
+both dtypes, the expected values computed live by the reference solution."""
+
+import pytest
+import torch
+
+from grader.feedback import expect, expect_clean_call, expect_close
+from grader.protocol import Fn
+
+CASES = [(torch.float32, 3), (torch.float64, 7), (torch.float64, 1), (torch.float32, 20)]
+CASE_IDS = ["float32-n3", "float64-n7", "float64-n1", "float32-n20"]
+
+
+def draw(seed, dtype, *shapes):
+    generator = torch.Generator().manual_seed(seed)
+    return [torch.randn(*shape, generator=generator, dtype=dtype) for shape in shapes]
+
+
+def index_for(seed, n):
+    return seed % n
+
+
+@pytest.mark.question("first_order_grads")
+@pytest.mark.parametrize("dtype,n", CASES, ids=CASE_IDS)
+def test_first_order_grads(student, reference, seed, dtype, n):
+    """first_order_grads matches the reference on random {dtype} inputs of length {n}"""
+    x, y = draw(seed, dtype, (n,), (n,))
+    reply = student.first_order_grads(x, y)
+    expect_close(reply.value, reference.first_order_grads(x, y), what=reply.call)
+    expect_clean_call(reply)
+
+
+@pytest.mark.question("second_partials")
+@pytest.mark.parametrize("dtype,n", CASES, ids=CASE_IDS)
+def test_second_partials(student, reference, seed, dtype, n):
+    """second_partials matches the reference on random {dtype} inputs of length {n}"""
+    x, y = draw(seed, dtype, (n,), (n,))
+    i = index_for(seed, n)
+    reply = student.second_partials(x, y, i)
+    expect_close(reply.value, reference.second_partials(x, y, i), what=reply.call)
+    expect_clean_call(reply)
+
+
+@pytest.mark.question("grads_without_zeroing")
+@pytest.mark.parametrize("dtype,n", CASES, ids=CASE_IDS)
+def test_grads_without_zeroing(student, reference, seed, dtype, n):
+    """grads_without_zeroing matches the reference on random {dtype} inputs of length {n}"""
+    x, y = draw(seed, dtype, (n,), (n,))
+    i = index_for(seed, n)
+    reply = student.grads_without_zeroing(x, y, i)
+    expect_close(reply.value, reference.grads_without_zeroing(x, y, i), what=reply.call)
+    expect_clean_call(reply)
+
+
+FUNCTIONS = ["quartic", "rosenbrock", "log_sum_exp"]
+
+
+def make_function(name, seed, dtype, n):
+    a, b = draw(seed + 1, dtype, (n,), (n,))
+    if name == "quartic":
+        return Fn("quartic", (a.abs(), b))
+    if name == "rosenbrock":
+        return Fn("rosenbrock", (torch.tensor(100.0, dtype=dtype),))
+    return Fn("log_sum_exp", (a, b))
+
+
+@pytest.mark.question("hessian")
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("dtype,n", CASES[:2], ids=CASE_IDS[:2])
+def test_hessian(student, reference, seed, function, dtype, n):
+    """hessian matches the reference for the {function} function on {dtype} inputs of length {n}"""
+    (x,) = draw(seed, dtype, (n,))
+    f = make_function(function, seed, dtype, n)
+    reply = student.hessian(f, x)
+    expect_close(reply.value, reference.hessian(f, x), what=reply.call)
+    expect_clean_call(reply, forbid_helpers=True)
+
+
+@pytest.mark.question("hvp")
+@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("dtype,n", CASES[:2], ids=CASE_IDS[:2])
+def test_hvp(student, reference, seed, function, dtype, n):
+    """hvp matches the reference for the {function} function on {dtype} inputs of length {n}"""
+    x, v = draw(seed, dtype, (n,), (n,))
+    f = make_function(function, seed, dtype, n)
+    reply = student.hvp(f, x, v)
+    expect_close(reply.value, reference.hvp(f, x, v), what=reply.call)
+    expect_clean_call(reply, forbid_helpers=True)
+
+
+@pytest.mark.question("hvp")
+@pytest.mark.weight(3)
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+def test_hvp_two_million(student, reference, seed, dtype):
+    """hvp works at n = 2,000,000 in {dtype} without forming the Hessian"""
+    x, v = draw(seed, dtype, (2_000_000,), (2_000_000,))
+    f = Fn("rosenbrock", (torch.tensor(100.0, dtype=dtype),))
+    reply = student.hvp(f, x, v)
+    expect_close(reply.value, reference.hvp(f, x, v), what=reply.call)
+    expect_clean_call(reply, forbid_helpers=True)
+
+
+def critic_and_batch(seed, dtype, batch, dim, hidden=8):
+    generator = torch.Generator().manual_seed(seed)
+
+    def d(*shape):
+        return torch.randn(*shape, generator=generator, dtype=dtype)
+
+    return Fn("critic", (d(hidden, dim), d(hidden), d(hidden), d(()))), d(batch, dim)
+
+
+PENALTY_CASES = [(torch.float32, 8, 3), (torch.float64, 1, 5), (torch.float64, 16, 2)]
+PENALTY_IDS = ["float32-B8-d3", "float64-B1-d5", "float64-B16-d2"]
+
+
+@pytest.mark.question("gradient_penalty")
+@pytest.mark.parametrize("dtype,batch,dim", PENALTY_CASES, ids=PENALTY_IDS)
+def test_gradient_penalty(student, reference, seed, dtype, batch, dim):
+    """gradient_penalty and the weight gradients it gives match the reference ({dtype}, B={batch}, d={dim})"""
+    critic, x = critic_and_batch(seed, dtype, batch, dim)
+    reply = student.probe("penalty_and_weight_grads", critic, x)
+    expected = reference.probe("penalty_and_weight_grads", critic, x)
+    expect_close(reply.value["penalty"], expected["penalty"], what="gradient_penalty(f, x)")
+    expect(reply.value["differentiable"],
+           "gradient_penalty(f, x) does not require grad, so the critic's weights get no "
+           "gradient: compute the inner gradient with create_graph=True", "missing_create_graph")
+    expect_close(reply.value["weight_grads"], expected["weight_grads"],
+                 what="the critic's weight gradients after gradient_penalty(f, x).backward()")
+    expect_clean_call(reply)
