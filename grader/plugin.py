@@ -203,6 +203,12 @@ class GradingPlugin:
         return self._given
 
     @pytest.fixture
+    def checks(self) -> ModuleType:
+        """The assignment's shared comparisons (checks.py in its folder)."""
+        assignment = self.run.assignment
+        return import_private(f"grader_checks_{assignment.name}", assignment.folder / "checks.py")
+
+    @pytest.fixture
     def seed(self, request: pytest.FixtureRequest) -> int:
         """A seed per test; hidden tests also vary it per submission."""
         plan = request.node.stash[PLAN_KEY]

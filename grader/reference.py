@@ -35,6 +35,9 @@ class ExpectedValues(Protocol):
 
 def import_private(name: str, path: Path) -> ModuleType:
     """Import a file under a private module name (the reference is never on sys.path)."""
+    loaded = sys.modules.get(name)
+    if loaded is not None and getattr(loaded, "__file__", None) == str(path):
+        return loaded
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path}")

@@ -79,7 +79,8 @@ class StudentProxy:
         message = str(error.get("message", ""))
         traceback = str(error.get("traceback", ""))
         if kind == "not_implemented":
-            return problems.NotAttempted(f"{call.split('(')[0]} still raises NotImplementedError")
+            function = str(error.get("function") or call.split("(")[0])
+            return problems.NotAttempted(f"{function} still raises NotImplementedError")
         if kind == "memory":
             return problems.MemoryLimitExceeded(
                 MEMORY_MESSAGE.format(mib=self._memory_mib, call=call))

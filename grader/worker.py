@@ -168,6 +168,7 @@ def describe_exception(exc: BaseException, student_path: str) -> dict[str, Any]:
               if student_path and os.path.abspath(frame.filename) == student_path]
     lines = traceback.format_list(frames)
     return {"kind": kind, "type": type(exc).__name__,
+            "function": frames[-1].name if frames else "",
             "message": _safe_str(exc) if not isinstance(exc, SystemExit) else str(exc.code),
             "traceback": "".join(lines)}
 

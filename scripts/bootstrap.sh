@@ -6,6 +6,15 @@ set -euo pipefail
 venv="${1:-.venv}"
 python="${PYTHON:-python3}"
 
+# The sandbox needs bubblewrap; install it where we can (root with apt), else say so.
+if ! command -v bwrap >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        (apt-get update -qq && apt-get install -y -qq bubblewrap) >/dev/null
+    else
+        echo "bootstrap: bubblewrap is not installed; 'grader grade' will need --no-sandbox" >&2
+    fi
+fi
+
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 if "$venv/bin/python" - <<'PY'
 import sys

@@ -1,0 +1,41 @@
+"""Comparisons shared by the public and hidden `maml` tests (the `checks` fixture).
+
+Each check fails with the message a student needs: which parameters changed in place,
+whether the adapted parameters still depend on the initial ones, and whether the
+meta-gradient is the second-order one that was asked for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grader.feedback import Mismatch, difference, expect, expect_close
+
+
+def expect_untouched(function: str, outcome: dict[str, Any]) -> None:
+    changed = outcome["params_changed"]
+    expect(not changed, f"{function} changed the caller's parameters in place "
+           f"({'; '.join(changed)}): build new tensors (p - lr * g) instead of updating p",
+           "in_place_update")
+
+
+def expect_adapted(function: str, got: dict[str, Any], expected: dict[str, Any], *,
+                   first_order: bool) -> None:
+    """Values, untouched inputs, and the meta-gradient through the returned parameters."""
+    expect_untouched(function, got)
+    expect_close(got["values"], expected["values"], what=f"the parameters {function} returned")
+    expect_meta_gradient(function, got["meta_grads"], expected["meta_grads"],
+                         first_order=first_order)
+
+
+def expect_meta_gradient(function: str, got: Any, expected: Any, *, first_order: bool) -> None:
+    if expected is None:
+        return
+    expect(got is not None, f"what {function} returned does not depend on the initial parameters, "
+           "so no meta-gradient reaches them: do not detach, use .data or torch.no_grad() "
+           "in the update", "detached_params")
+    problem = difference(got, expected, f"the meta-gradient through {function}")
+    if problem:
+        wanted = ("first-order (the inner gradients treated as constants)" if first_order
+                  else "second-order (inner gradients computed with create_graph=True)")
+        raise Mismatch(f"{problem}. The meta-gradient should be {wanted}.")

@@ -1,0 +1,101 @@
+"""Public tests for `maml`: small networks and tasks with fixed seeds, and whether
+meta-training learns. Run on a student's machine with `grader check` (`--slow` adds the
+2000-step learning test)."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from grader.feedback import expect, expect_close
+from grader.protocol import Seed
+
+
+def setup_problem(given, seed, dtype, hidden=8, n_tasks=2, k=5):
+    generator = torch.Generator().manual_seed(seed)
+    params = [p.detach().to(dtype) for p in given.init_params(hidden, generator)]
+    tasks = [tuple(t.to(dtype) for t in task) for task in given.sample_tasks(n_tasks, k, k, generator)]
+    return params, tasks
+
+
+@pytest.mark.question("inner_update")
+@pytest.mark.parametrize("order", ["second-order", "first-order"])
+def test_inner_update(student, reference, checks, given, seed, order):
+    """inner_update gives the right parameters and {order} meta-gradient (float32)"""
+    first_order = order == "first-order"
+    params, [(xs, ys, xq, yq), _] = setup_problem(given, seed, torch.float32)
+    args = ("inner_update_outcome", params, xs, ys, 0.1, first_order, xq, yq)
+    checks.expect_adapted("inner_update", student.probe(*args).value, reference.probe(*args),
+                          first_order=first_order)
+
+
+@pytest.mark.question("adapt")
+@pytest.mark.parametrize("steps", [0, 2])
+def test_adapt(student, reference, checks, given, seed, steps):
+    """adapt takes {steps} inner steps and keeps the second-order meta-gradient (float64)"""
+    params, [(xs, ys, xq, yq), _] = setup_problem(given, seed, torch.float64)
+    args = ("adapt_outcome", params, xs, ys, 0.05, steps, False, xq, yq)
+    checks.expect_adapted("adapt", student.probe(*args).value, reference.probe(*args),
+                          first_order=False)
+
+
+@pytest.mark.question("meta_loss")
+@pytest.mark.parametrize("order", ["second-order", "first-order"])
+def test_meta_loss(student, reference, checks, given, seed, order):
+    """meta_loss and its {order} meta-gradient match the reference on two tasks"""
+    first_order = order == "first-order"
+    params, tasks = setup_problem(given, seed, torch.float64)
+    args = ("meta_loss_outcome", params, tasks, 0.05, 1, first_order)
+    got, expected = student.probe(*args).value, reference.probe(*args)
+    checks.expect_untouched("meta_loss", got)
+    expect_close(got["value"], expected["value"], what="meta_loss(params, tasks, 0.05, 1)")
+    checks.expect_meta_gradient("meta_loss", got["meta_grads"], expected["meta_grads"],
+                                first_order=first_order)
+
+
+def heldout_loss(given, params, seed, n_tasks=50, k=10, lr=0.01):
+    """Mean query loss on held-out tasks after one SGD step on each task's support set."""
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    for xs, ys, xq, yq in given.sample_tasks(n_tasks, k, k, generator):
+        leaves = [p.detach().clone().requires_grad_(True) for p in params]
+        grads = torch.autograd.grad(F.mse_loss(given.forward(leaves, xs), ys), leaves)
+        adapted = [p - lr * g for p, g in zip(leaves, grads)]
+        losses.append(float(F.mse_loss(given.forward(adapted, xq), yq)))
+    return sum(losses) / len(losses)
+
+
+def train_and_compare(student, given, seed, meta_steps):
+    generator = torch.Generator().manual_seed(seed)
+    params = [p.detach() for p in given.init_params(40, generator)]
+    outcome = student.probe("meta_train_outcome", params, meta_steps, Seed(seed + 1)).value
+    expect(not outcome["params_changed"], "meta_train changed the caller's parameters "
+           f"({'; '.join(outcome['params_changed'])}): train copies of them", "in_place_update")
+    trained = outcome["trained"]
+    expect(isinstance(trained, (list, tuple)) and len(trained) == len(params) and all(
+        isinstance(t, torch.Tensor) and t.shape == p.shape for t, p in zip(trained, params)),
+        "meta_train must return a list of tensors with the shapes of params")
+    before = heldout_loss(given, params, seed + 2)
+    after = heldout_loss(given, [t.float() for t in trained], seed + 2)
+    return before, after
+
+
+@pytest.mark.question("meta_train")
+@pytest.mark.weight(2)
+@pytest.mark.timeout(60)
+def test_meta_train_quick(student, given, seed):
+    """meta_train lowers the held-out loss within 100 steps and leaves params unchanged"""
+    before, after = train_and_compare(student, given, seed, 100)
+    expect(after < before, f"after 100 meta-steps the held-out loss went from {before:.4f} "
+           f"to {after:.4f}: it should fall")
+
+
+@pytest.mark.question("meta_train")
+@pytest.mark.weight(5)
+@pytest.mark.timeout(180)
+@pytest.mark.slow
+def test_meta_train_learns(student, given, seed):
+    """meta_train with 2000 steps at least halves the held-out loss after one adaptation step"""
+    before, after = train_and_compare(student, given, seed, 2000)
+    expect(after <= 0.5 * before, f"after 2000 meta-steps the held-out loss after one "
+           f"adaptation step is {after:.4f}, {after / before:.2f} of the untrained "
+           f"{before:.4f}: it should be at most 0.5 of it")
