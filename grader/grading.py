@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -117,8 +118,11 @@ class Grader:
                 "-W", "ignore::pytest.PytestAssertRewriteWarning",
                 *self.options.extra_pytest_args]
         sink = io.StringIO()
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            code = pytest.main(args, plugins=[plugin])
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                code = pytest.main(args, plugins=[plugin])
+        finally:
+            _forget_test_modules([Path(p) for p in paths])
         if plugin.config_error:
             raise ConfigError(plugin.config_error)
         if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR) or \
@@ -130,3 +134,12 @@ class Grader:
         names = self.options.questions or self.assignment.questions.keys()
         return sum(self.assignment.questions[q].hidden for q in names
                    if q in self.assignment.questions)
+
+
+def _forget_test_modules(folders: list[Path]) -> None:
+    """Drop imported test modules, so another assignment's `tests/test_public.py` is not
+    mistaken for this one's when both are graded in one process."""
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and any(Path(file).is_relative_to(folder) for folder in folders):
+            del sys.modules[name]

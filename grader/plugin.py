@@ -160,7 +160,7 @@ class GradingPlugin:
     def _record(self, item: pytest.Item, status: str, message: str, traceback: str = "",
                 misconception: str | None = None, seconds: float = 0.0) -> None:
         plan = item.stash[PLAN_KEY]
-        max_score = round(item.stash[SCORE_KEY], 6)
+        max_score = item.stash[SCORE_KEY]
         self.tests.append(results.GradedTest(
             name=plan.name, nodeid=item.nodeid, question=plan.question,
             visibility=plan.visibility, max_score=max_score,

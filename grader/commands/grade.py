@@ -48,7 +48,7 @@ def run(options: argparse.Namespace) -> int:
     submissions = expand_submissions(options.submissions, assignment)
     sandbox = None if options.no_sandbox else Sandbox.require(assignment)
     grader = Grader(assignment, GradingOptions(
-        mode=GRADE, reference_dir=reference_dir,
+        mode=GRADE, reference_dir=reference_dir, run_slow=True,
         make_launcher=sandbox.launcher if sandbox else None))
     console = Console()
     batch = grade_batch(grader, submissions, options.out, console)

@@ -1,0 +1,114 @@
+"""Grade real submissions and assert exact scores: correct ones in several styles get full
+marks, each realistic mistake loses exactly the points of the tests it breaks."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader import results
+from grader.assignment import find_assignment
+from grader.grading import GRADE, Grader, GradingOptions
+from grader.submission import Submission
+from tests.conftest import REFERENCE, SUBMISSIONS
+
+FULL_SECOND_ORDER = {"first_order_grads": 10, "second_partials": 20, "grads_without_zeroing": 15,
+                     "hessian": 20, "hvp": 15, "gradient_penalty": 20}
+# meta_train's 2000-step test (25 points) is slow: graded once, in test_slow_meta_train_learns.
+FULL_MAML_FAST = {"inner_update": 20, "adapt": 15, "meta_loss": 30, "meta_train": 10}
+
+SECOND_ORDER_CASES = {
+    "correct_backward_style": {},
+    "correct_compact": {},
+    "changes_inputs": {"first_order_grads": 0, "grads_without_zeroing": 0},
+    "forbidden_helper": {"hessian": 0},
+    "grad_accumulation": {"hessian": 0},
+    "hvp_forms_hessian": {"hvp": 15 - 4.5},  # fails the two n = 2,000,000 tests (weight 3 + 3 of 12)
+    "missing_create_graph": {"gradient_penalty": 8 / 3},  # keeps the public value test only
+    "zeroed_gradients": {"grads_without_zeroing": 0},
+}
+
+MAML_CASES = {
+    "correct_loop_style": {},
+    "correct_functional_style": {},
+    "first_order_only": {"inner_update": 10, "adapt": 7.5, "meta_loss": 15},
+    "ignores_first_order_flag": {"inner_update": 10, "adapt": 10.5, "meta_loss": 15},
+    "in_place_update": {"inner_update": 0, "adapt": 3, "meta_loss": 0},
+    "detached_params": {"inner_update": 0, "adapt": 3, "meta_loss": 0, "meta_train": 0},
+    "wrong_sign": {"inner_update": 0, "adapt": 3, "meta_loss": 0},
+    "sum_instead_of_mean": {"meta_loss": 0},
+    "meta_train_no_learning": {"meta_train": 0},
+}
+
+
+def make_grader(name: str, *, run_slow: bool = False) -> Grader:
+    return Grader(find_assignment(name), GradingOptions(
+        mode=GRADE, reference_dir=REFERENCE / name, run_slow=run_slow))
+
+
+@pytest.fixture(scope="module")
+def second_order_grader():
+    return make_grader("second_order")
+
+
+@pytest.fixture(scope="module")
+def maml_grader():
+    return make_grader("maml")
+
+
+def question_scores(result):
+    return {q.question: q.score for q in result.questions()}
+
+
+def assert_scores(result, expected):
+    got = question_scores(result)
+    assert got == pytest.approx(expected, abs=1e-6), [
+        (t.question, t.status, t.message[:120]) for t in result.tests if not t.passed]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER_CASES)
+def test_second_order_submission(second_order_grader, name):
+    result, _ = second_order_grader.grade(Submission.at(SUBMISSIONS / "second_order" / f"{name}.py"))
+    assert_scores(result, {**FULL_SECOND_ORDER, **SECOND_ORDER_CASES[name]})
+    assert all(t.status in (results.PASSED, results.FAILED, "memory limit") for t in result.tests)
+
+
+@pytest.mark.parametrize("name", MAML_CASES)
+def test_maml_submission(maml_grader, name):
+    result, _ = maml_grader.grade(Submission.at(SUBMISSIONS / "maml" / f"{name}.py"))
+    assert_scores(result, {**FULL_MAML_FAST, **MAML_CASES[name]})
+    slow = [t for t in result.tests if t.status == results.NOT_RUN]
+    assert [t.question for t in slow] == ["meta_train"]
+
+
+@pytest.mark.parametrize("assignment", ["second_order", "maml"])
+def test_untouched_stub_is_not_attempted(second_order_grader, maml_grader, assignment):
+    grader = second_order_grader if assignment == "second_order" else maml_grader
+    result, _ = grader.grade(Submission.at(SUBMISSIONS / assignment / "untouched_stub.py"))
+    assert result.score == 0
+    assert {t.status for t in result.run_tests} == {results.NOT_ATTEMPTED}
+
+
+def test_forbidden_helper_message_says_why(second_order_grader):
+    result, _ = second_order_grader.grade(
+        Submission.at(SUBMISSIONS / "second_order" / "forbidden_helper.py"))
+    failing = [t for t in result.tests if not t.passed]
+    assert failing and all(t.question == "hessian" for t in failing)
+    assert all("torch.autograd.functional.hessian" in t.message and "double backward" in t.message
+               for t in failing)
+
+
+def test_hidden_inputs_differ_between_submissions_but_not_between_regrades(second_order_grader):
+    def inputs_seen(submission_id):
+        result, _ = second_order_grader.grade(Submission(submission_id, SUBMISSIONS / "second_order" / "zeroed_gradients.py"))
+        return [t.message for t in result.tests if t.visibility == results.HIDDEN and not t.passed]
+
+    alice, alice_again, bob = inputs_seen("alice"), inputs_seen("alice"), inputs_seen("bob")
+    assert alice == alice_again
+    assert alice != bob
+
+
+@pytest.mark.slow
+def test_slow_meta_train_learns():
+    result, _ = make_grader("maml", run_slow=True).grade(
+        Submission.at(SUBMISSIONS / "maml" / "correct_loop_style.py"))
+    assert result.score == pytest.approx(100)
