@@ -32,7 +32,7 @@ class Limits:
 
     call_seconds: float = 10.0
     import_seconds: float = 60.0
-    memory_mib: int = 3072
+    memory_mib: int = 2048
 
 
 @dataclass(frozen=True)

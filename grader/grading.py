@@ -19,7 +19,7 @@ from typing import Callable
 import pytest
 
 from grader import results
-from grader.assignment import Assignment
+from grader.assignment import Assignment, Limits
 from grader.errors import ConfigError, GraderError, SubmissionError
 from grader.limits import ResourceLimits
 from grader.plugin import GradingPlugin, GradingRun
@@ -39,6 +39,7 @@ class GradingOptions:
     run_slow: bool = False
     questions: frozenset[str] | None = None
     make_launcher: Callable[[Path], Launcher] | None = None
+    limits: Limits | None = None  # overrides the assignment's limits
     extra_pytest_args: list[str] = field(default_factory=list)
 
 
@@ -95,7 +96,7 @@ class Grader:
         return result, plugin.run.recorded
 
     def _run(self, submission: Submission, module_path: Path, workdir: Path) -> GradingRun:
-        limits = self.assignment.limits
+        limits = self.options.limits or self.assignment.limits
         launcher = (self.options.make_launcher(workdir) if self.options.make_launcher
                     else (lambda argv: argv))
         spec = WorkerSpec(module_path=module_path, module_name=self.assignment.module_name,
@@ -106,7 +107,7 @@ class Grader:
                           submission_id=submission.id, make_pool=lambda: WorkerPool(spec),
                           hidden_tests=self.hidden_tests, live_reference=self.live_reference,
                           expectations=self.expectations, run_slow=self.options.run_slow,
-                          questions=self.options.questions)
+                          questions=self.options.questions, limits=limits)
 
     def _run_pytest(self, plugin: GradingPlugin) -> None:
         paths = [str(self.assignment.public_tests)]

@@ -13,7 +13,7 @@ MIB = 1024 * 1024
 class ResourceLimits:
     """Hard limits (soft = hard, so student code cannot raise them back)."""
 
-    memory_mib: int = 3072
+    memory_mib: int = 2048
     cpu_seconds: int = 900
     file_size_mib: int = 64
     open_files: int = 256

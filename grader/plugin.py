@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from grader import problems, results
-from grader.assignment import Assignment
+from grader.assignment import Assignment, Limits
 from grader.errors import ConfigError
 from grader.feedback import Mismatch
 from grader.reference import (LiveReference, RecordedReference, RecordingReference,
@@ -45,6 +45,8 @@ class PlannedTest:
     name: str
 
 
+LOSES_QUESTION = (problems.StudentTimedOut, problems.StudentCrashed, problems.MemoryLimitExceeded)
+
 PLAN_KEY = pytest.StashKey[PlannedTest]()
 SCORE_KEY = pytest.StashKey[float]()
 
@@ -63,6 +65,7 @@ class GradingRun:
     recorded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     run_slow: bool = False
     questions: frozenset[str] | None = None
+    limits: Limits = field(default_factory=Limits)
 
 
 class GradingPlugin:
@@ -74,6 +77,7 @@ class GradingPlugin:
         self._pool: WorkerPool | None = None
         self._given: ModuleType | None = None
         self.config_error: str = ""
+        self._lost_questions: dict[str, problems.StudentProblem] = {}
 
     # --- collection and points ------------------------------------------------------------
 
@@ -154,8 +158,16 @@ class GradingPlugin:
         report = yield
         if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
             status, message, trace, misconception = _classify(call.excinfo)
+            self._remember_lost_question(item, call.excinfo)
             self._record(item, status, message, trace, misconception, call.duration)
         return report
+
+    def _remember_lost_question(self, item: pytest.Item,
+                                excinfo: pytest.ExceptionInfo[BaseException] | None) -> None:
+        """A hang or crash loses its question: its remaining tests fail without a new worker."""
+        if excinfo is not None and isinstance(excinfo.value, LOSES_QUESTION):
+            question = item.stash[PLAN_KEY].question
+            self._lost_questions.setdefault(question, excinfo.value)
 
     def _record(self, item: pytest.Item, status: str, message: str, traceback: str = "",
                 misconception: str | None = None, seconds: float = 0.0) -> None:
@@ -176,8 +188,11 @@ class GradingPlugin:
         if self._pool is None:
             self._pool = self.run.make_pool()
         plan = request.node.stash[PLAN_KEY]
-        limits = self.run.assignment.limits
-        return StudentProxy(self._pool, call_seconds=plan.timeout or limits.call_seconds,
+        lost = self._lost_questions.get(plan.question)
+        if lost is not None:
+            raise type(lost)(f"not run: {lost.message} in an earlier test of {plan.question}")
+        limits = self.run.limits
+        return StudentProxy(self._pool, question=plan.question, call_seconds=plan.timeout or limits.call_seconds,
                             memory_mib=limits.memory_mib)
 
     @pytest.fixture

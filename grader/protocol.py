@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import struct
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -172,8 +171,8 @@ def write_frame(stream: BinaryIO, message: dict[str, Any]) -> None:
 
 
 def read_frame(stream: BinaryIO) -> dict[str, Any] | None:
-    """Read one frame; None at a clean end of stream."""
-    header = stream.read(FRAME_HEADER.size)
+    """Read one frame, reading no byte past it; None at a clean end of stream."""
+    header = _read_exactly(stream, FRAME_HEADER.size)
     if not header:
         return None
     if len(header) != FRAME_HEADER.size:
@@ -181,10 +180,21 @@ def read_frame(stream: BinaryIO) -> dict[str, Any] | None:
     (length,) = FRAME_HEADER.unpack(header)
     if length > MAX_FRAME_BYTES:
         raise ProtocolError(f"frame of {length} bytes exceeds the limit")
-    payload = stream.read(length)
+    payload = _read_exactly(stream, length)
     if len(payload) != length:
         raise ProtocolError("truncated frame")
     return parse_frame_payload(payload)
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        chunk = stream.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def parse_frame_payload(payload: bytes) -> dict[str, Any]:
@@ -196,14 +206,3 @@ def parse_frame_payload(payload: bytes) -> dict[str, Any]:
         raise ProtocolError("a frame must hold an object")
     return message
 
-
-def read_exactly(fd: int, size: int) -> bytes:
-    """Read `size` bytes from a raw file descriptor (the caller has waited for readability)."""
-    chunks = []
-    while size:
-        chunk = os.read(fd, min(size, 1 << 20))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size -= len(chunk)
-    return b"".join(chunks)

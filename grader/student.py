@@ -32,8 +32,10 @@ class Reply:
 class StudentProxy:
     """Calls into the submission through its worker, with a per-call time limit."""
 
-    def __init__(self, pool: WorkerPool, *, call_seconds: float, memory_mib: int) -> None:
+    def __init__(self, pool: WorkerPool, *, question: str, call_seconds: float,
+                 memory_mib: int) -> None:
         self._pool = pool
+        self._question = question
         self.call_seconds = call_seconds
         self._memory_mib = memory_mib
 
@@ -60,7 +62,7 @@ class StudentProxy:
               kwargs: dict[str, Any]) -> Reply:
         message["args"] = protocol.encode_value(list(args))
         message["kwargs"] = protocol.encode_value(dict(kwargs))
-        raw = self._pool.request(message, self.call_seconds, f"running {call}")
+        raw = self._pool.request(message, self.call_seconds, f"running {call}", self._question)
         return self._read_reply(raw, call)
 
     def _read_reply(self, raw: dict[str, Any], call: str) -> Reply:

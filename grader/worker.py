@@ -3,6 +3,12 @@
 Started with ``python -m grader.worker`` (never forked from the grading process), it speaks
 the frame protocol on its original stdin/stdout; the student's own prints go to stderr, which
 the trusted side captures with a size cap. It never sees the reference solution.
+
+The process is a zygote: it imports torch once and never runs student code itself. Each
+``load`` request forks a child that imports the submission and serves that question's calls
+until ``end``; the zygote then reports how the child exited. A question that patches torch,
+crashes or exits therefore cannot touch the next question, and a new child costs a fork,
+not a fresh ``import torch``.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import argparse
 import importlib.util
 import os
 import resource
+import signal
 import sys
 import time
 import traceback
@@ -33,6 +40,10 @@ class WorkerState:
         self.probes: ModuleType | None = None
         self.monitor = ForbiddenHelperMonitor()
 
+    def ensure_probes(self, path: str) -> None:
+        if self.probes is None:
+            self.probes = _import_file("grader_probes", path)
+
     def build_function(self, name: str, args: list[Any]) -> Callable[..., Any]:
         assert self.probes is not None, "probes are loaded with the module"
         return self.probes.FUNCTIONS[name](*args)
@@ -47,10 +58,80 @@ def main(argv: list[str] | None = None) -> None:
     import torch  # imported once, before any student code, under the limits
 
     torch.set_num_threads(1)
+    import grader.input_guard  # noqa: F401 - preloaded for every child
+
     state = WorkerState()
     state.monitor.install()
+    serve_zygote(state, requests, replies, reap=options.uid is not None)
+
+
+def serve_zygote(state: WorkerState, requests: BinaryIO, replies: BinaryIO, *,
+                 reap: bool = False) -> None:
+    """Fork one child per `load`; report each child's exit once it is gone."""
     while (request := protocol.read_frame(requests)) is not None:
-        protocol.write_frame(replies, handle(state, request))
+        if request.get("op") != "load":
+            protocol.write_frame(replies, {"ok": False, "error": {
+                "kind": "protocol", "type": "ProtocolError", "message": "no module loaded"}})
+            continue
+        state.ensure_probes(str(request["probes"]))
+        pid = _fork()
+        if pid == 0:
+            _serve_child(state, request, requests, replies)
+        _, status = os.waitpid(pid, 0)
+        if reap:
+            _kill_leftovers()
+        protocol.write_frame(replies, {"op": "exited",
+                                       "exit_code": os.waitstatus_to_exitcode(status)})
+
+
+def _fork() -> int:
+    """Fork, waiting briefly for killed leftovers to free their process slots."""
+    for _ in range(100):
+        try:
+            return os.fork()
+        except BlockingIOError:
+            time.sleep(0.05)
+    return os.fork()
+
+
+def _kill_leftovers() -> None:
+    """Kill whatever the question left running (daemons, fork bombs).
+
+    Only inside the sandbox: there the zygote runs as a uid of its own in a PID namespace of
+    its own, so kill(-1) reaches exactly the processes this submission started.
+    """
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                break
+        except ChildProcessError:
+            break
+
+
+def _serve_child(state: WorkerState, load: dict[str, Any], requests: BinaryIO,
+                 replies: BinaryIO) -> None:
+    """Import the submission and serve requests until `end`; never returns."""
+    code = 0
+    try:
+        reply = handle(state, load)
+        protocol.write_frame(replies, reply)
+        if reply.get("ok"):
+            while (request := protocol.read_frame(requests)) is not None:
+                if request.get("op") == "end":
+                    break
+                protocol.write_frame(replies, handle(state, request))
+    except BaseException:  # noqa: BLE001 - a child must never fall back into the zygote loop
+        code = 70
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -71,8 +152,8 @@ def _drop_privileges(uid: int) -> None:
 
 def _take_protocol_streams() -> tuple[BinaryIO, BinaryIO]:
     """Keep stdin/stdout for the protocol and point fd 0/1 away, so prints cannot corrupt it."""
-    requests = os.fdopen(os.dup(0), "rb")
-    replies = os.fdopen(os.dup(1), "wb")
+    requests = os.fdopen(os.dup(0), "rb", buffering=0)
+    replies = os.fdopen(os.dup(1), "wb", buffering=0)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(2, 1)
@@ -96,7 +177,7 @@ def handle(state: WorkerState, request: dict[str, Any]) -> dict[str, Any]:
 def _dispatch(state: WorkerState, request: dict[str, Any]) -> dict[str, Any]:
     op = request.get("op")
     if op == "load":
-        _load(state, request["path"], request["module"], request["probes"])
+        _load(state, request["path"], request["module"])
         return {"ok": True, "value": None}
     if state.module is None:
         return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
@@ -134,8 +215,7 @@ def _run(state: WorkerState, call: Callable[[], Any], args: list[Any],
             "forbidden": sorted(forbidden)}
 
 
-def _load(state: WorkerState, path: str, module_name: str, probes_path: str) -> None:
-    state.probes = _import_file("grader_probes", probes_path)
+def _load(state: WorkerState, path: str, module_name: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if folder not in sys.path:
         sys.path.insert(0, folder)

@@ -38,6 +38,7 @@ class WorkerSpec:
 
 
 def _describe_exit(returncode: int | None, during: str) -> problems.StudentProblem:
+    """Say how a process ended, in the student's terms (negative codes are signals)."""
     if returncode is None:
         return problems.StudentCrashed(f"the worker stopped answering while {during}")
     if returncode < 0:
@@ -131,52 +132,83 @@ class WorkerProcess:
 
 
 class WorkerPool:
-    """Keeps at most one live worker for a submission and remembers a failed import."""
+    """One zygote worker per submission, and one forked child of it per question.
+
+    Remembers a failed import: a submission that cannot be imported fails every question at
+    once instead of re-running its import for each.
+    """
 
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
         self.output = CapturedOutput()
         self._worker: WorkerProcess | None = None
+        self._question: str | None = None
         self._import_failure: problems.StudentProblem | None = None
         self.max_rss_kib = 0
 
-    def request(self, message: dict[str, Any], seconds: float, during: str) -> dict[str, Any]:
-        worker = self._ready_worker()
+    def request(self, message: dict[str, Any], seconds: float, during: str,
+                question: str) -> dict[str, Any]:
+        """Send `message` to a child serving `question`, forking a fresh one if needed."""
+        worker = self._child_for(question)
         try:
             reply = worker.request(message, seconds, during)
         except problems.StudentProblem:
             self._discard()
             raise
+        if reply.get("op") == "exited":
+            self._question = None
+            raise _describe_exit(_as_int(reply.get("exit_code")), during)
         self.max_rss_kib = max(self.max_rss_kib, _as_int(reply.get("max_rss_kib")))
         return reply
 
-    def _ready_worker(self) -> WorkerProcess:
+    def _child_for(self, question: str) -> WorkerProcess:
         if self._import_failure is not None:
             raise type(self._import_failure)(self._import_failure.message,
                                              traceback=self._import_failure.traceback)
-        if self._worker is not None and self._worker.alive:
-            return self._worker
-        self._discard()
-        self._worker = WorkerProcess(self.spec, self.output)
-        self._load(self._worker)
+        if self._worker is None or not self._worker.alive:
+            self._discard()
+            self._worker = WorkerProcess(self.spec, self.output)
+        if self._question != question:
+            self._end_child()
+            self._load_child(question)
         return self._worker
 
-    def _load(self, worker: WorkerProcess) -> None:
+    def _end_child(self) -> None:
+        if self._question is None or self._worker is None:
+            return
+        self._question = None
+        try:
+            self._worker.request({"op": "end"}, 30, "ending a question")
+        except problems.StudentProblem:
+            self._discard()
+            self._worker = WorkerProcess(self.spec, self.output)
+
+    def _load_child(self, question: str) -> None:
         message = {"op": "load", "path": str(self.spec.module_path),
                    "module": self.spec.module_name, "probes": str(self.spec.probes_path)}
+        during = "importing the submission"
         try:
-            reply = worker.request(message, self.spec.import_seconds, "importing the submission")
+            reply = self._worker.request(message, self.spec.import_seconds, during)
+            if reply.get("op") == "exited":
+                self._fail_import(_describe_exit(_as_int(reply.get("exit_code")), during))
+            if not reply.get("ok"):
+                self._worker.request({"op": "end"}, 30, during)  # collect the child's exit
+                self._fail_import(_import_problem(reply.get("error")))
+        except problems.ImportFailed:
+            raise
         except problems.StudentProblem as exc:
             self._fail_import(problems.ImportFailed(exc.message))
-        if not reply.get("ok"):
-            self._fail_import(_import_problem(reply.get("error")))
+        self._question = question
 
     def _fail_import(self, problem: problems.StudentProblem) -> None:
+        if not isinstance(problem, (problems.ImportFailed, problems.MemoryLimitExceeded)):
+            problem = problems.ImportFailed(problem.message, traceback=problem.traceback)
         self._import_failure = problem
         self._discard()
         raise problem
 
     def _discard(self) -> None:
+        self._question = None
         if self._worker is not None:
             self._worker.kill()
             self._worker = None
