@@ -45,6 +45,7 @@ class Assignment:
     module_name: str
     questions: dict[str, QuestionPoints]
     limits: Limits
+    trains: bool = False
 
     @property
     def file_name(self) -> str:
@@ -91,13 +92,21 @@ class Assignment:
                    title=_string(config, "title", config_path),
                    module_name=_string(config, "module", config_path),
                    questions=_questions(config.get("questions"), config_path),
-                   limits=_limits(config.get("limits", {}), config_path))
+                   limits=_limits(config.get("limits", {}), config_path),
+                   trains=_flag(config, "trains", config_path))
 
 
 def _string(config: dict[str, Any], key: str, where: Path) -> str:
     value = config.get(key)
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: '{key}' must be a non-empty string")
+    return value
+
+
+def _flag(config: dict[str, Any], key: str, where: Path) -> bool:
+    value = config.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: '{key}' must be true or false")
     return value
 
 

@@ -14,6 +14,7 @@ Grade PyTorch homework with pytest.
 
 students:     grader check                     run the public tests on your work
 instructors:  grader grade maml subs/ --out results   grade submissions with hidden tests
+              grader show results [ID]         show saved reports without regrading
               grader record maml               re-record the public tests' expected values
 """
 
@@ -26,12 +27,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from grader.commands import check, grade, record
+    from grader.commands import check, grade, record, show
 
     parser = _Parser(prog="grader", description=DESCRIPTION,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (check, grade, record):
+    for module in (check, grade, record, show):
         sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)

@@ -10,17 +10,10 @@ from typing import Any
 
 import torch
 
+from grader.problems import Mismatch
+
 TOLERANCES = {torch.float16: (1e-2, 1e-3), torch.bfloat16: (1e-2, 1e-2),
               torch.float32: (1e-4, 1e-5), torch.float64: (1e-7, 1e-10)}
-
-
-class Mismatch(AssertionError):
-    """A student's answer differs from what was expected."""
-
-    def __init__(self, message: str, misconception: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.misconception = misconception
 
 
 def expect(condition: bool, message: str, misconception: str | None = None) -> None:

@@ -84,6 +84,7 @@ class Grader:
                 result.problem = str(exc)
                 return result, {}
             plugin = GradingPlugin(self._run(submission, module_path, workdir))
+            plugin.start_worker()  # its `import torch` overlaps with collecting the tests
             try:
                 self._run_pytest(plugin)
             finally:
@@ -102,7 +103,8 @@ class Grader:
         spec = WorkerSpec(module_path=module_path, module_name=self.assignment.module_name,
                           probes_path=self.assignment.probes_path, workdir=workdir,
                           limits=ResourceLimits(memory_mib=limits.memory_mib),
-                          import_seconds=limits.import_seconds, launcher=launcher)
+                          import_seconds=limits.import_seconds, launcher=launcher,
+                          warm_optimizer=self.assignment.trains)
         return GradingRun(assignment=self.assignment, mode=self.options.mode,
                           submission_id=submission.id, make_pool=lambda: WorkerPool(spec),
                           hidden_tests=self.hidden_tests, live_reference=self.live_reference,

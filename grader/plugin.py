@@ -19,7 +19,6 @@ import pytest
 from grader import problems, results
 from grader.assignment import Assignment, Limits
 from grader.errors import ConfigError
-from grader.feedback import Mismatch
 from grader.reference import (LiveReference, RecordedReference, RecordingReference,
                               StaleExpectations, import_private)
 from grader.student import StudentProxy
@@ -231,6 +230,11 @@ class GradingPlugin:
         text = f"{self.run.assignment.name}/{request.node.nodeid}/{who}"
         return int.from_bytes(hashlib.sha256(text.encode()).digest()[:6], "big")
 
+    def start_worker(self) -> None:
+        if self._pool is None:
+            self._pool = self.run.make_pool()
+        self._pool.start()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
@@ -252,7 +256,7 @@ def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None
     exc = excinfo.value
     if isinstance(exc, problems.StudentProblem):
         return exc.status, exc.message, exc.traceback, getattr(exc, "misconception", None)
-    if isinstance(exc, Mismatch):
+    if isinstance(exc, problems.Mismatch):
         return results.FAILED, exc.message, "", exc.misconception
     if isinstance(exc, AssertionError):
         return results.FAILED, str(exc).split("\nassert ")[0], "", None

@@ -46,3 +46,12 @@ class InvalidReply(StudentProblem):
     """The worker answered with something that is not a valid reply."""
 
     status = "error"
+
+
+class Mismatch(AssertionError):
+    """A student's answer differs from what was expected (raised by grader.feedback)."""
+
+    def __init__(self, message: str, misconception: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.misconception = misconception

@@ -16,6 +16,7 @@ from rich.text import Text
 from grader import results
 from grader.results import GradedTest, SubmissionResult
 
+SHOWN_FAILURES = 2
 STATUS_STYLES = {
     results.PASSED: "green", results.FAILED: "red", results.NOT_ATTEMPTED: "yellow",
     results.NOT_RUN: "dim", results.GRADER_ERROR: "magenta",
@@ -44,9 +45,15 @@ class SubmissionReport:
             yield Panel(Text(result.problem, style="red"), title=title, border_style="red")
             return
         yield self._question_table(title)
-        failures = [t for t in result.tests if t.status not in (results.PASSED, results.NOT_RUN)]
-        for test in failures:
-            yield self._failure(test)
+        untouched = [q.question for q in result.questions() if q.status == results.NOT_ATTEMPTED]
+        if untouched:
+            yield Text(f"Not attempted yet (still raise NotImplementedError): {', '.join(untouched)}",
+                       style="yellow")
+        for question in result.questions():
+            failures = [t for t in result.tests if t.question == question.question
+                        and t.status not in (results.PASSED, results.NOT_RUN, results.NOT_ATTEMPTED)]
+            if failures:
+                yield self._failures(question.question, failures)
         if result.output.strip():
             yield Panel(Text(_excerpt(result.output)), title="your code printed",
                         border_style="dim", title_align="left")
@@ -65,19 +72,27 @@ class SubmissionReport:
                           f"{passed}/{len(tests)}", status_text(question.status))
         return table
 
-    def _failure(self, test: GradedTest) -> Panel:
-        hidden = test.visibility == results.HIDDEN and not self.show_hidden_details
+    def _failures(self, question: str, failures: list[GradedTest]) -> Panel:
+        """One panel per question: its first few failing tests, then how many more."""
         body = Text()
-        if hidden:
-            body.append("a hidden test: its inputs and expected values are not shown")
-        else:
-            body.append(test.message or test.status)
-            if test.traceback:
-                body.append("\n\n" + test.traceback.rstrip(), style="dim")
-        heading = Text.assemble((f"{test.question}: ", "bold"), test.name, " · ",
-                                status_text(test.status))
-        return Panel(body, title=heading, title_align="left",
-                     border_style=STATUS_STYLES.get(test.status, "red"))
+        for index, test in enumerate(failures[:SHOWN_FAILURES]):
+            if index:
+                body.append("\n\n")
+            body.append(f"✗ {test.name}", style="bold")
+            body.append(" · ")
+            body.append_text(status_text(test.status))
+            body.append("\n")
+            if test.visibility == results.HIDDEN and not self.show_hidden_details:
+                body.append("a hidden test: its inputs and expected values are not shown")
+            else:
+                body.append(test.message or test.status)
+                if test.traceback:
+                    body.append("\n" + test.traceback.rstrip(), style="dim")
+        hidden = len(failures) - SHOWN_FAILURES
+        if hidden > 0:
+            body.append(f"\n\n… and {hidden} more failing test(s) of {question}", style="dim")
+        return Panel(body, title=Text(question, style="bold"), title_align="left",
+                     border_style=STATUS_STYLES.get(failures[0].status, "red"))
 
     def _summary(self) -> Text:
         result = self.result

@@ -35,6 +35,7 @@ class WorkerSpec:
     limits: ResourceLimits = field(default_factory=ResourceLimits)
     import_seconds: float = 60.0
     launcher: Launcher = lambda argv: argv
+    warm_optimizer: bool = False
 
 
 def _describe_exit(returncode: int | None, during: str) -> problems.StudentProblem:
@@ -59,6 +60,8 @@ class WorkerProcess:
 
     def __init__(self, spec: WorkerSpec, output: CapturedOutput) -> None:
         argv = [sys.executable, "-I", "-m", "grader.worker", *spec.limits.as_arguments()]
+        if spec.warm_optimizer:
+            argv.append("--warm-optimizer")
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "HOME": str(spec.workdir),
@@ -145,6 +148,11 @@ class WorkerPool:
         self._question: str | None = None
         self._import_failure: problems.StudentProblem | None = None
         self.max_rss_kib = 0
+
+    def start(self) -> None:
+        """Start the zygote now, so its torch import runs while the tests are collected."""
+        if self._worker is None and self._import_failure is None:
+            self._worker = WorkerProcess(self.spec, self.output)
 
     def request(self, message: dict[str, Any], seconds: float, during: str,
                 question: str) -> dict[str, Any]:

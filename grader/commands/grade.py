@@ -9,6 +9,7 @@ interrupted batch loses nothing already graded.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from rich.console import Console
@@ -24,6 +25,8 @@ from grader.report import BatchSummary
 from grader.results import SubmissionResult
 from grader.sandbox import Sandbox
 from grader.submission import Submission
+
+RESULT_FILE = "grader-result.json"
 
 NAME = "grade"
 HELP = "grade submissions with public and hidden tests (instructors, CI)"
@@ -69,11 +72,18 @@ def grade_batch(grader: Grader, submissions: list[Submission], out: Path,
             progress.update(task, description=f"grading {submission.id}")
             result, _ = grader.grade(submission)
             batch.append(result)
-            write_text_atomic(out / submission.id / "results.json", results_json(result))
+            save_result(out, result)
             write_text_atomic(out / "gradebook.csv", gradebook_csv(
                 batch, list(assignment.questions), assignment.total_points))
             progress.advance(task)
     return batch
+
+
+def save_result(out: Path, result: SubmissionResult) -> None:
+    """Gradescope's results.json, and the full result that `grader show` re-renders."""
+    folder = out / result.submission_id
+    write_text_atomic(folder / "results.json", results_json(result))
+    write_text_atomic(folder / RESULT_FILE, json.dumps(result.to_dict(), indent=1) + "\n")
 
 
 def expand_submissions(paths: list[Path], assignment: Assignment) -> list[Submission]:

@@ -64,7 +64,7 @@ def heldout_loss(given, params, seed, n_tasks=50, k=10, lr=0.01):
     return sum(losses) / len(losses)
 
 
-def train_and_compare(student, given, seed, meta_steps):
+def train_and_compare(student, given, seed, meta_steps, n_tasks=50):
     generator = torch.Generator().manual_seed(seed)
     params = [p.detach() for p in given.init_params(40, generator)]
     outcome = student.probe("meta_train_outcome", params, meta_steps, Seed(seed + 1)).value
@@ -74,8 +74,8 @@ def train_and_compare(student, given, seed, meta_steps):
     expect(isinstance(trained, (list, tuple)) and len(trained) == len(params) and all(
         isinstance(t, torch.Tensor) and t.shape == p.shape for t, p in zip(trained, params)),
         "meta_train must return a list of tensors with the shapes of params")
-    before = heldout_loss(given, params, seed + 2)
-    after = heldout_loss(given, [t.float() for t in trained], seed + 2)
+    before = heldout_loss(given, params, seed + 2, n_tasks)
+    after = heldout_loss(given, [t.float() for t in trained], seed + 2, n_tasks)
     return before, after
 
 
@@ -83,10 +83,10 @@ def train_and_compare(student, given, seed, meta_steps):
 @pytest.mark.weight(2)
 @pytest.mark.timeout(60)
 def test_meta_train_quick(student, given, seed):
-    """meta_train lowers the held-out loss within 100 steps and leaves params unchanged"""
-    before, after = train_and_compare(student, given, seed, 100)
-    expect(after < before, f"after 100 meta-steps the held-out loss went from {before:.4f} "
-           f"to {after:.4f}: it should fall")
+    """meta_train lowers the held-out loss within 30 steps and leaves params unchanged"""
+    before, after = train_and_compare(student, given, seed, 30, n_tasks=20)
+    expect(after < 0.95 * before, f"after 30 meta-steps the held-out loss went from {before:.4f} "
+           f"to {after:.4f}: it should fall by at least 5%")
 
 
 @pytest.mark.question("meta_train")
