@@ -6,7 +6,7 @@ plugin reports as a failed test with this message (and a misconception code, if 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import torch
 
@@ -23,11 +23,25 @@ def expect(condition: bool, message: str, misconception: str | None = None) -> N
 
 
 def expect_close(got: Any, expected: Any, *, what: str, rtol: float | None = None,
-                 atol: float | None = None) -> None:
-    """Compare a returned structure of tensors with the expected one, element by element."""
+                 atol: float | None = None,
+                 variants: Iterable[tuple[str, Any]] = ()) -> None:
+    """Compare a returned structure of tensors with the expected one, element by element.
+
+    `variants` pairs misconception codes with what a known-wrong variant gives on the same
+    inputs: a mismatch that equals one of them is reported as that misconception.
+    """
     problem = difference(got, expected, what, rtol, atol)
     if problem:
-        raise Mismatch(problem)
+        raise Mismatch(problem, recognise(got, variants, rtol, atol))
+
+
+def recognise(got: Any, variants: Iterable[tuple[str, Any]], rtol: float | None = None,
+              atol: float | None = None) -> str | None:
+    """The first misconception whose variant gives exactly this answer, if any."""
+    for code, value in variants:
+        if value is not None and not difference(got, value, "", rtol, atol):
+            return code
+    return None
 
 
 def difference(got: Any, expected: Any, what: str, rtol: float | None = None,

@@ -62,7 +62,10 @@ class Grader:
         name = self.assignment.name
         module = import_private(f"grader_reference_{name}", folder / self.assignment.file_name)
         probes = import_private(f"grader_probes_{name}", self.assignment.probes_path)
-        return LiveReference(module, probes)
+        variants_path = folder / "variants.py"
+        variants = (import_private(f"grader_variants_{name}", variants_path)
+                    if variants_path.is_file() else None)
+        return LiveReference(module, probes, variants)
 
     @property
     def hidden_tests(self) -> Path | None:

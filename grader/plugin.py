@@ -19,6 +19,7 @@ import pytest
 from grader import problems, results
 from grader.assignment import Assignment, Limits
 from grader.errors import ConfigError
+from grader.misconceptions import recognise_error
 from grader.reference import (LiveReference, RecordedReference, RecordingReference,
                               StaleExpectations, import_private)
 from grader.student import StudentProxy
@@ -157,6 +158,8 @@ class GradingPlugin:
         report = yield
         if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
             status, message, trace, misconception = _classify(call.excinfo)
+            if misconception is None and status not in (results.PASSED, results.NOT_RUN):
+                misconception = recognise_error(item.stash[PLAN_KEY].question, message)
             self._remember_lost_question(item, call.excinfo)
             self._record(item, status, message, trace, misconception, call.duration)
         return report

@@ -32,6 +32,8 @@ class ExpectedValues(Protocol):
 
     def probe(self, name: str, *args: Any, **kwargs: Any) -> Any: ...
 
+    def variant(self, name: str, *args: Any, **kwargs: Any) -> Any: ...
+
 
 def import_private(name: str, path: Path) -> ModuleType:
     """Import a file under a private module name (the reference is never on sys.path)."""
@@ -68,9 +70,11 @@ class _AttributeCalls:
 class LiveReference(_AttributeCalls):
     """Runs the reference solution in this (trusted) process."""
 
-    def __init__(self, module: ModuleType, probes: ModuleType) -> None:
+    def __init__(self, module: ModuleType, probes: ModuleType,
+                 variants: ModuleType | None = None) -> None:
         self._module = module
         self._probes = probes
+        self._variants = variants
 
     def _decode(self, message: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
         build = lambda name, args: self._probes.FUNCTIONS[name](*args)  # noqa: E731
@@ -89,15 +93,17 @@ class LiveReference(_AttributeCalls):
     def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self._run(self._probes.PROBES[name], (self._module,), message_for(args, kwargs))
 
+    def variant(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """What a known-wrong variant of the reference gives (reference/<name>/variants.py)."""
+        if self._variants is None:
+            raise LookupError(f"no variants.py beside the reference for variant {name!r}")
+        return self._run(getattr(self._variants, name), (self._module,), message_for(args, kwargs))
+
     def encoded(self, kind: str, name: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         """The message and the encoded expected value, for recording."""
-        message = message_for(args, kwargs)
-        if kind == "probe":
-            value = self._run(self._probes.PROBES[name], (self._module,), message)
-        else:
-            value = self._run(getattr(self._module, name), (), message)
-        return message, protocol.encode_value(value)
+        value = getattr(self, kind)(name, *args, **kwargs)
+        return message_for(args, kwargs), protocol.encode_value(value)
 
 
 class RecordingReference(_AttributeCalls):
@@ -118,6 +124,9 @@ class RecordingReference(_AttributeCalls):
 
     def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self._record("probe", name, args, kwargs)
+
+    def variant(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._record("variant", name, args, kwargs)
 
 
 class RecordedReference(_AttributeCalls):
@@ -144,6 +153,9 @@ class RecordedReference(_AttributeCalls):
 
     def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self._answer("probe", name, args, kwargs)
+
+    def variant(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._answer("variant", name, args, kwargs)
 
 
 def load_expectations(path: Path) -> dict[str, list[dict[str, Any]]]:

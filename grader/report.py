@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import results
+from grader.misconceptions import explain
 from grader.results import GradedTest, SubmissionResult
 
 SHOWN_FAILURES = 2
@@ -91,6 +92,11 @@ class SubmissionReport:
         hidden = len(failures) - SHOWN_FAILURES
         if hidden > 0:
             body.append(f"\n\n… and {hidden} more failing test(s) of {question}", style="dim")
+        mistake = next((explain(t.misconception) for t in failures if t.misconception), None)
+        if mistake is not None:
+            body.append(f"\n\nRecognised mistake: {mistake.title} ({mistake.code})\n",
+                        style="bold cyan")
+            body.append(mistake.explanation, style="cyan")
         return Panel(body, title=Text(question, style="bold"), title_align="left",
                      border_style=STATUS_STYLES.get(failures[0].status, "red"))
 

@@ -65,6 +65,16 @@ def test_a_student_error_shows_the_students_frames_only(capsys, tmp_path):
     assert "grader/worker.py" not in out and "site-packages" not in out
 
 
+def test_check_recognises_a_mistake_from_recorded_variants(capsys, student_copy, tmp_path):
+    mistake = student_copy(SUBMISSIONS / "second_order" / "grad_accumulation.py")
+    code, out, _ = run(capsys, "check", str(mistake), "--question", "hessian",
+                       "--json", str(tmp_path / "r.json"))
+    assert code == 1
+    assert "Recognised mistake: .grad was not zeroed between backward passes" in out
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert {t["misconception"] for t in saved["tests"]} == {"grad_accumulation"}
+
+
 def test_check_of_one_question_runs_only_its_tests(capsys, student_copy):
     stub = student_copy(ASSIGNMENTS / "second_order" / "second_order.py")
     _, out, _ = run(capsys, "check", str(stub), "--question", "hvp")

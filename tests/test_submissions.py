@@ -16,27 +16,41 @@ FULL_SECOND_ORDER = {"first_order_grads": 10, "second_partials": 20, "grads_with
 # meta_train's 2000-step test (25 points) is slow: graded once, in test_slow_meta_train_learns.
 FULL_MAML_FAST = {"inner_update": 20, "adapt": 15, "meta_loss": 30, "meta_train": 10}
 
+# name: (the question scores that differ from full marks, the misconception every failing
+# test of a question must carry; failing tests of other questions must carry none)
 SECOND_ORDER_CASES = {
-    "correct_backward_style": {},
-    "correct_compact": {},
-    "changes_inputs": {"first_order_grads": 0, "grads_without_zeroing": 0},
-    "forbidden_helper": {"hessian": 0},
-    "grad_accumulation": {"hessian": 0},
-    "hvp_forms_hessian": {"hvp": 15 - 4.5},  # fails the two n = 2,000,000 tests (weight 3 + 3 of 12)
-    "missing_create_graph": {"gradient_penalty": 8 / 3},  # keeps the public value test only
-    "zeroed_gradients": {"grads_without_zeroing": 0},
+    "correct_backward_style": ({}, {}),
+    "correct_compact": ({}, {}),
+    "changes_inputs": ({"first_order_grads": 0, "grads_without_zeroing": 0},
+                       {"first_order_grads": "in_place_update", "grads_without_zeroing": "in_place_update"}),
+    "forbidden_helper": ({"hessian": 0}, {"hessian": "forbidden_api"}),
+    "grad_accumulation": ({"hessian": 0}, {"hessian": "grad_accumulation"}),
+    # fails the two n = 2,000,000 tests (weights 3 + 3 of 12), on memory: no misconception
+    "hvp_forms_hessian": ({"hvp": 15 - 4.5}, {}),
+    # keeps the public value test only
+    "missing_create_graph": ({"gradient_penalty": 8 / 3}, {"gradient_penalty": "missing_create_graph"}),
+    "second_partials_no_create_graph": (
+        {"second_partials": 0, "grads_without_zeroing": 0},
+        {"second_partials": "missing_create_graph", "grads_without_zeroing": "missing_create_graph"}),
+    "zeroed_gradients": ({"grads_without_zeroing": 0}, {"grads_without_zeroing": "zeroed_gradients"}),
 }
 
 MAML_CASES = {
-    "correct_loop_style": {},
-    "correct_functional_style": {},
-    "first_order_only": {"inner_update": 10, "adapt": 7.5, "meta_loss": 15},
-    "ignores_first_order_flag": {"inner_update": 10, "adapt": 10.5, "meta_loss": 15},
-    "in_place_update": {"inner_update": 0, "adapt": 3, "meta_loss": 0},
-    "detached_params": {"inner_update": 0, "adapt": 3, "meta_loss": 0, "meta_train": 0},
-    "wrong_sign": {"inner_update": 0, "adapt": 3, "meta_loss": 0},
-    "sum_instead_of_mean": {"meta_loss": 0},
-    "meta_train_no_learning": {"meta_train": 0},
+    "correct_loop_style": ({}, {}),
+    "correct_functional_style": ({}, {}),
+    "first_order_only": ({"inner_update": 10, "adapt": 7.5, "meta_loss": 15},
+                         dict.fromkeys(["inner_update", "adapt", "meta_loss"], "first_order_maml")),
+    "ignores_first_order_flag": ({"inner_update": 10, "adapt": 10.5, "meta_loss": 15},
+                                 dict.fromkeys(["inner_update", "adapt", "meta_loss"],
+                                               "ignores_first_order_flag")),
+    "in_place_update": ({"inner_update": 0, "adapt": 3, "meta_loss": 0},
+                        dict.fromkeys(["inner_update", "adapt", "meta_loss"], "in_place_update")),
+    "detached_params": ({"inner_update": 0, "adapt": 3, "meta_loss": 0, "meta_train": 0},
+                        dict.fromkeys(["inner_update", "adapt", "meta_loss"], "detached_params")),
+    "wrong_sign": ({"inner_update": 0, "adapt": 3, "meta_loss": 0},
+                   dict.fromkeys(["inner_update", "adapt", "meta_loss"], "wrong_sign")),
+    "sum_instead_of_mean": ({"meta_loss": 0}, {"meta_loss": "sum_instead_of_mean"}),
+    "meta_train_no_learning": ({"meta_train": 0}, {}),
 }
 
 
@@ -65,17 +79,29 @@ def assert_scores(result, expected):
         (t.question, t.status, t.message[:120]) for t in result.tests if not t.passed]
 
 
+def assert_misconceptions(result, expected):
+    """Every failing test names its question's mistake; no passing test names any."""
+    for test in result.tests:
+        wanted = None if test.passed or test.status == results.NOT_RUN else expected.get(test.question)
+        assert test.misconception == wanted, (test.name, test.status, test.message[:120])
+
+
 @pytest.mark.parametrize("name", SECOND_ORDER_CASES)
 def test_second_order_submission(second_order_grader, name):
     result, _ = second_order_grader.grade(Submission.at(SUBMISSIONS / "second_order" / f"{name}.py"))
-    assert_scores(result, {**FULL_SECOND_ORDER, **SECOND_ORDER_CASES[name]})
-    assert all(t.status in (results.PASSED, results.FAILED, "memory limit") for t in result.tests)
+    scores, mistakes = SECOND_ORDER_CASES[name]
+    assert_scores(result, {**FULL_SECOND_ORDER, **scores})
+    assert_misconceptions(result, mistakes)
+    assert all(t.status in (results.PASSED, results.FAILED, "memory limit", "error")
+               for t in result.tests)
 
 
 @pytest.mark.parametrize("name", MAML_CASES)
 def test_maml_submission(maml_grader, name):
     result, _ = maml_grader.grade(Submission.at(SUBMISSIONS / "maml" / f"{name}.py"))
-    assert_scores(result, {**FULL_MAML_FAST, **MAML_CASES[name]})
+    scores, mistakes = MAML_CASES[name]
+    assert_scores(result, {**FULL_MAML_FAST, **scores})
+    assert_misconceptions(result, mistakes)
     slow = [t for t in result.tests if t.status == results.NOT_RUN]
     assert [t.question for t in slow] == ["meta_train"]
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.feedback import expect, expect_close
+from grader.feedback import expect
 from grader.protocol import Seed
 
 
@@ -23,9 +23,11 @@ def test_inner_update(student, reference, checks, given, seed, order):
     """inner_update gives the right parameters and {order} meta-gradient (float32)"""
     first_order = order == "first-order"
     params, [(xs, ys, xq, yq), _] = setup_problem(given, seed, torch.float32)
-    args = ("inner_update_outcome", params, xs, ys, 0.1, first_order, xq, yq)
-    checks.expect_adapted("inner_update", student.probe(*args).value, reference.probe(*args),
-                          first_order=first_order)
+    args, kwargs = (params, xs, ys), dict(lr=0.1, first_order=first_order, x_query=xq, y_query=yq)
+    got = student.probe("inner_update_outcome", *args, **kwargs).value
+    checks.expect_adapted("inner_update", got, reference.probe("inner_update_outcome", *args, **kwargs),
+                          first_order=first_order,
+                          variants=checks.mistakes(reference, "inner_update_outcome", args, kwargs))
 
 
 @pytest.mark.question("adapt")
@@ -33,9 +35,12 @@ def test_inner_update(student, reference, checks, given, seed, order):
 def test_adapt(student, reference, checks, given, seed, steps):
     """adapt takes {steps} inner steps and keeps the second-order meta-gradient (float64)"""
     params, [(xs, ys, xq, yq), _] = setup_problem(given, seed, torch.float64)
-    args = ("adapt_outcome", params, xs, ys, 0.05, steps, False, xq, yq)
-    checks.expect_adapted("adapt", student.probe(*args).value, reference.probe(*args),
-                          first_order=False)
+    args, kwargs = (params, xs, ys), dict(lr=0.05, steps=steps, first_order=False, x_query=xq,
+                                          y_query=yq)
+    got = student.probe("adapt_outcome", *args, **kwargs).value
+    checks.expect_adapted("adapt", got, reference.probe("adapt_outcome", *args, **kwargs),
+                          first_order=False,
+                          variants=checks.mistakes(reference, "adapt_outcome", args, kwargs))
 
 
 @pytest.mark.question("meta_loss")
@@ -44,12 +49,11 @@ def test_meta_loss(student, reference, checks, given, seed, order):
     """meta_loss and its {order} meta-gradient match the reference on two tasks"""
     first_order = order == "first-order"
     params, tasks = setup_problem(given, seed, torch.float64)
-    args = ("meta_loss_outcome", params, tasks, 0.05, 1, first_order)
-    got, expected = student.probe(*args).value, reference.probe(*args)
-    checks.expect_untouched("meta_loss", got)
-    expect_close(got["value"], expected["value"], what="meta_loss(params, tasks, 0.05, 1)")
-    checks.expect_meta_gradient("meta_loss", got["meta_grads"], expected["meta_grads"],
-                                first_order=first_order)
+    args, kwargs = (params, tasks), dict(inner_lr=0.05, inner_steps=1, first_order=first_order)
+    got = student.probe("meta_loss_outcome", *args, **kwargs).value
+    checks.expect_meta_loss(got, reference.probe("meta_loss_outcome", *args, **kwargs), len(tasks),
+                            first_order=first_order, variants=checks.mistakes(
+                                reference, "meta_loss_outcome", args, kwargs, lr_name="inner_lr"))
 
 
 def heldout_loss(given, params, seed, n_tasks=50, k=10, lr=0.01):

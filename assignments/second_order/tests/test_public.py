@@ -43,61 +43,67 @@ def test_first_order_grads_random(student, reference, seed, dtype):
 
 @pytest.mark.question("second_partials")
 @pytest.mark.weight(2)
-def test_second_partials_worked_example(student, reference):
+def test_second_partials_worked_example(student, reference, checks):
     """second_partials gives ([2, 4], [16, 2]) on the worked example with i = 0"""
     x, y = worked_example()
     reply = student.second_partials(x, y, 0)
-    expect_close(reply.value, reference.second_partials(x, y, 0), what=reply.call)
+    expect_close(reply.value, reference.second_partials(x, y, 0), what=reply.call,
+                 variants=checks.second_partials_mistakes(reference, x, y, 0))
     expect_clean_call(reply)
 
 
 @pytest.mark.question("second_partials")
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-def test_second_partials_random(student, reference, seed, dtype):
+def test_second_partials_random(student, reference, checks, seed, dtype):
     """second_partials matches the reference on random {dtype} inputs"""
     x, y = random_vectors(seed, 6, dtype)
     reply = student.second_partials(x, y, 4)
-    expect_close(reply.value, reference.second_partials(x, y, 4), what=reply.call)
+    expect_close(reply.value, reference.second_partials(x, y, 4), what=reply.call,
+                 variants=checks.second_partials_mistakes(reference, x, y, 4))
     expect_clean_call(reply)
 
 
 @pytest.mark.question("grads_without_zeroing")
 @pytest.mark.weight(2)
-def test_grads_without_zeroing_worked_example(student, reference):
+def test_grads_without_zeroing_worked_example(student, reference, checks):
     """grads_without_zeroing gives ([12, 24], [46, 12]) on the worked example with i = 0"""
     x, y = worked_example()
     reply = student.grads_without_zeroing(x, y, 0)
-    expect_close(reply.value, reference.grads_without_zeroing(x, y, 0), what=reply.call)
+    expect_close(reply.value, reference.grads_without_zeroing(x, y, 0), what=reply.call,
+                 variants=checks.zeroing_mistakes(reference, x, y, 0))
     expect_clean_call(reply)
 
 
 @pytest.mark.question("grads_without_zeroing")
-def test_grads_without_zeroing_random(student, reference, seed):
+def test_grads_without_zeroing_random(student, reference, checks, seed):
     """grads_without_zeroing matches the reference on random float64 inputs"""
     x, y = random_vectors(seed, 4, torch.float64)
     reply = student.grads_without_zeroing(x, y, 1)
-    expect_close(reply.value, reference.grads_without_zeroing(x, y, 1), what=reply.call)
+    expect_close(reply.value, reference.grads_without_zeroing(x, y, 1), what=reply.call,
+                 variants=checks.zeroing_mistakes(reference, x, y, 1))
     expect_clean_call(reply)
 
 
 @pytest.mark.question("hessian")
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-def test_hessian_quartic(student, reference, seed, dtype):
+def test_hessian_quartic(student, reference, checks, seed, dtype):
     """hessian matches the reference on a quartic function in {dtype}, by double backward"""
     x, a, b = random_vectors(seed, 5, dtype, count=3)
     f = Fn("quartic", (a.abs(), b))
     reply = student.hessian(f, x)
-    expect_close(reply.value, reference.hessian(f, x), what=reply.call)
+    expect_close(reply.value, reference.hessian(f, x), what=reply.call,
+                 variants=checks.hessian_mistakes(reference, f, x))
     expect_clean_call(reply, forbid_helpers=True)
 
 
 @pytest.mark.question("hessian")
-def test_hessian_of_w(student, reference, seed):
+def test_hessian_of_w(student, reference, checks, seed):
     """hessian of w = (x . y)^2 as a function of x is 2 y y^T"""
     x, y = random_vectors(seed, 4, torch.float64)
     f = Fn("dot_squared", (y,))
     reply = student.hessian(f, x)
-    expect_close(reply.value, reference.hessian(f, x), what=reply.call)
+    expect_close(reply.value, reference.hessian(f, x), what=reply.call,
+                 variants=checks.hessian_mistakes(reference, f, x))
     expect_clean_call(reply, forbid_helpers=True)
 
 

@@ -4,7 +4,6 @@ one and three inner steps; the reference computes the expected values live."""
 import pytest
 import torch
 
-from grader.feedback import expect_close
 
 CASES = [(torch.float32, 1), (torch.float64, 3)]
 CASE_IDS = ["float32-1-step", "float64-3-steps"]
@@ -24,9 +23,11 @@ def test_inner_update(student, reference, checks, given, seed, dtype, order):
     """inner_update: parameters and {order} meta-gradient on a random {dtype} task"""
     first_order = order == "first-order"
     params, [(xs, ys, xq, yq), *_] = setup_problem(given, seed, dtype)
-    args = ("inner_update_outcome", params, xs, ys, 0.02, first_order, xq, yq)
-    checks.expect_adapted("inner_update", student.probe(*args).value, reference.probe(*args),
-                          first_order=first_order)
+    args, kwargs = (params, xs, ys), dict(lr=0.02, first_order=first_order, x_query=xq, y_query=yq)
+    got = student.probe("inner_update_outcome", *args, **kwargs).value
+    checks.expect_adapted("inner_update", got, reference.probe("inner_update_outcome", *args, **kwargs),
+                          first_order=first_order,
+                          variants=checks.mistakes(reference, "inner_update_outcome", args, kwargs))
 
 
 @pytest.mark.question("adapt")
@@ -36,9 +37,12 @@ def test_adapt(student, reference, checks, given, seed, dtype, steps, order):
     """adapt: {steps} step(s) on a random {dtype} task with the {order} meta-gradient"""
     first_order = order == "first-order"
     params, [(xs, ys, xq, yq), *_] = setup_problem(given, seed, dtype)
-    args = ("adapt_outcome", params, xs, ys, 0.03, steps, first_order, xq, yq)
-    checks.expect_adapted("adapt", student.probe(*args).value, reference.probe(*args),
-                          first_order=first_order)
+    args, kwargs = (params, xs, ys), dict(lr=0.03, steps=steps, first_order=first_order,
+                                          x_query=xq, y_query=yq)
+    got = student.probe("adapt_outcome", *args, **kwargs).value
+    checks.expect_adapted("adapt", got, reference.probe("adapt_outcome", *args, **kwargs),
+                          first_order=first_order,
+                          variants=checks.mistakes(reference, "adapt_outcome", args, kwargs))
 
 
 @pytest.mark.question("meta_loss")
@@ -48,9 +52,8 @@ def test_meta_loss(student, reference, checks, given, seed, dtype, steps, order)
     """meta_loss and its {order} meta-gradient over three random {dtype} tasks, {steps} inner step(s)"""
     first_order = order == "first-order"
     params, tasks = setup_problem(given, seed, dtype)
-    args = ("meta_loss_outcome", params, tasks, 0.03, steps, first_order)
-    got, expected = student.probe(*args).value, reference.probe(*args)
-    checks.expect_untouched("meta_loss", got)
-    expect_close(got["value"], expected["value"], what="meta_loss(params, tasks, 0.03, steps)")
-    checks.expect_meta_gradient("meta_loss", got["meta_grads"], expected["meta_grads"],
-                                first_order=first_order)
+    args, kwargs = (params, tasks), dict(inner_lr=0.03, inner_steps=steps, first_order=first_order)
+    got = student.probe("meta_loss_outcome", *args, **kwargs).value
+    checks.expect_meta_loss(got, reference.probe("meta_loss_outcome", *args, **kwargs), len(tasks),
+                            first_order=first_order, variants=checks.mistakes(
+                                reference, "meta_loss_outcome", args, kwargs, lr_name="inner_lr"))

@@ -32,23 +32,25 @@ def test_first_order_grads(student, reference, seed, dtype, n):
 
 @pytest.mark.question("second_partials")
 @pytest.mark.parametrize("dtype,n", CASES, ids=CASE_IDS)
-def test_second_partials(student, reference, seed, dtype, n):
+def test_second_partials(student, reference, checks, seed, dtype, n):
     """second_partials matches the reference on random {dtype} inputs of length {n}"""
     x, y = draw(seed, dtype, (n,), (n,))
     i = index_for(seed, n)
     reply = student.second_partials(x, y, i)
-    expect_close(reply.value, reference.second_partials(x, y, i), what=reply.call)
+    expect_close(reply.value, reference.second_partials(x, y, i), what=reply.call,
+                 variants=checks.second_partials_mistakes(reference, x, y, i))
     expect_clean_call(reply)
 
 
 @pytest.mark.question("grads_without_zeroing")
 @pytest.mark.parametrize("dtype,n", CASES, ids=CASE_IDS)
-def test_grads_without_zeroing(student, reference, seed, dtype, n):
+def test_grads_without_zeroing(student, reference, checks, seed, dtype, n):
     """grads_without_zeroing matches the reference on random {dtype} inputs of length {n}"""
     x, y = draw(seed, dtype, (n,), (n,))
     i = index_for(seed, n)
     reply = student.grads_without_zeroing(x, y, i)
-    expect_close(reply.value, reference.grads_without_zeroing(x, y, i), what=reply.call)
+    expect_close(reply.value, reference.grads_without_zeroing(x, y, i), what=reply.call,
+                 variants=checks.zeroing_mistakes(reference, x, y, i))
     expect_clean_call(reply)
 
 
@@ -67,12 +69,13 @@ def make_function(name, seed, dtype, n):
 @pytest.mark.question("hessian")
 @pytest.mark.parametrize("function", FUNCTIONS)
 @pytest.mark.parametrize("dtype,n", CASES[:2], ids=CASE_IDS[:2])
-def test_hessian(student, reference, seed, function, dtype, n):
+def test_hessian(student, reference, checks, seed, function, dtype, n):
     """hessian matches the reference for the {function} function on {dtype} inputs of length {n}"""
     (x,) = draw(seed, dtype, (n,))
     f = make_function(function, seed, dtype, n)
     reply = student.hessian(f, x)
-    expect_close(reply.value, reference.hessian(f, x), what=reply.call)
+    expect_close(reply.value, reference.hessian(f, x), what=reply.call,
+                 variants=checks.hessian_mistakes(reference, f, x))
     expect_clean_call(reply, forbid_helpers=True)
 
 
