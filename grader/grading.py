@@ -82,7 +82,7 @@ class Grader:
             workdir = Path(scratch) / "submission"
             workdir.mkdir()
             try:
-                module_path = submission.install(self.assignment, workdir)
+                module_path, result.notes = submission.install(self.assignment, workdir)
             except SubmissionError as exc:
                 result.problem = str(exc)
                 return result, {}

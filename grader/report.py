@@ -46,6 +46,8 @@ class SubmissionReport:
             yield Panel(Text(result.problem, style="red"), title=title, border_style="red")
             return
         yield self._question_table(title)
+        for note in result.notes:
+            yield Text(f"Note: {note}", style="yellow")
         untouched = [q.question for q in result.questions() if q.status == results.NOT_ATTEMPTED]
         if untouched:
             yield Text(f"Not attempted yet (still raise NotImplementedError): {', '.join(untouched)}",

@@ -65,6 +65,7 @@ class SubmissionResult:
     execution_time: float = 0.0
     ungraded_hidden_points: float = 0.0
     problem: str = ""
+    notes: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:

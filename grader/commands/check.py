@@ -40,7 +40,7 @@ def run(options: argparse.Namespace) -> int:
                                                questions=questions))
     console = Console()
     with console.status(f"checking {assignment.file_name}…"):
-        result, _ = grader.grade(Submission.at(options.path))
+        result, _ = grader.grade(Submission.at(options.path, assignment))
     console.print(SubmissionReport(result))
     if options.json:
         import json
@@ -59,12 +59,13 @@ def locate_assignment(path: Path, name: str | None) -> Assignment:
     if path.is_file():
         for assignment_name, folder in known.items():
             assignment = Assignment.load(folder)
-            if path.name == assignment.file_name:
+            if path.stem == assignment.module_name and path.suffix in (".py", ".ipynb"):
                 return assignment
         raise GraderError(f"cannot tell which assignment {path.name} is for: "
                           f"pass --assignment ({', '.join(sorted(known))})")
     found = [Assignment.load(folder) for folder in known.values()]
-    found = [a for a in found if (path / a.file_name).is_file()]
+    found = [a for a in found if (path / a.file_name).is_file()
+             or (path / f"{a.module_name}.ipynb").is_file()]
     if len(found) == 1:
         return found[0]
     files = " or ".join(sorted(Assignment.load(f).file_name for f in known.values()))

@@ -86,17 +86,22 @@ def save_result(out: Path, result: SubmissionResult) -> None:
     write_text_atomic(folder / RESULT_FILE, json.dumps(result.to_dict(), indent=1) + "\n")
 
 
+def _holds_one_submission(folder: Path, assignment: Assignment) -> bool:
+    return any((folder / f"{assignment.module_name}{suffix}").exists()
+               for suffix in (".py", ".ipynb"))
+
+
 def expand_submissions(paths: list[Path], assignment: Assignment) -> list[Submission]:
     """Each path is one submission, or a folder with one submission per entry."""
     submissions = []
     for path in paths:
         if not path.exists():
             raise GraderError(f"{path}: no such file or folder")
-        if path.is_dir() and not (path / assignment.file_name).is_file():
-            submissions += [Submission.at(entry) for entry in sorted(path.iterdir())
+        if path.is_dir() and not _holds_one_submission(path, assignment):
+            submissions += [Submission.at(entry, assignment) for entry in sorted(path.iterdir())
                             if not entry.name.startswith((".", "__"))]
         else:
-            submissions.append(Submission.at(path))
+            submissions.append(Submission.at(path, assignment))
     seen: dict[str, Path] = {}
     for submission in submissions:
         if submission.id in seen:
