@@ -1,3 +1,18 @@
-"""grader: a pytest-driven harness that teaches and grades PyTorch homework."""
+"""grader: a pytest-driven harness that teaches and grades PyTorch homework.
+
+In a notebook, ``from grader import check`` then ``check("second_partials")`` runs that
+question's public tests on the functions defined in the running notebook.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+
+
+def check(question: str | None = None, **options: Any) -> Any:
+    """Grade this notebook's code on the public tests (see grader.jupyter.check)."""
+    from grader.jupyter import check as check_notebook
+
+    return check_notebook(question, **options)

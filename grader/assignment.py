@@ -144,12 +144,14 @@ def _limits(table: Any, where: Path) -> Limits:
 
 
 def assignments_root() -> Path:
-    """Where assignment folders live: $GRADER_ASSIGNMENTS, else ./assignments, else the project's."""
+    """Where assignment folders live: $GRADER_ASSIGNMENTS; else, from here upwards, a
+    student release's .grader/assignments or a course's assignments/; else the project's."""
     if env := os.environ.get("GRADER_ASSIGNMENTS"):
         return Path(env)
     for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "assignments").is_dir():
-            return folder / "assignments"
+        for candidate in (folder / ".grader" / "assignments", folder / "assignments"):
+            if candidate.is_dir():
+                return candidate
     return PACKAGE_ROOT / "assignments"
 
 

@@ -16,6 +16,8 @@ students:     grader check                     run the public tests on your work
 instructors:  grader grade maml subs/ --out results   grade submissions with hidden tests
               grader show results [ID]         show saved reports without regrading
               grader record maml               re-record the public tests' expected values
+              grader release maml --out DIR    build what students get (no reference inside)
+CI:           grader ci                        autograde a repository on every push
 """
 
 
@@ -27,12 +29,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from grader.commands import check, grade, record, show
+    from grader.commands import check, ci, grade, record, release, show
 
     parser = _Parser(prog="grader", description=DESCRIPTION,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (check, grade, record, show):
+    for module in (check, grade, show, record, release, ci):
         sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)

@@ -39,6 +39,10 @@ class SubmissionReport:
         self.result = result
         self.show_hidden_details = show_hidden_details
 
+    def table_only(self) -> "Table":
+        """The per-question table alone, for reports that show no test details."""
+        return self._question_table(f"{self.result.assignment} · {self.result.submission_id}")
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         result = self.result
         title = f"{result.assignment} · {result.submission_id}"
@@ -50,7 +54,7 @@ class SubmissionReport:
             yield Text(f"Note: {note}", style="yellow")
         untouched = [q.question for q in result.questions() if q.status == results.NOT_ATTEMPTED]
         if untouched:
-            yield Text(f"Not attempted yet (still raise NotImplementedError): {', '.join(untouched)}",
+            yield Text(f"Not attempted yet: {', '.join(untouched)}",
                        style="yellow")
         for question in result.questions():
             failures = [t for t in result.tests if t.question == question.question

@@ -83,6 +83,9 @@ class StudentProxy:
         if kind == "not_implemented":
             function = str(error.get("function") or call.split("(")[0])
             return problems.NotAttempted(f"{function} still raises NotImplementedError")
+        if kind == "missing":
+            return problems.NotAttempted(f"the submission defines no function named "
+                                         f"{error.get('function') or call.split('(')[0]}")
         if kind == "memory":
             return problems.MemoryLimitExceeded(
                 MEMORY_MESSAGE.format(mib=self._memory_mib, call=call))

@@ -58,7 +58,7 @@ class Submission:
 
 def submission_id(path: Path, assignment: Assignment | None = None) -> str:
     """The student id in a file or folder name as LMS exports give it."""
-    name = path.name if path.is_dir() else path.stem
+    name = path.resolve().name if path.is_dir() else path.stem
     if match := CANVAS_NAME.match(path.name):
         return match.group("student")
     if assignment is not None:

@@ -190,7 +190,7 @@ def handle(state: WorkerState, request: dict[str, Any]) -> dict[str, Any]:
     try:
         reply = _dispatch(state, request)
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-        reply = {"ok": False, "error": describe_exception(exc, state.module_path)}
+        reply = {"ok": False, "error": describe_exception(exc, state.module_path, state.module)}
     reply["seconds"] = time.perf_counter() - started
     reply["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return reply
@@ -217,9 +217,7 @@ def _dispatch(state: WorkerState, request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _student_function(module: ModuleType, name: str) -> Callable[..., Any]:
-    target = getattr(module, name, None)
-    if target is None:
-        raise AttributeError(f"the submission defines no function named {name!r}")
+    target = getattr(module, name)  # a missing function is reported as not attempted
     if not callable(target):
         raise TypeError(f"{name!r} in the submission is not a function")
     return target
@@ -255,11 +253,14 @@ def _import_file(name: str, path: str) -> ModuleType:
     return module
 
 
-def describe_exception(exc: BaseException, student_path: str) -> dict[str, Any]:
+def describe_exception(exc: BaseException, student_path: str,
+                       module: ModuleType | None = None) -> dict[str, Any]:
     """Describe an exception as data, keeping only the student's own frames."""
     kind = "raised"
     if isinstance(exc, NotImplementedError):
         kind = "not_implemented"
+    elif isinstance(exc, AttributeError) and module is not None and exc.obj is module:
+        kind = "missing"
     elif isinstance(exc, MemoryError) or any(h in str(exc) for h in MEMORY_ERROR_HINTS):
         kind = "memory"
     elif isinstance(exc, SystemExit):
@@ -270,7 +271,8 @@ def describe_exception(exc: BaseException, student_path: str) -> dict[str, Any]:
               if student_path and os.path.abspath(frame.filename) == student_path]
     lines = traceback.format_list(frames)
     return {"kind": kind, "type": type(exc).__name__,
-            "function": frames[-1].name if frames else "",
+            "function": getattr(exc, "name", "") if kind == "missing" else
+            (frames[-1].name if frames else ""),
             "message": _safe_str(exc) if not isinstance(exc, SystemExit) else str(exc.code),
             "traceback": "".join(lines)}
 

@@ -19,7 +19,7 @@ def setup_problem(given, seed, dtype, hidden=10, n_tasks=3, k=6):
 @pytest.mark.question("inner_update")
 @pytest.mark.parametrize("order", ["second-order", "first-order"])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
-def test_inner_update(student, reference, checks, given, seed, dtype, order):
+def test_inner_update_on_random_tasks(student, reference, checks, given, seed, dtype, order):
     """inner_update: parameters and {order} meta-gradient on a random {dtype} task"""
     first_order = order == "first-order"
     params, [(xs, ys, xq, yq), *_] = setup_problem(given, seed, dtype)
@@ -33,7 +33,7 @@ def test_inner_update(student, reference, checks, given, seed, dtype, order):
 @pytest.mark.question("adapt")
 @pytest.mark.parametrize("order", ["second-order", "first-order"])
 @pytest.mark.parametrize("dtype,steps", CASES, ids=CASE_IDS)
-def test_adapt(student, reference, checks, given, seed, dtype, steps, order):
+def test_adapt_on_random_tasks(student, reference, checks, given, seed, dtype, steps, order):
     """adapt: {steps} step(s) on a random {dtype} task with the {order} meta-gradient"""
     first_order = order == "first-order"
     params, [(xs, ys, xq, yq), *_] = setup_problem(given, seed, dtype)
@@ -48,7 +48,7 @@ def test_adapt(student, reference, checks, given, seed, dtype, steps, order):
 @pytest.mark.question("meta_loss")
 @pytest.mark.parametrize("order", ["second-order", "first-order"])
 @pytest.mark.parametrize("dtype,steps", CASES, ids=CASE_IDS)
-def test_meta_loss(student, reference, checks, given, seed, dtype, steps, order):
+def test_meta_loss_on_random_tasks(student, reference, checks, given, seed, dtype, steps, order):
     """meta_loss and its {order} meta-gradient over three random {dtype} tasks, {steps} inner step(s)"""
     first_order = order == "first-order"
     params, tasks = setup_problem(given, seed, dtype)

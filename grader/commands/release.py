@@ -1,0 +1,72 @@
+"""Build what students get for an assignment: stub, notebook, public tests, and CI.
+
+The release holds the stub and its notebook at the top, a README for students, a GitHub
+Actions workflow that runs `grader ci` on every push, and, under `.grader/`, the public
+tests with their recorded expectations. It never holds the reference solution, the hidden
+tests or the known-wrong variants (a test searches every release for them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+
+from grader.assignment import Assignment, find_assignment
+from grader.errors import ExitCode, GraderError
+from grader.files import write_text_atomic
+from grader.report import points
+
+NAME = "release"
+HELP = "build the student release of an assignment (instructors)"
+PUBLIC_FILES = ("assignment.toml", "expected.json", "probes.py", "checks.py")
+RELEASE_ASSIGNMENTS = Path(".grader") / "assignments"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", help="assignment name (second_order, maml) or folder")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
+                        help="an empty or new folder for the release")
+    parser.add_argument("--requirement", default="grader", metavar="SPEC",
+                        help="how students and CI pip-install the grader (default: grader)")
+
+
+def build_release(assignment: Assignment, out: Path, requirement: str) -> list[Path]:
+    if out.exists() and any(out.iterdir()):
+        raise GraderError(f"{out} is not empty: give a new or empty folder")
+    if not assignment.expectations_path.is_file():
+        raise GraderError(f"{assignment.name} has no recorded expectations: "
+                          f"run `grader record {assignment.name}` first")
+    hidden = out / RELEASE_ASSIGNMENTS / assignment.name
+    shutil.copytree(assignment.public_tests, hidden / "tests",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for name in PUBLIC_FILES + (assignment.file_name,):
+        if (assignment.folder / name).is_file():
+            shutil.copy(assignment.folder / name, hidden / name)
+    shutil.copy(assignment.stub_path, out / assignment.file_name)
+    if assignment.notebook_path.is_file():
+        shutil.copy(assignment.notebook_path, out / assignment.notebook_path.name)
+    values = {"title": assignment.title, "file": assignment.file_name,
+              "notebook": assignment.notebook_path.name, "requirement": requirement,
+              "public_points": points(assignment.total_points - assignment.hidden_points),
+              "hidden_points": points(assignment.hidden_points),
+              "total_points": points(assignment.total_points)}
+    write_text_atomic(out / "README.md", _template("student-readme.md").format(**values))
+    write_text_atomic(out / ".github" / "workflows" / "autograde.yml",
+                      _template("autograde.yml").replace("{requirement}", requirement))
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+def _template(name: str) -> str:
+    return resources.files("grader").joinpath("templates", name).read_text()
+
+
+def run(options: argparse.Namespace) -> int:
+    assignment = find_assignment(options.assignment)
+    files = build_release(assignment, options.out, options.requirement)
+    Console().print(f"Released {assignment.name} to {options.out} ({len(files)} files): "
+                    "no reference, no hidden tests")
+    return ExitCode.OK

@@ -1,0 +1,95 @@
+"""`from grader import check; check("second_partials")` inside a Jupyter notebook.
+
+Grades the functions defined in the running notebook: the cells executed so far become a
+module (magics neutralised, the calls to `check` itself left out), which the public tests
+run on in a separate worker, exactly as `grader check` would. The report renders inline.
+"""
+
+from __future__ import annotations
+
+import ast
+import tempfile
+from pathlib import Path
+
+from grader.assignment import Assignment, known_assignments
+from grader.errors import GraderError
+from grader.notebook_source import module_from_cells, neutralise_magics
+from grader.results import SubmissionResult
+
+
+def executed_cells() -> list[str]:
+    """The source of every cell run so far in this IPython kernel, in order."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        get_ipython = None
+    shell = get_ipython() if get_ipython else None
+    if shell is None:
+        raise GraderError("check() grades a running notebook; from a terminal, run `grader check`")
+    return [cell for cell in shell.user_ns.get("In", []) if cell]
+
+
+def without_checks(source: str) -> str:
+    """Drop `from grader import ...` and calls to check(), so grading does not recurse."""
+    code = neutralise_magics(source)
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return source  # module_from_cells reports it
+    kept = [ast.get_source_segment(code, node) or "" for node in tree.body
+            if not _is_grader_statement(node)]
+    return "\n".join(kept)
+
+
+def _is_grader_statement(node: ast.stmt) -> bool:
+    if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "grader":
+        return True
+    if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "grader" for a in node.names):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        function = node.value.func
+        name = function.id if isinstance(function, ast.Name) else getattr(function, "attr", "")
+        return name == "check"
+    return False
+
+
+def guess_assignment(question: str | None, source: str) -> Assignment:
+    """The assignment that owns `question`, else the one whose functions the cells define."""
+    assignments = [Assignment.load(folder) for folder in known_assignments().values()]
+    if question is not None:
+        owners = [a for a in assignments if question in a.questions]
+        if not owners:
+            raise GraderError(f"no assignment has a question named {question!r}")
+        return owners[0]
+    defined = {node.name for node in ast.walk(ast.parse(source))
+               if isinstance(node, ast.FunctionDef)}
+    best = max(assignments, key=lambda a: len(defined & set(a.questions)), default=None)
+    if best is None or not defined & set(best.questions):
+        raise GraderError("no graded function is defined in this notebook yet")
+    return best
+
+
+def check(question: str | None = None, *, assignment: str | None = None,
+          cells: list[str] | None = None) -> SubmissionResult:
+    """Run the public tests of `question` (or of every question) on this notebook's code."""
+    from rich import print as rich_print
+
+    from grader.assignment import find_assignment
+    from grader.grading import CHECK, Grader, GradingOptions
+    from grader.report import SubmissionReport
+    from grader.submission import Submission
+
+    sources = [without_checks(cell) for cell in (cells if cells is not None else executed_cells())]
+    module = module_from_cells(list(enumerate(sources, start=1)), label="executed cell")
+    chosen = find_assignment(assignment) if assignment else guess_assignment(question, module.text)
+    if question is not None and question not in chosen.questions:
+        raise GraderError(f"{chosen.name} has no question {question!r}")
+    questions = frozenset([question]) if question else None
+    with tempfile.TemporaryDirectory(prefix="grader-notebook-") as folder:
+        path = Path(folder) / chosen.file_name
+        path.write_text(module.text)
+        grader = Grader(chosen, GradingOptions(mode=CHECK, questions=questions))
+        result, _ = grader.grade(Submission(f"notebook ({chosen.name})", path))
+    result.notes = module.notes + result.notes
+    rich_print(SubmissionReport(result))
+    return result
