@@ -15,6 +15,8 @@ Grade PyTorch homework with pytest.
 students:     grader check                     run the public tests on your work
 instructors:  grader grade maml subs/ --out results   grade submissions with hidden tests
               grader show results [ID]         show saved reports without regrading
+              grader export results --format canvas   csv, canvas, gradescope, junit, markdown
+              grader grade ... --shard 2/8; grader merge all/ shard*/   grade on many machines
               grader record maml               re-record the public tests' expected values
               grader release maml --out DIR    build what students get (no reference inside)
 CI:           grader ci                        autograde a repository on every push
@@ -29,12 +31,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from grader.commands import check, ci, grade, record, release, show
+    from grader.commands import check, ci, export, grade, merge, record, release, show
 
     parser = _Parser(prog="grader", description=DESCRIPTION,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (check, grade, show, record, release, ci):
+    for module in (check, grade, show, export, merge, record, release, ci):
         sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)

@@ -1,32 +1,33 @@
-"""Grade submissions with the public and hidden tests, and write the gradebook.
+"""Grade submissions with the public and hidden tests, and keep the gradebook.
 
-Each SUBMISSION is a .py file, a folder holding the assignment's file, or a folder of such
-submissions (one per student). For each submission OUT/<id>/results.json is written in
-Gradescope's format, and OUT/gradebook.csv is rewritten after every submission, so an
-interrupted batch loses nothing already graded.
+Each SUBMISSION is a .py file, a notebook, a .zip, a folder holding the assignment's file,
+or a folder of such submissions (one per student, as LMS exports give them). Results go to
+OUT/gradebook.sqlite, the source of truth, one transaction per submission; OUT/<id>/results.json
+(Gradescope's format) and OUT/gradebook.csv are rendered from it. Re-running the same command
+skips submissions whose content and assignment are unchanged, so an interrupted batch is
+completed, not redone.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import hashlib
+import os
 from pathlib import Path
+from typing import Iterable
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
 
 from grader.assignment import Assignment, find_assignment, find_reference
 from grader.errors import ExitCode, GraderError
 from grader.files import write_text_atomic
 from grader.gradebook import gradebook_csv
+from grader.gradebook_db import Gradebook, content_hash, folder_hash
 from grader.gradescope import results_json
-from grader.grading import GRADE, Grader, GradingOptions
-from grader.report import BatchSummary
 from grader.results import SubmissionResult
-from grader.sandbox import Sandbox
 from grader.submission import Submission
-
-RESULT_FILE = "grader-result.json"
 
 NAME = "grade"
 HELP = "grade submissions with public and hidden tests (instructors, CI)"
@@ -35,55 +36,114 @@ HELP = "grade submissions with public and hidden tests (instructors, CI)"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="assignment name (second_order, maml) or folder")
     parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
-                        help=".py file, folder holding the assignment's file, or folder of those")
+                        help=".py, .ipynb, .zip, a folder holding the assignment's file, "
+                             "or a folder of those")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
-                        help="where results.json files and gradebook.csv are written")
+                        help="where the gradebook and each results.json are written")
     parser.add_argument("--reference", type=Path, metavar="DIR",
                         help="folder of the reference solution (default: reference/ beside "
                              "assignments/)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                        help="grading processes in parallel (default: the number of cores)")
+    parser.add_argument("--regrade", action="store_true",
+                        help="grade again submissions whose content and assignment are unchanged")
+    parser.add_argument("--shard", type=_shard, metavar="K/N",
+                        help="grade only shard K of N (a deterministic slice); merge with "
+                             "`grader merge`")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run student code without bubblewrap (only on trusted machines)")
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid shard {text!r}: write K/N, e.g. 2/8") from None
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError(f"invalid shard {text!r}: K must be between 1 and N")
+    return index, count
+
+
+def in_shard(submission_id: str, shard: tuple[int, int] | None) -> bool:
+    """A stable choice: the same id lands in the same shard whatever else is in the batch."""
+    if shard is None:
+        return True
+    index, count = shard
+    return int(hashlib.sha256(submission_id.encode()).hexdigest(), 16) % count == index - 1
+
+
 def run(options: argparse.Namespace) -> int:
+    from grader.batch import BatchSettings, grade_all
+    from grader.batch_summary import BatchStatistics
+    from grader.report import BatchSummary
+    from grader.sandbox import Sandbox
+
+    if options.jobs < 1:
+        raise GraderError(f"invalid --jobs {options.jobs}: use 1 or more")
     assignment = find_assignment(options.assignment)
     reference_dir = find_reference(assignment, options.reference)
-    submissions = expand_submissions(options.submissions, assignment)
-    sandbox = None if options.no_sandbox else Sandbox.require(assignment)
-    grader = Grader(assignment, GradingOptions(
-        mode=GRADE, reference_dir=reference_dir, run_slow=True,
-        make_launcher=sandbox.launcher if sandbox else None))
+    submissions = [s for s in expand_submissions(options.submissions, assignment)
+                   if in_shard(s.id, options.shard)]
+    if not options.no_sandbox:
+        Sandbox.require(assignment)  # fail now, in one line, if it cannot run here
     console = Console()
-    batch = grade_batch(grader, submissions, options.out, console)
+    gradebook = Gradebook.in_folder(options.out)
+    version = folder_hash([assignment.folder, reference_dir])
+    hashes = {s.id: content_hash(s.path) for s in submissions}
+    todo = [s for s in submissions
+            if options.regrade or not gradebook.is_current(s.id, hashes[s.id], version)]
+    if len(todo) < len(submissions):
+        console.print(f"{len(submissions) - len(todo)} submission(s) unchanged since they were "
+                      "graded: kept (--regrade grades them again)")
+    settings = BatchSettings(assignment.folder, reference_dir, sandbox=not options.no_sandbox)
+    try:
+        record_batch(grade_all(settings, todo, options.jobs), gradebook, hashes, version,
+                     options.out, console, total=len(todo))
+    finally:
+        write_gradebook_csv(options.out, gradebook, assignment)
+    batch = gradebook.results()
     console.print(BatchSummary(batch, list(assignment.questions)))
-    console.print(f"Wrote {len(batch)} results and {options.out / 'gradebook.csv'}")
+    console.print(BatchStatistics(batch, list(assignment.questions)))
+    console.print(f"Wrote {options.out / 'gradebook.sqlite'}, {options.out / 'gradebook.csv'} "
+                  f"and {len(batch)} results.json")
     return ExitCode.OK
 
 
-def grade_batch(grader: Grader, submissions: list[Submission], out: Path,
-                console: Console) -> list[SubmissionResult]:
-    assignment = grader.assignment
-    batch: list[SubmissionResult] = []
+def record_batch(results: Iterable[SubmissionResult], gradebook: Gradebook,
+                 hashes: dict[str, str], version: str, out: Path, console: Console, *,
+                 total: int) -> list[SubmissionResult]:
+    """Record each result as it arrives: the gradebook first, then its results.json."""
+    recorded = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeRemainingColumn())
+               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("grading", total=len(submissions))
-        for submission in submissions:
-            progress.update(task, description=f"grading {submission.id}")
-            result, _ = grader.grade(submission)
-            batch.append(result)
-            save_result(out, result)
-            write_text_atomic(out / "gradebook.csv", gradebook_csv(
-                batch, list(assignment.questions), assignment.total_points))
-            progress.advance(task)
-    return batch
+        task = progress.add_task("grading", total=total, rate="")
+        for result in results:
+            gradebook.record(result, hashes[result.submission_id], version)
+            write_text_atomic(out / result.submission_id / "results.json", results_json(result))
+            recorded.append(result)
+            elapsed = progress.tasks[0].elapsed or 1e-9
+            progress.update(task, advance=1, description=f"graded {result.submission_id}",
+                            rate=f"{len(recorded) / elapsed * 60:.1f}/min")
+    return recorded
 
 
-def save_result(out: Path, result: SubmissionResult) -> None:
-    """Gradescope's results.json, and the full result that `grader show` re-renders."""
-    folder = out / result.submission_id
-    write_text_atomic(folder / "results.json", results_json(result))
-    write_text_atomic(folder / RESULT_FILE, json.dumps(result.to_dict(), indent=1) + "\n")
+def write_gradebook_csv(out: Path, gradebook: Gradebook, assignment: Assignment) -> None:
+    write_text_atomic(out / "gradebook.csv", gradebook_csv(
+        gradebook.results(), list(assignment.questions), assignment.total_points))
+
+
+def grade_batch(grader, submissions: list[Submission], out: Path,
+                console: Console) -> list[SubmissionResult]:
+    """Grade in this process with a given Grader (custom limits), recording as `run` does."""
+    gradebook = Gradebook.in_folder(out)
+    hashes = {s.id: content_hash(s.path) for s in submissions}
+    results = (grader.grade(submission)[0] for submission in submissions)
+    try:
+        return record_batch(results, gradebook, hashes, "custom", out, console,
+                            total=len(submissions))
+    finally:
+        write_gradebook_csv(out, gradebook, grader.assignment)
 
 
 def _holds_one_submission(folder: Path, assignment: Assignment) -> bool:

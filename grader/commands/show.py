@@ -1,18 +1,17 @@
 """Show graded results again without regrading: one student's full report, or the gradebook.
 
-Reads what `grader grade` saved in its output folder.
+Reads the gradebook that `grader grade` keeps in its output folder.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from rich.console import Console
 
-from grader.commands.grade import RESULT_FILE
 from grader.errors import ExitCode, GraderError
+from grader.gradebook_db import FILE_NAME, Gradebook
 from grader.report import BatchSummary, SubmissionReport
 from grader.results import SubmissionResult
 
@@ -26,23 +25,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_results(out: Path) -> dict[str, SubmissionResult]:
-    if not out.is_dir():
-        raise GraderError(f"{out}: no such folder (give the folder `grader grade --out` wrote)")
-    found = {}
-    for path in sorted(out.glob(f"*/{RESULT_FILE}")):
-        result = SubmissionResult.from_dict(json.loads(path.read_text()))
-        found[result.submission_id] = result
+    """Every result in a grade output folder's gradebook, by submission id."""
+    if not (out / FILE_NAME).is_file():
+        raise GraderError(f"{out} holds no gradebook: give the folder `grader grade --out` wrote")
+    gradebook = Gradebook.in_folder(out)
+    try:
+        found = {result.submission_id: result for result in gradebook.results()}
+    finally:
+        gradebook.close()
     if not found:
         raise GraderError(f"{out} holds no graded submissions")
     return found
+
+
+def questions_of(results: dict[str, SubmissionResult]) -> list[str]:
+    return list(dict.fromkeys(t.question for r in results.values() for t in r.tests))
 
 
 def run(options: argparse.Namespace) -> int:
     results = load_results(options.out)
     console = Console()
     if not options.ids:
-        questions = list(dict.fromkeys(t.question for r in results.values() for t in r.tests))
-        console.print(BatchSummary(results.values(), questions))
+        console.print(BatchSummary(results.values(), questions_of(results)))
         return ExitCode.OK
     for submission_id in options.ids:
         if submission_id not in results:

@@ -1,0 +1,73 @@
+"""Grade many submissions, in this process or in N parallel grading processes.
+
+Each grading process is trusted: it loads the reference and keeps it, and grades one
+submission after another, each in its own worker (and sandbox). Processes are started with
+`spawn`, so none inherits another's state; results come back as plain data.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from grader.results import SubmissionResult
+from grader.submission import Submission
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """What a grading process needs to build its own Grader (all picklable)."""
+
+    assignment_folder: Path
+    reference_dir: Path
+    sandbox: bool
+
+
+_grader = None
+
+
+def _start_process(settings: BatchSettings) -> None:
+    global _grader
+    _grader = build_grader(settings)
+
+
+def build_grader(settings: BatchSettings):
+    from grader.assignment import Assignment
+    from grader.grading import GRADE, Grader, GradingOptions
+    from grader.sandbox import Sandbox
+
+    assignment = Assignment.load(settings.assignment_folder)
+    launcher = Sandbox.require(assignment).launcher if settings.sandbox else None
+    return Grader(assignment, GradingOptions(mode=GRADE, reference_dir=settings.reference_dir,
+                                             run_slow=True, make_launcher=launcher))
+
+
+def _grade_here(submission: Submission) -> dict:
+    assert _grader is not None, "the process was started without its grader"
+    result, _ = _grader.grade(submission)
+    return result.to_dict()
+
+
+def grade_all(settings: BatchSettings, submissions: list[Submission],
+              jobs: int) -> Iterator[SubmissionResult]:
+    """Yield each submission's result as soon as it is graded (in completion order)."""
+    if jobs <= 1 or len(submissions) <= 1:
+        _start_process(settings)
+        for submission in submissions:
+            yield SubmissionResult.from_dict(_grade_here(submission))
+        return
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context,
+                                                initializer=_start_process,
+                                                initargs=(settings,)) as pool:
+        futures = [pool.submit(_grade_here, submission) for submission in submissions]
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                yield SubmissionResult.from_dict(future.result())
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
