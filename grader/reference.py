@@ -9,14 +9,13 @@ test's expected values come from ``expected.json``, written by ``grader record``
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
 from grader import protocol
+from grader.module_files import import_file
 
 EXPECTATIONS_VERSION = 1
 
@@ -37,16 +36,7 @@ class ExpectedValues(Protocol):
 
 def import_private(name: str, path: Path) -> ModuleType:
     """Import a file under a private module name (the reference is never on sys.path)."""
-    loaded = sys.modules.get(name)
-    if loaded is not None and getattr(loaded, "__file__", None) == str(path):
-        return loaded
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return import_file(name, path)
 
 
 def message_for(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:

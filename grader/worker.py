@@ -14,7 +14,6 @@ not a fresh ``import torch``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import resource
 import signal
@@ -28,6 +27,7 @@ from typing import Any, BinaryIO, Callable
 from grader import protocol
 from grader.forbidden import ForbiddenHelperMonitor
 from grader.limits import ResourceLimits
+from grader.module_files import import_file
 
 MEMORY_ERROR_HINTS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
 
@@ -43,7 +43,7 @@ class WorkerState:
 
     def ensure_probes(self, path: str) -> None:
         if self.probes is None:
-            self.probes = _import_file("grader_probes", path)
+            self.probes = import_file("grader_probes", path)
 
     def build_function(self, name: str, args: list[Any]) -> Callable[..., Any]:
         assert self.probes is not None, "probes are loaded with the module"
@@ -240,17 +240,7 @@ def _load(state: WorkerState, path: str, module_name: str) -> None:
     if folder not in sys.path:
         sys.path.insert(0, folder)
     state.module_path = os.path.abspath(path)
-    state.module = _import_file(module_name, path)
-
-
-def _import_file(name: str, path: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    state.module = import_file(module_name, path)
 
 
 def describe_exception(exc: BaseException, student_path: str,
