@@ -4,7 +4,6 @@ into the unsharded gradebook, and every export rendered from it."""
 from __future__ import annotations
 
 import csv
-import io
 import os
 import shutil
 import signal
@@ -18,7 +17,6 @@ import pytest
 from junitparser import JUnitXml
 
 from grader.cli import main
-from grader.gradebook_db import Gradebook
 from tests.conftest import ROOT, SUBMISSIONS
 
 CORRECT = SUBMISSIONS / "second_order" / "correct_compact.py"

@@ -65,11 +65,11 @@ def test_magics_are_neutralised_never_run():
     assert module_from_cells([(1, "%%bash\nrm -rf /")]).text.count("# (cell magic left out)") == 2
 
 
-def mac_zip(path: Path, files: dict[str, bytes], links: dict[str, str] = {}) -> Path:
+def mac_zip(path: Path, files: dict[str, bytes], links: dict[str, str] | None = None) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
             archive.writestr(name, data)
-        for name, target in links.items():
+        for name, target in (links or {}).items():
             info = zipfile.ZipInfo(name)
             info.external_attr = (stat.S_IFLNK | 0o777) << 16
             archive.writestr(info, target)

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader import results
 from grader.assignment import Limits, find_assignment
 from grader.commands.grade import grade_batch
 from grader.errors import GraderError

@@ -3,7 +3,6 @@ never against itself."""
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 
