@@ -121,11 +121,6 @@ class Gradebook:
         rows = self.connection.execute("SELECT result_json FROM submissions ORDER BY id")
         return [SubmissionResult.from_dict(json.loads(row[0])) for row in rows]
 
-    def rows(self) -> list[tuple[str, str, str]]:
-        """(id, content hash, assignment version) of every submission, for merging and tests."""
-        return self.connection.execute(
-            "SELECT id, content_hash, assignment_version FROM submissions ORDER BY id").fetchall()
-
     def merge_from(self, other: Path) -> int:
         """Copy every submission of another gradebook into this one; return how many."""
         self.connection.execute("ATTACH DATABASE ? AS other", (str(other),))

@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -40,7 +40,6 @@ class GradingOptions:
     questions: frozenset[str] | None = None
     make_launcher: Callable[[Path], Launcher] | None = None
     limits: Limits | None = None  # overrides the assignment's limits
-    extra_pytest_args: list[str] = field(default_factory=list)
 
 
 class Grader:
@@ -121,8 +120,7 @@ class Grader:
         args = [*paths, "-c", os.devnull,
                 "--rootdir", str(self.assignment.folder), "-p", "no:cacheprovider",
                 "-p", "no:randomly", "--import-mode=importlib", "-q",
-                "-W", "ignore::pytest.PytestAssertRewriteWarning",
-                *self.options.extra_pytest_args]
+                "-W", "ignore::pytest.PytestAssertRewriteWarning"]
         sink = io.StringIO()
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):

@@ -246,10 +246,6 @@ class GradingPlugin:
     def captured_output(self) -> str:
         return self._pool.output.text() if self._pool is not None else ""
 
-    @property
-    def max_rss_kib(self) -> int:
-        return self._pool.max_rss_kib if self._pool is not None else 0
-
 
 def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None
               ) -> tuple[str, str, str, str | None]:

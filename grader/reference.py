@@ -12,7 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import Any
 
 from grader import protocol
 from grader.module_files import import_file
@@ -22,16 +22,6 @@ EXPECTATIONS_VERSION = 1
 
 class StaleExpectations(Exception):
     """The recorded expectations do not match the public tests any more."""
-
-
-class ExpectedValues(Protocol):
-    """What a test asks of the reference, whichever kind it is."""
-
-    def call(self, function: str, *args: Any, **kwargs: Any) -> Any: ...
-
-    def probe(self, name: str, *args: Any, **kwargs: Any) -> Any: ...
-
-    def variant(self, name: str, *args: Any, **kwargs: Any) -> Any: ...
 
 
 def import_private(name: str, path: Path) -> ModuleType:

@@ -154,19 +154,3 @@ def _excerpt(output: str, lines: int = 20) -> str:
         return "\n".join(kept)
     return "\n".join(kept[:lines // 2] + [f"... {len(kept) - lines} lines left out ..."]
                      + kept[-lines // 2:])
-
-
-def render_to_text(renderable: object, width: int = 100) -> str:
-    """Render without colour, e.g. for a file or a test."""
-    console = Console(width=width, record=True, color_system=None, file=_Null())
-    console.print(renderable)
-    return console.export_text()
-
-
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import signal
 import sys
 import time
@@ -192,7 +191,6 @@ def handle(state: WorkerState, request: dict[str, Any]) -> dict[str, Any]:
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything
         reply = {"ok": False, "error": describe_exception(exc, state.module_path, state.module)}
     reply["seconds"] = time.perf_counter() - started
-    reply["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return reply
 
 

@@ -50,7 +50,10 @@ def _describe_exit(returncode: int | None, during: str) -> problems.StudentProbl
             return problems.StudentTimedOut(f"the CPU time limit was exceeded while {during}")
         if sig == signal.SIGXFSZ:
             return problems.StudentCrashed(f"the file size limit was exceeded while {during}")
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = f"signal {sig}"
         return problems.StudentCrashed(f"the submission was killed by {name} while {during}")
     return problems.StudentCrashed(f"the submission exited with code {returncode} while {during}")
 
@@ -147,7 +150,6 @@ class WorkerPool:
         self._worker: WorkerProcess | None = None
         self._question: str | None = None
         self._import_failure: problems.StudentProblem | None = None
-        self.max_rss_kib = 0
 
     def start(self) -> None:
         """Start the zygote now, so its torch import runs while the tests are collected."""
@@ -166,7 +168,6 @@ class WorkerPool:
         if reply.get("op") == "exited":
             self._question = None
             raise _describe_exit(_as_int(reply.get("exit_code")), during)
-        self.max_rss_kib = max(self.max_rss_kib, _as_int(reply.get("max_rss_kib")))
         return reply
 
     def _child_for(self, question: str) -> WorkerProcess:
