@@ -40,7 +40,7 @@ def main(count: int) -> None:
     graders = {
         "no sandbox": Grader(assignment, GradingOptions(mode=GRADE, reference_dir=reference)),
         "sandbox": Grader(assignment, GradingOptions(mode=GRADE, reference_dir=reference,
-                                                     make_launcher=sandbox.launcher)),
+                                                     sandbox=sandbox)),
     }
     source = ROOT / "tests" / "submissions" / "second_order" / "correct_compact.py"
     with tempfile.TemporaryDirectory() as folder:
@@ -53,6 +53,8 @@ def main(count: int) -> None:
         for order in (list(graders), list(reversed(graders))):
             for name in order:
                 timings[name].append(seconds_per_submission(graders[name], submissions))
+    for grader in graders.values():
+        grader.close()
     plain = sum(timings["no sandbox"]) / 2
     boxed = sum(timings["sandbox"]) / 2
     print(f"submissions per run: {count} (each graded with public and hidden tests, 2 runs each)")

@@ -32,6 +32,9 @@ _grader = None
 def _start_process(settings: BatchSettings) -> None:
     global _grader
     _grader = build_grader(settings)
+    import atexit
+
+    atexit.register(_grader.close)
 
 
 def build_grader(settings: BatchSettings):
@@ -40,9 +43,9 @@ def build_grader(settings: BatchSettings):
     from grader.sandbox import Sandbox
 
     assignment = Assignment.load(settings.assignment_folder)
-    launcher = Sandbox.require(assignment).launcher if settings.sandbox else None
+    sandbox = Sandbox.require(assignment) if settings.sandbox else None
     return Grader(assignment, GradingOptions(mode=GRADE, reference_dir=settings.reference_dir,
-                                             run_slow=True, make_launcher=launcher))
+                                             run_slow=True, sandbox=sandbox))
 
 
 def _grade_here(submission: Submission) -> dict:
@@ -56,8 +59,11 @@ def grade_all(settings: BatchSettings, submissions: list[Submission],
     """Yield each submission's result as soon as it is graded (in completion order)."""
     if jobs <= 1 or len(submissions) <= 1:
         _start_process(settings)
-        for submission in submissions:
-            yield SubmissionResult.from_dict(_grade_here(submission))
+        try:
+            for submission in submissions:
+                yield SubmissionResult.from_dict(_grade_here(submission))
+        finally:
+            _grader.close()
         return
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from typing import BinaryIO
 
 
 class CapturedOutput:
@@ -26,17 +25,6 @@ class CapturedOutput:
             if chunk:
                 self.tail += chunk
                 del self.tail[:-self.keep]
-
-    def drain(self, stream: BinaryIO) -> threading.Thread:
-        """Copy `stream` into this sink on a daemon thread until it closes."""
-
-        def pump() -> None:
-            while chunk := stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536):
-                self.write(chunk)
-
-        thread = threading.Thread(target=pump, daemon=True)
-        thread.start()
-        return thread
 
     def text(self) -> str:
         with self._lock:

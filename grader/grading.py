@@ -9,12 +9,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -25,7 +25,8 @@ from grader.limits import ResourceLimits
 from grader.plugin import GradingPlugin, GradingRun
 from grader.reference import LiveReference, import_private, load_expectations
 from grader.submission import Submission
-from grader.worker_client import Launcher, WorkerPool, WorkerSpec
+from grader.sandbox import SLOT_INSIDE, Sandbox
+from grader.worker_client import SubmissionSpec, WarmWorker, WorkerPool, WorkerSpec
 
 CHECK, GRADE, RECORD = "check", "grade", "record"
 
@@ -38,7 +39,7 @@ class GradingOptions:
     reference_dir: Path | None = None
     run_slow: bool = False
     questions: frozenset[str] | None = None
-    make_launcher: Callable[[Path], Launcher] | None = None
+    sandbox: Sandbox | None = None
     limits: Limits | None = None  # overrides the assignment's limits
 
 
@@ -54,6 +55,10 @@ class Grader:
         if options.mode == CHECK and not self.expectations:
             raise GraderError(f"{assignment.expectations_path} is missing: the public tests "
                               f"have no recorded expectations (run `grader record {assignment.name}`)")
+        self._slot = Path(tempfile.mkdtemp(prefix="grader-slot-"))
+        self._slot.chmod(0o755)
+        self._warm: WarmWorker | None = None
+        self._graded = 0
 
     def _load_reference(self) -> LiveReference:
         folder = self.options.reference_dir
@@ -73,24 +78,40 @@ class Grader:
         folder = self.options.reference_dir.resolve() / "tests"
         return folder if folder.is_dir() else None
 
+    def warm_worker(self) -> WarmWorker:
+        """The worker this grader keeps warm across submissions (started on first use)."""
+        if self._warm is None:
+            limits = self.options.limits or self.assignment.limits
+            sandbox = self.options.sandbox
+            self._warm = WarmWorker(WorkerSpec(
+                folder=self._slot, home=self._inside(self._slot), limits=ResourceLimits(memory_mib=limits.memory_mib),
+                launcher=sandbox.launcher(self._slot) if sandbox else (lambda argv: argv),
+                warm_optimizer=self.assignment.trains, uid=sandbox.uid if sandbox else None))
+        return self._warm
+
     def grade(self, submission: Submission) -> tuple[results.SubmissionResult, dict]:
         """Grade one submission; also return what a record run wrote down."""
         started = time.perf_counter()
         result = results.SubmissionResult(submission.id, self.assignment.name, self.options.mode)
-        with tempfile.TemporaryDirectory(prefix="grader-") as scratch:
-            workdir = Path(scratch) / "submission"
-            workdir.mkdir()
+        self._graded += 1
+        workdir = self._slot / f"submission-{self._graded}"
+        workdir.mkdir()
+        try:
             try:
                 module_path, result.notes = submission.install(self.assignment, workdir)
             except SubmissionError as exc:
                 result.problem = str(exc)
                 return result, {}
+            if self.options.sandbox is not None:
+                self.options.sandbox.give(workdir)
             plugin = GradingPlugin(self._run(submission, module_path, workdir))
-            plugin.start_worker()  # its `import torch` overlaps with collecting the tests
+            plugin.start_worker()  # a cold worker imports torch while the tests are collected
             try:
                 self._run_pytest(plugin)
             finally:
                 plugin.close()
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
         result.tests = plugin.tests
         result.output = plugin.captured_output
         if self.options.mode == CHECK:
@@ -98,17 +119,33 @@ class Grader:
         result.execution_time = round(time.perf_counter() - started, 3)
         return result, plugin.run.recorded
 
+    def _inside(self, path: Path) -> Path:
+        """Where the worker sees a path of the grader's folder (elsewhere in the sandbox)."""
+        if self.options.sandbox is None:
+            return path
+        return SLOT_INSIDE / path.relative_to(self._slot)
+
+    def close(self) -> None:
+        """Stop the warm worker and remove the grader's folder."""
+        if self._warm is not None:
+            self._warm.close()
+        shutil.rmtree(self._slot, ignore_errors=True)
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
     def _run(self, submission: Submission, module_path: Path, workdir: Path) -> GradingRun:
         limits = self.options.limits or self.assignment.limits
-        launcher = (self.options.make_launcher(workdir) if self.options.make_launcher
-                    else (lambda argv: argv))
-        spec = WorkerSpec(module_path=module_path, module_name=self.assignment.module_name,
-                          probes_path=self.assignment.probes_path, workdir=workdir,
-                          limits=ResourceLimits(memory_mib=limits.memory_mib),
-                          import_seconds=limits.import_seconds, launcher=launcher,
-                          warm_optimizer=self.assignment.trains)
+        spec = SubmissionSpec(module_path=self._inside(module_path),
+                              module_name=self.assignment.module_name,
+                              probes_path=self.assignment.probes_path,
+                              workdir=self._inside(workdir), import_seconds=limits.import_seconds)
+        warm = self.warm_worker()
         return GradingRun(assignment=self.assignment, mode=self.options.mode,
-                          submission_id=submission.id, make_pool=lambda: WorkerPool(spec),
+                          submission_id=submission.id, make_pool=lambda: WorkerPool(warm, spec),
                           hidden_tests=self.hidden_tests, live_reference=self.live_reference,
                           expectations=self.expectations, run_slow=self.options.run_slow,
                           questions=self.options.questions, limits=limits)

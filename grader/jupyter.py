@@ -88,8 +88,8 @@ def check(question: str | None = None, *, assignment: str | None = None,
     with tempfile.TemporaryDirectory(prefix="grader-notebook-") as folder:
         path = Path(folder) / chosen.file_name
         path.write_text(module.text)
-        grader = Grader(chosen, GradingOptions(mode=CHECK, questions=questions))
-        result, _ = grader.grade(Submission(f"notebook ({chosen.name})", path))
+        with Grader(chosen, GradingOptions(mode=CHECK, questions=questions)) as grader:
+            result, _ = grader.grade(Submission(f"notebook ({chosen.name})", path))
     result.notes = module.notes + result.notes
     rich_print(SubmissionReport(result))
     return result

@@ -42,6 +42,12 @@ class ImportFailed(StudentProblem):
     status = "import failed"
 
 
+class WorkerUnavailable(StudentProblem):
+    """The grader could not start a process for the submission: not the student's fault."""
+
+    status = "grader error"
+
+
 class InvalidReply(StudentProblem):
     """The worker answered with something that is not a valid reply."""
 

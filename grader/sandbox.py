@@ -21,6 +21,8 @@ from grader.assignment import Assignment
 from grader.errors import GraderError
 
 SANDBOX_UID_BASE = 61000
+SLOT_INSIDE = Path("/grader-slot")
+"""Where the sandbox sees its writable folder: outside /tmp, which each submission replaces."""
 NAMESPACES = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
               "--unshare-cgroup-try"]
 SYSTEM_LINKS = {"/lib": "usr/lib", "/lib64": "usr/lib64", "/bin": "usr/bin", "/sbin": "usr/sbin"}
@@ -56,20 +58,28 @@ class Sandbox:
             reason = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else "failed"
             raise GraderError(f"bubblewrap cannot run here ({reason}); {NO_SANDBOX_HINT}")
 
-    def launcher(self, workdir: Path):
-        """Return a function that wraps a worker command line for this submission."""
+    def launcher(self, folder: Path):
+        """Return a function that wraps the warm worker's command line in the sandbox.
+
+        `folder` is the only writable place: it holds one submission at a time.
+        """
+        def wrap(argv: list[str]) -> list[str]:
+            return [self.bwrap, *self.arguments(folder), *argv]
+
+        return wrap
+
+    def give(self, workdir: Path) -> None:
+        """Hand a submission's folder to the sandbox's uid, the only one that may write there."""
         os.chown(workdir, self.uid, self.uid)
         for path in workdir.rglob("*"):
             os.lchown(path, self.uid, self.uid)
 
-        def wrap(argv: list[str]) -> list[str]:
-            return [self.bwrap, *self.arguments(workdir), *argv, f"--uid={self.uid}"]
-
-        return wrap
-
     def arguments(self, workdir: Path) -> list[str]:
+        """bubblewrap's arguments; `workdir` is the writable folder, seen at SLOT_INSIDE."""
+        # The zygote keeps SYS_ADMIN to give each submission its own mount and PID
+        # namespaces; every submission process drops to `uid`, which clears them all.
         args = [*NAMESPACES, "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-                "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SYS_ADMIN",
                 "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
                 "--tmpfs", "/tmp"]
         for link, target in SYSTEM_LINKS.items():
@@ -78,8 +88,7 @@ class Sandbox:
         args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
         for folder in self._read_only_folders():
             args += [*_parents(folder), "--ro-bind", str(folder), str(folder)]
-        args += [*_parents(workdir), "--bind", str(workdir), str(workdir),
-                 "--chdir", str(workdir)]
+        args += ["--bind", str(workdir), str(SLOT_INSIDE), "--chdir", str(SLOT_INSIDE)]
         return args
 
     def _read_only_folders(self) -> list[Path]:

@@ -4,11 +4,13 @@ Started with ``python -m grader.worker`` (never forked from the grading process)
 the frame protocol on its original stdin/stdout; the student's own prints go to stderr, which
 the trusted side captures with a size cap. It never sees the reference solution.
 
-The process is a zygote: it imports torch once and never runs student code itself. Each
-``load`` request forks a child that imports the submission and serves that question's calls
-until ``end``; the zygote then reports how the child exited. A question that patches torch,
-crashes or exits therefore cannot touch the next question, and a new child costs a fork,
-not a fresh ``import torch``.
+The process is a zygote: it imports torch once, never runs student code itself, and lives
+across submissions. Each ``submission`` request forks a submission process (inside the
+sandbox: new mount and PID namespaces, a private /tmp, an unprivileged uid) that lives until
+``end-submission``. In it, each ``load`` forks a question child that imports the submission
+and serves that question's calls until ``end``. A question that patches torch, crashes or
+exits cannot touch the next question; a submission cannot touch the next submission; and
+neither costs a fresh ``import torch``, only forks.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import warnings
 from types import ModuleType
 from typing import Any, BinaryIO, Callable
 
-from grader import protocol
+from grader import namespaces, protocol
 from grader.forbidden import ForbiddenHelperMonitor
 from grader.limits import ResourceLimits
 from grader.module_files import import_file
@@ -53,8 +55,6 @@ def main(argv: list[str] | None = None) -> None:
     options = _parse_args(argv)
     requests, replies = _take_protocol_streams()
     options.limits.apply()
-    if options.uid is not None:
-        _drop_privileges(options.uid)
     import torch  # imported once, before any student code, under the limits
 
     torch.set_num_threads(1)
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
 
     state = WorkerState()
     state.monitor.install()
-    serve_zygote(state, requests, replies, reap=options.uid is not None)
+    serve_zygote(state, requests, replies, uid=options.uid)
 
 
 def _warm_up(torch: ModuleType, *, optimizer: bool) -> None:
@@ -85,12 +85,57 @@ def _warm_up(torch: ModuleType, *, optimizer: bool) -> None:
 
 
 def serve_zygote(state: WorkerState, requests: BinaryIO, replies: BinaryIO, *,
-                 reap: bool = False) -> None:
-    """Fork one child per `load`; report each child's exit once it is gone."""
+                 uid: int | None = None) -> None:
+    """Fork one submission process per `submission`; report its exit once it is gone."""
     while (request := protocol.read_frame(requests)) is not None:
-        if request.get("op") != "load":
-            protocol.write_frame(replies, {"ok": False, "error": {
-                "kind": "protocol", "type": "ProtocolError", "message": "no module loaded"}})
+        if request.get("op") != "submission":
+            protocol.write_frame(replies, _protocol_error("no submission started"))
+            continue
+        pid = _fork()
+        if pid == 0:
+            _serve_submission(state, request, requests, replies, uid)
+        _, status = os.waitpid(pid, 0)
+        protocol.write_frame(replies, {"op": "exited", "scope": "submission",
+                                       "exit_code": os.waitstatus_to_exitcode(status)})
+
+
+def _protocol_error(message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
+                                   "message": message}}
+
+
+def _serve_submission(state: WorkerState, request: dict[str, Any], requests: BinaryIO,
+                      replies: BinaryIO, uid: int | None) -> None:
+    """Become one submission's process (isolated when sandboxed); never returns."""
+    code = 0
+    try:
+        if uid is not None:
+            namespaces.enter_private_namespaces()
+            init = _fork()
+            if init != 0:  # this shim waits for the namespace's PID 1 and exits as it does
+                _, status = os.waitpid(init, 0)
+                code = os.waitstatus_to_exitcode(status)
+                return
+            namespaces.private_tmp_and_proc()
+            _drop_privileges(uid)
+        os.chdir(str(request["workdir"]))
+        protocol.write_frame(replies, {"ok": True})
+        serve_questions(state, requests, replies, reap=uid is not None)
+    except BaseException:  # noqa: BLE001 - never fall back into the zygote's loop
+        code = 70
+    finally:
+        os._exit(code if code >= 0 else 70)
+
+
+def serve_questions(state: WorkerState, requests: BinaryIO, replies: BinaryIO, *,
+                    reap: bool) -> None:
+    """Fork one child per `load`, report each child's exit, until `end-submission`."""
+    while (request := protocol.read_frame(requests)) is not None:
+        op = request.get("op")
+        if op == "end-submission":
+            return
+        if op != "load":
+            protocol.write_frame(replies, _protocol_error("no module loaded"))
             continue
         state.ensure_probes(str(request["probes"]))
         pid = _fork()
@@ -99,7 +144,7 @@ def serve_zygote(state: WorkerState, requests: BinaryIO, replies: BinaryIO, *,
         _, status = os.waitpid(pid, 0)
         if reap:
             _kill_leftovers()
-        protocol.write_frame(replies, {"op": "exited",
+        protocol.write_frame(replies, {"op": "exited", "scope": "question",
                                        "exit_code": os.waitstatus_to_exitcode(status)})
 
 
@@ -116,8 +161,8 @@ def _fork() -> int:
 def _kill_leftovers() -> None:
     """Kill whatever the question left running (daemons, fork bombs).
 
-    Only inside the sandbox: there the zygote runs as a uid of its own in a PID namespace of
-    its own, so kill(-1) reaches exactly the processes this submission started.
+    Only inside the sandbox: there the submission process runs as a uid of its own, as PID 1
+    of a namespace of its own, so kill(-1) reaches exactly the processes it started.
     """
     try:
         os.kill(-1, signal.SIGKILL)
@@ -156,7 +201,8 @@ def _serve_child(state: WorkerState, load: dict[str, Any], requests: BinaryIO,
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m grader.worker")
     ResourceLimits.add_arguments(parser)
-    parser.add_argument("--uid", type=int, help="drop root for this uid (inside the sandbox)")
+    parser.add_argument("--uid", type=int,
+                        help="inside the sandbox: isolate each submission and run it as this uid")
     parser.add_argument("--warm-optimizer", action="store_true",
                         help="take one optimizer step at start-up (assignments that train)")
     options = parser.parse_args(argv)

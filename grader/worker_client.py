@@ -1,8 +1,10 @@
 """The trusted side of the worker: start it, send requests, enforce time limits, replace it.
 
-A worker that hangs is killed at its deadline; one that dies is described from its exit
-status. Either way the next request starts a fresh worker, so one question's failure never
-costs another question its grade.
+One warm worker (a zygote that has imported torch) serves a grader's submissions one after
+another; each submission gets a process of its own forked from it, and each question a
+child of that. A worker that hangs is killed at its deadline; one that dies is described
+from its exit status. Either way the next request starts a fresh one, so one question's
+failure never costs another question its grade.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,18 +27,27 @@ from grader.limits import ResourceLimits
 Launcher = Callable[[list[str]], list[str]]
 """Wraps the worker's command line, e.g. in a sandbox; the identity runs it directly."""
 
-@dataclass
+@dataclass(frozen=True)
 class WorkerSpec:
-    """Everything needed to start a worker for one submission."""
+    """How to start the warm worker: limits, the sandbox wrapper, its folder."""
+
+    folder: Path
+    home: Path
+    limits: ResourceLimits = field(default_factory=ResourceLimits)
+    launcher: Launcher = lambda argv: argv
+    warm_optimizer: bool = False
+    uid: int | None = None
+
+
+@dataclass(frozen=True)
+class SubmissionSpec:
+    """One submission: where its module is, and how long its import may take."""
 
     module_path: Path
     module_name: str
     probes_path: Path
     workdir: Path
-    limits: ResourceLimits = field(default_factory=ResourceLimits)
     import_seconds: float = 60.0
-    launcher: Launcher = lambda argv: argv
-    warm_optimizer: bool = False
 
 
 def _describe_exit(returncode: int | None, during: str) -> problems.StudentProblem:
@@ -61,18 +73,28 @@ def _describe_exit(returncode: int | None, during: str) -> problems.StudentProbl
 class WorkerProcess:
     """One running worker: a child process speaking frames over its stdin and stdout."""
 
-    def __init__(self, spec: WorkerSpec, output: CapturedOutput) -> None:
+    def __init__(self, spec: WorkerSpec) -> None:
         argv = [sys.executable, "-I", "-m", "grader.worker", *spec.limits.as_arguments()]
         if spec.warm_optimizer:
             argv.append("--warm-optimizer")
+        if spec.uid is not None:
+            argv.append(f"--uid={spec.uid}")
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "HOME": str(spec.workdir),
+               "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "HOME": str(spec.home),
                "TMPDIR": "/tmp", "LANG": "C.UTF-8"}
         self.process = subprocess.Popen(
             spec.launcher(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=spec.workdir, env=env, start_new_session=True)
-        self._stderr_pump = output.drain(self.process.stderr)
+            stderr=subprocess.PIPE, cwd=spec.folder, env=env, start_new_session=True)
+        self.output = CapturedOutput()  # replaced by each submission's own
+        self._stderr_pump = threading.Thread(target=self._pump, daemon=True)
+        self._stderr_pump.start()
+
+    def _pump(self) -> None:
+        """Copy the worker's stderr (the students' prints) into the current submission's sink."""
+        stream = self.process.stderr
+        while chunk := stream.read1(65536):
+            self.output.write(chunk)
 
     def request(self, message: dict[str, Any], seconds: float, during: str) -> dict[str, Any]:
         """Send one request and wait for its reply, at most `seconds`."""
@@ -137,14 +159,36 @@ class WorkerProcess:
         self._stderr_pump.join(timeout=2)
 
 
+class WarmWorker:
+    """The zygote a grader keeps across submissions, restarted only when it is lost."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+        self._process: WorkerProcess | None = None
+
+    def process(self) -> WorkerProcess:
+        if self._process is None or not self._process.alive:
+            self.discard()
+            self._process = WorkerProcess(self.spec)
+        return self._process
+
+    def discard(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process = None
+
+    close = discard
+
+
 class WorkerPool:
-    """One zygote worker per submission, and one forked child of it per question.
+    """One submission's session with the warm worker: a process for it, a child per question.
 
     Remembers a failed import: a submission that cannot be imported fails every question at
     once instead of re-running its import for each.
     """
 
-    def __init__(self, spec: WorkerSpec) -> None:
+    def __init__(self, warm: WarmWorker, spec: SubmissionSpec) -> None:
+        self.warm = warm
         self.spec = spec
         self.output = CapturedOutput()
         self._worker: WorkerProcess | None = None
@@ -152,9 +196,9 @@ class WorkerPool:
         self._import_failure: problems.StudentProblem | None = None
 
     def start(self) -> None:
-        """Start the zygote now, so its torch import runs while the tests are collected."""
-        if self._worker is None and self._import_failure is None:
-            self._worker = WorkerProcess(self.spec, self.output)
+        """Make sure the warm worker is running: a cold one imports torch during collection."""
+        if self._import_failure is None:
+            self.warm.process()
 
     def request(self, message: dict[str, Any], seconds: float, during: str,
                 question: str) -> dict[str, Any]:
@@ -163,10 +207,12 @@ class WorkerPool:
         try:
             reply = worker.request(message, seconds, during)
         except problems.StudentProblem:
-            self._discard()
+            self._lose_worker()
             raise
         if reply.get("op") == "exited":
             self._question = None
+            if reply.get("scope") == "submission":
+                self._worker = None
             raise _describe_exit(_as_int(reply.get("exit_code")), during)
         return reply
 
@@ -175,22 +221,42 @@ class WorkerPool:
             raise type(self._import_failure)(self._import_failure.message,
                                              traceback=self._import_failure.traceback)
         if self._worker is None or not self._worker.alive:
-            self._discard()
-            self._worker = WorkerProcess(self.spec, self.output)
+            self._begin()
         if self._question != question:
             self._end_child()
             self._load_child(question)
         return self._worker
+
+    def _begin(self) -> None:
+        """Fork this submission's process from the warm worker."""
+        self._question = None
+        self._worker = self.warm.process()
+        self._worker.output = self.output
+        try:
+            reply = self._worker.request({"op": "submission", "workdir": str(self.spec.workdir)},
+                                         120, "starting the submission")
+        except problems.StudentProblem:
+            self._lose_worker()
+            raise
+        if reply.get("ok") is not True:
+            self._lose_worker()
+            raise problems.WorkerUnavailable("the grader could not start this submission's "
+                                             "process; grade it again")
 
     def _end_child(self) -> None:
         if self._question is None or self._worker is None:
             return
         self._question = None
         try:
-            self._worker.request({"op": "end"}, 30, "ending a question")
+            self._expect_exit({"op": "end"}, "question")
         except problems.StudentProblem:
-            self._discard()
-            self._worker = WorkerProcess(self.spec, self.output)
+            self._lose_worker()
+            self._begin()
+
+    def _expect_exit(self, message: dict[str, Any], scope: str) -> None:
+        reply = self._worker.request(message, 30, f"ending a {scope}")
+        if reply.get("op") != "exited" or reply.get("scope") != scope:
+            raise problems.InvalidReply(f"expected the {scope} to end")
 
     def _load_child(self, question: str) -> None:
         message = {"op": "load", "path": str(self.spec.module_path),
@@ -199,13 +265,16 @@ class WorkerPool:
         try:
             reply = self._worker.request(message, self.spec.import_seconds, during)
             if reply.get("op") == "exited":
+                if reply.get("scope") == "submission":
+                    self._worker = None
                 self._fail_import(_describe_exit(_as_int(reply.get("exit_code")), during))
             if not reply.get("ok"):
-                self._worker.request({"op": "end"}, 30, during)  # collect the child's exit
+                self._expect_exit({"op": "end"}, "question")  # collect the child's exit
                 self._fail_import(_import_problem(reply.get("error")))
         except problems.ImportFailed:
             raise
         except problems.StudentProblem as exc:
+            self._lose_worker()
             self._fail_import(problems.ImportFailed(exc.message))
         self._question = question
 
@@ -213,17 +282,25 @@ class WorkerPool:
         if not isinstance(problem, (problems.ImportFailed, problems.MemoryLimitExceeded)):
             problem = problems.ImportFailed(problem.message, traceback=problem.traceback)
         self._import_failure = problem
-        self._discard()
         raise problem
 
-    def _discard(self) -> None:
+    def _lose_worker(self) -> None:
+        """The warm worker hung or broke: kill it; the next request starts a new one."""
         self._question = None
-        if self._worker is not None:
-            self._worker.kill()
-            self._worker = None
+        self._worker = None
+        self.warm.discard()
 
     def close(self) -> None:
-        self._discard()
+        """End the submission: its process, and everything it started, goes."""
+        if self._worker is None or not self._worker.alive:
+            return
+        try:
+            self._end_child()
+            self._expect_exit({"op": "end-submission"}, "submission")
+        except problems.StudentProblem:
+            self.warm.discard()
+        finally:
+            self._worker = None
 
 
 def _import_problem(error: Any) -> problems.StudentProblem:

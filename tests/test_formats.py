@@ -24,7 +24,8 @@ CORRECT = (SUBMISSIONS / "second_order" / "correct_compact.py").read_text()
 
 @pytest.fixture(scope="module")
 def checker():
-    return Grader(find_assignment("second_order"), GradingOptions(mode=CHECK))
+    with Grader(find_assignment("second_order"), GradingOptions(mode=CHECK)) as grader:
+        yield grader
 
 
 def jupyter_notebook(path: Path, cells: list[nbformat.NotebookNode]) -> Path:

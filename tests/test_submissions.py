@@ -61,12 +61,14 @@ def make_grader(name: str, *, run_slow: bool = False) -> Grader:
 
 @pytest.fixture(scope="module")
 def second_order_grader():
-    return make_grader("second_order")
+    with make_grader("second_order") as grader:
+        yield grader
 
 
 @pytest.fixture(scope="module")
 def maml_grader():
-    return make_grader("maml")
+    with make_grader("maml") as grader:
+        yield grader
 
 
 def question_scores(result):
@@ -135,6 +137,6 @@ def test_hidden_inputs_differ_between_submissions_but_not_between_regrades(secon
 
 @pytest.mark.slow
 def test_slow_meta_train_learns():
-    result, _ = make_grader("maml", run_slow=True).grade(
-        Submission.at(SUBMISSIONS / "maml" / "correct_loop_style.py"))
+    with make_grader("maml", run_slow=True) as grader:
+        result, _ = grader.grade(Submission.at(SUBMISSIONS / "maml" / "correct_loop_style.py"))
     assert result.score == pytest.approx(100)

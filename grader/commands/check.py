@@ -36,11 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(options: argparse.Namespace) -> int:
     assignment = locate_assignment(options.path, options.assignment)
     questions = _questions(assignment, options.question)
-    grader = Grader(assignment, GradingOptions(mode=CHECK, run_slow=options.slow,
-                                               questions=questions))
     console = Console()
-    with console.status(f"checking {assignment.file_name}…"):
-        result, _ = grader.grade(Submission.at(options.path, assignment))
+    with Grader(assignment, GradingOptions(mode=CHECK, run_slow=options.slow,
+                                           questions=questions)) as grader:
+        with console.status(f"checking {assignment.file_name}…"):
+            result, _ = grader.grade(Submission.at(options.path, assignment))
     console.print(SubmissionReport(result))
     if options.json:
         import json

@@ -57,21 +57,22 @@ def run(options: argparse.Namespace) -> int:
 
         grading.reference_dir = find_reference(assignment, Path(reference))
         grading.run_slow = True
-        grading.make_launcher = _launcher(assignment, options.sandbox)
-    result, _ = Grader(assignment, grading).grade(Submission.at(options.path, assignment))
+        grading.sandbox = _sandbox(assignment, options.sandbox)
+    with Grader(assignment, grading) as grader:
+        result, _ = grader.grade(Submission.at(options.path, assignment))
     shown = without_hidden_details(result)
     emit(shown, options, _student_file(options.path, assignment.file_name))
     failed = not result.all_passed
     return ExitCode.TESTS_FAILED if failed and options.fail_on == "failure" else ExitCode.OK
 
 
-def _launcher(assignment, choice: str):
+def _sandbox(assignment, choice: str):
     from grader.sandbox import Sandbox
 
     if choice == "off":
         return None
     try:
-        return Sandbox.require(assignment).launcher
+        return Sandbox.require(assignment)
     except GraderError:
         if choice == "on":
             raise

@@ -35,9 +35,9 @@ def recorded_expectations(assignment_name: str, reference: Path | None) -> tuple
     """Return (path, text) of the expectations the reference gives now."""
     assignment = find_assignment(assignment_name)
     reference_dir = find_reference(assignment, reference)
-    grader = Grader(assignment, GradingOptions(mode=RECORD, reference_dir=reference_dir,
-                                               run_slow=False))
-    result, recorded = grader.grade(Submission.at(reference_dir / assignment.file_name))
+    with Grader(assignment, GradingOptions(mode=RECORD, reference_dir=reference_dir,
+                                           run_slow=False)) as grader:
+        result, recorded = grader.grade(Submission.at(reference_dir / assignment.file_name))
     failing = [t for t in result.run_tests if not t.passed]
     if failing:
         raise GraderError(f"the reference fails the public test {failing[0].nodeid!r}: "
