@@ -73,11 +73,13 @@ def main(argv: list[str] | None = None) -> None:
 def _warm_up(torch: ModuleType, *, optimizer: bool) -> None:
     """Pay torch's lazy first-use costs once here, not in every forked child.
 
-    Double backward initialises on first use; the first optimizer step imports
+    Double backward, and backward with grad_outputs (about 0.5 s), initialise on first use;
+    the first optimizer step imports
     torch._dynamo (about 2 s), so that is paid only for assignments that train.
     """
     weight = torch.zeros(2, requires_grad=True)
     (grad,) = torch.autograd.grad((weight**3).sum(), weight, create_graph=True)
+    torch.autograd.grad(grad, weight, grad_outputs=torch.ones_like(grad), retain_graph=True)
     grad.sum().backward()
     torch.nn.functional.mse_loss(weight, weight.detach())
     if optimizer:
