@@ -1,9 +1,10 @@
 """The wire format between the trusted grader and the student worker.
 
-Messages are length-prefixed JSON frames. Values are plain data with a few tagged forms:
-``{"$tensor": {...}}`` (dtype + shape + raw bytes), ``{"$tuple": [...]}``, and, on requests
-only, ``{"$fn": name, "args": [...]}`` (a test function built from the assignment's probes)
-and ``{"$generator": seed}``. Nothing is pickled and nothing read is executed; the trusted
+Messages are length-prefixed JSON frames, each followed by the raw bytes ("blobs") of the
+tensors it carries. Values are plain data with a few tagged forms: ``{"$tensor": {...}}``
+(dtype + shape + a blob index, or base64 bytes in files such as expected.json),
+``{"$tuple": [...]}``, and, on requests only, ``{"$fn": name, "args": [...]}`` (a test
+function built from the assignment's probes) and ``{"$generator": seed}``. Nothing is pickled and nothing read is executed; the trusted
 side decodes replies with :func:`decode_reply_value`, which accepts data only.
 """
 
@@ -17,9 +18,12 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-FRAME_HEADER = struct.Struct(">Q")
+FRAME_HEADER = struct.Struct(">QI")  # JSON length, number of blobs
+BLOB_HEADER = struct.Struct(">Q")
+BLOBS = "$blobs"  # the key under which a message in memory holds its blobs
 MAX_FRAME_BYTES = 512 * 1024 * 1024
 MAX_DEPTH = 16
+MAX_BLOBS = 100_000
 TENSOR_DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16",
                  "int8", "uint8", "bool", "complex64", "complex128")
 
@@ -67,7 +71,8 @@ class EncodedTensor:
         return flat.reshape(self.shape)
 
 
-def encode_tensor(t: Any) -> dict[str, Any]:
+def encode_tensor(t: Any, blobs: list[bytes] | None = None) -> dict[str, Any]:
+    """A tensor as dtype + shape + bytes: appended to `blobs` if given, else base64 inline."""
     import torch
 
     t = t.detach()
@@ -76,12 +81,18 @@ def encode_tensor(t: Any) -> dict[str, Any]:
     t = t.cpu().contiguous()
     dtype = str(t.dtype).removeprefix("torch.")
     raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+    if blobs is not None:
+        blobs.append(raw)
+        return {"$tensor": {"dtype": dtype, "shape": list(t.shape), "blob": len(blobs) - 1}}
     return {"$tensor": {"dtype": dtype, "shape": list(t.shape),
                         "data": base64.b64encode(raw).decode("ascii")}}
 
 
-def encode_value(value: Any, depth: int = 0) -> Any:
-    """Turn a value made of tensors, containers and scalars into JSON-ready data."""
+def encode_value(value: Any, depth: int = 0, *, blobs: list[bytes] | None = None) -> Any:
+    """Turn a value made of tensors, containers and scalars into JSON-ready data.
+
+    With `blobs`, tensor bytes go there (for frames); without, inline as base64 (for files).
+    """
     import torch
 
     if depth > MAX_DEPTH:
@@ -91,15 +102,16 @@ def encode_value(value: Any, depth: int = 0) -> Any:
     if isinstance(value, (int, float)):
         return _encode_number(value)
     if isinstance(value, torch.Tensor):
-        return encode_tensor(value)
+        return encode_tensor(value, blobs)
     if isinstance(value, tuple):
-        return {"$tuple": [encode_value(v, depth + 1) for v in value]}
+        return {"$tuple": [encode_value(v, depth + 1, blobs=blobs) for v in value]}
     if isinstance(value, list):
-        return [encode_value(v, depth + 1) for v in value]
+        return [encode_value(v, depth + 1, blobs=blobs) for v in value]
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"$dict": {k: encode_value(v, depth + 1) for k, v in value.items()}}
+        return {"$dict": {k: encode_value(v, depth + 1, blobs=blobs) for k, v in value.items()}}
     if isinstance(value, Fn):
-        return {"$fn": value.name, "args": [encode_value(a, depth + 1) for a in value.args]}
+        return {"$fn": value.name,
+                "args": [encode_value(a, depth + 1, blobs=blobs) for a in value.args]}
     if isinstance(value, Seed):
         return {"$generator": int(value.seed)}
     raise ProtocolError(f"an object of type {type(value).__name__} cannot be graded")
@@ -111,62 +123,77 @@ def _encode_number(value: int | float) -> Any:
     return value
 
 
-def decode_reply_value(data: Any, depth: int = 0) -> Any:
+def decode_reply_value(data: Any, blobs: list[bytes] | None = None, depth: int = 0) -> Any:
     """Decode what a worker sent: only data comes out (tensors, scalars, tuples, lists)."""
     if depth > MAX_DEPTH:
         raise ProtocolError("value nested too deeply")
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
     if isinstance(data, list):
-        return [decode_reply_value(v, depth + 1) for v in data]
+        return [decode_reply_value(v, blobs, depth + 1) for v in data]
     if not isinstance(data, dict) or len(data) != 1:
         raise ProtocolError("malformed value")
     (tag, body), = data.items()
     if tag == "$tuple" and isinstance(body, list):
-        return tuple(decode_reply_value(v, depth + 1) for v in body)
+        return tuple(decode_reply_value(v, blobs, depth + 1) for v in body)
     if tag == "$dict" and isinstance(body, dict):
-        return {str(k): decode_reply_value(v, depth + 1) for k, v in body.items()}
+        return {str(k): decode_reply_value(v, blobs, depth + 1) for k, v in body.items()}
     if tag == "$float" and body in ("nan", "inf", "-inf"):
         return float(body)
     if tag == "$tensor":
-        return _decode_tensor(body).to_torch()
+        return _decode_tensor(body, blobs or []).to_torch()
     raise ProtocolError(f"unexpected tag {tag!r}")
 
 
-def _decode_tensor(body: Any) -> EncodedTensor:
-    if not isinstance(body, dict) or set(body) != {"dtype", "shape", "data"}:
+def _decode_tensor(body: Any, blobs: list[bytes]) -> EncodedTensor:
+    if not isinstance(body, dict) or set(body) not in ({"dtype", "shape", "data"},
+                                                       {"dtype", "shape", "blob"}):
         raise ProtocolError("malformed tensor")
     shape = body["shape"]
     if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
         raise ProtocolError("malformed tensor shape")
-    if not isinstance(body["dtype"], str) or not isinstance(body["data"], str):
+    if not isinstance(body["dtype"], str):
+        raise ProtocolError("malformed tensor")
+    if "blob" in body:
+        index = body["blob"]
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(blobs):
+            raise ProtocolError("a tensor refers to bytes the frame does not have")
+        return EncodedTensor(body["dtype"], tuple(shape), blobs[index])
+    if not isinstance(body["data"], str):
         raise ProtocolError("malformed tensor")
     return EncodedTensor(body["dtype"], tuple(shape), base64.b64decode(body["data"]))
 
 
-def decode_request_value(data: Any, build_fn: Any, depth: int = 0) -> Any:
+def decode_request_value(data: Any, build_fn: Any, blobs: list[bytes] | None = None,
+                         depth: int = 0) -> Any:
     """Decode a request in the worker, building functions and generators on this side."""
     import torch
 
     if isinstance(data, list):
-        return [decode_request_value(v, build_fn, depth + 1) for v in data]
+        return [decode_request_value(v, build_fn, blobs, depth + 1) for v in data]
     if isinstance(data, dict) and "$fn" in data:
-        args = [decode_request_value(a, build_fn, depth + 1) for a in data["args"]]
+        args = [decode_request_value(a, build_fn, blobs, depth + 1) for a in data["args"]]
         return build_fn(data["$fn"], args)
     if isinstance(data, dict) and "$generator" in data:
         return torch.Generator().manual_seed(int(data["$generator"]))
     if isinstance(data, dict) and len(data) == 1:
         (tag, body), = data.items()
         if tag == "$tuple":
-            return tuple(decode_request_value(v, build_fn, depth + 1) for v in body)
+            return tuple(decode_request_value(v, build_fn, blobs, depth + 1) for v in body)
         if tag == "$dict":
-            return {k: decode_request_value(v, build_fn, depth + 1) for k, v in body.items()}
-    return decode_reply_value(data, depth)
+            return {k: decode_request_value(v, build_fn, blobs, depth + 1) for k, v in body.items()}
+    return decode_reply_value(data, blobs, depth)
 
 
 def write_frame(stream: BinaryIO, message: dict[str, Any]) -> None:
-    payload = json.dumps(message, separators=(",", ":")).encode("utf-8")
-    stream.write(FRAME_HEADER.pack(len(payload)) + payload)
+    """Write a message; its blobs (message["$blobs"], if any) follow the JSON as raw bytes."""
+    blobs = message.get(BLOBS, [])
+    payload = json.dumps({k: v for k, v in message.items() if k != BLOBS},
+                         separators=(",", ":")).encode("utf-8")
+    stream.write(FRAME_HEADER.pack(len(payload), len(blobs)) + payload)
+    for blob in blobs:
+        stream.write(BLOB_HEADER.pack(len(blob)))
+        stream.write(blob)
     stream.flush()
 
 
@@ -175,15 +202,34 @@ def read_frame(stream: BinaryIO) -> dict[str, Any] | None:
     header = _read_exactly(stream, FRAME_HEADER.size)
     if not header:
         return None
+    return read_frame_after_header(header, lambda size: _read_exactly(stream, size))
+
+
+def read_frame_after_header(header: bytes, read: Any) -> dict[str, Any]:
+    """The rest of a frame, given its header and a function that reads exactly n bytes."""
     if len(header) != FRAME_HEADER.size:
         raise ProtocolError("truncated frame header")
-    (length,) = FRAME_HEADER.unpack(header)
-    if length > MAX_FRAME_BYTES:
-        raise ProtocolError(f"frame of {length} bytes exceeds the limit")
-    payload = _read_exactly(stream, length)
-    if len(payload) != length:
+    length, count = FRAME_HEADER.unpack(header)
+    budget = MAX_FRAME_BYTES - length
+    if budget < 0 or count > MAX_BLOBS:
+        raise ProtocolError(f"a frame of {length} bytes and {count} blobs exceeds the limit")
+    message = parse_frame_payload(_exactly(read, length))
+    blobs = []
+    for _ in range(count):
+        (size,) = BLOB_HEADER.unpack(_exactly(read, BLOB_HEADER.size))
+        budget -= size
+        if budget < 0:
+            raise ProtocolError("a frame's tensors exceed the size limit")
+        blobs.append(_exactly(read, size))
+    message[BLOBS] = blobs
+    return message
+
+
+def _exactly(read: Any, size: int) -> bytes:
+    data = read(size)
+    if len(data) != size:
         raise ProtocolError("truncated frame")
-    return parse_frame_payload(payload)
+    return data
 
 
 def _read_exactly(stream: BinaryIO, size: int) -> bytes:

@@ -56,28 +56,30 @@ class LiveReference(_AttributeCalls):
         self._probes = probes
         self._variants = variants
 
-    def _decode(self, message: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
-        build = lambda name, args: self._probes.FUNCTIONS[name](*args)  # noqa: E731
-        return (protocol.decode_request_value(message["args"], build),
-                protocol.decode_request_value(message["kwargs"], build))
-
-    def _run(self, target: Any, leading: tuple[Any, ...], message: dict[str, Any]) -> Any:
-        args, kwargs = self._decode(message)
-        value = target(*leading, *args, **kwargs)
-        # Round-trip through the wire format: expected and student values get the same form.
-        return protocol.decode_reply_value(protocol.encode_value(value))
+    def _run(self, target: Any, leading: tuple[Any, ...], args: tuple[Any, ...],
+             kwargs: dict[str, Any]) -> Any:
+        """Call `target` on the inputs exactly as a worker would decode them, and return the
+        value exactly as a worker's reply would decode: both sides get the same forms."""
+        build = lambda name, fn_args: self._probes.FUNCTIONS[name](*fn_args)  # noqa: E731
+        blobs: list[bytes] = []
+        sent = protocol.decode_request_value(
+            protocol.encode_value([list(args), dict(kwargs)], blobs=blobs), build, blobs)
+        value = target(*leading, *sent[0], **sent[1])
+        reply_blobs: list[bytes] = []
+        return protocol.decode_reply_value(protocol.encode_value(value, blobs=reply_blobs),
+                                           reply_blobs)
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
-        return self._run(getattr(self._module, function), (), message_for(args, kwargs))
+        return self._run(getattr(self._module, function), (), args, kwargs)
 
     def probe(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        return self._run(self._probes.PROBES[name], (self._module,), message_for(args, kwargs))
+        return self._run(self._probes.PROBES[name], (self._module,), args, kwargs)
 
     def variant(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """What a known-wrong variant of the reference gives (reference/<name>/variants.py)."""
         if self._variants is None:
             raise LookupError(f"no variants.py beside the reference for variant {name!r}")
-        return self._run(getattr(self._variants, name), (self._module,), message_for(args, kwargs))
+        return self._run(getattr(self._variants, name), (self._module,), args, kwargs)
 
     def encoded(self, kind: str, name: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:

@@ -60,15 +60,17 @@ class StudentProxy:
 
     def _send(self, message: dict[str, Any], call: str, args: tuple[Any, ...],
               kwargs: dict[str, Any]) -> Reply:
-        message["args"] = protocol.encode_value(list(args))
-        message["kwargs"] = protocol.encode_value(dict(kwargs))
+        blobs: list[bytes] = []
+        message["args"] = protocol.encode_value(list(args), blobs=blobs)
+        message["kwargs"] = protocol.encode_value(dict(kwargs), blobs=blobs)
+        message[protocol.BLOBS] = blobs
         raw = self._pool.request(message, self.call_seconds, f"running {call}", self._question)
         return self._read_reply(raw, call)
 
     def _read_reply(self, raw: dict[str, Any], call: str) -> Reply:
         if raw.get("ok") is True:
             try:
-                value = protocol.decode_reply_value(raw.get("value"))
+                value = protocol.decode_reply_value(raw.get("value"), raw.get(protocol.BLOBS))
             except protocol.ProtocolError as exc:
                 raise problems.InvalidReply(f"{call} gave back an unreadable value: {exc}") from None
             return Reply(call, value, _strings(raw.get("modified")),

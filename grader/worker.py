@@ -250,9 +250,10 @@ def _dispatch(state: WorkerState, request: dict[str, Any]) -> dict[str, Any]:
     if state.module is None:
         return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
                                        "message": "no module loaded", "traceback": ""}}
-    args = protocol.decode_request_value(request.get("args", []), state.build_function)
+    blobs = request.get(protocol.BLOBS, [])
+    args = protocol.decode_request_value(request.get("args", []), state.build_function, blobs)
     kwargs = protocol.decode_request_value(request.get("kwargs", {"$dict": {}}),
-                                           state.build_function)
+                                           state.build_function, blobs)
     if op == "call":
         target = _student_function(state.module, request["function"])
         return _run(state, lambda: target(*args, **kwargs), args, kwargs)
@@ -276,9 +277,10 @@ def _run(state: WorkerState, call: Callable[[], Any], args: list[Any],
     snapshot = InputSnapshot.take(args, kwargs)
     with state.monitor.watch() as forbidden:
         value = call()
-    encoded = protocol.encode_value(value)
+    blobs: list[bytes] = []
+    encoded = protocol.encode_value(value, blobs=blobs)
     return {"ok": True, "value": encoded, "modified": snapshot.changes(args, kwargs),
-            "forbidden": sorted(forbidden)}
+            "forbidden": sorted(forbidden), protocol.BLOBS: blobs}
 
 
 def _load(state: WorkerState, path: str, module_name: str) -> None:

@@ -102,10 +102,8 @@ class WorkerProcess:
         try:
             protocol.write_frame(self.process.stdin, message)
             header = self._read(protocol.FRAME_HEADER.size, deadline, seconds, during)
-            (length,) = protocol.FRAME_HEADER.unpack(header)
-            if length > protocol.MAX_FRAME_BYTES:
-                raise protocol.ProtocolError(f"a reply of {length} bytes exceeds the limit")
-            return protocol.parse_frame_payload(self._read(length, deadline, seconds, during))
+            return protocol.read_frame_after_header(
+                header, lambda size: self._read(size, deadline, seconds, during))
         except (BrokenPipeError, ConnectionResetError, EOFError):
             raise self._died(during) from None
         except protocol.ProtocolError as exc:

@@ -63,11 +63,38 @@ def test_frames_are_length_prefixed_and_bounded():
     protocol.write_frame(stream, {"op": "call", "args": [1]})
     protocol.write_frame(stream, {"op": "end"})
     stream.seek(0)
-    assert protocol.read_frame(stream) == {"op": "call", "args": [1]}
-    assert protocol.read_frame(stream) == {"op": "end"}
+    assert protocol.read_frame(stream) == {"op": "call", "args": [1], "$blobs": []}
+    assert protocol.read_frame(stream) == {"op": "end", "$blobs": []}
     assert protocol.read_frame(stream) is None
-    huge = io.BytesIO(protocol.FRAME_HEADER.pack(protocol.MAX_FRAME_BYTES + 1))
+    huge = io.BytesIO(protocol.FRAME_HEADER.pack(protocol.MAX_FRAME_BYTES + 1, 0))
     with pytest.raises(protocol.ProtocolError, match="exceeds"):
         protocol.read_frame(huge)
     with pytest.raises(protocol.ProtocolError):
-        protocol.read_frame(io.BytesIO(protocol.FRAME_HEADER.pack(5) + b"[1,2"))
+        protocol.read_frame(io.BytesIO(protocol.FRAME_HEADER.pack(5, 0) + b"[1,2"))
+
+
+def test_tensors_travel_as_raw_bytes_after_the_json():
+    value = (torch.randn(1000, dtype=torch.float64), torch.arange(3))
+    blobs: list[bytes] = []
+    stream = io.BytesIO()
+    protocol.write_frame(stream, {"value": protocol.encode_value(value, blobs=blobs),
+                                  protocol.BLOBS: blobs})
+    assert len(stream.getvalue()) < 8000 + 24 + 500  # no base64 inflation
+    stream.seek(0)
+    message = protocol.read_frame(stream)
+    back = protocol.decode_reply_value(message["value"], message[protocol.BLOBS])
+    assert torch.equal(back[0], value[0]) and torch.equal(back[1], value[1])
+
+
+@pytest.mark.parametrize("blob", [1, -1, True, "0"])
+def test_a_tensor_pointing_at_missing_bytes_is_refused(blob):
+    payload = {"$tensor": {"dtype": "float32", "shape": [1], "blob": blob}}
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode_reply_value(payload, [b"\0\0\0\0"])
+
+
+def test_a_frame_whose_blobs_exceed_the_limit_is_refused():
+    frame = protocol.FRAME_HEADER.pack(2, 1) + b"{}" + protocol.BLOB_HEADER.pack(
+        protocol.MAX_FRAME_BYTES)
+    with pytest.raises(protocol.ProtocolError, match="size limit"):
+        protocol.read_frame(io.BytesIO(frame))
