@@ -1,8 +1,8 @@
 """Enter namespaces of one's own from inside the sandbox (Python 3.11 has no os.unshare).
 
-The warm worker forks one process per submission; inside the sandbox that process takes a
-new mount and PID namespace, a private /tmp and its own /proc, so nothing of one submission
-(files in /tmp, processes) is reachable from the next.
+The warm worker forks one process per submission; inside the sandbox that process takes new
+mount, PID, network and IPC namespaces, a private /tmp and its own /proc, so nothing of one
+submission (files in /tmp, processes, sockets, shared memory) is reachable from the next.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import os
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWIPC = 0x08000000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MS_NOSUID = 2
@@ -38,8 +40,9 @@ def mount(source: str, target: str, kind: str | None, flags: int, data: str | No
 
 
 def enter_private_namespaces() -> None:
-    """Unshare mount and PID namespaces; the caller must fork: its child is the new PID 1."""
-    unshare(CLONE_NEWNS | CLONE_NEWPID)
+    """Unshare mount, PID, network and IPC namespaces; the caller must then fork: its child
+    is the new PID 1."""
+    unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC)
     mount("none", "/", None, MS_REC | MS_PRIVATE)
 
 

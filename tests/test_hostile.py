@@ -37,6 +37,9 @@ EXPECTED = {
     "exits_at_import": {question: 0 for question in FULL},
     "loops_at_import": {question: 0 for question in FULL},
     "floods_output": {},
+    "trace_1_leaves": {},
+    # nothing of trace_1_leaves is reachable (grads_without_zeroing reuses first_order_grads)
+    "trace_2_finds": {"first_order_grads": 0, "grads_without_zeroing": 0},
 }
 MARKERS = ("hacked-marker", "found-reference", "daemon-survived", "unpickled-marker")
 
@@ -139,6 +142,8 @@ def test_each_attack_fails_with_the_right_status(graded):
     assert statuses["clean_half_then_cheats"]["grads_without_zeroing"] == "crashed"
     assert set(statuses["exits_at_import"].values()) == {"import failed"}
     assert set(statuses["loops_at_import"].values()) == {"import failed"}
+    finds = graded["results"]["trace_2_finds"].tests[0].message
+    assert "nothing of the previous submission is reachable" in finds
     exits = graded["results"]["exits_at_import"].tests[0].message
     assert exits == "the submission exited with code 0 while importing"
     segfault = next(t for t in graded["results"]["hang_memory_segfault"].tests
