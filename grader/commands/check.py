@@ -57,7 +57,7 @@ def locate_assignment(path: Path, name: str | None) -> Assignment:
     if not path.exists():
         raise GraderError(f"{path}: no such file or folder")
     if path.is_file():
-        for assignment_name, folder in known.items():
+        for folder in known.values():
             assignment = Assignment.load(folder)
             if path.stem == assignment.module_name and path.suffix in (".py", ".ipynb"):
                 return assignment
