@@ -15,7 +15,13 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWIPC = 0x08000000
+MS_RDONLY = 1
+MS_REMOUNT = 32
+MS_BIND = 4096
 MS_REC = 0x4000
+MNT_DETACH = 2
+OLD_TMP = "/grader-old-tmp"
+"""An empty folder the sandbox provides: the old /tmp is parked there while a new one is made."""
 MS_PRIVATE = 1 << 18
 MS_NOSUID = 2
 MS_NODEV = 4
@@ -46,7 +52,22 @@ def enter_private_namespaces() -> None:
     mount("none", "/", None, MS_REC | MS_PRIVATE)
 
 
-def private_tmp_and_proc() -> None:
-    """In the new PID namespace: a fresh /tmp, and a /proc that shows only this namespace."""
+def umount(target: str) -> None:
+    _check(_libc.umount2(target.encode(), ctypes.c_int(MNT_DETACH)), f"umount {target}")
+
+
+def private_tmp_and_proc(keep: list[str]) -> None:
+    """In the new PID namespace: a fresh, writable /tmp, and a /proc of this namespace only.
+
+    `keep` lists read-only folders that live under /tmp (a project checked out there): they
+    are bound again, read-only, into the fresh /tmp, and nothing else of the old one stays.
+    """
+    mount("/tmp", OLD_TMP, None, MS_BIND | MS_REC)
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=512m")
+    for folder in keep:
+        relative = os.path.relpath(folder, "/tmp")
+        os.makedirs(folder, mode=0o755, exist_ok=True)
+        mount(os.path.join(OLD_TMP, relative), folder, None, MS_BIND | MS_REC)
+        mount("none", folder, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
+    umount(OLD_TMP)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.errors import GraderError
+from grader.namespaces import OLD_TMP
 
 SANDBOX_UID_BASE = 61000
 SLOT_INSIDE = Path("/grader-slot")
@@ -63,8 +64,10 @@ class Sandbox:
 
         `folder` is the only writable place: it holds one submission at a time.
         """
+        keep = [f"--keep={f}" for f in self._read_only_folders() if f.is_relative_to("/tmp")]
+
         def wrap(argv: list[str]) -> list[str]:
-            return [self.bwrap, *self.arguments(folder), *argv]
+            return [self.bwrap, *self.arguments(folder), *argv, *keep]
 
         return wrap
 
@@ -88,7 +91,8 @@ class Sandbox:
         args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
         for folder in self._read_only_folders():
             args += [*_parents(folder), "--ro-bind", str(folder), str(folder)]
-        args += ["--bind", str(workdir), str(SLOT_INSIDE), "--chdir", str(SLOT_INSIDE)]
+        args += ["--bind", str(workdir), str(SLOT_INSIDE), "--chdir", str(SLOT_INSIDE),
+                 "--perms", "0700", "--dir", OLD_TMP]
         return args
 
     def _read_only_folders(self) -> list[Path]:

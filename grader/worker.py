@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
 
     state = WorkerState()
     state.monitor.install()
-    serve_zygote(state, requests, replies, uid=options.uid)
+    serve_zygote(state, requests, replies, uid=options.uid, keep=options.keep)
 
 
 def _warm_up(torch: ModuleType, *, optimizer: bool) -> None:
@@ -87,7 +87,7 @@ def _warm_up(torch: ModuleType, *, optimizer: bool) -> None:
 
 
 def serve_zygote(state: WorkerState, requests: BinaryIO, replies: BinaryIO, *,
-                 uid: int | None = None) -> None:
+                 uid: int | None = None, keep: list[str] | None = None) -> None:
     """Fork one submission process per `submission`; report its exit once it is gone."""
     while (request := protocol.read_frame(requests)) is not None:
         if request.get("op") != "submission":
@@ -95,7 +95,7 @@ def serve_zygote(state: WorkerState, requests: BinaryIO, replies: BinaryIO, *,
             continue
         pid = _fork()
         if pid == 0:
-            _serve_submission(state, request, requests, replies, uid)
+            _serve_submission(state, request, requests, replies, uid, keep or [])
         _, status = os.waitpid(pid, 0)
         protocol.write_frame(replies, {"op": "exited", "scope": "submission",
                                        "exit_code": os.waitstatus_to_exitcode(status)})
@@ -107,7 +107,7 @@ def _protocol_error(message: str) -> dict[str, Any]:
 
 
 def _serve_submission(state: WorkerState, request: dict[str, Any], requests: BinaryIO,
-                      replies: BinaryIO, uid: int | None) -> None:
+                      replies: BinaryIO, uid: int | None, keep: list[str]) -> None:
     """Become one submission's process (isolated when sandboxed); never returns."""
     code = 0
     try:
@@ -118,7 +118,7 @@ def _serve_submission(state: WorkerState, request: dict[str, Any], requests: Bin
                 _, status = os.waitpid(init, 0)
                 code = os.waitstatus_to_exitcode(status)
                 return
-            namespaces.private_tmp_and_proc()
+            namespaces.private_tmp_and_proc(keep)
             _drop_privileges(uid)
         os.chdir(str(request["workdir"]))
         protocol.write_frame(replies, {"ok": True})
@@ -205,6 +205,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     ResourceLimits.add_arguments(parser)
     parser.add_argument("--uid", type=int,
                         help="inside the sandbox: isolate each submission and run it as this uid")
+    parser.add_argument("--keep", action="append", default=[], metavar="FOLDER",
+                        help="a read-only folder under /tmp to keep in each submission's /tmp")
     parser.add_argument("--warm-optimizer", action="store_true",
                         help="take one optimizer step at start-up (assignments that train)")
     options = parser.parse_args(argv)
