@@ -57,6 +57,8 @@ def _grade_here(submission: Submission) -> dict:
 def grade_all(settings: BatchSettings, submissions: list[Submission],
               jobs: int) -> Iterator[SubmissionResult]:
     """Yield each submission's result as soon as it is graded (in completion order)."""
+    if not submissions:
+        return
     if jobs <= 1 or len(submissions) <= 1:
         _start_process(settings)
         try:
