@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import multiprocessing.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -32,9 +33,8 @@ _grader = None
 def _start_process(settings: BatchSettings) -> None:
     global _grader
     _grader = build_grader(settings)
-    import atexit
-
-    atexit.register(_grader.close)
+    # Pool processes end without running atexit; multiprocessing's own finalizers do run.
+    multiprocessing.util.Finalize(None, _grader.close, exitpriority=10)
 
 
 def build_grader(settings: BatchSettings):
