@@ -30,7 +30,7 @@ def import_private(name: str, path: Path) -> ModuleType:
 
 
 def message_for(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The arguments exactly as they are sent to a worker."""
+    """The arguments as plain JSON (tensors inline): what expected.json's digests are of."""
     return {"args": protocol.encode_value(list(args)), "kwargs": protocol.encode_value(dict(kwargs))}
 
 

@@ -56,6 +56,12 @@ class Submission:
         return _install_file(path, assignment, workdir)
 
 
+def holds_source(folder: Path, assignment: Assignment) -> bool:
+    """Whether `folder` holds the assignment's file itself (.py or .ipynb)."""
+    paths = [folder / f"{assignment.module_name}{suffix}" for suffix in SOURCE_SUFFIXES]
+    return any(p.is_file() or p.is_symlink() for p in paths)  # a symlink is refused later
+
+
 def submission_id(path: Path, assignment: Assignment | None = None) -> str:
     """The student id in a file or folder name as LMS exports give it."""
     name = path.resolve().name if path.is_dir() else path.stem

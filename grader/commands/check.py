@@ -16,7 +16,7 @@ from grader.errors import ExitCode, GraderError
 from grader.files import write_text_atomic
 from grader.grading import CHECK, Grader, GradingOptions
 from grader.report import SubmissionReport
-from grader.submission import Submission
+from grader.submission import SOURCE_SUFFIXES, Submission, holds_source
 
 NAME = "check"
 HELP = "run the public tests on your work (students)"
@@ -59,13 +59,12 @@ def locate_assignment(path: Path, name: str | None) -> Assignment:
     if path.is_file():
         for folder in known.values():
             assignment = Assignment.load(folder)
-            if path.stem == assignment.module_name and path.suffix in (".py", ".ipynb"):
+            if path.stem == assignment.module_name and path.suffix in SOURCE_SUFFIXES:
                 return assignment
         raise GraderError(f"cannot tell which assignment {path.name} is for: "
                           f"pass --assignment ({', '.join(sorted(known))})")
     found = [Assignment.load(folder) for folder in known.values()]
-    found = [a for a in found if (path / a.file_name).is_file()
-             or (path / f"{a.module_name}.ipynb").is_file()]
+    found = [a for a in found if holds_source(path, a)]
     if len(found) == 1:
         return found[0]
     files = " or ".join(sorted(Assignment.load(f).file_name for f in known.values()))

@@ -27,7 +27,7 @@ from grader.gradebook import gradebook_csv
 from grader.gradebook_db import Gradebook, content_hash, folder_hash
 from grader.gradescope import results_json
 from grader.results import SubmissionResult
-from grader.submission import Submission
+from grader.submission import Submission, holds_source
 
 NAME = "grade"
 HELP = "grade submissions with public and hidden tests (instructors, CI)"
@@ -146,18 +146,13 @@ def grade_batch(grader, submissions: list[Submission], out: Path,
         write_gradebook_csv(out, gradebook, grader.assignment)
 
 
-def _holds_one_submission(folder: Path, assignment: Assignment) -> bool:
-    return any((folder / f"{assignment.module_name}{suffix}").exists()
-               for suffix in (".py", ".ipynb"))
-
-
 def expand_submissions(paths: list[Path], assignment: Assignment) -> list[Submission]:
     """Each path is one submission, or a folder with one submission per entry."""
     submissions = []
     for path in paths:
         if not path.exists():
             raise GraderError(f"{path}: no such file or folder")
-        if path.is_dir() and not _holds_one_submission(path, assignment):
+        if path.is_dir() and not holds_source(path, assignment):
             submissions += [Submission.at(entry, assignment) for entry in sorted(path.iterdir())
                             if not entry.name.startswith((".", "__"))]
         else:
