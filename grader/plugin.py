@@ -75,7 +75,6 @@ class GradingPlugin:
         self.run = run
         self.tests: list[results.GradedTest] = []
         self._pool: WorkerPool | None = None
-        self._given: ModuleType | None = None
         self.config_error: str = ""
         self._lost_questions: dict[str, problems.StudentProblem] = {}
 
@@ -187,14 +186,14 @@ class GradingPlugin:
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> StudentProxy:
         """The submission, reached only through its worker."""
-        if self._pool is None:
-            self._pool = self.run.make_pool()
+        pool = self._session()
         plan = request.node.stash[PLAN_KEY]
         lost = self._lost_questions.get(plan.question)
         if lost is not None:
             raise type(lost)(f"not run: {lost.message} in an earlier test of {plan.question}")
         limits = self.run.limits
-        return StudentProxy(self._pool, question=plan.question, call_seconds=plan.timeout or limits.call_seconds,
+        return StudentProxy(pool, question=plan.question,
+                            call_seconds=plan.timeout or limits.call_seconds,
                             memory_mib=limits.memory_mib)
 
     @pytest.fixture
@@ -214,10 +213,8 @@ class GradingPlugin:
     @pytest.fixture
     def given(self) -> ModuleType:
         """The helpers given in the stub, loaded from the instructor's pristine copy."""
-        if self._given is None:
-            assignment = self.run.assignment
-            self._given = import_private(f"grader_given_{assignment.name}", assignment.stub_path)
-        return self._given
+        assignment = self.run.assignment
+        return import_private(f"grader_given_{assignment.name}", assignment.stub_path)
 
     @pytest.fixture
     def checks(self) -> ModuleType:
@@ -233,10 +230,14 @@ class GradingPlugin:
         text = f"{self.run.assignment.name}/{request.node.nodeid}/{who}"
         return int.from_bytes(hashlib.sha256(text.encode()).digest()[:6], "big")
 
-    def start_worker(self) -> None:
+    def _session(self) -> WorkerPool:
+        """This submission's session with the worker, made on first use."""
         if self._pool is None:
             self._pool = self.run.make_pool()
-        self._pool.start()
+        return self._pool
+
+    def start_worker(self) -> None:
+        self._session().start()
 
     def close(self) -> None:
         if self._pool is not None:
