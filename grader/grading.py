@@ -2,30 +2,27 @@
 
 This is the trusted side. It imports pytest, the plugin and (when grading) the reference
 solution; student code only ever runs in the worker that the `student` fixture talks to.
+A grader keeps three things warm across submissions: the reference, one pytest session with
+the tests collected (:mod:`grader.session`), and the worker zygote with torch imported.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from grader import results
 from grader.assignment import Assignment, Limits
-from grader.errors import ConfigError, GraderError, SubmissionError
+from grader.errors import GraderError, SubmissionError
 from grader.limits import ResourceLimits
-from grader.plugin import GradingPlugin, GradingRun
+from grader.plugin import GradingSettings, SubmissionRun
 from grader.reference import LiveReference, import_private, load_expectations
 from grader.submission import Submission
 from grader.sandbox import SLOT_INSIDE, Sandbox
+from grader.session import PytestSession
 from grader.worker_client import SubmissionSpec, WarmWorker, WorkerPool, WorkerSpec
 
 CHECK, GRADE, RECORD = "check", "grade", "record"
@@ -58,6 +55,7 @@ class Grader:
         self._slot = Path(tempfile.mkdtemp(prefix="grader-slot-"))
         self._slot.chmod(0o755)
         self._warm: WarmWorker | None = None
+        self._session: PytestSession | None = None
         self._graded = 0
 
     def _load_reference(self) -> LiveReference:
@@ -104,20 +102,33 @@ class Grader:
                 return result, {}
             if self.options.sandbox is not None:
                 self.options.sandbox.give(workdir)
-            plugin = GradingPlugin(self._run(submission, module_path, workdir))
-            plugin.start_worker()  # a cold worker imports torch while the tests are collected
-            try:
-                self._run_pytest(plugin)
-            finally:
-                plugin.close()
+            run = self._submission_run(submission, module_path, workdir)
+            self.session().grade(run)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        result.tests = plugin.tests
-        result.output = plugin.captured_output
+        result.tests = run.tests
+        result.output = run.captured_output
         if self.options.mode == CHECK:
             result.ungraded_hidden_points = self._ungraded_hidden_points()
         result.execution_time = round(time.perf_counter() - started, 3)
-        return result, plugin.run.recorded
+        return result, run.recorded
+
+    def session(self) -> PytestSession:
+        """The pytest session, started on first use; a cold worker imports torch meanwhile."""
+        if self._session is None:
+            self.warm_worker().process()
+            paths = [self.assignment.public_tests]
+            if self.hidden_tests is not None:
+                paths.append(self.hidden_tests)
+            self._session = PytestSession(self._settings(), paths, rootdir=self.assignment.folder)
+        return self._session
+
+    def _settings(self) -> GradingSettings:
+        return GradingSettings(assignment=self.assignment, mode=self.options.mode,
+                               hidden_tests=self.hidden_tests, live_reference=self.live_reference,
+                               expectations=self.expectations, run_slow=self.options.run_slow,
+                               questions=self.options.questions,
+                               limits=self.options.limits or self.assignment.limits)
 
     def _inside(self, path: Path) -> Path:
         """Where the worker sees a path of the grader's folder (elsewhere in the sandbox)."""
@@ -126,9 +137,11 @@ class Grader:
         return SLOT_INSIDE / path.relative_to(self._slot)
 
     def close(self) -> None:
-        """Stop the warm worker and remove the grader's folder."""
+        """Stop the warm worker and the pytest session, and remove the grader's folder."""
         if self._warm is not None:
-            self._warm.close()
+            self._warm.close()  # a submission still in flight fails fast instead of finishing
+        if self._session is not None:
+            self._session.close()
         shutil.rmtree(self._slot, ignore_errors=True)
 
     def __enter__(self) -> "Grader":
@@ -137,50 +150,17 @@ class Grader:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _run(self, submission: Submission, module_path: Path, workdir: Path) -> GradingRun:
+    def _submission_run(self, submission: Submission, module_path: Path,
+                        workdir: Path) -> SubmissionRun:
         limits = self.options.limits or self.assignment.limits
         spec = SubmissionSpec(module_path=self._inside(module_path),
                               module_name=self.assignment.module_name,
                               probes_path=self.assignment.probes_path,
                               workdir=self._inside(workdir), import_seconds=limits.import_seconds)
         warm = self.warm_worker()
-        return GradingRun(assignment=self.assignment, mode=self.options.mode,
-                          submission_id=submission.id, make_pool=lambda: WorkerPool(warm, spec),
-                          hidden_tests=self.hidden_tests, live_reference=self.live_reference,
-                          expectations=self.expectations, run_slow=self.options.run_slow,
-                          questions=self.options.questions, limits=limits)
-
-    def _run_pytest(self, plugin: GradingPlugin) -> None:
-        paths = [str(self.assignment.public_tests)]
-        if self.hidden_tests is not None:
-            paths.append(str(self.hidden_tests))
-        args = [*paths, "-c", os.devnull,
-                "--rootdir", str(self.assignment.folder), "-p", "no:cacheprovider",
-                "-p", "no:randomly", "--import-mode=importlib", "-q",
-                "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-        sink = io.StringIO()
-        try:
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                code = pytest.main(args, plugins=[plugin])
-        finally:
-            _forget_test_modules([Path(p) for p in paths])
-        if plugin.config_error:
-            raise ConfigError(plugin.config_error)
-        if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR) or \
-                (code == pytest.ExitCode.INTERRUPTED and not plugin.tests):
-            raise GraderError(f"the tests of {self.assignment.name} could not run:\n"
-                              f"{sink.getvalue()[-3000:]}")
+        return SubmissionRun(submission.id, make_pool=lambda: WorkerPool(warm, spec))
 
     def _ungraded_hidden_points(self) -> float:
         names = self.options.questions or self.assignment.questions.keys()
         return sum(self.assignment.questions[q].hidden for q in names
                    if q in self.assignment.questions)
-
-
-def _forget_test_modules(folders: list[Path]) -> None:
-    """Drop imported test modules, so another assignment's `tests/test_public.py` is not
-    mistaken for this one's when both are graded in one process."""
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if file and any(Path(file).is_relative_to(folder) for folder in folders):
-            del sys.modules[name]

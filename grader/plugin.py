@@ -4,11 +4,16 @@ Markers say which question a test grades and how much it weighs; the plugin give
 its share of the question's points, provides the `student`, `reference`, `given` and `seed`
 fixtures, and collects each outcome into :class:`grader.results.GradedTest`. It runs in the
 trusted process: student code is only reached through the `student` fixture's worker.
+
+Collection happens once per session; the plugin then runs the collected tests once per
+submission it is handed (see :mod:`grader.session`), so a batch pays pytest's start-up once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -51,32 +56,62 @@ PLAN_KEY = pytest.StashKey[PlannedTest]()
 SCORE_KEY = pytest.StashKey[float]()
 
 
-@dataclass
-class GradingRun:
-    """How this pytest session grades: which submission, in which mode, against what."""
+@dataclass(frozen=True)
+class GradingSettings:
+    """What stays the same for every submission of a session: assignment, mode, reference."""
 
     assignment: Assignment
     mode: str  # "check", "grade" or "record"
-    submission_id: str
-    make_pool: Callable[[], WorkerPool]
     hidden_tests: Path | None = None
     live_reference: LiveReference | None = None
     expectations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    recorded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     run_slow: bool = False
     questions: frozenset[str] | None = None
     limits: Limits = field(default_factory=Limits)
 
 
-class GradingPlugin:
-    """Registered with ``pytest.main(..., plugins=[GradingPlugin(run)])``."""
+@dataclass
+class SubmissionRun:
+    """One submission's pass through the collected tests, and everything it produced."""
 
-    def __init__(self, run: GradingRun) -> None:
-        self.run = run
-        self.tests: list[results.GradedTest] = []
-        self._pool: WorkerPool | None = None
+    submission_id: str
+    make_pool: Callable[[], WorkerPool]
+    tests: list[results.GradedTest] = field(default_factory=list)
+    recorded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    lost_questions: dict[str, problems.StudentProblem] = field(default_factory=dict)
+    error: BaseException | None = None
+    finished: threading.Event = field(default_factory=threading.Event)
+    _pool: WorkerPool | None = None
+
+    def pool(self) -> WorkerPool:
+        """This submission's session with the worker, made on first use."""
+        if self._pool is None:
+            self._pool = self.make_pool()
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    @property
+    def captured_output(self) -> str:
+        return self._pool.output.text() if self._pool is not None else ""
+
+
+class GradingPlugin:
+    """Registered with ``pytest.main(..., plugins=[GradingPlugin(settings, next_run)])``.
+
+    `next_run` hands over the next submission to grade, or None when the session should end.
+    """
+
+    def __init__(self, settings: GradingSettings,
+                 next_run: Callable[[], SubmissionRun | None]) -> None:
+        self.settings = settings
+        self._next_run = next_run
+        self.run: SubmissionRun | None = None
         self.config_error: str = ""
-        self._lost_questions: dict[str, problems.StudentProblem] = {}
+        self.collection_errors: list[str] = []
+        self._deferred: list[pytest.Item] = []
 
     # --- collection and points ------------------------------------------------------------
 
@@ -97,14 +132,48 @@ class GradingPlugin:
         selected, deferred = [], []
         for item in items:
             plan = self._plan(item)
-            if self.run.questions is not None and plan.question not in self.run.questions:
+            if self.settings.questions is not None and plan.question not in self.settings.questions:
                 continue
             item.stash[PLAN_KEY] = plan
-            (deferred if plan.slow and not self.run.run_slow else selected).append(item)
+            (deferred if plan.slow and not self.settings.run_slow else selected).append(item)
         self._assign_points(selected + deferred)
-        for item in deferred:
+        self._deferred = deferred
+        # One question's tests run together, so each submission forks one child per question.
+        order = {question: index for index, question in enumerate(self.settings.assignment.questions)}
+        items[:] = sorted(selected, key=lambda item: order[item.stash[PLAN_KEY].question])
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # The items keep their modules; sys.modules must not, for the next session's sake.
+        forget_test_modules([Path(str(arg)).resolve() for arg in session.config.args])
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {report.longreprtext}")
+
+    # --- running the collected tests once per submission -----------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        if self.config_error or self.collection_errors:
+            return True
+        while (run := self._next_run()) is not None:
+            self.run = run
+            try:
+                self._run_items(session.items)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller waiting for this run
+                run.error = exc
+            finally:
+                run.close()
+                run.finished.set()
+        return True
+
+    def _run_items(self, items: list[pytest.Item]) -> None:
+        """Every collected test against the current submission, then a full teardown."""
+        for item in self._deferred:
             self._record(item, results.NOT_RUN, "a slow test: run `grader check --slow` to include it")
-        items[:] = selected
+        for index, item in enumerate(items):
+            nextitem = items[index + 1] if index + 1 < len(items) else None
+            item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
 
     def _plan(self, item: pytest.Item) -> PlannedTest:
         where = f"the markers on {item.nodeid}"
@@ -112,15 +181,15 @@ class GradingPlugin:
         if marker is None or len(marker.args) != 1:
             raise ConfigError(f"missing @pytest.mark.question(name) on {item.nodeid}")
         question = marker.args[0]
-        if question not in self.run.assignment.questions:
+        if question not in self.settings.assignment.questions:
             raise ConfigError(f"unknown question {question!r} from {where}: "
                               "add it to assignment.toml or fix the marker")
         weight_marker = item.get_closest_marker("weight")
         weight = _positive(weight_marker.args[0] if weight_marker else 1, "weight", where)
         timeout_marker = item.get_closest_marker("timeout")
         timeout = _positive(timeout_marker.args[0], "timeout", where) if timeout_marker else None
-        hidden = self.run.hidden_tests is not None and \
-            Path(str(item.path)).is_relative_to(self.run.hidden_tests)
+        hidden = self.settings.hidden_tests is not None and \
+            Path(str(item.path)).is_relative_to(self.settings.hidden_tests)
         return PlannedTest(question, weight, timeout, results.HIDDEN if hidden else results.VISIBLE,
                            item.get_closest_marker("slow") is not None, _sentence(item))
 
@@ -132,17 +201,17 @@ class GradingPlugin:
             weights[key] = weights.get(key, 0.0) + plan.weight
         for item in items:
             plan = item.stash[PLAN_KEY]
-            points = self.run.assignment.questions[plan.question]
+            points = self.settings.assignment.questions[plan.question]
             share = points.hidden if plan.visibility == results.HIDDEN else points.public
             item.stash[SCORE_KEY] = share * plan.weight / weights[(plan.question, plan.visibility)]
         self._check_every_share_has_tests(weights)
 
     def _check_every_share_has_tests(self, weights: dict[tuple[str, str], float]) -> None:
-        for question, points in self.run.assignment.questions.items():
-            if self.run.questions is not None and question not in self.run.questions:
+        for question, points in self.settings.assignment.questions.items():
+            if self.settings.questions is not None and question not in self.settings.questions:
                 continue
             shares = [(results.VISIBLE, points.public)]
-            if self.run.hidden_tests is not None:
+            if self.settings.hidden_tests is not None:
                 shares.append((results.HIDDEN, points.hidden))
             for visibility, share in shares:
                 if share > 0 and (question, visibility) not in weights:
@@ -168,13 +237,13 @@ class GradingPlugin:
         """A hang or crash loses its question: its remaining tests fail without a new worker."""
         if excinfo is not None and isinstance(excinfo.value, LOSES_QUESTION):
             question = item.stash[PLAN_KEY].question
-            self._lost_questions.setdefault(question, excinfo.value)
+            self._current.lost_questions.setdefault(question, excinfo.value)
 
     def _record(self, item: pytest.Item, status: str, message: str, traceback: str = "",
                 misconception: str | None = None, seconds: float = 0.0) -> None:
         plan = item.stash[PLAN_KEY]
         max_score = item.stash[SCORE_KEY]
-        self.tests.append(results.GradedTest(
+        self._current.tests.append(results.GradedTest(
             name=plan.name, nodeid=item.nodeid, question=plan.question,
             visibility=plan.visibility, max_score=max_score,
             score=max_score if status == results.PASSED else 0.0, status=status,
@@ -186,12 +255,12 @@ class GradingPlugin:
     @pytest.fixture
     def student(self, request: pytest.FixtureRequest) -> StudentProxy:
         """The submission, reached only through its worker."""
-        pool = self._session()
+        pool = self._current.pool()
         plan = request.node.stash[PLAN_KEY]
-        lost = self._lost_questions.get(plan.question)
+        lost = self._current.lost_questions.get(plan.question)
         if lost is not None:
             raise type(lost)(f"not run: {lost.message} in an earlier test of {plan.question}")
-        limits = self.run.limits
+        limits = self.settings.limits
         return StudentProxy(pool, question=plan.question,
                             call_seconds=plan.timeout or limits.call_seconds,
                             memory_mib=limits.memory_mib)
@@ -200,52 +269,50 @@ class GradingPlugin:
     def reference(self, request: pytest.FixtureRequest) -> Any:
         """Expected values: live from the solution, or recorded for the public tests."""
         nodeid = request.node.nodeid
-        if self.run.mode == "record":
-            assert self.run.live_reference is not None
-            return RecordingReference(self.run.live_reference,
-                                      self.run.recorded.setdefault(nodeid, []))
+        if self.settings.mode == "record":
+            assert self.settings.live_reference is not None
+            return RecordingReference(self.settings.live_reference,
+                                      self._current.recorded.setdefault(nodeid, []))
         plan = request.node.stash[PLAN_KEY]
-        if self.run.live_reference is not None and (plan.visibility == results.HIDDEN
-                                                    or not self.run.expectations):
-            return self.run.live_reference
-        return RecordedReference(nodeid, self.run.expectations.get(nodeid))
+        if self.settings.live_reference is not None and (plan.visibility == results.HIDDEN
+                                                    or not self.settings.expectations):
+            return self.settings.live_reference
+        return RecordedReference(nodeid, self.settings.expectations.get(nodeid))
 
     @pytest.fixture
     def given(self) -> ModuleType:
         """The helpers given in the stub, loaded from the instructor's pristine copy."""
-        assignment = self.run.assignment
+        assignment = self.settings.assignment
         return import_private(f"grader_given_{assignment.name}", assignment.stub_path)
 
     @pytest.fixture
     def checks(self) -> ModuleType:
         """The assignment's shared comparisons (checks.py in its folder)."""
-        assignment = self.run.assignment
+        assignment = self.settings.assignment
         return import_private(f"grader_checks_{assignment.name}", assignment.folder / "checks.py")
 
     @pytest.fixture
     def seed(self, request: pytest.FixtureRequest) -> int:
         """A seed per test; hidden tests also vary it per submission."""
         plan = request.node.stash[PLAN_KEY]
-        who = self.run.submission_id if plan.visibility == results.HIDDEN else "public"
-        text = f"{self.run.assignment.name}/{request.node.nodeid}/{who}"
+        who = self._current.submission_id if plan.visibility == results.HIDDEN else "public"
+        text = f"{self.settings.assignment.name}/{request.node.nodeid}/{who}"
         return int.from_bytes(hashlib.sha256(text.encode()).digest()[:6], "big")
 
-    def _session(self) -> WorkerPool:
-        """This submission's session with the worker, made on first use."""
-        if self._pool is None:
-            self._pool = self.run.make_pool()
-        return self._pool
-
-    def start_worker(self) -> None:
-        self._session().start()
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-
     @property
-    def captured_output(self) -> str:
-        return self._pool.output.text() if self._pool is not None else ""
+    def _current(self) -> SubmissionRun:
+        assert self.run is not None, "tests run only while a submission is being graded"
+        return self.run
+
+
+def forget_test_modules(folders: list[Path]) -> None:
+    """Drop imported test modules, so another assignment's `tests/test_public.py` is not
+    mistaken for this one's when both are collected in one process (pytest's importlib mode
+    reuses a module of the same name)."""
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and any(Path(file).is_relative_to(folder) for folder in folders):
+            del sys.modules[name]
 
 
 def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None

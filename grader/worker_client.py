@@ -163,8 +163,11 @@ class WarmWorker:
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
         self._process: WorkerProcess | None = None
+        self._closed = False
 
     def process(self) -> WorkerProcess:
+        if self._closed:
+            raise problems.WorkerUnavailable("the grader is shutting down; grade it again")
         if self._process is None or not self._process.alive:
             self.discard()
             self._process = WorkerProcess(self.spec)
@@ -175,7 +178,10 @@ class WarmWorker:
             self._process.kill()
             self._process = None
 
-    close = discard
+    def close(self) -> None:
+        """Stop for good: a submission still in flight fails fast instead of starting another."""
+        self._closed = True
+        self.discard()
 
 
 class WorkerPool:
