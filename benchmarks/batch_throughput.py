@@ -7,9 +7,14 @@ N correct and N wrong submissions (from tests/submissions) are graded:
       subprocess, its process tree's peak memory sampled;
   (b) a fresh `python -m pytest` process per submission that imports the student's module
       and the reference and compares them on random inputs, as most course scripts do;
-  (c) the floor: the time spent inside student and reference code alone, in one process.
-It prints submissions per minute, seconds per submission, the overhead beyond the floor and
-the peak memory. Not part of the test suite.
+  (c) the floor: the time spent inside student and reference code alone. The grader's own
+      tests run in this process with the student's module imported here (no worker, no
+      sandbox); only the time inside the student's functions and the reference counts.
+It prints submissions per minute, seconds per submission, the overhead beyond the floor
+(in CPU seconds, so parallel jobs hide nothing) and the peak memory, both as resident memory
+summed over the process tree (shared pages counted once per process) and as proportional set
+size (shared pages divided among the processes sharing them: the memory really used).
+Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import tempfile
 import textwrap
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,108 +82,156 @@ def make_batch(assignment: str, count: int, folder: Path) -> list[Path]:
 
 
 class TreeMemory:
-    """Samples the resident memory of a process and all its descendants."""
+    """Samples the memory of a process and all its descendants: RSS and PSS, summed."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0, False
+        self.pid, self.peak_rss, self.peak_pss, self._stop = pid, 0, 0, False
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def _sample(self) -> None:
         while not self._stop:
-            self.peak = max(self.peak, self._tree_rss())
+            rss, pss = self._tree_memory()
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
             time.sleep(0.1)
 
-    def _tree_rss(self) -> int:
+    def _tree(self) -> list[int]:
         children: dict[int, list[int]] = {}
-        rss: dict[int, int] = {}
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
             try:
                 fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-                rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
                 children.setdefault(int(fields[1]), []).append(int(entry))
             except (OSError, IndexError, ValueError):
                 continue
-        total, todo = 0, [self.pid]
+        found, todo = [], [self.pid]
         while todo:
             pid = todo.pop()
-            total += rss.get(pid, 0)
+            found.append(pid)
             todo += children.get(pid, [])
-        return total
+        return found
 
-    def stop(self) -> int:
+    def _tree_memory(self) -> tuple[int, int]:
+        rss = pss = 0
+        for pid in self._tree():
+            try:
+                for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1]) * 1024
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+            except (OSError, ValueError, IndexError):
+                continue
+        return rss, pss
+
+    def stop(self) -> tuple[int, int]:
         self._stop = True
         self._thread.join()
-        return self.peak
+        return self.peak_rss, self.peak_pss
 
 
-def run_grader(assignment: str, batch: Path, out: Path, sandbox: bool) -> tuple[float, int]:
+@dataclass
+class Measured:
+    wall: float
+    cpu: float = 0.0
+    peak_rss: int = 0
+    peak_pss: int = 0
+
+
+def machine_cpu() -> float:
+    """CPU seconds this machine has spent busy so far, all processes together (/proc/stat).
+
+    The grader's processes are not all children of the command (the fork server's are
+    not), so rusage would miss them; the machine's own count misses nothing. Run the
+    benchmark on an otherwise idle machine.
+    """
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def run_grader(assignment: str, batch: Path, out: Path, sandbox: bool) -> Measured:
     command = [sys.executable, "-m", "grader", "grade", assignment, str(batch), "--out", str(out),
                "--jobs", "2", *([] if sandbox else ["--no-sandbox"])]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), machine_cpu()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     memory = TreeMemory(process.pid)
     process.wait()
-    return time.perf_counter() - started, memory.stop()
+    wall = time.perf_counter() - started
+    rss, pss = memory.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"grader grade failed with exit code {process.returncode}")
+    return Measured(wall, machine_cpu() - cpu, rss, pss)
 
 
-def run_fresh_pytest(assignment: str, paths: list[Path], folder: Path) -> float:
+def run_fresh_pytest(assignment: str, paths: list[Path], folder: Path) -> Measured:
     tests = SECOND_ORDER_TESTS if assignment == "second_order" else MAML_TESTS
     test_file = folder / "test_course_script.py"
     test_file.write_text(FRESH_PYTEST.format(tests=tests))
     reference = ROOT / "reference" / assignment / f"{assignment}.py"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), machine_cpu()
     for path in paths:
         env = {**os.environ, "STUDENT": str(path), "REFERENCE": str(reference)}
         subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                         str(test_file)], cwd=folder, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    return Measured(time.perf_counter() - started, machine_cpu() - cpu)
 
 
-def run_floor(assignment: str, paths: list[Path]) -> float:
-    """Time inside student and reference code alone: the grader's calls, nothing around them."""
+class DirectPool:
+    """Serves the `student` fixture in this process, as the worker would, but without a
+    worker: it times only the student's own functions (the worker's `student_seconds`)."""
+
+    def __init__(self, module_path: Path, module_name: str, probes_path: Path) -> None:
+        from grader import worker
+        from grader.captured_output import CapturedOutput
+
+        self._handle = worker.handle
+        self._state = worker.WorkerState()
+        self._state.ensure_probes(str(probes_path))
+        self._handle(self._state, {"op": "load", "path": str(module_path), "module": module_name})
+        self.output = CapturedOutput()
+        self.seconds = 0.0
+
+    def request(self, message: dict, seconds: float, during: str, question: str) -> dict:
+        reply = self._handle(self._state, message)
+        self.seconds += reply.get("student_seconds", 0.0)
+        return reply
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def run_floor(assignment_name: str, paths: list[Path]) -> float:
+    """Time inside student and reference code alone, on exactly the grader's tests and inputs."""
     import torch
 
-    from grader.module_files import import_file
+    from grader.assignment import find_assignment
+    from grader.grading import GRADE, Grader, GradingOptions
+    from grader.plugin import SubmissionRun
 
-    torch.set_num_threads(1)
-    reference = import_file("bench_reference", ROOT / "reference" / assignment / f"{assignment}.py")
-    spent = 0.0
-    for index, path in enumerate(paths):
-        student = import_file(f"bench_student_{index}", path)
-        for module in (student, reference):
-            started = time.perf_counter()
-            _exercise(assignment, module)
-            spent += time.perf_counter() - started
-    return spent
+    torch.set_num_threads(1)  # as in the worker and in each of the grader's --jobs processes
+    assignment = find_assignment(str(ROOT / "assignments" / assignment_name))
+    grader = Grader(assignment, GradingOptions(mode=GRADE, run_slow=True,
+                                               reference_dir=ROOT / "reference" / assignment_name))
+    pools: list[DirectPool] = []
 
+    def direct_pool(path: Path) -> DirectPool:
+        pools.append(DirectPool(path, assignment.module_name, assignment.probes_path))
+        return pools[-1]
 
-def _exercise(assignment: str, module) -> None:
-    import torch
-
-    g = torch.Generator().manual_seed(0)
-    if assignment == "second_order":
-        for n, dtype in ((3, torch.float32), (7, torch.float64)):
-            x, y = torch.randn(n, generator=g, dtype=dtype), torch.randn(n, generator=g, dtype=dtype)
-            f = lambda t: (t ** 4).sum()  # noqa: E731
-            module.first_order_grads(x, y), module.second_partials(x, y, 1)
-            module.grads_without_zeroing(x, y, 1), module.hessian(f, x), module.hvp(f, x, y)
-            module.gradient_penalty(lambda b: (b ** 3).sum(1), torch.stack([x, y]))
-        for dtype in (torch.float32, torch.float64):
-            big = torch.randn(2_000_000, generator=g, dtype=dtype)
-            module.hvp(lambda t: (t ** 4).sum(), big, big)
-        return
-    params = [p.detach() for p in module.init_params(10, g)]
-    tasks = module.sample_tasks(3, 6, 6, g)
-    for steps in (1, 3):
-        for first_order in (False, True):
-            leaves = [p.clone().requires_grad_() for p in params]
-            loss = module.meta_loss(leaves, tasks, 0.03, steps, first_order)
-            torch.autograd.grad(loss, leaves)
-    module.meta_train([p.clone().requires_grad_() for p in module.init_params(40, g)], 2000,
-                      generator=g)
+    try:
+        for path in paths:
+            run = SubmissionRun(path.stem, make_pool=lambda path=path: direct_pool(path))
+            grader.session().grade(run)
+            assert run.tests and all(t.status != "grader error" for t in run.tests), path
+        assert grader.live_reference is not None
+        return grader.live_reference.seconds + sum(pool.seconds for pool in pools)
+    finally:
+        grader.close()
 
 
 def main() -> None:
@@ -192,19 +246,23 @@ def main() -> None:
         (folder / "batch").mkdir()
         paths = make_batch(options.assignment, options.count, folder / "batch")
         n = len(paths)
-        grader_seconds, peak = run_grader(options.assignment, folder / "batch", folder / "out", sandbox)
-        pytest_seconds = run_fresh_pytest(options.assignment, paths, folder)
-        floor_seconds = run_floor(options.assignment, paths)
-    print(f"{options.assignment}: {n} submissions ({options.count} correct, {options.count} wrong)")
-    for label, seconds in ((f"(a) grader grade --jobs 2{' (sandbox)' if sandbox else ''}", grader_seconds),
-                           ("(b) fresh python -m pytest per submission", pytest_seconds),
-                           ("(c) floor: student and reference code only", floor_seconds)):
-        print(f"  {label:48s} {seconds:8.1f} s  {seconds / n:6.2f} s/submission  "
-              f"{n / seconds * 60:8.1f} submissions/min")
-    print(f"  grader throughput / fresh pytest: {pytest_seconds / grader_seconds:.2f}x")
-    print(f"  grader overhead beyond the floor: {(grader_seconds - floor_seconds) / n:.2f} s/submission"
-          " (wall clock with 2 jobs against single-process floor)")
-    print(f"  peak memory of grader grade --jobs 2 (process tree RSS): {peak / 2**30:.2f} GiB")
+        grader = run_grader(options.assignment, folder / "batch", folder / "out", sandbox)
+        fresh = run_fresh_pytest(options.assignment, paths, folder)
+        floor = run_floor(options.assignment, paths)
+    print(f"{options.assignment}: {n} submissions ({options.count} correct, {options.count} wrong), "
+          f"{os.cpu_count()} cores")
+    for label, measured in ((f"(a) grader grade --jobs 2{' (sandbox)' if sandbox else ''}", grader),
+                            ("(b) fresh python -m pytest per submission", fresh)):
+        print(f"  {label:46s} {measured.wall:7.1f} s wall  {measured.wall / n:6.3f} s/submission  "
+              f"{n / measured.wall * 60:7.1f} submissions/min  ({measured.cpu / n:.3f} CPU s/submission)")
+    print(f"  {'(c) floor: inside student and reference code':46s} {floor:7.1f} s       "
+          f"{floor / n:6.3f} s/submission")
+    print(f"  throughput, grader / fresh pytest: {fresh.wall / grader.wall:.2f}x")
+    print(f"  grader overhead beyond the floor: {(grader.cpu - floor) / n:.3f} CPU s/submission; "
+          f"{(2 * grader.wall - floor) / n:.3f} s/submission of 2 jobs' wall time")
+    print(f"  1,000 submissions at this rate: {1000 * grader.wall / n / 60:.1f} min")
+    print(f"  peak memory of grader grade --jobs 2: {grader.peak_pss / 2**30:.2f} GiB PSS "
+          f"(process tree RSS, shared pages counted per process: {grader.peak_rss / 2**30:.2f} GiB)")
 
 
 if __name__ == "__main__":

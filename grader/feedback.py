@@ -75,14 +75,26 @@ def _sequence_difference(got: Any, expected: Any, what: str, rtol: float | None,
     return ""
 
 
-def _tensor_difference(got: Any, expected: torch.Tensor, what: str, rtol: float | None,
-                       atol: float | None) -> str:
+def expect_tensor(got: Any, *, shape: tuple[int, ...], dtype: torch.dtype, what: str) -> None:
+    """Fail unless `got` is a tensor of this shape and dtype (before comparing parts of it)."""
+    if problem := _form_difference(got, shape, dtype, what):
+        raise Mismatch(problem)
+
+
+def _form_difference(got: Any, shape: tuple[int, ...], dtype: torch.dtype, what: str) -> str:
     if not isinstance(got, torch.Tensor):
         return f"{what} is {_kind(got)}, expected a tensor"
-    if tuple(got.shape) != tuple(expected.shape):
-        return f"{what} has shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
-    if got.dtype != expected.dtype:
-        return f"{what} has dtype {_dtype(got)}, expected {_dtype(expected)} (the inputs' dtype)"
+    if tuple(got.shape) != tuple(shape):
+        return f"{what} has shape {tuple(got.shape)}, expected {tuple(shape)}"
+    if got.dtype != dtype:
+        return f"{what} has dtype {_dtype(got)}, expected {str(dtype).removeprefix('torch.')} (the inputs' dtype)"
+    return ""
+
+
+def _tensor_difference(got: Any, expected: torch.Tensor, what: str, rtol: float | None,
+                       atol: float | None) -> str:
+    if problem := _form_difference(got, tuple(expected.shape), expected.dtype, what):
+        return problem
     default_rtol, default_atol = TOLERANCES.get(expected.dtype, (0.0, 0.0))
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol

@@ -20,6 +20,9 @@ import numpy as np
 
 FRAME_HEADER = struct.Struct(">QI")  # JSON length, number of blobs
 BLOB_HEADER = struct.Struct(">Q")
+Blob = bytes | bytearray | memoryview
+"""A tensor's raw bytes in a frame: a view of the sender's tensor, or the receiver's buffer."""
+
 BLOBS = "$blobs"  # the key under which a message in memory holds its blobs
 MAX_FRAME_BYTES = 512 * 1024 * 1024
 MAX_DEPTH = 16
@@ -53,7 +56,7 @@ class EncodedTensor:
 
     dtype: str
     shape: tuple[int, ...]
-    data: bytes = field(repr=False)
+    data: Blob = field(repr=False)
 
     def to_torch(self) -> Any:
         import torch
@@ -67,11 +70,13 @@ class EncodedTensor:
             raise ProtocolError(f"tensor of shape {self.shape} has {len(self.data)} bytes")
         if numel == 0:
             return torch.empty(self.shape, dtype=torch_dtype)
-        flat = torch.frombuffer(bytearray(self.data), dtype=torch_dtype)
-        return flat.reshape(self.shape)
+        # A bytearray was read from a pipe for this tensor alone: it becomes the tensor's
+        # memory. Anything else (bytes, a view of another tensor) is copied first.
+        data = self.data if isinstance(self.data, bytearray) else bytearray(self.data)
+        return torch.frombuffer(data, dtype=torch_dtype).reshape(self.shape)
 
 
-def encode_tensor(t: Any, blobs: list[bytes] | None = None) -> dict[str, Any]:
+def encode_tensor(t: Any, blobs: list[Blob] | None = None) -> dict[str, Any]:
     """A tensor as dtype + shape + bytes: appended to `blobs` if given, else base64 inline."""
     import torch
 
@@ -80,7 +85,8 @@ def encode_tensor(t: Any, blobs: list[bytes] | None = None) -> dict[str, Any]:
         t = t.to_dense()
     t = t.cpu().contiguous()
     dtype = str(t.dtype).removeprefix("torch.")
-    raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+    # A view of the tensor's own memory: a frame writes it to the pipe without a copy.
+    raw = memoryview(t.reshape(-1).view(torch.uint8).numpy()) if t.numel() else memoryview(b"")
     if blobs is not None:
         blobs.append(raw)
         return {"$tensor": {"dtype": dtype, "shape": list(t.shape), "blob": len(blobs) - 1}}
@@ -88,7 +94,7 @@ def encode_tensor(t: Any, blobs: list[bytes] | None = None) -> dict[str, Any]:
                         "data": base64.b64encode(raw).decode("ascii")}}
 
 
-def encode_value(value: Any, depth: int = 0, *, blobs: list[bytes] | None = None) -> Any:
+def encode_value(value: Any, depth: int = 0, *, blobs: list[Blob] | None = None) -> Any:
     """Turn a value made of tensors, containers and scalars into JSON-ready data.
 
     With `blobs`, tensor bytes go there (for frames); without, inline as base64 (for files).
@@ -123,7 +129,7 @@ def _encode_number(value: int | float) -> Any:
     return value
 
 
-def decode_reply_value(data: Any, blobs: list[bytes] | None = None, depth: int = 0) -> Any:
+def decode_reply_value(data: Any, blobs: list[Blob] | None = None, depth: int = 0) -> Any:
     """Decode what a worker sent: only data comes out (tensors, scalars, tuples, lists)."""
     if depth > MAX_DEPTH:
         raise ProtocolError("value nested too deeply")
@@ -145,7 +151,7 @@ def decode_reply_value(data: Any, blobs: list[bytes] | None = None, depth: int =
     raise ProtocolError(f"unexpected tag {tag!r}")
 
 
-def _decode_tensor(body: Any, blobs: list[bytes]) -> EncodedTensor:
+def _decode_tensor(body: Any, blobs: list[Blob]) -> EncodedTensor:
     if not isinstance(body, dict) or set(body) not in ({"dtype", "shape", "data"},
                                                        {"dtype", "shape", "blob"}):
         raise ProtocolError("malformed tensor")
@@ -158,13 +164,16 @@ def _decode_tensor(body: Any, blobs: list[bytes]) -> EncodedTensor:
         index = body["blob"]
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(blobs):
             raise ProtocolError("a tensor refers to bytes the frame does not have")
-        return EncodedTensor(body["dtype"], tuple(shape), blobs[index])
+        data = blobs[index]
+        if isinstance(data, bytearray):  # the first tensor to use it owns it; any other copies
+            blobs[index] = memoryview(data).toreadonly()
+        return EncodedTensor(body["dtype"], tuple(shape), data)
     if not isinstance(body["data"], str):
         raise ProtocolError("malformed tensor")
     return EncodedTensor(body["dtype"], tuple(shape), base64.b64decode(body["data"]))
 
 
-def decode_request_value(data: Any, build_fn: Any, blobs: list[bytes] | None = None,
+def decode_request_value(data: Any, build_fn: Any, blobs: list[Blob] | None = None,
                          depth: int = 0) -> Any:
     """Decode a request in the worker, building functions and generators on this side."""
     import torch
@@ -232,15 +241,17 @@ def _exactly(read: Any, size: int) -> bytes:
     return data
 
 
-def _read_exactly(stream: BinaryIO, size: int) -> bytes:
-    chunks, remaining = [], size
-    while remaining:
-        chunk = stream.read(remaining)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+def _read_exactly(stream: BinaryIO, size: int) -> bytearray:
+    """Read `size` bytes (fewer only at the end of the stream) into one buffer, copied once."""
+    buffer = bytearray(size)
+    view, filled = memoryview(buffer), 0
+    while filled < size:
+        count = stream.readinto(view[filled:])
+        if not count:
+            del view
+            return buffer[:filled]
+        filled += count
+    return buffer
 
 
 def parse_frame_payload(payload: bytes) -> dict[str, Any]:

@@ -60,7 +60,7 @@ class StudentProxy:
 
     def _send(self, message: dict[str, Any], call: str, args: tuple[Any, ...],
               kwargs: dict[str, Any]) -> Reply:
-        blobs: list[bytes] = []
+        blobs: list[protocol.Blob] = []
         message["args"] = protocol.encode_value(list(args), blobs=blobs)
         message["kwargs"] = protocol.encode_value(dict(kwargs), blobs=blobs)
         message[protocol.BLOBS] = blobs

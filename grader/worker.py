@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     serve_zygote(state, requests, replies, uid=options.uid, keep=options.keep)
 
 
+
 def _warm_up(torch: ModuleType, *, optimizer: bool) -> None:
     """Pay torch's lazy first-use costs once here, not in every forked child.
 
@@ -278,11 +279,13 @@ def _run(state: WorkerState, call: Callable[[], Any], args: list[Any],
 
     snapshot = InputSnapshot.take(args, kwargs)
     with state.monitor.watch() as forbidden:
+        started = time.perf_counter()
         value = call()
-    blobs: list[bytes] = []
+        inside = time.perf_counter() - started
+    blobs: list[protocol.Blob] = []
     encoded = protocol.encode_value(value, blobs=blobs)
     return {"ok": True, "value": encoded, "modified": snapshot.changes(args, kwargs),
-            "forbidden": sorted(forbidden), protocol.BLOBS: blobs}
+            "forbidden": sorted(forbidden), "student_seconds": inside, protocol.BLOBS: blobs}
 
 
 def _load(state: WorkerState, path: str, module_name: str) -> None:

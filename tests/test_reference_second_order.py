@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from tests.conftest import REFERENCE
+from tests.conftest import ASSIGNMENTS, REFERENCE
 
 DTYPES = [torch.float32, torch.float64]
 
@@ -138,6 +138,28 @@ def test_hvp_at_two_million_within_a_small_memory_budget():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_long_hvp_windows_give_exactly_the_whole_vectors_values(second_order, dtype):
+    """The hidden 2,000,000-element hvp test compares stretches: the reference run on a stretch
+    with one element of margin must give exactly what the whole vector gives there."""
+    from grader.module_files import import_file
+
+    hidden = import_file("hidden_second_order_tests", REFERENCE / "second_order" / "tests" / "test_hidden.py")
+    probes = import_file("second_order_probes", ASSIGNMENTS / "second_order" / "probes.py")
+    n = 200_000
+    x, v = hidden.draw_long(3, dtype, n), hidden.draw_long(4, dtype, n)
+    assert len(set(x[:20_000].tolist())) > 19_000, "the long inputs must not repeat"
+    f = probes.FUNCTIONS["rosenbrock"](torch.tensor(100.0, dtype=dtype))
+    whole = second_order.hvp(f, x, v)
+    starts = hidden.windows(3, n)
+    assert starts[0] == 0 and starts[-1] == n - hidden.WINDOW and len(set(starts)) == len(starts)
+    for start in starts:
+        low, high = max(start - 1, 0), min(start + hidden.WINDOW + 1, n)
+        part = second_order.hvp(f, x[low:high], v[low:high])
+        assert torch.equal(part[start - low:start - low + hidden.WINDOW],
+                           whole[start:start + hidden.WINDOW])
 
 
 class SmallCritic:
