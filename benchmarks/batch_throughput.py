@@ -5,11 +5,12 @@
 N correct and N wrong submissions (from tests/submissions) are graded:
   (a) `grader grade ASSIGNMENT batch --jobs 2` (sandboxed when this machine can), in a
       subprocess, its process tree's peak memory sampled;
-  (b) a fresh `python -m pytest` process per submission that imports the student's module
-      and the reference and compares them on random inputs, as most course scripts do;
-  (c) the floor: the time spent inside student and reference code alone. The grader's own
-      tests run in this process with the student's module imported here (no worker, no
-      sandbox); only the time inside the student's functions and the reference counts.
+  (b) a fresh `python -m pytest` process per submission running the same public and hidden
+      tests with the student's module imported into it and the reference beside it, as most
+      course scripts do (benchmarks/naive_fixtures.py);
+  (c) the floor: the time spent inside student and reference code alone. The same tests
+      run in this process with the student's module imported here (no worker, no sandbox);
+      only the time inside the student's functions and the reference counts.
 It prints submissions per minute, seconds per submission, the overhead beyond the floor
 (in CPU seconds, so parallel jobs hide nothing) and the peak memory, both as resident memory
 summed over the process tree (shared pages counted once per process) and as proportional set
@@ -25,7 +26,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 from dataclasses import dataclass
@@ -34,42 +34,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {"second_order": ("correct_compact", "zeroed_gradients"),
          "maml": ("correct_loop_style", "sum_instead_of_mean")}
-
-FRESH_PYTEST = textwrap.dedent('''
-    import importlib.util, os, torch
-    def load(name, path):
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    student = load("student", os.environ["STUDENT"])
-    reference = load("reference", os.environ["REFERENCE"])
-    {tests}
-''')
-
-SECOND_ORDER_TESTS = textwrap.dedent('''
-    def test_questions():
-        g = torch.Generator().manual_seed(0)
-        x, y = torch.randn(7, generator=g, dtype=torch.float64), torch.randn(7, generator=g, dtype=torch.float64)
-        f = lambda t: (t ** 4).sum()
-        for name, args in [("first_order_grads", (x, y)), ("second_partials", (x, y, 2)),
-                           ("grads_without_zeroing", (x, y, 2)), ("hessian", (f, x)), ("hvp", (f, x, y))]:
-            got, want = getattr(student, name)(*args), getattr(reference, name)(*args)
-            for a, b in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
-                assert torch.allclose(a, b)
-''')
-
-MAML_TESTS = textwrap.dedent('''
-    def test_questions():
-        g = torch.Generator().manual_seed(0)
-        params = reference.init_params(10, g)
-        tasks = reference.sample_tasks(3, 5, 5, g)
-        for first_order in (False, True):
-            a = student.meta_loss(params, tasks, 0.03, 1, first_order)
-            b = reference.meta_loss(params, tasks, 0.03, 1, first_order)
-            assert torch.allclose(a, b)
-''')
-
 
 def make_batch(assignment: str, count: int, folder: Path) -> list[Path]:
     paths = []
@@ -137,6 +101,7 @@ class Measured:
     cpu: float = 0.0
     peak_rss: int = 0
     peak_pss: int = 0
+    inside_code: float = 0.0  # the grader's own record: inside student and reference code
 
 
 def machine_cpu() -> float:
@@ -162,53 +127,44 @@ def run_grader(assignment: str, batch: Path, out: Path, sandbox: bool) -> Measur
     rss, pss = memory.stop()
     if process.returncode != 0:
         raise SystemExit(f"grader grade failed with exit code {process.returncode}")
-    return Measured(wall, machine_cpu() - cpu, rss, pss)
+    return Measured(wall, machine_cpu() - cpu, rss, pss, inside_code=time_inside_code(out))
 
 
-def run_fresh_pytest(assignment: str, paths: list[Path], folder: Path) -> Measured:
-    tests = SECOND_ORDER_TESTS if assignment == "second_order" else MAML_TESTS
-    test_file = folder / "test_course_script.py"
-    test_file.write_text(FRESH_PYTEST.format(tests=tests))
-    reference = ROOT / "reference" / assignment / f"{assignment}.py"
+def time_inside_code(out: Path) -> float:
+    """What the gradebook says the run spent inside student code (timed in the worker, each
+    submission in fresh processes) and inside the reference (timed in the grading process)."""
+    import json
+    import sqlite3
+
+    with sqlite3.connect(out / "gradebook.sqlite") as db:
+        rows = [json.loads(row[0]) for row in db.execute("SELECT result_json FROM submissions")]
+    return sum(r.get("student_seconds", 0.0) + r.get("reference_seconds", 0.0) for r in rows)
+
+
+def run_fresh_pytest(assignment: str, paths: list[Path]) -> Measured:
+    """The assignment's own public and hidden tests in a fresh `python -m pytest` per
+    submission, the student's module imported into the test process (benchmarks/naive_fixtures.py)."""
+    folder = ROOT / "assignments" / assignment
+    reference = ROOT / "reference" / assignment
     started, cpu = time.perf_counter(), machine_cpu()
     for path in paths:
-        env = {**os.environ, "STUDENT": str(path), "REFERENCE": str(reference)}
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                        str(test_file)], cwd=folder, env=env, stdout=subprocess.DEVNULL)
+        env = {**os.environ, "STUDENT": str(path), "ASSIGNMENT": str(folder),
+               "REFERENCE": str(reference)}
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                              "-p", "benchmarks.naive_fixtures", "-c", os.devnull,
+                              "--rootdir", str(folder), "--import-mode=importlib",
+                              str(folder / "tests"), str(reference / "tests")],
+                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if run.returncode not in (0, 1):  # 1: some tests failed, as wrong submissions do
+            raise SystemExit(f"the baseline could not run on {path}:\n{run.stdout.decode()[-2000:]}")
     return Measured(time.perf_counter() - started, machine_cpu() - cpu)
-
-
-class DirectPool:
-    """Serves the `student` fixture in this process, as the worker would, but without a
-    worker: it times only the student's own functions (the worker's `student_seconds`)."""
-
-    def __init__(self, module_path: Path, module_name: str, probes_path: Path) -> None:
-        from grader import worker
-        from grader.captured_output import CapturedOutput
-
-        self._handle = worker.handle
-        self._state = worker.WorkerState()
-        self._state.ensure_probes(str(probes_path))
-        self._handle(self._state, {"op": "load", "path": str(module_path), "module": module_name})
-        self.output = CapturedOutput()
-        self.seconds = 0.0
-
-    def request(self, message: dict, seconds: float, during: str, question: str) -> dict:
-        reply = self._handle(self._state, message)
-        self.seconds += reply.get("student_seconds", 0.0)
-        return reply
-
-    def start(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def run_floor(assignment_name: str, paths: list[Path]) -> float:
     """Time inside student and reference code alone, on exactly the grader's tests and inputs."""
     import torch
 
+    from benchmarks.direct import DirectPool
     from grader.assignment import find_assignment
     from grader.grading import GRADE, Grader, GradingOptions
     from grader.plugin import SubmissionRun
@@ -247,19 +203,22 @@ def main() -> None:
         paths = make_batch(options.assignment, options.count, folder / "batch")
         n = len(paths)
         grader = run_grader(options.assignment, folder / "batch", folder / "out", sandbox)
-        fresh = run_fresh_pytest(options.assignment, paths, folder)
+        fresh = run_fresh_pytest(options.assignment, paths)
         floor = run_floor(options.assignment, paths)
     print(f"{options.assignment}: {n} submissions ({options.count} correct, {options.count} wrong), "
           f"{os.cpu_count()} cores")
     for label, measured in ((f"(a) grader grade --jobs 2{' (sandbox)' if sandbox else ''}", grader),
-                            ("(b) fresh python -m pytest per submission", fresh)):
+                            ("(b) fresh python -m pytest per submission, same tests", fresh)):
         print(f"  {label:46s} {measured.wall:7.1f} s wall  {measured.wall / n:6.3f} s/submission  "
               f"{n / measured.wall * 60:7.1f} submissions/min  ({measured.cpu / n:.3f} CPU s/submission)")
     print(f"  {'(c) floor: inside student and reference code':46s} {floor:7.1f} s       "
-          f"{floor / n:6.3f} s/submission")
+          f"{floor / n:6.3f} s/submission (one warm process)")
+    print(f"  {'    the same, as timed inside run (a)':46s} {grader.inside_code:7.1f} s       "
+          f"{grader.inside_code / n:6.3f} s/submission (student code in fresh processes)")
     print(f"  throughput, grader / fresh pytest: {fresh.wall / grader.wall:.2f}x")
     print(f"  grader overhead beyond the floor: {(grader.cpu - floor) / n:.3f} CPU s/submission; "
-          f"{(2 * grader.wall - floor) / n:.3f} s/submission of 2 jobs' wall time")
+          f"beyond the time inside code in run (a): {(grader.cpu - grader.inside_code) / n:.3f} "
+          f"CPU s/submission")
     print(f"  1,000 submissions at this rate: {1000 * grader.wall / n / 60:.1f} min")
     print(f"  peak memory of grader grade --jobs 2: {grader.peak_pss / 2**30:.2f} GiB PSS "
           f"(process tree RSS, shared pages counted per process: {grader.peak_rss / 2**30:.2f} GiB)")

@@ -103,15 +103,21 @@ class Grader:
             if self.options.sandbox is not None:
                 self.options.sandbox.give(workdir)
             run = self._submission_run(submission, module_path, workdir)
+            reference_before = self._reference_seconds()
             self.session().grade(run)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         result.tests = run.tests
         result.output = run.captured_output
+        result.student_seconds = round(run.student_seconds, 4)
+        result.reference_seconds = round(self._reference_seconds() - reference_before, 4)
         if self.options.mode == CHECK:
             result.ungraded_hidden_points = self._ungraded_hidden_points()
         result.execution_time = round(time.perf_counter() - started, 3)
         return result, run.recorded
+
+    def _reference_seconds(self) -> float:
+        return self.live_reference.seconds if self.live_reference is not None else 0.0
 
     def session(self) -> PytestSession:
         """The pytest session, started on first use; a cold worker imports torch meanwhile."""

@@ -97,6 +97,10 @@ class SubmissionRun:
     def captured_output(self) -> str:
         return self._pool.output.text() if self._pool is not None else ""
 
+    @property
+    def student_seconds(self) -> float:
+        return self._pool.student_seconds if self._pool is not None else 0.0
+
 
 class GradingPlugin:
     """Registered with ``pytest.main(..., plugins=[GradingPlugin(settings, next_run)])``.

@@ -63,6 +63,10 @@ class SubmissionResult:
     tests: list[GradedTest] = field(default_factory=list)
     output: str = ""
     execution_time: float = 0.0
+    # Of execution_time, the part inside the student's code (as the worker measured it) and
+    # inside the reference: the rest is the grader's own.
+    student_seconds: float = 0.0
+    reference_seconds: float = 0.0
     ungraded_hidden_points: float = 0.0
     problem: str = ""
     notes: list[str] = field(default_factory=list)

@@ -223,6 +223,7 @@ class WorkerPool:
         self.warm = warm
         self.spec = spec
         self.output = CapturedOutput()
+        self.student_seconds = 0.0  # as the worker reports it: for timings, never for grades
         self._worker: WorkerProcess | None = None
         self._question: str | None = None
         self._import_failure: problems.StudentProblem | None = None
@@ -246,6 +247,9 @@ class WorkerPool:
             if reply.get("scope") == "submission":
                 self._worker = None
             raise _describe_exit(_as_int(reply.get("exit_code")), during)
+        inside = reply.get("student_seconds")
+        if isinstance(inside, float) and 0.0 <= inside <= seconds:
+            self.student_seconds += inside
         return reply
 
     def _child_for(self, question: str) -> WorkerProcess:

@@ -1,0 +1,41 @@
+"""Serve the `student` fixture in the test process itself, the way course scripts do.
+
+The benchmark's baseline and floor run the grader's own tests with the student's module
+imported beside them: no worker, no sandbox, no isolation. Requests go through the worker's
+own request handler, so the tests see exactly the replies the worker would give.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from grader import worker
+from grader.captured_output import CapturedOutput
+
+
+class DirectPool:
+    """Stands in for :class:`grader.worker_client.WorkerPool`, in this process.
+
+    `seconds` adds up the time inside the student's functions alone (the worker's
+    `student_seconds`), for the floor.
+    """
+
+    def __init__(self, module_path: Path, module_name: str, probes_path: Path) -> None:
+        self._state = worker.WorkerState()
+        self._state.ensure_probes(str(probes_path))
+        worker.handle(self._state, {"op": "load", "path": str(module_path), "module": module_name})
+        self.output = CapturedOutput()
+        self.seconds = 0.0
+
+    def request(self, message: dict[str, Any], seconds: float, during: str,
+                question: str) -> dict[str, Any]:
+        reply = worker.handle(self._state, message)
+        self.seconds += reply.get("student_seconds", 0.0)
+        return reply
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
