@@ -54,6 +54,14 @@ class SubmissionSpec:
     import_seconds: float = 60.0
 
 
+WORKER_MALLOC = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
+                 "MALLOC_TRIM_THRESHOLD_": str(256 << 20)}
+"""glibc settings for the worker. Each question runs in a fresh child, where every page is a
+new page fault; a tensor freed there is kept in the heap (up to 64 MiB each, 256 MiB at the
+top) for the next one instead of being unmapped and faulted in again. Measured on a batch of
+60 `second_order` submissions: about 9% less CPU time."""
+
+
 def _describe_exit(returncode: int | None, during: str) -> problems.StudentProblem:
     """Say how a process ended, in the student's terms (negative codes are signals)."""
     if returncode is None:
@@ -85,8 +93,8 @@ class WorkerProcess:
             argv.append(f"--uid={spec.uid}")
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "HOME": str(spec.home),
-               "TMPDIR": "/tmp", "LANG": "C.UTF-8"}
+               "MKL_NUM_THREADS": "1", "HOME": str(spec.home), "TMPDIR": "/tmp",
+               "LANG": "C.UTF-8", **WORKER_MALLOC}
         self.process = subprocess.Popen(
             spec.launcher(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=spec.folder, env=env, start_new_session=True)
