@@ -34,8 +34,5 @@ class DirectPool:
         self.seconds += reply.get("student_seconds", 0.0)
         return reply
 
-    def start(self) -> None:
-        pass
-
     def close(self) -> None:
         pass

@@ -236,11 +236,6 @@ class WorkerPool:
         self._question: str | None = None
         self._import_failure: problems.StudentProblem | None = None
 
-    def start(self) -> None:
-        """Make sure the warm worker is running: a cold one imports torch during collection."""
-        if self._import_failure is None:
-            self.warm.process()
-
     def request(self, message: dict[str, Any], seconds: float, during: str,
                 question: str) -> dict[str, Any]:
         """Send `message` to a child serving `question`, forking a fresh one if needed."""
