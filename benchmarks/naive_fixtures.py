@@ -8,7 +8,6 @@ test process and the reference beside it, as most course scripts grade.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from types import ModuleType
@@ -17,8 +16,8 @@ import pytest
 
 from benchmarks.direct import DirectPool
 from grader.assignment import Assignment
-from grader.plugin import MARKERS
-from grader.reference import LiveReference, import_private
+from grader.plugin import MARKERS, seed_for
+from grader.reference import LiveReference, import_private, load_live_reference
 from grader.student import StudentProxy
 
 STUDENT = Path(os.environ.get("STUDENT", "."))
@@ -43,10 +42,7 @@ def pool(assignment: Assignment) -> DirectPool:
 
 @pytest.fixture(scope="session")
 def live_reference(assignment: Assignment) -> LiveReference:
-    variants = REFERENCE / "variants.py"
-    return LiveReference(import_private("reference_solution", REFERENCE / assignment.file_name),
-                         import_private("reference_probes", assignment.probes_path),
-                         import_private("reference_variants", variants) if variants.is_file() else None)
+    return load_live_reference(assignment, REFERENCE)
 
 
 @pytest.fixture
@@ -75,6 +71,4 @@ def checks(assignment: Assignment) -> ModuleType:
 def seed(request: pytest.FixtureRequest, assignment: Assignment) -> int:
     """The grader's seeds: the same for every submission in public tests, its own in hidden."""
     hidden = Path(str(request.node.path)).resolve().is_relative_to(REFERENCE.resolve())
-    who = STUDENT.stem if hidden else "public"
-    text = f"{assignment.name}/{request.node.nodeid}/{who}"
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:6], "big")
+    return seed_for(assignment.name, request.node.nodeid, STUDENT.stem if hidden else None)

@@ -19,7 +19,7 @@ from grader.assignment import Assignment, Limits
 from grader.errors import GraderError, SubmissionError
 from grader.limits import ResourceLimits
 from grader.plugin import GradingSettings, SubmissionRun
-from grader.reference import LiveReference, import_private, load_expectations
+from grader.reference import LiveReference, load_expectations, load_live_reference
 from grader.submission import Submission
 from grader.sandbox import SLOT_INSIDE, Sandbox
 from grader.session import PytestSession
@@ -61,13 +61,12 @@ class Grader:
     def _load_reference(self) -> LiveReference:
         folder = self.options.reference_dir
         assert folder is not None, "grade and record need the reference folder"
-        name = self.assignment.name
-        module = import_private(f"grader_reference_{name}", folder / self.assignment.file_name)
-        probes = import_private(f"grader_probes_{name}", self.assignment.probes_path)
-        variants_path = folder / "variants.py"
-        variants = (import_private(f"grader_variants_{name}", variants_path)
-                    if variants_path.is_file() else None)
-        return LiveReference(module, probes, variants)
+        return load_live_reference(self.assignment, folder)
+
+    @property
+    def limits(self) -> Limits:
+        """The assignment's limits, or the ones these options override them with."""
+        return self.options.limits or self.assignment.limits
 
     @property
     def hidden_tests(self) -> Path | None:
@@ -79,10 +78,10 @@ class Grader:
     def warm_worker(self) -> WarmWorker:
         """The worker this grader keeps warm across submissions (started on first use)."""
         if self._warm is None:
-            limits = self.options.limits or self.assignment.limits
             sandbox = self.options.sandbox
             self._warm = WarmWorker(WorkerSpec(
-                folder=self._slot, home=self._inside(self._slot), limits=ResourceLimits(memory_mib=limits.memory_mib),
+                folder=self._slot, home=self._inside(self._slot),
+                limits=ResourceLimits(memory_mib=self.limits.memory_mib),
                 launcher=sandbox.launcher(self._slot) if sandbox else (lambda argv: argv),
                 warm_optimizer=self.assignment.trains, uid=sandbox.uid if sandbox else None))
         return self._warm
@@ -133,8 +132,7 @@ class Grader:
         return GradingSettings(assignment=self.assignment, mode=self.options.mode,
                                hidden_tests=self.hidden_tests, live_reference=self.live_reference,
                                expectations=self.expectations, run_slow=self.options.run_slow,
-                               questions=self.options.questions,
-                               limits=self.options.limits or self.assignment.limits)
+                               questions=self.options.questions, limits=self.limits)
 
     def _inside(self, path: Path) -> Path:
         """Where the worker sees a path of the grader's folder (elsewhere in the sandbox)."""
@@ -158,11 +156,11 @@ class Grader:
 
     def _submission_run(self, submission: Submission, module_path: Path,
                         workdir: Path) -> SubmissionRun:
-        limits = self.options.limits or self.assignment.limits
         spec = SubmissionSpec(module_path=self._inside(module_path),
                               module_name=self.assignment.module_name,
                               probes_path=self.assignment.probes_path,
-                              workdir=self._inside(workdir), import_seconds=limits.import_seconds)
+                              workdir=self._inside(workdir),
+                              import_seconds=self.limits.import_seconds)
         warm = self.warm_worker()
         return SubmissionRun(submission.id, make_pool=lambda: WorkerPool(warm, spec))
 

@@ -279,7 +279,7 @@ class GradingPlugin:
                                       self._current.recorded.setdefault(nodeid, []))
         plan = request.node.stash[PLAN_KEY]
         if self.settings.live_reference is not None and (plan.visibility == results.HIDDEN
-                                                    or not self.settings.expectations):
+                                                         or not self.settings.expectations):
             return self.settings.live_reference
         return RecordedReference(nodeid, self.settings.expectations.get(nodeid))
 
@@ -299,14 +299,22 @@ class GradingPlugin:
     def seed(self, request: pytest.FixtureRequest) -> int:
         """A seed per test; hidden tests also vary it per submission."""
         plan = request.node.stash[PLAN_KEY]
-        who = self._current.submission_id if plan.visibility == results.HIDDEN else "public"
-        text = f"{self.settings.assignment.name}/{request.node.nodeid}/{who}"
-        return int.from_bytes(hashlib.sha256(text.encode()).digest()[:6], "big")
+        hidden = plan.visibility == results.HIDDEN
+        return seed_for(self.settings.assignment.name, request.node.nodeid,
+                         self._current.submission_id if hidden else None)
 
     @property
     def _current(self) -> SubmissionRun:
         assert self.run is not None, "tests run only while a submission is being graded"
         return self.run
+
+
+def seed_for(assignment: str, nodeid: str, submission_id: str | None) -> int:
+    """A test's seed: the same for everyone in public tests (no submission id), and one of
+    each submission's own in hidden tests, so a re-grade draws the same inputs."""
+    who = "public" if submission_id is None else submission_id
+    text = f"{assignment}/{nodeid}/{who}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:6], "big")
 
 
 def forget_test_modules(folders: list[Path]) -> None:

@@ -14,7 +14,7 @@ import base64
 import json
 import struct
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 import numpy as np
 
@@ -242,13 +242,17 @@ def _exactly(read: Any, size: int) -> bytes:
 
 
 def _read_exactly(stream: BinaryIO, size: int) -> bytearray:
-    """Read `size` bytes (fewer only at the end of the stream) into one buffer, copied once."""
+    return fill_buffer(size, stream.readinto)
+
+
+def fill_buffer(size: int, readinto: Callable[[memoryview], int | None]) -> bytearray:
+    """Read `size` bytes into one new buffer, copied once (a tensor's memory, once decoded);
+    fewer only if `readinto` reaches the end of its stream."""
     buffer = bytearray(size)
     view, filled = memoryview(buffer), 0
     while filled < size:
-        count = stream.readinto(view[filled:])
+        count = readinto(view[filled:])
         if not count:
-            del view
             return buffer[:filled]
         filled += count
     return buffer

@@ -30,6 +30,18 @@ def import_private(name: str, path: Path) -> ModuleType:
     return import_file(name, path)
 
 
+def load_live_reference(assignment: Any, folder: Path) -> "LiveReference":
+    """The reference solution in `folder`, with the assignment's probes and, if present, the
+    known-wrong variants beside it (variants.py), each imported privately."""
+    name = assignment.name
+    module = import_private(f"grader_reference_{name}", folder / assignment.file_name)
+    probes = import_private(f"grader_probes_{name}", assignment.probes_path)
+    variants_path = folder / "variants.py"
+    variants = (import_private(f"grader_variants_{name}", variants_path)
+                if variants_path.is_file() else None)
+    return LiveReference(module, probes, variants)
+
+
 def message_for(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
     """The arguments as plain JSON (tensors inline): what expected.json's digests are of."""
     return {"args": protocol.encode_value(list(args)), "kwargs": protocol.encode_value(dict(kwargs))}

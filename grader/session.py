@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import ConfigError, GraderError
-from grader.plugin import GradingPlugin, GradingSettings, SubmissionRun, forget_test_modules
+from grader.plugin import GradingPlugin, GradingSettings, SubmissionRun
 
 
 class PytestSession:
@@ -59,8 +59,6 @@ class PytestSession:
             self._exit_code = pytest.main(args, plugins=[self._plugin])
         except BaseException as exc:  # noqa: BLE001 - reported to whoever waits for a run
             self._crash = exc
-        finally:
-            forget_test_modules(self._test_paths)
 
     def _ended(self) -> GraderError:
         """Why the session ended before grading the submission it was given."""

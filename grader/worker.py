@@ -70,7 +70,6 @@ def main(argv: list[str] | None = None) -> None:
     serve_zygote(state, requests, replies, uid=options.uid, keep=options.keep)
 
 
-
 def _warm_up(torch: ModuleType, *, optimizer: bool) -> None:
     """Pay torch's lazy first-use costs once here, not in every forked child.
 

@@ -127,19 +127,18 @@ class WorkerProcess:
             raise problems.InvalidReply(f"the worker sent an unreadable reply while {during}: {exc}") from None
 
     def _read(self, size: int, deadline: float, seconds: float, during: str) -> bytearray:
-        """Read exactly `size` bytes into one buffer (a tensor's, once decoded) by `deadline`."""
-        buffer = bytearray(size)
-        view, filled = memoryview(buffer), 0
-        while filled < size:
-            left = deadline - time.monotonic()
-            ready, _, _ = select.select([self._replies], [], [], max(left, 0))
+        """Read exactly `size` bytes by `deadline`."""
+
+        def readinto(view: memoryview) -> int | None:
+            ready, _, _ = select.select([self._replies], [], [], max(deadline - time.monotonic(), 0))
             if not ready:
                 self.kill()
                 raise problems.StudentTimedOut(f"timed out after {seconds:g} s while {during}")
-            count = self._replies.readinto(view[filled:])
-            if not count:
-                raise EOFError
-            filled += count
+            return self._replies.readinto(view)
+
+        buffer = protocol.fill_buffer(size, readinto)
+        if len(buffer) < size:
+            raise EOFError
         return buffer
 
     def _died(self, during: str) -> problems.StudentProblem:
