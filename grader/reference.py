@@ -13,7 +13,7 @@ import json
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from grader import protocol
 from grader.module_files import import_file
@@ -51,6 +51,10 @@ def digest(message: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(message, sort_keys=True).encode()).hexdigest()
 
 
+KnownMistake = tuple[str, str, tuple[Any, ...]]
+"""A misconception code, the reference variant that makes that mistake, and its arguments."""
+
+
 class _AttributeCalls:
     """`reference.hessian(f, x)` reads as `reference.call("hessian", f, x)`."""
 
@@ -58,6 +62,13 @@ class _AttributeCalls:
         if function.startswith("_"):
             raise AttributeError(function)
         return lambda *args, **kwargs: self.call(function, *args, **kwargs)
+
+    def mistakes(self, known: Iterable[KnownMistake]) -> Iterable[tuple[str, Any]]:
+        """(code, what the variant gives) for each known mistake, for `expect_close`.
+
+        Computed at once: recorded answers are written and replayed in the order asked.
+        """
+        return [(code, self.variant(name, *args)) for code, name, args in known]
 
 
 class LiveReference(_AttributeCalls):
@@ -96,6 +107,12 @@ class LiveReference(_AttributeCalls):
         if self._variants is None:
             raise LookupError(f"no variants.py beside the reference for variant {name!r}")
         return self._run(getattr(self._variants, name), (self._module,), args, kwargs)
+
+    def mistakes(self, known: Iterable[KnownMistake]) -> Iterator[tuple[str, Any]]:
+        """Like the recorded references' `mistakes`, but each variant runs only when
+        `expect_close` asks for it, that is when an answer is wrong: a correct submission
+        costs no variant at all."""
+        return ((code, self.variant(name, *args)) for code, name, args in known)
 
     def encoded(self, kind: str, name: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
