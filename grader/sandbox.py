@@ -20,6 +20,7 @@ from pathlib import Path
 from grader.assignment import Assignment
 from grader.errors import GraderError
 from grader.namespaces import OLD_TMP
+from grader.worker_memory import THP_SETTINGS
 
 SANDBOX_UID_BASE = 61000
 SLOT_INSIDE = Path("/grader-slot")
@@ -88,7 +89,8 @@ class Sandbox:
         for link, target in SYSTEM_LINKS.items():
             if os.path.islink(link):
                 args += ["--symlink", target, link]
-        args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
+                 "--ro-bind-try", THP_SETTINGS, THP_SETTINGS]
         for folder in self._read_only_folders():
             args += [*_parents(folder), "--ro-bind", str(folder), str(folder)]
         args += ["--bind", str(workdir), str(SLOT_INSIDE), "--chdir", str(SLOT_INSIDE),

@@ -29,6 +29,7 @@ from grader import namespaces, protocol
 from grader.forbidden import ForbiddenHelperMonitor
 from grader.limits import ResourceLimits
 from grader.module_files import import_file
+from grader.worker_memory import small_pages_from_now_on
 
 MEMORY_ERROR_HINTS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
 
@@ -111,6 +112,7 @@ def _serve_submission(state: WorkerState, request: dict[str, Any], requests: Bin
     """Become one submission's process (isolated when sandboxed); never returns."""
     code = 0
     try:
+        small_pages_from_now_on()
         if uid is not None:
             namespaces.enter_private_namespaces()
             init = _fork()
