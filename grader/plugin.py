@@ -122,6 +122,10 @@ class GradingPlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         for signature, help_text in MARKERS.items():
             config.addinivalue_line("markers", f"{signature}: {help_text}")
+        # Failures are described from the exception itself (_classify), never from pytest's
+        # report text. Its default, long style reads and parses the source of every frame:
+        # about 10 ms a failed test, an eighth of a wrong submission's grading. One line will do.
+        config.option.tbstyle = "line"
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config,
