@@ -3,7 +3,7 @@
 Every fork copies the zygote's page tables, and every process a submission starts is a fork
 of it (one per submission, one per question). With its memory in 2 MiB pages (glibc's
 `hugetlb` tunable), a fork has far fewer entries to copy: measured here, a fork and exit
-of a torch-loaded process took 6.9 ms instead of 13.9 ms, and a batch of 40 `second_order`
+of a torch-loaded process took 7-11 ms instead of 14 ms, and a batch of 40 `second_order`
 submissions about 5% less time (three A/B pairs). Student code gets small pages
 again (`PR_SET_THP_DISABLE`, inherited by every process it starts): huge pages freed by one
 submission are, on a virtual machine, often handed back to the host before the next one
