@@ -55,8 +55,6 @@ class SubmissionSpec:
     import_seconds: float = 60.0
 
 
-
-
 def _describe_exit(returncode: int | None, during: str) -> problems.StudentProblem:
     """Say how a process ended, in the student's terms (negative codes are signals)."""
     if returncode is None:
