@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grader import worker
+from grader.worker import serve as worker
 from grader.captured_output import CapturedOutput
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.protocol import Fn, Seed
+from grader.wire.protocol import Fn, Seed
 
 SHOWN_ELEMENTS = 6
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from grader import results
 from grader.assignment import Assignment, Limits
 from grader.errors import GraderError, SubmissionError
-from grader.limits import ResourceLimits
+from grader.wire.limits import ResourceLimits
 from grader.plugin import GradingSettings, SubmissionRun
 from grader.reference import LiveReference, load_expectations, load_live_reference
 from grader.submission import Submission

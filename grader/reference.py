@@ -15,8 +15,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterable, Iterator
 
-from grader import protocol
-from grader.module_files import import_file
+from grader.wire import protocol
+from grader.wire.module_files import import_file
 
 EXPECTATIONS_VERSION = 1
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.errors import GraderError
-from grader.namespaces import OLD_TMP
-from grader.worker_memory import THP_SETTINGS
+from grader.worker.namespaces import OLD_TMP
+from grader.worker.memory import THP_SETTINGS
 
 SANDBOX_UID_BASE = 61000
 SLOT_INSIDE = Path("/grader-slot")

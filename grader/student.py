@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader import problems, protocol
+from grader import problems
+from grader.wire import protocol
 from grader.call_description import describe_call
 from grader.worker_client import WorkerPool
 

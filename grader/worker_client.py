@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from grader import problems, protocol
+from grader import problems
+from grader.wire import protocol
 from grader.captured_output import CapturedOutput
-from grader.limits import ResourceLimits
-from grader.worker_memory import WORKER_MALLOC
+from grader.wire.limits import ResourceLimits
+from grader.worker.memory import WORKER_MALLOC
 
 F_SETPIPE_SZ = 1031  # from <fcntl.h>; Python 3.11's fcntl module does not name it
 

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from grader.input_guard import LARGE_BYTES, InputSnapshot
+from grader.worker.input_guard import LARGE_BYTES, InputSnapshot
 
 SIZES = {"small": 16, "large": LARGE_BYTES // 4 + 1}  # float32: 4 bytes each
 

@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from grader import protocol
+from grader.wire import protocol
 
 
 def roundtrip(value):

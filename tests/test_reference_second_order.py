@@ -144,7 +144,7 @@ def test_hvp_at_two_million_within_a_small_memory_budget():
 def test_long_hvp_windows_give_exactly_the_whole_vectors_values(second_order, dtype):
     """The hidden 2,000,000-element hvp test compares stretches: the reference run on a stretch
     with one element of margin must give exactly what the whole vector gives there."""
-    from grader.module_files import import_file
+    from grader.wire.module_files import import_file
 
     hidden = import_file("hidden_second_order_tests", REFERENCE / "second_order" / "tests" / "test_hidden.py")
     probes = import_file("second_order_probes", ASSIGNMENTS / "second_order" / "probes.py")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.worker_memory import WORKER_MALLOC
+from grader.worker.memory import WORKER_MALLOC
 
 CHILD = """
-from grader.worker_memory import small_pages_from_now_on
+from grader.worker.memory import small_pages_from_now_on
 import os
 small_pages_from_now_on()
 pid = os.fork()  # inherited by every process student code starts

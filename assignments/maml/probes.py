@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from grader.input_guard import InputSnapshot
+from grader.worker.input_guard import InputSnapshot
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.feedback import expect
-from grader.protocol import Seed
+from grader.wire.protocol import Seed
 
 
 def setup_problem(given, seed, dtype, hidden=8, n_tasks=2, k=5):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from grader.feedback import expect, expect_clean_call, expect_close
-from grader.protocol import Fn
+from grader.wire.protocol import Fn
 
 DTYPES = [torch.float32, torch.float64]
 

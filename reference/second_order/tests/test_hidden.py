@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from grader.feedback import expect, expect_clean_call, expect_close, expect_tensor
-from grader.protocol import Fn
+from grader.wire.protocol import Fn
 
 CASES = [(torch.float32, 3), (torch.float64, 7), (torch.float64, 1), (torch.float32, 20)]
 CASE_IDS = ["float32-n3", "float64-n7", "float64-n1", "float32-n20"]

@@ -25,11 +25,12 @@ import warnings
 from types import ModuleType
 from typing import Any, BinaryIO, Callable
 
-from grader import namespaces, protocol
-from grader.forbidden import ForbiddenHelperMonitor
-from grader.limits import ResourceLimits
-from grader.module_files import import_file
-from grader.worker_memory import small_pages_from_now_on
+from grader.wire import protocol
+from grader.worker import namespaces
+from grader.worker.forbidden import ForbiddenHelperMonitor
+from grader.wire.limits import ResourceLimits
+from grader.wire.module_files import import_file
+from grader.worker.memory import small_pages_from_now_on
 
 MEMORY_ERROR_HINTS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
 
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     # The homework asks for backward(create_graph=True) on purpose; torch's warning about it
     # would only fill the student's report.
     warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph=True")
-    import grader.input_guard  # noqa: F401 - preloaded for every child
+    import grader.worker.input_guard  # noqa: F401 - preloaded for every child
 
     _warm_up(torch, optimizer=options.warm_optimizer)
 
@@ -276,7 +277,7 @@ def _student_function(module: ModuleType, name: str) -> Callable[..., Any]:
 
 def _run(state: WorkerState, call: Callable[[], Any], args: list[Any],
          kwargs: dict[str, Any]) -> dict[str, Any]:
-    from grader.input_guard import InputSnapshot
+    from grader.worker.input_guard import InputSnapshot
 
     snapshot = InputSnapshot.take(args, kwargs)
     with state.monitor.watch() as forbidden:

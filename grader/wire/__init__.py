@@ -1,0 +1,1 @@
+"""What both sides of the trust boundary share: the frame protocol, limits, file imports."""
