@@ -1,4 +1,7 @@
-"""What an instructor wants to see after a batch: distribution, questions, outliers."""
+"""What an instructor wants to see after a batch: distribution, questions, outliers.
+
+Ids and questions are shown through :func:`grader.report.plain`: no markup, no escape sequences.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from grader.report import points
+from grader.report import plain, points
 from grader.results import SubmissionResult
 
 LIMIT_STATUSES = ("timed out", "memory limit", "crashed", "import failed")
@@ -48,16 +51,16 @@ class BatchStatistics:
                 continue
             mean = sum(q.score for q in scores) / len(scores)
             full = sum(abs(q.score - q.max_score) < 1e-6 for q in scores) / len(scores)
-            table.add_row(question, f"{points(mean)}/{points(scores[0].max_score)}", f"{full:.0%}")
+            table.add_row(plain(question), f"{points(mean)}/{points(scores[0].max_score)}", f"{full:.0%}")
         return table
 
     def _slowest(self) -> Text:
         slowest = sorted(self.batch, key=lambda r: -r.execution_time)[:5]
-        return Text("slowest: " + ", ".join(f"{r.submission_id} ({r.execution_time:.1f} s)"
-                                             for r in slowest))
+        return plain("slowest: " + ", ".join(f"{r.submission_id} ({r.execution_time:.1f} s)"
+                                              for r in slowest))
 
     def _limits(self) -> Text:
         hits = sorted({f"{r.submission_id} ({t.question}: {t.status})" for r in self.batch
                        for t in r.tests if t.status in LIMIT_STATUSES and not t.message.startswith("not run")})
-        return Text("hit a limit: " + (", ".join(hits) if hits else "none"),
-                    style="yellow" if hits else "")
+        return plain("hit a limit: " + (", ".join(hits) if hits else "none"),
+                     style="yellow" if hits else "")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+from grader import untrusted_text
+
 
 class CapturedOutput:
     """A byte sink that keeps the first and last `keep` bytes and counts the rest."""
@@ -27,10 +29,13 @@ class CapturedOutput:
                 del self.tail[:-self.keep]
 
     def text(self) -> str:
+        """What was kept, as text safe to show: control characters escaped."""
         with self._lock:
             head = self.head.decode("utf-8", "replace")
             tail = self.tail.decode("utf-8", "replace")
             skipped = self.total - len(self.head) - len(self.tail)
         if skipped > 0:
-            return f"{head}\n... [{skipped} bytes of output left out] ...\n{tail}"
-        return head + tail
+            text = f"{head}\n... [{skipped} bytes of output left out] ...\n{tail}"
+        else:
+            text = head + tail
+        return untrusted_text.bounded(text, untrusted_text.OUTPUT)

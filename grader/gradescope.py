@@ -1,4 +1,8 @@
-"""Gradescope's autograder results format (results.json), rendered from the result model."""
+"""Gradescope's autograder results format (results.json), rendered from the result model.
+
+Outputs are declared plain text, so Gradescope renders no HTML or markdown a student wrote,
+and every string has its control characters escaped.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 
 from grader import results
 from grader.results import GradedTest, SubmissionResult
+from grader.untrusted_text import escape_controls
 
 GRADESCOPE_VISIBILITY = {results.VISIBLE: "visible", results.HIDDEN: "after_published"}
 
@@ -16,7 +21,8 @@ def results_json(result: SubmissionResult) -> str:
     document: dict[str, Any] = {
         "score": result.score,
         "execution_time": round(result.execution_time, 3),
-        "output": result.problem or _overall_output(result),
+        "output": escape_controls(result.problem or _overall_output(result)),
+        "output_format": "text",
         "visibility": "visible",
         "tests": [_test_entry(test) for test in result.tests],
     }
@@ -28,13 +34,13 @@ def _test_entry(test: GradedTest) -> dict[str, Any]:
     if test.traceback:
         output = f"{output}\n\n{test.traceback}"
     return {
-        "name": test.name,
+        "name": escape_controls(test.name),
         "score": test.score,
         "max_score": test.max_score,
         "status": "passed" if test.passed else "failed",
-        "output": f"[{test.status}] {output}".strip() if output else "",
+        "output": escape_controls(f"[{test.status}] {output}".strip() if output else ""),
         "visibility": GRADESCOPE_VISIBILITY.get(test.visibility, "visible"),
-        "question": test.question,
+        "question": escape_controls(test.question),
         "misconception": test.misconception,
     }
 

@@ -1,4 +1,8 @@
-"""JUnit XML, rendered from the result model: one testsuite per submission."""
+"""JUnit XML, rendered from the result model: one testsuite per submission.
+
+Every string goes through :func:`_xml`, so the document parses whatever a student wrote:
+XML 1.0 has no way to write most control characters, even as references.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Iterable
 
 from grader import results
 from grader.results import SubmissionResult
+from grader.untrusted_text import escape_controls as _xml
 
 ERROR_STATUSES = (results.GRADER_ERROR, "import failed", "crashed", "timed out", "memory limit")
 
@@ -22,7 +27,7 @@ def junit_xml(batch: Iterable[SubmissionResult]) -> str:
 def _suite(result: SubmissionResult) -> ET.Element:
     tests = result.tests
     suite = ET.Element("testsuite", {
-        "name": f"{result.assignment}.{result.submission_id}",
+        "name": _xml(f"{result.assignment}.{result.submission_id}"),
         "tests": str(len(tests)),
         "failures": str(sum(t.status not in (results.PASSED, results.NOT_RUN, *ERROR_STATUSES)
                             for t in tests)),
@@ -38,13 +43,13 @@ def _suite(result: SubmissionResult) -> ET.Element:
 
 
 def _case(result: SubmissionResult, test: results.GradedTest) -> ET.Element:
-    case = ET.Element("testcase", {"classname": f"{result.assignment}.{test.question}",
-                                   "name": test.name, "time": f"{test.seconds:.3f}"})
+    case = ET.Element("testcase", {"classname": _xml(f"{result.assignment}.{test.question}"),
+                                   "name": _xml(test.name), "time": f"{test.seconds:.3f}"})
     if test.status == results.NOT_RUN:
-        ET.SubElement(case, "skipped", {"message": test.message})
+        ET.SubElement(case, "skipped", {"message": _xml(test.message)})
     elif not test.passed:
         tag = "error" if test.status in ERROR_STATUSES else "failure"
-        element = ET.SubElement(case, tag, {"message": test.message.splitlines()[0] if test.message
-                                            else test.status, "type": test.status})
-        element.text = "\n".join(filter(None, [test.message, test.traceback]))
+        summary = next(filter(str.strip, test.message.splitlines()), test.status)
+        element = ET.SubElement(case, tag, {"message": _xml(summary), "type": _xml(test.status)})
+        element.text = _xml("\n".join(filter(None, [test.message, test.traceback])))
     return case

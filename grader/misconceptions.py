@@ -69,6 +69,15 @@ CATALOGUE: dict[str, Misconception] = {m.code: m for m in [
         "sum_instead_of_mean", "the meta-loss summed over tasks instead of averaged",
         "Your meta-loss equals the sum of the tasks' query losses; the meta-loss is their mean, "
         "so that its scale does not depend on the meta-batch size."),
+    Misconception(
+        "tampering", "the submission reached into the grader's code",
+        "While this question ran, the submission used one of the doors that lead to the "
+        "grader's own code beside it (stack frames, the garbage collector, ctypes, code "
+        "objects, tracing, the grader's modules or the record channel), or changed a "
+        "namespace that code relies on (the probes, the input guard, torch's autograd "
+        "functions). The answers of a process that did so cannot be trusted, so the whole "
+        "question scores zero. Instructors: the test's message says which door and where; "
+        "a submission that needs none of these for its homework has no reason to use them."),
 ]}
 
 NO_GRAPH_ERRORS = ("does not require grad and does not have a grad_fn",

@@ -54,6 +54,13 @@ class InvalidReply(StudentProblem):
     status = "error"
 
 
+class Tampering(StudentProblem):
+    """Student code reached into the trusted code beside it; the question scores zero."""
+
+    status = "failed"
+    misconception = "tampering"
+
+
 class Mismatch(AssertionError):
     """A student's answer differs from what was expected (raised by grader.feedback)."""
 

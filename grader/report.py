@@ -1,7 +1,9 @@
 """Rich renderables for one submission's report and for a batch summary.
 
 Reports never claim more than they know: `grader check` ran the public tests only, and says
-how many points the hidden tests still hold.
+how many points the hidden tests still hold. Every string from a result reaches the console
+as a :class:`~rich.text.Text` made by :func:`plain`: never parsed as markup, its control
+characters escaped.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from rich.text import Text
 
 from grader import results
 from grader.misconceptions import explain
+from grader.untrusted_text import escape_controls
 from grader.results import GradedTest, SubmissionResult
 
 SHOWN_FAILURES = 2
@@ -28,8 +31,17 @@ def points(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def plain(text: str, style: str = "") -> Text:
+    """Text shown as written: no markup, no escape sequences."""
+    return Text(escape_controls(text), style=style)
+
+
 def status_text(status: str) -> Text:
-    return Text(status, style=STATUS_STYLES.get(status, "red"))
+    return plain(status, style=STATUS_STYLES.get(status, "red"))
+
+
+def title_of(result: SubmissionResult) -> Text:
+    return plain(f"{result.assignment} · {result.submission_id}")
 
 
 class SubmissionReport:
@@ -41,32 +53,31 @@ class SubmissionReport:
 
     def table_only(self) -> "Table":
         """The per-question table alone, for reports that show no test details."""
-        return self._question_table(f"{self.result.assignment} · {self.result.submission_id}")
+        return self._question_table(title_of(self.result))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         result = self.result
-        title = f"{result.assignment} · {result.submission_id}"
+        title = title_of(result)
         if result.problem:
-            yield Panel(Text(result.problem, style="red"), title=title, border_style="red")
+            yield Panel(plain(result.problem, style="red"), title=title, border_style="red")
             return
         yield self._question_table(title)
         for note in result.notes:
-            yield Text(f"Note: {note}", style="yellow")
+            yield plain(f"Note: {note}", style="yellow")
         untouched = [q.question for q in result.questions() if q.status == results.NOT_ATTEMPTED]
         if untouched:
-            yield Text(f"Not attempted yet: {', '.join(untouched)}",
-                       style="yellow")
+            yield plain(f"Not attempted yet: {', '.join(untouched)}", style="yellow")
         for question in result.questions():
             failures = [t for t in result.tests if t.question == question.question
                         and t.status not in (results.PASSED, results.NOT_RUN, results.NOT_ATTEMPTED)]
             if failures:
                 yield self._failures(question.question, failures)
         if result.output.strip():
-            yield Panel(Text(_excerpt(result.output)), title="your code printed",
+            yield Panel(plain(_excerpt(result.output)), title="your code printed",
                         border_style="dim", title_align="left")
         yield self._summary()
 
-    def _question_table(self, title: str) -> Table:
+    def _question_table(self, title: Text) -> Table:
         table = Table(title=title, title_justify="left", expand=False)
         table.add_column("question")
         table.add_column("points", justify="right")
@@ -75,7 +86,7 @@ class SubmissionReport:
         for question in self.result.questions():
             tests = [t for t in self.result.tests if t.question == question.question]
             passed = sum(t.passed for t in tests)
-            table.add_row(question.question, f"{points(question.score)} / {points(question.max_score)}",
+            table.add_row(plain(question.question), f"{points(question.score)} / {points(question.max_score)}",
                           f"{passed}/{len(tests)}", status_text(question.status))
         return table
 
@@ -85,25 +96,26 @@ class SubmissionReport:
         for index, test in enumerate(failures[:SHOWN_FAILURES]):
             if index:
                 body.append("\n\n")
-            body.append(f"✗ {test.name}", style="bold")
+            body.append_text(plain(f"✗ {test.name}", style="bold"))
             body.append(" · ")
             body.append_text(status_text(test.status))
             body.append("\n")
             if test.visibility == results.HIDDEN and not self.show_hidden_details:
                 body.append("a hidden test: its inputs and expected values are not shown")
             else:
-                body.append(test.message or test.status)
+                body.append_text(plain(test.message or test.status))
                 if test.traceback:
-                    body.append("\n" + test.traceback.rstrip(), style="dim")
+                    body.append_text(plain("\n" + test.traceback.rstrip(), style="dim"))
         hidden = len(failures) - SHOWN_FAILURES
         if hidden > 0:
-            body.append(f"\n\n… and {hidden} more failing test(s) of {question}", style="dim")
+            body.append_text(plain(f"\n\n… and {hidden} more failing test(s) of {question}",
+                                   style="dim"))
         mistake = next((explain(t.misconception) for t in failures if t.misconception), None)
         if mistake is not None:
             body.append(f"\n\nRecognised mistake: {mistake.title} ({mistake.code})\n",
                         style="bold cyan")
             body.append(mistake.explanation, style="cyan")
-        return Panel(body, title=Text(question, style="bold"), title_align="left",
+        return Panel(body, title=plain(question, style="bold"), title_align="left",
                      border_style=STATUS_STYLES.get(failures[0].status, "red"))
 
     def _summary(self) -> Text:
@@ -138,13 +150,13 @@ class BatchSummary:
         table.add_column("submission")
         table.add_column("score", justify="right")
         for question in self.questions:
-            table.add_column(question, justify="right")
+            table.add_column(plain(question), justify="right")
         for result in self.batch:
             scores = {q.question: q for q in result.questions(self.questions)}
             cells = [Text(points(scores[q].score), style=STATUS_STYLES.get(scores[q].status, "red"))
                      for q in self.questions]
             total = result.problem or f"{points(result.score)}/{points(result.max_score)}"
-            table.add_row(result.submission_id, total, *cells)
+            table.add_row(plain(result.submission_id), plain(total), *cells)
         yield table
 
 

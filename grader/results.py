@@ -1,9 +1,17 @@
-"""The one result model every output is rendered from: terminal, results.json, CSV."""
+"""The one result model every output is rendered from: terminal, results.json, CSV.
+
+Its text fields are bounded and their control characters escaped whenever they are set
+(construction, loading an old gradebook, a later assignment), so no output has to trust them.
+Identifiers (submission id, node id, question) are kept as given: they are keys, and each
+output escapes them itself.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+from grader import untrusted_text
 
 PASSED = "passed"
 FAILED = "failed"
@@ -13,11 +21,36 @@ GRADER_ERROR = "grader error"
 
 VISIBLE = "visible"
 HIDDEN = "hidden"
+NOTES = 32
+
+
+class _BoundedText:
+    """Bounds the text fields named in ``_TEXT_LIMITS`` on every assignment."""
+
+    _TEXT_LIMITS: ClassVar[dict[str, int]] = {}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        limit = self._TEXT_LIMITS.get(name)
+        if limit is not None:
+            value = _bound(value, limit)
+        super().__setattr__(name, value)
+
+
+def _bound(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return untrusted_text.bounded(value, limit)
+    if isinstance(value, list):
+        return untrusted_text.strings_from_worker(value, limit, NOTES)
+    return value
 
 
 @dataclass
-class GradedTest:
+class GradedTest(_BoundedText):
     """The outcome of one test on one submission."""
+
+    _TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "name": 4 * untrusted_text.NAME, "message": untrusted_text.MESSAGE,
+        "traceback": untrusted_text.TRACEBACK, "misconception": untrusted_text.NAME}
 
     name: str
     nodeid: str
@@ -54,8 +87,12 @@ class QuestionScore:
 
 
 @dataclass
-class SubmissionResult:
+class SubmissionResult(_BoundedText):
     """Everything graded for one submission, in one mode (check or grade)."""
+
+    _TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "output": untrusted_text.OUTPUT, "problem": untrusted_text.MESSAGE,
+        "notes": untrusted_text.MESSAGE}
 
     submission_id: str
     assignment: str

@@ -4,8 +4,9 @@ The sandbox sees a read-only system (/usr), the Python installation and environm
 grader package, the assignment's public folder, and one writable folder holding only the
 submission. It has its own PID, network, IPC and UTS namespaces, a private /tmp, no network,
 and dies with the grader. The reference solution, the output folder and the gradebook are
-simply not there. Inside, the worker drops root for an unprivileged uid of its own, so
-process limits hold and nothing outside the submission's folder is writable.
+simply not there, and neither are the recorded expectations (they serve `grader check`
+only). Inside, each submission's process drops root for a uid of its own (leased from
+:mod:`grader.uid_pool`), so process limits hold and nothing outside its folder is writable.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from grader.errors import GraderError
 from grader.worker.namespaces import OLD_TMP
 from grader.worker.memory import THP_SETTINGS
 
-SANDBOX_UID_BASE = 61000
 SLOT_INSIDE = Path("/grader-slot")
 """Where the sandbox sees its writable folder: outside /tmp, which each submission replaces."""
 NAMESPACES = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -34,13 +34,12 @@ NO_SANDBOX_HINT = "pass --no-sandbox to grade without it, on a machine you trust
 class Sandbox:
     """Builds the bubblewrap command line that wraps each worker."""
 
-    def __init__(self, assignment: Assignment, bwrap: str, uid: int) -> None:
+    def __init__(self, assignment: Assignment, bwrap: str) -> None:
         self.assignment = assignment
         self.bwrap = bwrap
-        self.uid = uid
 
     @classmethod
-    def require(cls, assignment: Assignment, slot: int = 0) -> "Sandbox":
+    def require(cls, assignment: Assignment) -> "Sandbox":
         """A working sandbox, or a one-line error that says what to do."""
         bwrap = shutil.which("bwrap")
         if bwrap is None:
@@ -49,7 +48,7 @@ class Sandbox:
         if os.geteuid() != 0:
             raise GraderError(f"the sandbox needs root to give each submission its own uid; "
                               f"run as root or {NO_SANDBOX_HINT}")
-        sandbox = cls(assignment, bwrap, SANDBOX_UID_BASE + os.getpid() % 1000 * 8 + slot)
+        sandbox = cls(assignment, bwrap)
         sandbox.self_test()
         return sandbox
 
@@ -72,18 +71,22 @@ class Sandbox:
 
         return wrap
 
-    def give(self, workdir: Path) -> None:
-        """Hand a submission's folder to the sandbox's uid, the only one that may write there."""
-        os.chown(workdir, self.uid, self.uid)
+    @staticmethod
+    def give(workdir: Path, uid: int) -> None:
+        """Hand a submission's folder to its uid, the only one that may read or write there."""
+        os.chown(workdir, uid, uid)
+        workdir.chmod(0o700)
         for path in workdir.rglob("*"):
-            os.lchown(path, self.uid, self.uid)
+            os.lchown(path, uid, uid)
 
     def arguments(self, workdir: Path) -> list[str]:
         """bubblewrap's arguments; `workdir` is the writable folder, seen at SLOT_INSIDE."""
         # The zygote keeps SYS_ADMIN to give each submission its own mount and PID
-        # namespaces; every submission process drops to `uid`, which clears them all.
+        # namespaces, and DAC_OVERRIDE and CHOWN to copy a submission's files onto its own
+        # tmpfs; every submission process drops to its uid, which clears them all.
         args = [*NAMESPACES, "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                 "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SYS_ADMIN",
+                "--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_CHOWN",
                 "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
                 "--tmpfs", "/tmp"]
         for link, target in SYSTEM_LINKS.items():
@@ -93,6 +96,9 @@ class Sandbox:
                  "--ro-bind-try", THP_SETTINGS, THP_SETTINGS]
         for folder in self._read_only_folders():
             args += [*_parents(folder), "--ro-bind", str(folder), str(folder)]
+        expectations = self.assignment.expectations_path
+        if expectations.exists() and expectations.resolve().is_relative_to(self.assignment.folder.resolve()):
+            args += ["--ro-bind", "/dev/null", str(expectations.resolve())]
         args += ["--bind", str(workdir), str(SLOT_INSIDE), "--chdir", str(SLOT_INSIDE),
                  "--perms", "0700", "--dir", OLD_TMP]
         return args

@@ -8,10 +8,12 @@ observed (inputs changed, forbidden helpers called). Failures raise a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader import problems
+from grader import problems, untrusted_text
+from grader.untrusted_text import from_worker
 from grader.wire import protocol
 from grader.call_description import describe_call
 from grader.worker_client import WorkerPool
@@ -79,16 +81,17 @@ class StudentProxy:
         raise self._problem(raw.get("error"), call)
 
     def _problem(self, error: Any, call: str) -> problems.StudentProblem:
+        """The worker's description of a failure, every string in it bounded first."""
         error = error if isinstance(error, dict) else {}
         kind = error.get("kind")
-        message = str(error.get("message", ""))
-        traceback = str(error.get("traceback", ""))
+        message = from_worker(error.get("message"), untrusted_text.MESSAGE)
+        traceback = from_worker(error.get("traceback"), untrusted_text.TRACEBACK)
+        function = (from_worker(error.get("function"), untrusted_text.NAME)
+                    or call.split("(")[0])
         if kind == "not_implemented":
-            function = str(error.get("function") or call.split("(")[0])
             return problems.NotAttempted(f"{function} still raises NotImplementedError")
         if kind == "missing":
-            return problems.NotAttempted(f"the submission defines no function named "
-                                         f"{error.get('function') or call.split('(')[0]}")
+            return problems.NotAttempted(f"the submission defines no function named {function}")
         if kind == "memory":
             return problems.MemoryLimitExceeded(
                 MEMORY_MESSAGE.format(mib=self._memory_mib, call=call))
@@ -96,13 +99,17 @@ class StudentProxy:
             return problems.StudentRaised(f"{call} called sys.exit({message})", traceback=traceback)
         if kind == "unsendable":
             return problems.StudentRaised(f"{call} returned a value the grader cannot read: {message}")
-        kind_type = str(error.get("type", "Exception"))
+        kind_type = from_worker(error.get("type"), untrusted_text.NAME) or "Exception"
         return problems.StudentRaised(f"{call} raised {kind_type}: {message}", traceback=traceback)
 
 
 def _strings(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
+    return untrusted_text.strings_from_worker(value)
 
 
 def _number(value: Any) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+    """A non-negative finite number from a reply, else 0 (JSON lets a worker send NaN)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0.0
+    number = float(value) if abs(value) < 1e300 else math.inf
+    return number if math.isfinite(number) and number >= 0 else 0.0

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from grader import problems
+from grader import problems, untrusted_text
 from grader.wire import protocol
 from grader.captured_output import CapturedOutput
 from grader.wire.limits import ResourceLimits
 from grader.worker.memory import WORKER_MALLOC
 
+OUTPUT_PER_REPLY = 64 * 1024
 F_SETPIPE_SZ = 1031  # from <fcntl.h>; Python 3.11's fcntl module does not name it
 
 Launcher = Callable[[list[str]], list[str]]
@@ -42,7 +43,7 @@ class WorkerSpec:
     limits: ResourceLimits = field(default_factory=ResourceLimits)
     launcher: Launcher = lambda argv: argv
     warm_optimizer: bool = False
-    uid: int | None = None
+    isolate: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,20 @@ class SubmissionSpec:
     probes_path: Path
     workdir: Path
     import_seconds: float = 60.0
+    uid: int | None = None
+    disk_mib: int = 64
 
 
 def _describe_exit(returncode: int | None, during: str) -> problems.StudentProblem:
-    """Say how a process ended, in the student's terms (negative codes are signals)."""
+    """Say how a process ended, in the student's terms (negative codes are signals).
+
+    The code may come from a reply, so one no process can have is described as unknown.
+    """
     if returncode is None:
         return problems.StudentCrashed(f"the worker stopped answering while {during}")
+    if not -256 < returncode < 256:
+        return problems.StudentCrashed(
+            f"the submission ended with an unknown status while {during}")
     if returncode < 0:
         sig = -returncode
         if sig == signal.SIGSEGV:
@@ -83,8 +92,8 @@ class WorkerProcess:
         argv = [sys.executable, "-I", "-m", "grader.worker", *spec.limits.as_arguments()]
         if spec.warm_optimizer:
             argv.append("--warm-optimizer")
-        if spec.uid is not None:
-            argv.append(f"--uid={spec.uid}")
+        if spec.isolate:
+            argv.append("--isolate")
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1", "HOME": str(spec.home), "TMPDIR": "/tmp",
@@ -96,12 +105,14 @@ class WorkerProcess:
             _widen_pipe(stream.fileno())
         # Unbuffered, so that select() on it sees every byte not yet read.
         self._replies = io.FileIO(self.process.stdout.fileno(), "rb", closefd=False)
-        self.output = CapturedOutput()  # replaced by each submission's own
+        # The zygote's own messages (never a student's: each question's output comes back
+        # through its relay, in its replies). Kept for diagnosing a worker that fails to start.
+        self.output = CapturedOutput()
         self._stderr_pump = threading.Thread(target=self._pump, daemon=True)
         self._stderr_pump.start()
 
     def _pump(self) -> None:
-        """Copy the worker's stderr (the students' prints) into the current submission's sink."""
+        """Copy the zygote's stderr, so that it never blocks on a full pipe."""
         stream = self.process.stderr
         while chunk := stream.read1(65536):
             self.output.write(chunk)
@@ -238,15 +249,24 @@ class WorkerPool:
         except problems.StudentProblem:
             self._lose_worker()
             raise
+        self._collect(reply)
         if reply.get("op") == "exited":
             self._question = None
             if reply.get("scope") == "submission":
                 self._worker = None
-            raise _describe_exit(_as_int(reply.get("exit_code")), during)
+            raise _exit_problem(reply, during)
+        if reply.get("tampering"):
+            raise _tampering(reply)
         inside = reply.get("student_seconds")
         if isinstance(inside, float) and 0.0 <= inside <= seconds:
             self.student_seconds += inside
         return reply
+
+    def _collect(self, reply: dict[str, Any]) -> None:
+        """Keep the output the relay passed on with a reply (the question's own prints)."""
+        output = reply.get("output")
+        if isinstance(output, str) and output:
+            self.output.write(output[:OUTPUT_PER_REPLY].encode("utf-8", "replace"))
 
     def _child_for(self, question: str) -> WorkerProcess:
         if self._import_failure is not None:
@@ -263,10 +283,11 @@ class WorkerPool:
         """Fork this submission's process from the warm worker."""
         self._question = None
         self._worker = self.warm.process()
-        self._worker.output = self.output
+        message = {"op": "submission", "workdir": str(self.spec.workdir),
+                   "probes": str(self.spec.probes_path), "uid": self.spec.uid,
+                   "disk_mib": self.spec.disk_mib}
         try:
-            reply = self._worker.request({"op": "submission", "workdir": str(self.spec.workdir)},
-                                         120, "starting the submission")
+            reply = self._worker.request(message, 120, "starting the submission")
         except problems.StudentProblem:
             self._lose_worker()
             raise
@@ -287,19 +308,24 @@ class WorkerPool:
 
     def _expect_exit(self, message: dict[str, Any], scope: str) -> None:
         reply = self._worker.request(message, 30, f"ending a {scope}")
+        self._collect(reply)
         if reply.get("op") != "exited" or reply.get("scope") != scope:
             raise problems.InvalidReply(f"expected the {scope} to end")
 
     def _load_child(self, question: str) -> None:
         message = {"op": "load", "path": str(self.spec.module_path),
-                   "module": self.spec.module_name, "probes": str(self.spec.probes_path)}
+                   "module": self.spec.module_name}
         during = "importing the submission"
         try:
             reply = self._worker.request(message, self.spec.import_seconds, during)
+            self._collect(reply)
             if reply.get("op") == "exited":
                 if reply.get("scope") == "submission":
                     self._worker = None
-                self._fail_import(_describe_exit(_as_int(reply.get("exit_code")), during))
+                self._fail_import(_exit_problem(reply, during))
+            if reply.get("tampering"):
+                self._expect_exit({"op": "end"}, "question")
+                self._fail_import(_tampering(reply))
             if not reply.get("ok"):
                 self._expect_exit({"op": "end"}, "question")  # collect the child's exit
                 self._fail_import(_import_problem(reply.get("error")))
@@ -311,7 +337,8 @@ class WorkerPool:
         self._question = question
 
     def _fail_import(self, problem: problems.StudentProblem) -> None:
-        if not isinstance(problem, (problems.ImportFailed, problems.MemoryLimitExceeded)):
+        if not isinstance(problem, (problems.ImportFailed, problems.MemoryLimitExceeded,
+                                    problems.Tampering)):
             problem = problems.ImportFailed(problem.message, traceback=problem.traceback)
         self._import_failure = problem
         raise problem
@@ -336,16 +363,36 @@ class WorkerPool:
 
 
 def _import_problem(error: Any) -> problems.StudentProblem:
+    """The worker's description of a failed import, every string in it bounded first."""
     error = error if isinstance(error, dict) else {}
-    kind, kind_type = str(error.get("kind", "")), str(error.get("type", "Error"))
-    message = str(error.get("message", ""))
+    kind = error.get("kind")
+    kind_type = untrusted_text.from_worker(error.get("type"), untrusted_text.NAME) or "Error"
+    message = untrusted_text.from_worker(error.get("message"), untrusted_text.MESSAGE)
     if kind == "exit":
         text = f"the submission exited with code {message} while importing"
     elif kind == "memory":
         return problems.MemoryLimitExceeded("the memory limit was exceeded while importing the submission")
     else:
         text = f"importing the submission raised {kind_type}: {message}"
-    return problems.ImportFailed(text, traceback=str(error.get("traceback", "")))
+    traceback = untrusted_text.from_worker(error.get("traceback"), untrusted_text.TRACEBACK)
+    return problems.ImportFailed(text, traceback=traceback)
+
+
+def _exit_problem(reply: dict[str, Any], during: str) -> problems.StudentProblem:
+    """How a question or submission ended, as the relay or the zygote saw it."""
+    if reply.get("tampering"):
+        return _tampering(reply)
+    if reply.get("invalid"):
+        return problems.InvalidReply(f"the submission broke the worker's protocol while {during}")
+    return _describe_exit(_as_int(reply.get("exit_code")), during)
+
+
+def _tampering(reply: dict[str, Any]) -> problems.Tampering:
+    """Tampering, as the question's relay recorded it."""
+    reasons = reply.get("tampering")
+    reasons = [str(r)[:300] for r in reasons[:5]] if isinstance(reasons, list) else []
+    return problems.Tampering("the submission tampered with the grader's code beside it ("
+                              + "; ".join(reasons) + "): this question scores zero")
 
 
 def _as_int(value: Any) -> int:

@@ -98,3 +98,96 @@ def test_a_frame_whose_blobs_exceed_the_limit_is_refused():
         protocol.MAX_FRAME_BYTES)
     with pytest.raises(protocol.ProtocolError, match="size limit"):
         protocol.read_frame(io.BytesIO(frame))
+
+
+def _frame_reader(message: dict, blobs: list[bytearray]):
+    """A frame's header and a reader over it, with no second copy of its blobs."""
+    payload = json.dumps(message).encode()
+    parts = [payload]
+    for blob in blobs:
+        parts += [protocol.BLOB_HEADER.pack(len(blob)), blob]
+
+    def read(size):
+        part = parts.pop(0)
+        assert len(part) == size
+        return part
+
+    return protocol.FRAME_HEADER.pack(len(payload), len(blobs)), read
+
+
+def test_a_blob_named_by_many_tensors_is_refused_without_copying_it():
+    import time
+    import tracemalloc
+
+    size = 128 * 1024 * 1024
+    tensor = {"$tensor": {"dtype": "uint8", "shape": [size], "blob": 0}}
+    header, read = _frame_reader({"value": [tensor] * 14}, [bytearray(size)])
+    tracemalloc.start()
+    try:
+        started = time.monotonic()
+        message = protocol.read_frame_after_header(header, read)
+        with pytest.raises(protocol.ProtocolError, match="same bytes"):
+            protocol.decode_reply_value(message["value"], message[protocol.BLOBS])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < size // 2 and time.monotonic() - started < 5
+
+
+def test_each_blob_backs_one_tensor_without_a_copy():
+    blobs = [bytearray(b"\1\0\0\0"), bytearray(b"\2\0\0\0")]
+    value = [{"$tensor": {"dtype": "int32", "shape": [1], "blob": i}} for i in (0, 1)]
+    first, second = protocol.decode_reply_value(value, blobs)
+    assert first.item() == 1 and second.item() == 2
+    first[0] = 7
+    assert second.item() == 2
+
+
+@pytest.mark.parametrize("shape", [
+    [2**32, 2**32],                 # overflows int64 once multiplied
+    [2**62, 2**62, 0],              # empty, but no tensor library takes it
+    [2**40],                        # larger than any frame
+    [1] * (protocol.MAX_DIMS + 1),  # too many dimensions
+    [-1], [True], [1.0], ["1"], [None], [[1]], "12", {"0": 1},
+])
+@pytest.mark.parametrize("form", ["blob", "data"])
+def test_an_impossible_shape_is_a_protocol_error(shape, form):
+    body = {"dtype": "float32", "shape": shape}
+    body.update({"blob": 0} if form == "blob" else {"data": ""})
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode_reply_value({"$tensor": body}, [bytearray()])
+
+
+@pytest.mark.parametrize("dtype", ["Tensor", "float", "__class__", "FloatTensor", " float32",
+                                   "FLOAT32", ["float32"], None])
+def test_only_the_listed_dtype_names_are_taken(dtype):
+    body = {"dtype": dtype, "shape": [1], "data": "AAAAAA=="}
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode_reply_value({"$tensor": body})
+
+
+def test_an_overflowing_shape_from_a_worker_is_the_students_invalid_reply():
+    from grader import problems
+    from grader.student import StudentProxy
+
+    proxy = StudentProxy(None, question="q", call_seconds=1.0, memory_mib=64)
+    raw = {"ok": True, "value": {"$tensor": {"dtype": "float32", "shape": [2**32, 2**32, 0],
+                                             "blob": 0}}, protocol.BLOBS: [bytearray()]}
+    with pytest.raises(problems.InvalidReply):
+        proxy._read_reply(raw, "f(x)")
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"value": ' + b"1" * 5000 + b"}",   # an int Python will not parse
+    b"[" * 100_000 + b"]" * 100_000,      # nesting deeper than the parser's stack
+    b'{"a": "\xff"}',                     # not UTF-8
+])
+def test_a_payload_the_parser_refuses_is_a_protocol_error(payload):
+    frame = protocol.FRAME_HEADER.pack(len(payload), 0) + payload
+    with pytest.raises(protocol.ProtocolError):
+        protocol.read_frame(io.BytesIO(frame))
+
+
+def test_base64_that_is_not_is_a_protocol_error():
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode_reply_value({"$tensor": {"dtype": "float32", "shape": [1], "data": "A"}})

@@ -1,6 +1,8 @@
 """Show graded results again without regrading: one student's full report, or the gradebook.
 
-Reads the gradebook that `grader grade` keeps in its output folder.
+Reads the gradebook that `grader grade` keeps in its output folder. What it prints came from
+students (ids from file names, messages, output): the reports escape it, and so do the
+errors here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from grader.errors import ExitCode, GraderError
 from grader.gradebook_db import FILE_NAME, Gradebook
 from grader.report import BatchSummary, SubmissionReport
 from grader.results import SubmissionResult
+from grader.untrusted_text import escape_controls
 
 NAME = "show"
 HELP = "show saved reports from a grade output folder (instructors)"
@@ -50,7 +53,8 @@ def run(options: argparse.Namespace) -> int:
         return ExitCode.OK
     for submission_id in options.ids:
         if submission_id not in results:
-            raise GraderError(f"no submission {submission_id!r} in {options.out} "
-                              f"(known: {', '.join(sorted(results))})")
+            known = ", ".join(escape_controls(known_id) for known_id in sorted(results))
+            raise GraderError(f"no submission {submission_id!r} in "
+                              f"{options.out} (known: {known})")
         console.print(SubmissionReport(results[submission_id]))
     return ExitCode.OK

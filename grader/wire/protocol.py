@@ -11,7 +11,9 @@ side decodes replies with :func:`decode_reply_value`, which accepts data only.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import math
 import struct
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable
@@ -27,6 +29,7 @@ BLOBS = "$blobs"  # the key under which a message in memory holds its blobs
 MAX_FRAME_BYTES = 512 * 1024 * 1024
 MAX_DEPTH = 16
 MAX_BLOBS = 100_000
+MAX_DIMS = 32
 TENSOR_DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16",
                  "int8", "uint8", "bool", "complex64", "complex128")
 
@@ -61,17 +64,16 @@ class EncodedTensor:
     def to_torch(self) -> Any:
         import torch
 
-        if self.dtype not in TENSOR_DTYPES:
-            raise ProtocolError(f"unsupported tensor dtype {self.dtype!r}")
-        numel = int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+        _check_dtype(self.dtype)
+        numel = _check_shape(self.shape)
         torch_dtype = getattr(torch, self.dtype)
-        itemsize = torch.empty((), dtype=torch_dtype).element_size()
-        if numel * itemsize != len(self.data):
-            raise ProtocolError(f"tensor of shape {self.shape} has {len(self.data)} bytes")
+        if numel * torch_dtype.itemsize != len(self.data):
+            raise ProtocolError(f"a tensor of shape {_short(self.shape)} has "
+                                f"{len(self.data)} bytes")
         if numel == 0:
             return torch.empty(self.shape, dtype=torch_dtype)
-        # A bytearray was read from a pipe for this tensor alone: it becomes the tensor's
-        # memory. Anything else (bytes, a view of another tensor) is copied first.
+        # A bytearray was read from a pipe for this tensor alone (a blob backs one tensor
+        # at most): it becomes the tensor's memory. Anything else (bytes) is copied first.
         data = self.data if isinstance(self.data, bytearray) else bytearray(self.data)
         return torch.frombuffer(data, dtype=torch_dtype).reshape(self.shape)
 
@@ -151,26 +153,61 @@ def decode_reply_value(data: Any, blobs: list[Blob] | None = None, depth: int = 
     raise ProtocolError(f"unexpected tag {tag!r}")
 
 
-def _decode_tensor(body: Any, blobs: list[Blob]) -> EncodedTensor:
+def _decode_tensor(body: Any, blobs: list[Blob | None]) -> EncodedTensor:
+    """Check a tensor's description before any memory is spent on it.
+
+    A blob backs one tensor at most (it is marked taken), so the tensors of a frame never
+    hold more bytes than the frame did.
+    """
     if not isinstance(body, dict) or set(body) not in ({"dtype", "shape", "data"},
                                                        {"dtype", "shape", "blob"}):
         raise ProtocolError("malformed tensor")
+    _check_dtype(body["dtype"])
     shape = body["shape"]
-    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+    if not isinstance(shape, list):
         raise ProtocolError("malformed tensor shape")
-    if not isinstance(body["dtype"], str):
-        raise ProtocolError("malformed tensor")
+    _check_shape(shape)
     if "blob" in body:
         index = body["blob"]
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(blobs):
             raise ProtocolError("a tensor refers to bytes the frame does not have")
         data = blobs[index]
-        if isinstance(data, bytearray):  # the first tensor to use it owns it; any other copies
-            blobs[index] = memoryview(data).toreadonly()
+        if data is None:
+            raise ProtocolError("two tensors refer to the same bytes")
+        blobs[index] = None
         return EncodedTensor(body["dtype"], tuple(shape), data)
     if not isinstance(body["data"], str):
         raise ProtocolError("malformed tensor")
-    return EncodedTensor(body["dtype"], tuple(shape), base64.b64decode(body["data"]))
+    try:
+        data = base64.b64decode(body["data"], validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError("a tensor's bytes are not base64") from None
+    return EncodedTensor(body["dtype"], tuple(shape), data)
+
+
+def _check_dtype(dtype: Any) -> None:
+    if type(dtype) is not str or dtype not in TENSOR_DTYPES:
+        raise ProtocolError(f"unsupported tensor dtype {_short(dtype)}")
+
+
+def _check_shape(shape: Any) -> int:
+    """The element count of a valid shape: at most MAX_DIMS non-negative ints (not bools)
+    whose product, zeros aside, fits in a frame."""
+    if len(shape) > MAX_DIMS or not all(type(d) is int and d >= 0 for d in shape):
+        raise ProtocolError(f"malformed tensor shape {_short(shape)}")
+    if math.prod(max(d, 1) for d in shape) > MAX_FRAME_BYTES:
+        raise ProtocolError(f"a tensor shape too large for any frame: {_short(shape)}")
+    return math.prod(shape)
+
+
+def _short(value: Any) -> str:
+    """A worker's value in an error message, bounded."""
+    if isinstance(value, (list, tuple)):
+        value = list(value[:MAX_DIMS + 1])
+    elif isinstance(value, str):
+        value = value[:80]
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def decode_request_value(data: Any, build_fn: Any, blobs: list[Blob] | None = None,
@@ -261,8 +298,8 @@ def fill_buffer(size: int, readinto: Callable[[memoryview], int | None]) -> byte
 def parse_frame_payload(payload: bytes) -> dict[str, Any]:
     try:
         message = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"unreadable frame: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, a 5000-digit int, nesting
+        raise ProtocolError(f"unreadable frame: {str(exc)[:200]}") from None
     if not isinstance(message, dict):
         raise ProtocolError("a frame must hold an object")
     return message

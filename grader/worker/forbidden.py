@@ -1,51 +1,91 @@
 """Record calls to the ready-made second-order helpers that `hessian` and `hvp` forbid.
 
-The monitor wraps the helpers in the worker before any student code is imported, so
-``from torch.func import hessian`` in a submission also gets the wrapper. A call is recorded
-(never blocked) while a request is being served, and the trusted side decides what it costs.
+Each helper, and each internal entry point that does its work (functorch's `grad_impl`,
+`_vjp_with_argnums`, ...), is replaced everywhere torch refers to it by a recorder, before
+any student code is imported: `from torch.func import hessian`, `torch.func.hessian`,
+`torch._functorch.eager_transforms.hessian` and functorch all get the recorder. A call is
+recorded (never blocked) by writing its name to the question's record pipe, and the trusted
+side decides what it costs.
+
+A recorder is built from constants alone (the original function, the record and the pipe's
+number sit in its code object): it has no globals, closure, defaults or `__wrapped__` that
+student code could swap or follow. Reaching the original through the recorder's code is
+reading `__code__`, which the audit hook notes as tampering.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-from typing import Any, Callable, Iterator
+import importlib
+import os
+import sys
+import types
+import warnings
+from typing import Any, Callable
+
+from grader.worker.integrity import FORBIDDEN, RECORD_FD, record
 
 FORBIDDEN_HELPERS: dict[str, tuple[str, ...]] = {
     "torch.autograd.functional": ("hessian", "hvp", "vhp", "jacobian", "jvp", "vjp"),
     "torch.func": ("hessian", "jacrev", "jacfwd", "vjp", "jvp", "grad", "grad_and_value"),
+    "torch._functorch.eager_transforms": (
+        "hessian", "jacrev", "jacfwd", "vjp", "jvp", "linearize", "grad_impl",
+        "grad_and_value_impl", "_vjp_with_argnums", "_jvp_with_argnums", "_autograd_grad"),
+    "torch._functorch.apis": ("grad", "grad_and_value"),
 }
+"""Where the forbidden helpers live; the later entries are functorch's own entry points."""
+
+_SOURCE = "def recorded(*args, **kwargs):\n    (1001)(1002, 1003)\n    return (1004)(*args, **kwargs)\n"
 
 
-class ForbiddenHelperMonitor:
-    """Wraps each forbidden helper; `watch()` collects the names of those called."""
+def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    """A function that writes `name` to the record pipe, then calls `original`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # "int is not callable": placeholders
+        module = compile(_SOURCE, f"<recorder of {name}>", "exec")
+    code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    placeholders = {1001: os.write, 1002: RECORD_FD, 1003: record(FORBIDDEN, name), 1004: original}
+    code = code.replace(co_consts=tuple(placeholders.get(c, c) if isinstance(c, int)
+                                        and not isinstance(c, bool) else c
+                                        for c in code.co_consts),
+                        co_name=getattr(original, "__name__", "recorded"))
+    function = types.FunctionType(code, {"__builtins__": {}}, code.co_name)
+    function.__doc__ = getattr(original, "__doc__", None)
+    function.__module__ = getattr(original, "__module__", None)
+    function.__qualname__ = getattr(original, "__qualname__", code.co_name)
+    return function
 
-    def __init__(self) -> None:
-        self._active: set[str] | None = None
 
-    def install(self) -> None:
-        import importlib
+def install() -> list[str]:
+    """Replace every forbidden helper by its recorder, wherever a torch module refers to it.
 
-        for module_name, names in FORBIDDEN_HELPERS.items():
-            module = importlib.import_module(module_name)
-            for name in names:
-                original = getattr(module, name, None)
-                if original is not None:
-                    setattr(module, name, self._wrap(f"{module_name}.{name}", original))
-
-    def _wrap(self, qualified: str, original: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(original)
-        def recorded(*args: Any, **kwargs: Any) -> Any:
-            if self._active is not None:
-                self._active.add(qualified)
-            return original(*args, **kwargs)
-
-        return recorded
-
-    @contextlib.contextmanager
-    def watch(self) -> Iterator[set[str]]:
-        self._active = set()
+    Returns the recorded names. Runs once, in the worker before any student code.
+    """
+    originals: dict[int, tuple[str, Any]] = {}
+    for module_name, names in FORBIDDEN_HELPERS.items():
         try:
-            yield self._active
-        finally:
-            self._active = None
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for name in names:
+            original = getattr(module, name, None)
+            if callable(original) and id(original) not in originals:
+                originals[id(original)] = (f"{module_name}.{name}", original)
+    recorders = {key: recorder(label, original) for key, (label, original) in originals.items()}
+    for module in list(sys.modules.values()):
+        if _is_torch_module(module):
+            _replace_references(module, recorders)
+    return sorted(label for label, _ in originals.values())
+
+
+def _is_torch_module(module: Any) -> bool:
+    name = getattr(module, "__name__", "")
+    return isinstance(module, types.ModuleType) and (
+        name == "torch" or name.startswith(("torch.", "functorch")))
+
+
+def _replace_references(module: types.ModuleType, recorders: dict[int, Callable[..., Any]]) -> None:
+    namespace = vars(module)
+    for key, value in list(namespace.items()):
+        replacement = recorders.get(id(value))
+        if replacement is not None:
+            namespace[key] = replacement

@@ -71,3 +71,41 @@ def private_tmp_and_proc(keep: list[str]) -> None:
         mount("none", folder, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC)
     umount(OLD_TMP)
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def private_workdir(workdir: str, uid: int, size_mib: int) -> None:
+    """Put the submission's folder on a size-limited tmpfs of its own, owned by `uid`.
+
+    The files the grader installed are copied in; whatever the student writes stays in this
+    submission's mount namespace, within `size_mib`, and never reaches the grader's disk.
+    """
+    original = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV,
+              f"size={size_mib}m,mode=0700,uid={uid},gid={uid}")
+        _copy_tree(original, workdir, uid)
+    finally:
+        os.close(original)
+    if os.path.isdir("/dev/shm"):
+        mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m")
+
+
+def _copy_tree(source_fd: int, target: str, uid: int) -> None:
+    """Copy regular files and folders from an open folder, following no link."""
+    for entry in os.scandir(source_fd):
+        path = os.path.join(target, entry.name)
+        if entry.is_dir(follow_symlinks=False):
+            os.mkdir(path, 0o700)
+            os.chown(path, uid, uid)
+            inner = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
+                            dir_fd=source_fd)
+            try:
+                _copy_tree(inner, path, uid)
+            finally:
+                os.close(inner)
+        elif entry.is_file(follow_symlinks=False):
+            reader = os.open(entry.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=source_fd)
+            with os.fdopen(reader, "rb") as source, open(path, "wb") as sink:
+                while chunk := source.read(1 << 20):
+                    sink.write(chunk)
+            os.chown(path, uid, uid)

@@ -1,0 +1,234 @@
+"""A question process: imports the submission and serves one question's calls.
+
+It holds nothing but its own four pipes (requests, replies, output, records). Before the
+student's module is imported it binds what it will call (the probes, the input guard), takes
+the grader's modules out of `sys.modules`, snapshots the namespaces trusted code depends on
+and installs the audit hook (see :mod:`grader.worker.integrity`). After every call it checks
+those namespaces and writes a heartbeat; findings go to the record pipe.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable, NoReturn
+
+from grader.wire import protocol
+from grader.wire.module_files import import_file
+from grader.worker import integrity
+from grader.worker.input_guard import InputSnapshot
+from grader.worker.relay import QuestionPipes
+
+REQUEST_FD, REPLY_FD = 4, 5
+MEMORY_ERROR_HINTS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
+TRUSTED_NAMESPACES = ("json", "json.encoder", "json.decoder", "struct", "zlib", "builtins",
+                      "torch", "torch.autograd", "torch.autograd.functional",
+                      "torch.nn.functional", "torch.func", "torch._functorch.eager_transforms",
+                      "torch._functorch.apis")
+
+
+@dataclass
+class TrustedCalls:
+    """What the question calls, bound before the student's import: replacing a probe in the
+    probes module, or a method of the input guard, changes nothing here."""
+
+    probes: dict[str, Callable[..., Any]]
+    functions: dict[str, Callable[..., Any]]
+    snapshot: Callable[[list[Any], dict[str, Any]], InputSnapshot]
+    changes: Callable[[InputSnapshot, list[Any], dict[str, Any]], list[str]]
+    encode: Callable[..., Any]
+    decode: Callable[..., Any]
+    write_frame: Callable[..., None]
+    read_frame: Callable[..., Any]
+
+    @classmethod
+    def bind(cls, probes: ModuleType) -> "TrustedCalls":
+        return cls(dict(probes.PROBES), dict(probes.FUNCTIONS), InputSnapshot.take,
+                   InputSnapshot.changes, protocol.encode_value, protocol.decode_request_value,
+                   protocol.write_frame, protocol.read_frame)
+
+    def build_function(self, name: str, args: list[Any]) -> Callable[..., Any]:
+        return self.functions[name](*args)
+
+
+@dataclass
+class Question:
+    """The question process's state: the student's module, once imported."""
+
+    calls: TrustedCalls
+    module: ModuleType | None = None
+    module_path: str = ""
+
+
+def serve_question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleType,
+                   trusted_folders: list[str]) -> NoReturn:
+    """Become the question process: hold only its pipes, arm the witnesses, serve; never returns."""
+    code = 0
+    try:
+        _hold_only(pipes)
+        write_record = integrity.record_writer()
+        calls = TrustedCalls.bind(probes)
+        watch = integrity.DictWatch(_trusted_namespaces(probes))
+        _forget_grader_modules()
+        integrity.install_audit_hook(write_record, integrity.StudentFrames(trusted_folders))
+        requests = os.fdopen(REQUEST_FD, "rb", buffering=0)
+        replies = os.fdopen(REPLY_FD, "wb", buffering=0)
+        _serve(Question(calls), load, requests, replies, watch, write_record, pipes.nonce)
+    except BaseException:  # noqa: BLE001 - never fall back into the relay's loop
+        code = 70
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def _serve(question: Question, load: dict[str, Any], requests: Any, replies: Any,
+           watch: integrity.DictWatch, write_record: Callable[[bytes], None],
+           nonce: bytes) -> None:
+    heartbeat = integrity.HEARTBEAT + nonce + b"\n"
+    tampering = integrity.TAMPERING
+    write_frame, read_frame = question.calls.write_frame, question.calls.read_frame
+    request: dict[str, Any] | None = load
+    while request is not None and request.get("op") != "end":
+        reply = handle(question, request)
+        for change in watch.changes():
+            write_record(integrity.record(tampering, change))
+        write_record(heartbeat)
+        write_frame(replies, reply)
+        if request is load and not reply.get("ok"):
+            return
+        request = read_frame(requests)
+
+
+def _hold_only(pipes: QuestionPipes) -> None:
+    """Put the pipes at fixed numbers (output on 1 and 2) and close every other descriptor:
+    nothing of the zygote's channel, or of any other process's, stays reachable."""
+    high = [os.dup(fd) for fd in (pipes.output, pipes.records, pipes.requests, pipes.replies)]
+    output, records, requests, replies = high
+    os.dup2(output, 1)
+    os.dup2(output, 2)
+    os.dup2(records, integrity.RECORD_FD)
+    os.dup2(requests, REQUEST_FD)
+    os.dup2(replies, REPLY_FD)
+    os.closerange(REPLY_FD + 1, 1 << 16)
+
+
+def _trusted_namespaces(probes: ModuleType) -> dict[str, Any]:
+    """Every namespace that trusted code in this process looks names up in."""
+    import torch
+
+    owners: dict[str, Any] = {"probes": probes}
+    owners.update({f"probes.{name}": value for name, value in vars(probes).items()
+                   if isinstance(value, type) and value.__module__ == probes.__name__})
+    for name, module in list(sys.modules.items()):
+        if name.startswith("grader.") and module is not None:
+            owners[name] = module
+    owners.update({name: sys.modules[name] for name in TRUSTED_NAMESPACES if name in sys.modules})
+    owners.update({"torch.Tensor": torch.Tensor, "torch.TensorBase": torch.Tensor.__mro__[1],
+                   "InputSnapshot": InputSnapshot})
+    return owners
+
+
+def _forget_grader_modules() -> None:
+    """The student's code cannot import the grader's modules or the probes: each is already
+    bound where it is used, and importing one afresh is noted by the audit hook."""
+    for name in [n for n in sys.modules if n == "grader" or n.startswith(("grader.", "grader_"))]:
+        del sys.modules[name]
+
+
+def handle(question: Question, request: dict[str, Any]) -> dict[str, Any]:
+    """Serve one request; student failures become error replies, never crashes."""
+    started = time.perf_counter()
+    try:
+        reply = _dispatch(question, request)
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+        reply = {"ok": False, "error": describe_exception(exc, question.module_path,
+                                                          question.module)}
+    reply["seconds"] = time.perf_counter() - started
+    return reply
+
+
+def _dispatch(question: Question, request: dict[str, Any]) -> dict[str, Any]:
+    op = request.get("op")
+    if op == "load":
+        _load(question, str(request["path"]), str(request["module"]))
+        return {"ok": True, "value": None}
+    if question.module is None:
+        return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
+                                       "message": "no module loaded", "traceback": ""}}
+    calls = question.calls
+    blobs = request.get(protocol.BLOBS, [])
+    args = calls.decode(request.get("args", []), calls.build_function, blobs)
+    kwargs = calls.decode(request.get("kwargs", {"$dict": {}}), calls.build_function, blobs)
+    if op == "call":
+        target = _student_function(question.module, str(request["function"]))
+        return _run(calls, lambda: target(*args, **kwargs), args, kwargs)
+    if op == "probe":
+        probe = calls.probes[str(request["probe"])]
+        module = question.module
+        return _run(calls, lambda: probe(module, *args, **kwargs), args, kwargs)
+    raise protocol.ProtocolError(f"unknown op {op!r}")
+
+
+def _student_function(module: ModuleType, name: str) -> Callable[..., Any]:
+    target = getattr(module, name)  # a missing function is reported as not attempted
+    if not callable(target):
+        raise TypeError(f"{name!r} in the submission is not a function")
+    return target
+
+
+def _run(calls: TrustedCalls, call: Callable[[], Any], args: list[Any],
+         kwargs: dict[str, Any]) -> dict[str, Any]:
+    snapshot = calls.snapshot(args, kwargs)
+    started = time.perf_counter()
+    value = call()
+    inside = time.perf_counter() - started
+    blobs: list[protocol.Blob] = []
+    encoded = calls.encode(value, blobs=blobs)
+    return {"ok": True, "value": encoded, "modified": calls.changes(snapshot, args, kwargs),
+            "student_seconds": inside, protocol.BLOBS: blobs}
+
+
+def _load(question: Question, path: str, module_name: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    question.module_path = os.path.abspath(path)
+    question.module = import_file(module_name, path)
+
+
+def describe_exception(exc: BaseException, student_path: str,
+                       module: ModuleType | None = None) -> dict[str, Any]:
+    """Describe an exception as data, keeping only the student's own frames."""
+    kind = "raised"
+    if isinstance(exc, NotImplementedError):
+        kind = "not_implemented"
+    elif isinstance(exc, AttributeError) and module is not None and exc.obj is module:
+        kind = "missing"
+    elif isinstance(exc, MemoryError) or any(h in _safe_str(exc) for h in MEMORY_ERROR_HINTS):
+        kind = "memory"
+    elif isinstance(exc, SystemExit):
+        kind = "exit"
+    elif isinstance(exc, protocol.ProtocolError):
+        kind = "unsendable"
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
+              if student_path and os.path.abspath(frame.filename) == student_path]
+    lines = traceback.format_list(frames)
+    return {"kind": kind, "type": type(exc).__name__[:200],
+            "function": str(getattr(exc, "name", ""))[:200] if kind == "missing" else
+            (frames[-1].name if frames else ""),
+            "message": _safe_str(exc) if not isinstance(exc, SystemExit) else str(exc.code)[:200],
+            "traceback": "".join(lines)[:8000]}
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)[:4000]
+    except Exception:  # noqa: BLE001 - a hostile __str__
+        return "<unprintable exception>"

@@ -1,0 +1,311 @@
+"""The relay between the zygote's channel and one question process.
+
+The submission's process (PID 1 of its namespace in the sandbox) never runs student code. For
+each question it forks a question process with four pipes of its own (requests in; replies,
+output and records out) and holds the zygote's channel itself, so student code can write
+only to its own question's pipes. Every frame the question sends is passed on under the
+relay's control: its `op` is removed (only the relay says `exited`), and the fields that
+carry verdicts (`forbidden`, `tampering`) and the output are the relay's own, read from
+pipes the question cannot take back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Callable, NoReturn
+
+from grader.wire import protocol
+from grader.worker.integrity import EXIT_TAMPERED, FORBIDDEN, HEARTBEAT, TAMPERING
+
+MAX_REPLY_JSON = 16 * 1024 * 1024
+"""A reply's JSON part (its tensors travel as blobs); more is an invalid reply."""
+OUTPUT_KEEP = 16 * 1024
+RECORD_LINE = 4096
+MAX_RECORDS = 64
+CHUNK = 1 << 20
+RELAY_FIELDS = ("op", "forbidden", "tampering", "output", protocol.BLOBS)
+
+
+@dataclass(frozen=True)
+class QuestionPipes:
+    """The question process's ends of its four pipes, and the nonce of its heartbeats."""
+
+    requests: int
+    replies: int
+    output: int
+    records: int
+    nonce: bytes
+
+
+class InvalidQuestionReply(Exception):
+    """The question process broke the frame protocol: the relay ends it."""
+
+
+@dataclass
+class _Gathered:
+    """Output and records read from a question since its last reply."""
+
+    output: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+    forbidden: list[str] = field(default_factory=list)
+    tampering: list[str] = field(default_factory=list)
+    heartbeat: bool = False
+    partial: bytearray = field(default_factory=bytearray)
+
+    def take_output(self) -> str:
+        text = self.output.decode("utf-8", "replace")
+        if self.dropped:
+            text += f"\n... [{self.dropped} more bytes of output left out] ..."
+        self.output, self.dropped = bytearray(), 0
+        return text
+
+
+class QuestionRelay:
+    """One question process, started with `start`, ended with `end` (or by dying)."""
+
+    def __init__(self, replies: BinaryIO, *, reap_all: bool) -> None:
+        self._upstream = replies
+        self._reap_all = reap_all
+        self._pid = 0
+        self._fds: dict[str, int] = {}
+        self._gathered = _Gathered()
+        self._tampering: list[str] = []
+        self._nonce = b""
+        self._spool: list[bytearray] = []
+        self._open: set[str] = set()
+
+    @property
+    def running(self) -> bool:
+        return self._pid != 0
+
+    def start(self, serve: Callable[[QuestionPipes], NoReturn]) -> None:
+        """Fork the question process; it runs `serve` with its ends of the pipes."""
+        requests, replies, output, records = os.pipe(), os.pipe(), os.pipe(), os.pipe()
+        self._nonce = os.urandom(16).hex().encode()
+        pid = _fork()
+        if pid == 0:
+            for fd in (requests[1], replies[0], output[0], records[0]):
+                os.close(fd)
+            serve(QuestionPipes(requests[0], replies[1], output[1], records[1], self._nonce))
+        for fd in (requests[0], replies[1], output[1], records[1]):
+            os.close(fd)
+        self._pid = pid
+        self._fds = {"requests": requests[1], "replies": replies[0], "output": output[0],
+                     "records": records[0]}
+        self._gathered, self._tampering = _Gathered(), []
+        self._open = {"output", "records"}
+        for name in ("output", "records"):
+            os.set_blocking(self._fds[name], False)
+
+    def forward(self, message: dict[str, Any]) -> None:
+        """Send a request from the grader to the question process."""
+        blobs = message.get(protocol.BLOBS, [])
+        payload = json.dumps({k: v for k, v in message.items() if k != protocol.BLOBS},
+                             separators=(",", ":")).encode()
+        try:
+            self._write_all(protocol.FRAME_HEADER.pack(len(payload), len(blobs)) + payload)
+            for blob in blobs:
+                self._write_all(protocol.BLOB_HEADER.pack(len(blob)))
+                self._write_all(blob)
+        except OSError:
+            pass  # the question process is gone: its reply is its exit
+
+    def pass_reply(self) -> None:
+        """Pass the question's next reply on to the grader, or report that it ended."""
+        try:
+            self._pass_frame()
+        except (EOFError, OSError):
+            self.end(invalid="")
+        except InvalidQuestionReply as exc:
+            self.end(invalid=str(exc))
+
+    def end(self, invalid: str | None = None, *, report: bool = True) -> None:
+        """End the question process and everything it started; tell the grader how it ended."""
+        if not self._pid:
+            return
+        status = _stop(self._pid)
+        if self._reap_all:
+            kill_leftovers()
+        self._drain_until_closed()
+        for fd in self._fds.values():
+            os.close(fd)
+        self._pid, self._fds = 0, {}
+        code = os.waitstatus_to_exitcode(status)
+        if code == EXIT_TAMPERED:
+            self._note_tampering("the record channel was closed or replaced")
+        frame = {"op": "exited", "scope": "question", "exit_code": code,
+                 "output": self._gathered.take_output(), "tampering": self._tampering}
+        if invalid:
+            frame["invalid"] = invalid[:500]
+        if report:
+            protocol.write_frame(self._upstream, frame)
+
+    # --- reading the question's reply -----------------------------------------------------
+
+    def _pass_frame(self) -> None:
+        self._spool = []
+        header = self._read_exactly(protocol.FRAME_HEADER.size)
+        length, count = protocol.FRAME_HEADER.unpack(header)
+        if length > MAX_REPLY_JSON or count > protocol.MAX_BLOBS:
+            raise InvalidQuestionReply(f"a reply of {length} bytes and {count} tensors")
+        message = protocol.parse_frame_payload(self._read_exactly(length)) \
+            if length else {}
+        sizes = []
+        budget = protocol.MAX_FRAME_BYTES
+        for _ in range(count):
+            (size,) = protocol.BLOB_HEADER.unpack(self._read_exactly(protocol.BLOB_HEADER.size))
+            budget -= size
+            if budget < 0:
+                raise InvalidQuestionReply("a reply's tensors exceed the size limit")
+            sizes.append(size)
+            self._stage_blob(size)
+        self._drain()
+        self._send_upstream(message, sizes)
+
+    def _stage_blob(self, size: int) -> None:
+        """Blobs are read into a spool and sent after the JSON (which the relay rewrites)."""
+        self._spool.append(self._read_exactly(size))
+
+    def _send_upstream(self, message: dict[str, Any], sizes: list[int]) -> None:
+        gathered = self._gathered
+        if not gathered.heartbeat:
+            self._note_tampering("a reply came without the worker's heartbeat")
+        for key in RELAY_FIELDS:
+            message.pop(key, None)
+        message.update(forbidden=gathered.forbidden[:MAX_RECORDS], tampering=self._tampering,
+                       output=gathered.take_output())
+        gathered.forbidden, gathered.heartbeat = [], False
+        message[protocol.BLOBS] = self._spool
+        self._spool = []
+        protocol.write_frame(self._upstream, message)
+
+    def _read_exactly(self, size: int) -> bytearray:
+        data = bytearray(size)
+        view, filled = memoryview(data), 0
+        replies = self._fds["replies"]
+        while filled < size:
+            if replies in self._wait_readable():
+                count = os.readv(replies, [view[filled:]])
+                if count == 0:
+                    raise EOFError
+                filled += count
+        return data
+
+    def _wait_readable(self) -> list[int]:
+        ready, _, _ = select.select([self._fds["replies"], *self._side_pipes()], [], [])
+        if any(fd != self._fds["replies"] for fd in ready):
+            self._drain()
+        return ready
+
+    def _side_pipes(self) -> list[int]:
+        """The output and record pipes not yet closed by every writer."""
+        return [self._fds[name] for name in ("output", "records") if name in self._open]
+
+    def _write_all(self, data: bytes | bytearray | memoryview) -> None:
+        view, sent = memoryview(data).cast("B"), 0
+        target = self._fds["requests"]
+        while sent < len(view):
+            readable, writable, _ = select.select(self._side_pipes(), [target], [])
+            if readable:
+                self._drain()
+            if writable:
+                sent += os.write(target, view[sent:sent + CHUNK])
+
+    # --- output and records ---------------------------------------------------------------
+
+    def _drain(self) -> bool:
+        """Read whatever output and records are waiting; True once both pipes are closed."""
+        for name in list(self._open):
+            while True:
+                try:
+                    chunk = os.read(self._fds[name], 65536)
+                except BlockingIOError:
+                    break
+                if not chunk:
+                    self._open.discard(name)
+                    break
+                (self._keep_output if name == "output" else self._parse_records)(chunk)
+        return not self._open
+
+    def _drain_until_closed(self, seconds: float = 1.0) -> None:
+        """After the question ended: everything it wrote, until its pipes close (or a moment
+        passes, when a process outside the sandbox's reach still holds them)."""
+        deadline = time.monotonic() + seconds
+        while not self._drain():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            select.select(self._side_pipes(), [], [], left)
+
+    def _keep_output(self, chunk: bytes) -> None:
+        gathered = self._gathered
+        room = OUTPUT_KEEP - len(gathered.output)
+        gathered.output += chunk[:max(room, 0)]
+        gathered.dropped += max(len(chunk) - max(room, 0), 0)
+
+    def _parse_records(self, chunk: bytes) -> None:
+        gathered = self._gathered
+        gathered.partial += chunk
+        *lines, rest = gathered.partial.split(b"\n")
+        gathered.partial = rest[:RECORD_LINE]
+        for line in lines:
+            kind, text = line[:1], line[1:RECORD_LINE].decode("utf-8", "replace")
+            if kind == HEARTBEAT and text == self._nonce.decode():
+                gathered.heartbeat = True
+            elif kind == FORBIDDEN:
+                if text[:200] not in gathered.forbidden:
+                    gathered.forbidden.append(text[:200])
+            elif kind == TAMPERING:
+                self._note_tampering(text)
+            else:
+                self._note_tampering("a forged record was written to the record channel")
+
+    def _note_tampering(self, reason: str) -> None:
+        if len(self._tampering) < MAX_RECORDS and reason[:500] not in self._tampering:
+            self._tampering.append(reason[:500])
+
+
+def _fork() -> int:
+    """Fork, waiting briefly for killed leftovers to free their process slots."""
+    for _ in range(100):
+        try:
+            return os.fork()
+        except BlockingIOError:
+            time.sleep(0.05)
+    return os.fork()
+
+
+def _stop(pid: int) -> int:
+    """Kill a question process and return its wait status (its own, if it had already ended)."""
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _, status = os.waitpid(pid, 0)
+    return status
+
+
+def kill_leftovers() -> None:
+    """Kill whatever the question left running (daemons, fork bombs).
+
+    Only inside the sandbox: there the submission's process is PID 1 of a namespace of its
+    own, so kill(-1) reaches exactly the processes its questions started.
+    """
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                break
+        except ChildProcessError:
+            break
