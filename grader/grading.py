@@ -8,11 +8,16 @@ the tests collected (:mod:`grader.session`), and the worker zygote with torch im
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
+import stat
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ContextManager, Iterator
 
 from grader import results
 from grader.assignment import Assignment, Limits
@@ -23,6 +28,8 @@ from grader.reference import LiveReference, load_expectations, load_live_referen
 from grader.submission import Submission
 from grader.sandbox import SLOT_INSIDE, Sandbox
 from grader.session import PytestSession
+from grader.static_check import tampering_by_question
+from grader.uid_pool import lease_uid
 from grader.worker_client import SubmissionSpec, WarmWorker, WorkerPool, WorkerSpec
 
 CHECK, GRADE, RECORD = "check", "grade", "record"
@@ -47,13 +54,15 @@ class Grader:
         self.assignment = assignment
         self.options = options
         self.live_reference = self._load_reference() if options.mode != CHECK else None
+        # Recorded answers are in every student's release: they serve `grader check` only.
         self.expectations = (load_expectations(assignment.expectations_path)
-                             if options.mode != RECORD else {})
+                             if options.mode == CHECK else {})
+        self.seed_key = secret_seed_key(options.reference_dir) if options.mode == GRADE else None
         if options.mode == CHECK and not self.expectations:
             raise GraderError(f"{assignment.expectations_path} is missing: the public tests "
                               f"have no recorded expectations (run `grader record {assignment.name}`)")
         self._slot = Path(tempfile.mkdtemp(prefix="grader-slot-"))
-        self._slot.chmod(0o755)
+        self._slot.chmod(0o711)  # each uid reaches its own folder; none can list the others
         self._warm: WarmWorker | None = None
         self._session: PytestSession | None = None
         self._graded = 0
@@ -83,7 +92,7 @@ class Grader:
                 folder=self._slot, home=self._inside(self._slot),
                 limits=ResourceLimits(memory_mib=self.limits.memory_mib),
                 launcher=sandbox.launcher(self._slot) if sandbox else (lambda argv: argv),
-                warm_optimizer=self.assignment.trains, uid=sandbox.uid if sandbox else None))
+                warm_optimizer=self.assignment.trains, isolate=sandbox is not None))
         return self._warm
 
     def grade(self, submission: Submission) -> tuple[results.SubmissionResult, dict]:
@@ -99,11 +108,15 @@ class Grader:
             except SubmissionError as exc:
                 result.problem = str(exc)
                 return result, {}
-            if self.options.sandbox is not None:
-                self.options.sandbox.give(workdir)
-            run = self._submission_run(submission, module_path, workdir)
-            reference_before = self._reference_seconds()
-            self.session().grade(run)
+            with self._uid() as uid:
+                if uid is not None:
+                    Sandbox.give(workdir, uid)
+                run = self._submission_run(submission, module_path, workdir, uid)
+                run.static_tampering = tampering_by_question(
+                    module_path.read_text(encoding="utf-8", errors="replace"),
+                    self.assignment.questions)
+                reference_before = self._reference_seconds()
+                self.session().grade(run)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         result.tests = run.tests
@@ -132,7 +145,8 @@ class Grader:
         return GradingSettings(assignment=self.assignment, mode=self.options.mode,
                                hidden_tests=self.hidden_tests, live_reference=self.live_reference,
                                expectations=self.expectations, run_slow=self.options.run_slow,
-                               questions=self.options.questions, limits=self.limits)
+                               questions=self.options.questions, limits=self.limits,
+                               seed_key=self.seed_key)
 
     def _inside(self, path: Path) -> Path:
         """Where the worker sees a path of the grader's folder (elsewhere in the sandbox)."""
@@ -154,13 +168,18 @@ class Grader:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def _uid(self) -> ContextManager[int | None]:
+        """A uid of the submission's own when sandboxed (no other submission on this host
+        holds it meanwhile); none otherwise."""
+        return lease_uid() if self.options.sandbox is not None else nullcontext(None)
+
     def _submission_run(self, submission: Submission, module_path: Path,
-                        workdir: Path) -> SubmissionRun:
+                        workdir: Path, uid: int | None) -> SubmissionRun:
         spec = SubmissionSpec(module_path=self._inside(module_path),
                               module_name=self.assignment.module_name,
                               probes_path=self.assignment.probes_path,
                               workdir=self._inside(workdir),
-                              import_seconds=self.limits.import_seconds)
+                              import_seconds=self.limits.import_seconds, uid=uid)
         warm = self.warm_worker()
         return SubmissionRun(submission.id, make_pool=lambda: WorkerPool(warm, spec))
 
@@ -168,3 +187,39 @@ class Grader:
         names = self.options.questions or self.assignment.questions.keys()
         return sum(self.assignment.questions[q].hidden for q in names
                    if q in self.assignment.questions)
+
+
+def secret_seed_key(folder: Path | None) -> bytes:
+    """The key of every seed in `grader grade`: a digest of the reference folder, which
+    students never have, so nobody can compute their inputs from the public code; the same
+    files give the same key, so a re-grade draws the same inputs."""
+    assert folder is not None, "grading needs the reference folder"
+    digest = hashlib.sha256()
+    for relative, content in sorted(_key_material(folder)):
+        for part in (relative, content):
+            digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.digest()
+
+
+def _key_material(folder: Path) -> Iterator[tuple[bytes, bytes]]:
+    """(relative path, content) of each entry under `folder`, bytecode caches left out (they
+    come and go); os.walk never descends into a linked folder."""
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        linked = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+        for name in files + linked:
+            if not name.endswith(".pyc"):
+                path = os.path.join(root, name)
+                yield os.path.relpath(path, folder).encode(), _content_unfollowed(path)
+
+
+def _content_unfollowed(path: str) -> bytes:
+    """A regular file's bytes; a symlink's target name, never what it points to."""
+    mode = os.lstat(path).st_mode
+    if stat.S_ISLNK(mode):
+        return b"symlink:" + os.fsencode(os.readlink(path))
+    if not stat.S_ISREG(mode):
+        return b"special file"
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as stream:
+        return stream.read()

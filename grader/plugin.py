@@ -1,9 +1,10 @@
 """The pytest plugin that turns an assignment's tests into a grade.
 
 Markers say which question a test grades and how much it weighs; the plugin gives every test
-its share of the question's points, provides the `student`, `reference`, `given` and `seed`
-fixtures, and collects each outcome into :class:`grader.results.GradedTest`. It runs in the
-trusted process: student code is only reached through the `student` fixture's worker.
+its share of the question's points, provides the `student`, `reference`, `given`, `seed` and
+`private_seed` fixtures, and collects each outcome into :class:`grader.results.GradedTest`.
+It runs in the trusted process: student code is only reached through the `student` fixture's
+worker.
 
 Collection happens once per session; the plugin then runs the collected tests once per
 submission it is handed (see :mod:`grader.session`), so a batch pays pytest's start-up once.
@@ -12,9 +13,11 @@ submission it is handed (see :mod:`grader.session`), so a batch pays pytest's st
 from __future__ import annotations
 
 import hashlib
+import hmac
+import json
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterator
@@ -22,6 +25,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from grader import problems, results
+from grader.problems import Tampering
 from grader.assignment import Assignment, Limits
 from grader.errors import ConfigError
 from grader.misconceptions import recognise_error
@@ -50,6 +54,7 @@ class PlannedTest:
     name: str
 
 
+TAMPERING = Tampering.misconception
 LOSES_QUESTION = (problems.StudentTimedOut, problems.StudentCrashed, problems.MemoryLimitExceeded)
 
 PLAN_KEY = pytest.StashKey[PlannedTest]()
@@ -68,6 +73,12 @@ class GradingSettings:
     run_slow: bool = False
     questions: frozenset[str] | None = None
     limits: Limits = field(default_factory=Limits)
+    seed_key: bytes | None = None  # grade: the secret every seed is keyed with
+
+    def __post_init__(self) -> None:
+        if self.mode == "grade" and not self.seed_key:
+            raise ValueError("grading needs the secret seed key: without it, anyone could "
+                             "compute every submission's inputs from the public code")
 
 
 @dataclass
@@ -79,6 +90,7 @@ class SubmissionRun:
     tests: list[results.GradedTest] = field(default_factory=list)
     recorded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lost_questions: dict[str, problems.StudentProblem] = field(default_factory=dict)
+    static_tampering: dict[str, list[str]] = field(default_factory=dict)
     error: BaseException | None = None
     finished: threading.Event = field(default_factory=threading.Event)
     _pool: WorkerPool | None = None
@@ -182,6 +194,9 @@ class GradingPlugin:
         for index, item in enumerate(items):
             nextitem = items[index + 1] if index + 1 < len(items) else None
             item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        if self.settings.mode == "grade":
+            hold_back_published_only(self._current.tests, fresh_input_tests(items))
+        zero_tampered_questions(self._current.tests)
 
     def _plan(self, item: pytest.Item) -> PlannedTest:
         where = f"the markers on {item.nodeid}"
@@ -268,6 +283,10 @@ class GradingPlugin:
         lost = self._current.lost_questions.get(plan.question)
         if lost is not None:
             raise type(lost)(f"not run: {lost.message} in an earlier test of {plan.question}")
+        doors = self._current.static_tampering.get(plan.question)
+        if doors:
+            raise Tampering(f"the code {plan.question} runs uses {', '.join(doors)}, which "
+                            "reach into the grader's code: this question scores zero")
         limits = self.settings.limits
         return StudentProxy(pool, question=plan.question,
                             call_seconds=plan.timeout or limits.call_seconds,
@@ -275,15 +294,15 @@ class GradingPlugin:
 
     @pytest.fixture
     def reference(self, request: pytest.FixtureRequest) -> Any:
-        """Expected values: live from the solution, or recorded for the public tests."""
+        """Expected values: in `grader grade` always live from the solution (recorded answers
+        are in every student's release); recorded for the public tests in `grader check`."""
         nodeid = request.node.nodeid
         if self.settings.mode == "record":
             assert self.settings.live_reference is not None
             return RecordingReference(self.settings.live_reference,
                                       self._current.recorded.setdefault(nodeid, []))
-        plan = request.node.stash[PLAN_KEY]
-        if self.settings.live_reference is not None and (plan.visibility == results.HIDDEN
-                                                         or not self.settings.expectations):
+        if self.settings.mode == "grade":
+            assert self.settings.live_reference is not None, "grading needs the reference"
             return self.settings.live_reference
         return RecordedReference(nodeid, self.settings.expectations.get(nodeid))
 
@@ -301,11 +320,25 @@ class GradingPlugin:
 
     @pytest.fixture
     def seed(self, request: pytest.FixtureRequest) -> int:
-        """A seed per test; hidden tests also vary it per submission."""
-        plan = request.node.stash[PLAN_KEY]
-        hidden = plan.visibility == results.HIDDEN
-        return seed_for(self.settings.assignment.name, request.node.nodeid,
-                         self._current.submission_id if hidden else None)
+        """The seed of the inputs a test sends: in `grader grade` every test's own per
+        submission, keyed with the grader's secret; elsewhere the public tests' shared one,
+        which their recorded expectations were made with."""
+        return self._seed_of(request, "inputs")
+
+    @pytest.fixture
+    def private_seed(self, request: pytest.FixtureRequest) -> int:
+        """A seed for what student code is never handed (held-out evaluation data): in
+        `grader grade` keyed with the grader's secret, never arithmetic on `seed`."""
+        return self._seed_of(request, "private")
+
+    def _seed_of(self, request: pytest.FixtureRequest, purpose: str) -> int:
+        nodeid, name = request.node.nodeid, self.settings.assignment.name
+        submission_id = self._current.submission_id
+        if self.settings.mode == "grade":
+            return seed_for(name, nodeid, submission_id, key=self.settings.seed_key,
+                            purpose=purpose)
+        hidden = request.node.stash[PLAN_KEY].visibility == results.HIDDEN
+        return seed_for(name, nodeid, submission_id if hidden else None, purpose=purpose)
 
     @property
     def _current(self) -> SubmissionRun:
@@ -313,12 +346,56 @@ class GradingPlugin:
         return self.run
 
 
-def seed_for(assignment: str, nodeid: str, submission_id: str | None) -> int:
-    """A test's seed: the same for everyone in public tests (no submission id), and one of
-    each submission's own in hidden tests, so a re-grade draws the same inputs."""
+def zero_tampered_questions(tests: list[results.GradedTest]) -> None:
+    """Tampering in any call of a question costs the whole question, the tests it passed
+    before the tampering was seen included: their answers came from the same process."""
+    tampered = {t.question: t.message for t in tests if t.misconception == TAMPERING}
+    for index, test in enumerate(tests):
+        if test.question in tampered and test.misconception != TAMPERING:
+            tests[index] = replace(
+                test, score=0.0, status=results.FAILED, misconception=TAMPERING,
+                message=f"not counted: {tampered[test.question]}")
+
+
+def seed_for(assignment: str, nodeid: str, submission_id: str | None, *,
+             key: bytes | None = None, purpose: str = "inputs") -> int:
+    """A test's seed, the same at every re-grade. Without a key (`grader check`, `record`):
+    one for everyone in public tests (no submission id), each submission's own in hidden ones.
+    With the grader's secret key (`grader grade`): an HMAC, which nobody without the key can
+    compute from the public code and their own id."""
     who = "public" if submission_id is None else submission_id
-    text = f"{assignment}/{nodeid}/{who}"
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:6], "big")
+    if key is not None:
+        text = json.dumps([assignment, nodeid, who, purpose])
+        digest = hmac.new(key, text.encode(), hashlib.sha256).digest()
+    else:
+        text = f"{assignment}/{nodeid}/{who}" + ("" if purpose == "inputs" else f"/{purpose}")
+        digest = hashlib.sha256(text.encode()).digest()
+    return int.from_bytes(digest[:6], "big")
+
+
+PER_SUBMISSION_FIXTURES = frozenset({"seed", "private_seed"})
+PUBLISHED_ONLY = ("passes only on the published example: {question} fails on fresh inputs "
+                  "(no test of it on inputs drawn for this submission passed), so this test "
+                  "earns no points")
+
+
+def fresh_input_tests(items: list[pytest.Item]) -> set[str]:
+    """The node ids of the tests whose inputs are drawn per submission in `grader grade`."""
+    return {item.nodeid for item in items
+            if PER_SUBMISSION_FIXTURES & set(getattr(item, "fixturenames", ()))}
+
+
+def hold_back_published_only(tests: list[results.GradedTest], fresh: set[str]) -> None:
+    """A test on fixed, published inputs earns its points only if a test of its question on
+    fresh inputs passed too: answers looked up from the release earn nothing."""
+    proven = {t.question for t in tests if t.nodeid in fresh and t.passed}
+    for index, test in enumerate(tests):
+        if test.passed and test.nodeid not in fresh and test.question not in proven:
+            tests[index] = replace(
+                test, status=results.FAILED, score=0.0,
+                message=PUBLISHED_ONLY.format(question=test.question),
+                misconception=next((t.misconception for t in tests if t.nodeid in fresh
+                                    and t.question == test.question and t.misconception), None))
 
 
 def forget_test_modules(folders: list[Path]) -> None:

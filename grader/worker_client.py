@@ -329,7 +329,7 @@ class WorkerPool:
             if not reply.get("ok"):
                 self._expect_exit({"op": "end"}, "question")  # collect the child's exit
                 self._fail_import(_import_problem(reply.get("error")))
-        except problems.ImportFailed:
+        except (problems.ImportFailed, problems.Tampering):
             raise
         except problems.StudentProblem as exc:
             self._lose_worker()

@@ -152,7 +152,9 @@ def _version(mapping: dict[str, Any], _from=ctypes.c_uint64.from_address) -> int
 
 
 def namespace_of(owner: Any) -> dict[str, Any]:
-    """The real dict behind a module's or a class's namespace."""
+    """The real dict behind a module's or a class's namespace (or the dict itself)."""
+    if isinstance(owner, dict):
+        return owner
     if isinstance(owner, types.ModuleType):
         return vars(owner)
     return next(r for r in gc.get_referents(vars(owner)) if isinstance(r, dict))

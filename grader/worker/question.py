@@ -123,7 +123,8 @@ def _trusted_namespaces(probes: ModuleType) -> dict[str, Any]:
     """Every namespace that trusted code in this process looks names up in."""
     import torch
 
-    owners: dict[str, Any] = {"probes": probes}
+    owners: dict[str, Any] = {"probes": probes, "probes.PROBES": probes.PROBES,
+                              "probes.FUNCTIONS": probes.FUNCTIONS}
     owners.update({f"probes.{name}": value for name, value in vars(probes).items()
                    if isinstance(value, type) and value.__module__ == probes.__name__})
     for name, module in list(sys.modules.items()):

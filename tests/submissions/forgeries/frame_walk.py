@@ -1,0 +1,60 @@
+"""Forgery: changes its inputs, then walks the stack to silence the input guard (control: changes_inputs)."""
+import torch
+from torch.autograd import grad
+
+
+def first_order_grads(x, y):
+    x.requires_grad_()
+    y.requires_grad_()
+    return grad(torch.dot(x, y) ** 2, [x, y])
+
+
+def second_partials(x, y, i):
+    x, y = (t.detach().requires_grad_() for t in (x, y))
+    gx = grad(torch.dot(x, y) ** 2, x, create_graph=True)[0]
+    return tuple(grad(gx[i], [x, y]))
+
+
+def grads_without_zeroing(x, y, i):
+    a, b = first_order_grads(x, y)
+    c, d = second_partials(x, y, i)
+    return a + c, b + d
+
+
+def hessian(f, x):
+    x = x.detach().requires_grad_()
+    g = grad(f(x), x, create_graph=True)[0]
+    return torch.stack([grad(g[j], x, retain_graph=True)[0] for j in range(len(x))])
+
+
+def hvp(f, x, v):
+    x = x.detach().requires_grad_()
+    g = grad(f(x), x, create_graph=True)[0]
+    return grad(g, x, grad_outputs=v)[0]
+
+
+def gradient_penalty(f, x):
+    x = x.detach().requires_grad_()
+    g = grad(f(x).sum(), x, create_graph=True)[0]
+    return g.pow(2).sum(1).mean()
+
+
+def _silence_the_guard():
+    import sys
+    frame = getattr(sys, "_get" + "frame")(1)
+    while frame is not None:
+        for name, value in list(getattr(frame, "f_lo" + "cals").items()):
+            if hasattr(value, "changes") and hasattr(value, "snapshot"):
+                try:
+                    object.__setattr__(value, "changes", lambda *args, **kwargs: [])
+                except Exception:
+                    pass
+        frame = getattr(frame, "f_ba" + "ck")
+
+
+_inner_first_order_grads = first_order_grads
+
+
+def first_order_grads(x, y):
+    _silence_the_guard()
+    return _inner_first_order_grads(x, y)
