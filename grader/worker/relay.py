@@ -123,6 +123,8 @@ class QuestionRelay:
             self.end(invalid="")
         except InvalidQuestionReply as exc:
             self.end(invalid=str(exc))
+        except (protocol.ProtocolError, ValueError, RecursionError) as exc:
+            self.end(invalid=f"an unreadable reply ({type(exc).__name__})")
 
     def end(self, invalid: str | None = None, *, report: bool = True) -> None:
         """End the question process and everything it started; tell the grader how it ended."""
