@@ -16,9 +16,10 @@ DOORS = frozenset({
     "__wrapped__", "__closure__", "cell_contents", "__code__", "co_consts", "__globals__",
     "_getframe", "currentframe", "f_back", "f_locals", "f_globals", "tb_frame", "gi_frame",
     "get_referrers", "get_referents", "get_objects", "settrace", "setprofile", "ctypes",
-    "_functorch", "functorch", "pythonapi", "InputSnapshot", "PROBES",
+    "pythonapi", "InputSnapshot", "PROBES",
 })
-"""Names that reach trusted objects or bypass the forbidden-helper recorders."""
+"""Names that reach trusted objects. functorch is not among them: other questions may use
+any API, and the recorders catch its helpers wherever they are called from."""
 DOOR_PREFIXES = ("grader",)
 """A module or string naming the grader's own code (`grader.worker`, `grader_probes`)."""
 

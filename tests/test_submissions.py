@@ -21,6 +21,8 @@ FULL_MAML_FAST = {"inner_update": 20, "adapt": 15, "meta_loss": 30, "meta_train"
 SECOND_ORDER_CASES = {
     "correct_backward_style": ({}, {}),
     "correct_compact": ({}, {}),
+    # namedtuple, dataclasses, logging, inspect.signature, traceback, threads, vmap: no tampering
+    "correct_many_idioms": ({}, {}),
     "changes_inputs": ({"first_order_grads": 0, "grads_without_zeroing": 0},
                        {"first_order_grads": "in_place_update", "grads_without_zeroing": "in_place_update"}),
     "forbidden_helper": ({"hessian": 0}, {"hessian": "forbidden_api"}),

@@ -43,9 +43,12 @@ _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "
                                "f_back", "gi_code", "cr_code"})
 _CODE_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__globals__",
                               "__closure__"})
-_PASS_THROUGH = ("/inspect.py", "/traceback.py", "/functools.py", "/contextlib.py",
-                 "/operator.py", "/copy.py", "/copyreg.py")
-"""Standard-library files that call on a caller's behalf: the caller is the cause."""
+_FRAME_GIVERS = {"/inspect.py": frozenset({"currentframe", "stack", "trace", "getouterframes",
+                                           "getinnerframes"}),
+                 "/traceback.py": frozenset({"walk_tb", "walk_stack"})}
+"""Standard-library functions that hand frames to their caller: the caller is the cause.
+Everything else in the standard library (inspect.signature reading __code__, traceback
+formatting an exception, logging finding its caller) acts for itself and is trusted."""
 
 
 def record_writer(fd: int = RECORD_FD) -> Callable[[bytes], None]:
@@ -90,14 +93,16 @@ class StudentFrames:
     def is_trusted_file(self, filename: str, _startswith=str.startswith) -> bool:
         return _startswith(filename, self.trusted) or _startswith(filename, "<frozen ")
 
-    def cause(self, frame: Any, _endswith=str.endswith) -> tuple[bool, str]:
+    def cause(self, frame: Any) -> tuple[bool, str]:
         """(caused by the student, where) for the innermost frame of an event."""
-        while frame is not None:
-            filename = frame.f_code.co_filename
-            if not _endswith(filename, _PASS_THROUGH):
-                return not self.is_trusted_file(filename), f"{filename}:{frame.f_lineno}"
-            frame = frame.f_back
-        return False, ""
+        if frame is None:
+            return False, ""
+        code = frame.f_code
+        for suffix, givers in _FRAME_GIVERS.items():
+            if code.co_filename.endswith(suffix) and code.co_name in givers and frame.f_back:
+                frame, code = frame.f_back, frame.f_back.f_code
+                break
+        return not self.is_trusted_file(code.co_filename), f"{code.co_filename}:{frame.f_lineno}"
 
 
 def _suspicious(event: str, args: tuple[Any, ...], frames: StudentFrames) -> str | None:

@@ -1,0 +1,55 @@
+"""The static look at a submission's source: doors named in the code a question runs."""
+
+from __future__ import annotations
+
+from grader.static_check import tampering_by_question
+from tests.conftest import SUBMISSIONS
+
+QUESTIONS = ["hessian", "hvp", "gradient_penalty"]
+
+
+def test_a_door_counts_for_the_questions_that_reach_it():
+    source = '''
+import sys
+import ctypes  # an unused import does not count
+
+
+def _helper(f):
+    return f.__wrapped__
+
+
+def hessian(f, x):
+    """Docstrings and # comments may say __wrapped__ or sys._getframe."""
+    return _helper(f)(x)
+
+
+def hvp(f, x, v):
+    return sys.modules["grader_probes"]
+
+
+def gradient_penalty(f, x):
+    return 0
+
+
+if __name__ == "__main__":
+    sys._getframe()
+'''
+    assert tampering_by_question(source, QUESTIONS) == {
+        "hessian": ["__wrapped__"], "hvp": ["grader_probes"]}
+
+
+def test_module_level_code_counts_for_every_question():
+    found = tampering_by_question("import gc\ngc.get_referrers(object)\n", QUESTIONS)
+    assert found == {q: ["get_referrers"] for q in QUESTIONS}
+
+
+def test_correct_and_mistaken_submissions_name_no_door():
+    for path in sorted(SUBMISSIONS.glob("*/*.py")):
+        if path.parent.name in ("second_order", "maml"):
+            names = ["first_order_grads", "second_partials", "grads_without_zeroing", *QUESTIONS,
+                     "inner_update", "adapt", "meta_loss", "meta_train"]
+            assert tampering_by_question(path.read_text(), names) == {}, path
+
+
+def test_unparsable_source_is_left_to_the_import():
+    assert tampering_by_question("def hessian(:\n", QUESTIONS) == {}
