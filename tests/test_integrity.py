@@ -1,0 +1,138 @@
+"""The witnesses beside student code: record pipe, audit hook, dict watch, recorders.
+
+Each runs in a forked child (an audit hook cannot be removed once installed), writing its
+records to a pipe this test reads, as the relay does.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from pathlib import Path
+
+import pytest
+
+from grader.worker import forbidden, integrity
+from grader.worker.question import _forget_grader_modules
+
+STUDENT = "/tmp/grader-test-student/second_order.py"
+
+
+def run_in_child(body) -> tuple[int, list[bytes]]:
+    """Run `body(write_record)` in a forked child whose fd 3 is a record pipe; return its
+    exit code and the records it wrote."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.dup2(write_end, integrity.RECORD_FD)
+            body(integrity.record_writer())
+        except BaseException:  # noqa: BLE001
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    data = b""
+    while chunk := os.read(read_end, 65536):
+        data += chunk
+    os.close(read_end)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), [line for line in data.split(b"\n") if line]
+
+
+def student_code(source: str) -> types.CodeType:
+    """Code that claims to live in a submission's folder, as a student's module does."""
+    return compile(source, STUDENT, "exec")
+
+
+def with_hook(source: str):
+    def body(write_record):
+        frames = integrity.StudentFrames([os.path.dirname(os.__file__), str(Path(__file__).parent.parent)])
+        _forget_grader_modules()  # as the question process does before the student's import
+        integrity.install_audit_hook(write_record, frames)
+        exec(student_code(source), {})  # noqa: S102
+
+    return body
+
+
+@pytest.mark.parametrize("door", [
+    "import sys\nsys._getframe(0)",
+    "import inspect\ninspect.currentframe()",
+    "import inspect\ninspect.stack()",
+    "import gc\ngc.get_referrers(gc)",
+    "import gc\ngc.get_objects()",
+    "def f(): pass\nf.__code__",
+    "def f(): pass\ndef g(): pass\nf.__code__ = g.__code__",
+    "import sys\nsys.settrace(None)",
+    "compile('x = 1', __import__('os').__file__, 'exec')",
+    "import ctypes\nctypes.c_int.from_address(id(1))",
+    "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    e.__traceback__.tb_frame",
+    "import grader",
+])
+def test_every_door_student_code_opens_is_recorded(door):
+    code, records = run_in_child(with_hook(door))
+    assert code == 0
+    assert any(r.startswith(integrity.TAMPERING) and STUDENT.encode() in r for r in records), records
+
+
+@pytest.mark.parametrize("idiom", [
+    "from collections import namedtuple\nP = namedtuple('P', 'a b')",
+    "import dataclasses\n@dataclasses.dataclass\nclass A:\n    x: int = 1\nA()",
+    "import inspect\ndef f(a, b=1): pass\ninspect.signature(f)",
+    "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    traceback.format_exc()",
+    "import logging\nlogging.getLogger('x').warning('hello')",
+    "import typing\nT = typing.TypeVar('T')",
+    "import enum\nclass E(enum.Enum):\n    A = 1",
+])
+def test_ordinary_idioms_are_not_recorded(idiom):
+    code, records = run_in_child(with_hook(idiom))
+    assert code == 0
+    assert records == []
+
+
+def test_a_swapped_record_pipe_ends_the_process():
+    def body(write_record):
+        other_read, other_write = os.pipe()
+        os.dup2(other_write, integrity.RECORD_FD)  # student code puts its own pipe in place
+        write_record(b"Tnever written\n")
+
+    code, records = run_in_child(body)
+    assert code == integrity.EXIT_TAMPERED
+    assert records == []
+
+
+def test_the_dict_watch_sees_a_change_even_when_undone():
+    namespace = types.ModuleType("trusted")
+    namespace.grad = len
+    watch = integrity.DictWatch({"trusted": namespace})
+    assert watch.changes() == []
+    namespace.grad = print
+    namespace.grad = len  # restored before the check
+    assert watch.changes() == ["trusted was changed and restored"]
+
+
+def test_the_dict_watch_sees_a_replacement_and_accepts_a_new_submodule():
+    namespace = types.ModuleType("trusted")
+    namespace.grad = len
+    watch = integrity.DictWatch({"trusted": namespace})
+    namespace.submodule = types.ModuleType("trusted.submodule")  # a lazy import
+    namespace.__warningregistry__ = {}
+    assert watch.changes() == []
+    namespace.grad = print
+    assert watch.changes() == ["trusted.grad was replaced"]
+
+
+def test_a_recorder_has_nothing_to_follow_or_swap():
+    def body(write_record):
+        def helper(a):
+            return a + 1
+
+        recorded = forbidden.recorder("torch.func.hessian", helper)
+        assert not hasattr(recorded, "__wrapped__")
+        assert recorded.__closure__ is None and recorded.__globals__ == {"__builtins__": {}}
+        assert recorded(1) == 2
+
+    code, records = run_in_child(body)
+    assert code == 0
+    assert records == [b"Ftorch.func.hessian"]
