@@ -12,12 +12,23 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Iterable
 
 from grader import __version__
+from grader.errors import SubmissionError
+from grader.files import (MAX_FILE_BYTES, NOT_SUBMITTED, Entry, list_folder, lstat_entry,
+                          read_capped)
 from grader.results import SubmissionResult
+
+MAX_HASHED_BYTES = 256 * 1024 * 1024
+"""Past this much read, a submission's files stand in the hash by size and time, not bytes."""
+MAX_TRUSTED_FILE_BYTES = 1 << 30
+TRUSTED_ENTRIES = 1_000_000
+"""An assignment's own folders are the instructor's: bounded only against mistakes."""
 
 FILE_NAME = "gradebook.sqlite"
 SCHEMA = """
@@ -51,21 +62,60 @@ CREATE TABLE IF NOT EXISTS test_results (
 
 
 def content_hash(path: Path) -> str:
-    """A hash of a submission's bytes: a file's, or every file's in a folder with its name."""
+    """A hash of a submission as intake sees it: a file's bytes, or each file's in a folder
+    with its name.
+
+    It never raises, since it runs on every submission before any is graded: a link stands
+    in it by the name it holds (never followed), a pipe or device by its kind, a file too
+    large to read by its size and time, and a submission that cannot be listed by the reason,
+    so that grading turns it into a zero row.
+    """
     digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
-        digest.update(b"\0" + file.read_bytes() + b"\0")
+    try:
+        top = lstat_entry(path)
+        entries = list_folder(path, skip=NOT_SUBMITTED) if top.is_dir else [top]
+        budget = MAX_HASHED_BYTES
+        for entry in entries:
+            if not entry.is_dir:
+                digest.update(str(entry.relative).encode("utf-8", "surrogateescape"))
+                content, budget = _hashed_content(entry, budget)
+                digest.update(b"\0" + content + b"\0")
+    except (SubmissionError, OSError) as exc:  # an OSError: it changed while being read
+        digest.update(b"unreadable\0" + str(exc).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
+def _hashed_content(entry: Entry, budget: int) -> tuple[bytes, int]:
+    """What stands for one entry in a submission's hash, and the bytes left to read."""
+    if entry.is_link:
+        return b"link\0" + os.fsencode(os.readlink(entry.path)), budget
+    if not entry.is_file:
+        return f"special\0{stat.S_IFMT(entry.mode)}".encode(), budget
+    if entry.size <= min(budget, MAX_FILE_BYTES):
+        try:
+            data = read_capped(entry.path, min(budget, MAX_FILE_BYTES))
+            return data, budget - len(data)
+        except SubmissionError:
+            pass  # changed since it was listed: its size and time below say so
+    info = os.lstat(entry.path)
+    return f"unread\0{info.st_size}\0{info.st_mtime_ns}".encode(), budget
+
+
 def folder_hash(folders: Iterable[Path]) -> str:
-    """A hash of everything in the folders that define an assignment and its grading."""
+    """A hash of everything in the folders that define an assignment and its grading.
+
+    A link stands in it by the name it holds; nothing is followed.
+    """
     digest = hashlib.sha256()
     for folder in folders:
-        for file in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-            digest.update(str(file.relative_to(folder)).encode() + b"\0" + file.read_bytes())
+        for entry in list_folder(folder, skip=("__pycache__",), max_entries=TRUSTED_ENTRIES):
+            if entry.is_file:
+                content = read_capped(entry.path, MAX_TRUSTED_FILE_BYTES)
+            elif entry.is_link:
+                content = b"link\0" + os.fsencode(os.readlink(entry.path))
+            else:
+                continue
+            digest.update(str(entry.relative).encode("utf-8", "surrogateescape") + b"\0" + content)
     return digest.hexdigest()[:16]
 
 
@@ -92,7 +142,13 @@ class Gradebook:
         return row == (digest, assignment_version)
 
     def record(self, result: SubmissionResult, digest: str, assignment_version: str) -> None:
-        """Replace whatever was recorded for this submission, all at once."""
+        """Replace whatever was recorded for this submission id, all at once.
+
+        Ids never name two students (Canvas's keep the user id; a clash in one batch is
+        refused before grading), so the row replaced is this student's own earlier one. A
+        write that fails (sqlite3.Error: a full disk, a read-only folder) rolls back this
+        submission only; every row recorded before it stays.
+        """
         now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         with self._transaction() as db:
             db.execute("DELETE FROM test_results WHERE submission_id = ?", (result.submission_id,))
@@ -113,7 +169,14 @@ class Gradebook:
                 return db
 
             def __exit__(self, kind: object, *_: object) -> None:
-                db.execute("ROLLBACK" if kind else "COMMIT")
+                # SQLite may already have rolled back (a full disk); a COMMIT that fails leaves
+                # the transaction open. Either way only this transaction is lost.
+                try:
+                    if not kind:
+                        db.execute("COMMIT")
+                finally:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
 
         return _Transaction()  # type: ignore[return-value]
 

@@ -202,15 +202,20 @@ def secret_seed_key(folder: Path | None) -> bytes:
 
 
 def _key_material(folder: Path) -> Iterator[tuple[bytes, bytes]]:
-    """(relative path, content) of each entry under `folder`, bytecode caches left out (they
-    come and go); os.walk never descends into a linked folder."""
+    """(relative path, content) of each entry under `folder`; caches and dot-files that come
+    and go (bytecode, .pytest_cache, .DS_Store) are left out; os.walk never descends into a
+    linked folder."""
     for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        dirs[:] = [d for d in dirs if _lasting(d)]
         linked = [d for d in dirs if os.path.islink(os.path.join(root, d))]
         for name in files + linked:
-            if not name.endswith(".pyc"):
+            if _lasting(name):
                 path = os.path.join(root, name)
                 yield os.path.relpath(path, folder).encode(), _content_unfollowed(path)
+
+
+def _lasting(name: str) -> bool:
+    return name != "__pycache__" and not name.startswith(".") and not name.endswith(".pyc")
 
 
 def _content_unfollowed(path: str) -> bytes:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grader.assignment import Assignment, known_assignments
 from grader.errors import GraderError
-from grader.notebook_source import module_from_cells, neutralise_magics
+from grader.notebook_source import module_from_cells, without_checks
 from grader.results import SubmissionResult
 
 
@@ -27,30 +27,6 @@ def executed_cells() -> list[str]:
     if shell is None:
         raise GraderError("check() grades a running notebook; from a terminal, run `grader check`")
     return [cell for cell in shell.user_ns.get("In", []) if cell]
-
-
-def without_checks(source: str) -> str:
-    """Drop `from grader import ...` and calls to check(), so grading does not recurse."""
-    code = neutralise_magics(source)
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return source  # module_from_cells reports it
-    kept = [ast.get_source_segment(code, node) or "" for node in tree.body
-            if not _is_grader_statement(node)]
-    return "\n".join(kept)
-
-
-def _is_grader_statement(node: ast.stmt) -> bool:
-    if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "grader":
-        return True
-    if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "grader" for a in node.names):
-        return True
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-        function = node.value.func
-        name = function.id if isinstance(function, ast.Name) else getattr(function, "attr", "")
-        return name == "check"
-    return False
 
 
 def guess_assignment(question: str | None, source: str) -> Assignment:

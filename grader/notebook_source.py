@@ -3,15 +3,16 @@
 Code cells become the module in order; markdown and raw cells are ignored. IPython magics
 (`%matplotlib inline`, `%%capture`) and shell escapes (`!pip install ...`) are neutralised,
 never executed. A cell that does not compile is left out, and a note names it by number.
+The notebook's JSON is read here rather than by nbformat, so that whatever shape a hostile
+file has (a cell whose source is a number, a cell with no type) is one refusal, never a crash.
 """
 
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import nbformat
+from typing import Any
 
 from grader.errors import SubmissionError
 
@@ -48,28 +49,100 @@ def _is_shell_assignment(line: str) -> bool:
     return right.lstrip().startswith(("!", "%")) and not right.lstrip().startswith("!=")
 
 
+def without_checks(source: str) -> str:
+    """Drop `from grader import ...` and calls to check(): a notebook that checked itself
+    while the student worked must not import the grader, or grade itself, when graded."""
+    code = neutralise_magics(source)
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return source  # module_from_cells reports it
+    if not any(_is_grader_statement(node) for node in tree.body):
+        return code
+    kept = [ast.get_source_segment(code, node) or "" for node in tree.body
+            if not _is_grader_statement(node)]
+    return "\n".join(kept)
+
+
+def _is_grader_statement(node: ast.stmt) -> bool:
+    if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "grader":
+        return True
+    if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "grader" for a in node.names):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        function = node.value.func
+        name = function.id if isinstance(function, ast.Name) else getattr(function, "attr", "")
+        return name == "check"
+    return False
+
+
 def module_from_cells(cells: list[tuple[int, str]], *, label: str = "cell") -> ModuleSource:
-    """Join numbered code cells into one module, leaving out the cells that do not compile."""
+    """Join numbered code cells into one module, leaving out the cells that do not compile
+    and the calls to the grader's own `check()`."""
     parts, notes = [], []
     for number, source in cells:
-        code = neutralise_magics(source)
+        code = without_checks(source)
         try:
             ast.parse(code)
         except SyntaxError as exc:
             notes.append(f"{label} {number} has a syntax error (line {exc.lineno}: {exc.msg}) "
                          "and was left out")
             continue
+        except ValueError:  # Python 3.11 and older: null bytes
+            notes.append(f"{label} {number} holds null bytes and was left out")
+            continue
         parts.append(f"# --- {label} {number} ---\n{code}\n")
     return ModuleSource("\n".join(parts), notes)
 
 
-def notebook_module(path: Path) -> ModuleSource:
-    """The module made from a notebook file's code cells."""
+def notebook_module(data: bytes, name: str) -> ModuleSource:
+    """The module made from a notebook file's code cells (`name` labels refusals)."""
+    return module_from_cells(code_cells(_load(data, name), name))
+
+
+def code_cells(notebook: dict[str, Any], name: str) -> list[tuple[int, str]]:
+    """Each code cell's number and text; anything not shaped like a notebook is refused.
+
+    Numbered among all cells, as a student counts them from the top of the notebook.
+    """
+    cells, field_name = _cells(notebook, name)
+    code = []
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
+            raise SubmissionError(f"{name}: cell {number} has no cell_type: not a readable "
+                                  "notebook")
+        if cell["cell_type"] == "code":
+            code.append((number, _text(cell.get(field_name), number, name)))
+    return code
+
+
+def _load(data: bytes, name: str) -> dict[str, Any]:
     try:
-        notebook = nbformat.read(path, as_version=4)
-    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a broken file
-        raise SubmissionError(f"{path.name}: not a readable notebook ({type(exc).__name__})") from None
-    # Numbered among all cells, as a student counts them from the top of the notebook.
-    cells = [(number, cell.source) for number, cell in enumerate(notebook.cells, start=1)
-             if cell.cell_type == "code"]
-    return module_from_cells(cells)
+        notebook = json.loads(data)
+    except (ValueError, RecursionError) as exc:  # a UnicodeDecodeError is a ValueError
+        raise SubmissionError(f"{name}: not a readable notebook (not JSON: "
+                              f"{type(exc).__name__})") from None
+    if not isinstance(notebook, dict):
+        raise SubmissionError(f"{name}: not a readable notebook (no cells)")
+    return notebook
+
+
+def _cells(notebook: dict[str, Any], name: str) -> tuple[list[Any], str]:
+    """The cells, and the key holding a code cell's text (nbformat 4, or 3's worksheets)."""
+    if isinstance(notebook.get("cells"), list):
+        return notebook["cells"], "source"
+    sheets = notebook.get("worksheets")
+    if isinstance(sheets, list) and all(isinstance(s, dict) and isinstance(s.get("cells"), list)
+                                        for s in sheets):
+        return [cell for sheet in sheets for cell in sheet["cells"]], "input"
+    raise SubmissionError(f"{name}: not a readable notebook (no list of cells)")
+
+
+def _text(source: object, number: int, name: str) -> str:
+    """A cell's source: a string, or a list of strings as Jupyter saves it."""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    raise SubmissionError(f"{name}: cell {number}'s source is {type(source).__name__}, not text: "
+                          "not a readable notebook")

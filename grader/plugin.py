@@ -331,6 +331,21 @@ class GradingPlugin:
         `grader grade` keyed with the grader's secret, never arithmetic on `seed`."""
         return self._seed_of(request, "private")
 
+    @pytest.fixture
+    def published_seed(self, request: pytest.FixtureRequest) -> int:
+        """The public tests' shared seed, in every mode: for what a student may know (the
+        data their own training draws), so that everyone's work is judged on one draw."""
+        return seed_for(self.settings.assignment.name, request.node.nodeid, None)
+
+    @pytest.fixture
+    def heldout_seed(self, request: pytest.FixtureRequest) -> int:
+        """A seed for held-out evaluation data, the same for every submission (a fair
+        comparison), which in `grader grade` only the reference folder's key gives: nothing
+        student code receives, and nothing in a release, derives it."""
+        key = self.settings.seed_key if self.settings.mode == "grade" else None
+        return seed_for(self.settings.assignment.name, request.node.nodeid, None, key=key,
+                        purpose="held-out")
+
     def _seed_of(self, request: pytest.FixtureRequest, purpose: str) -> int:
         nodeid, name = request.node.nodeid, self.settings.assignment.name
         submission_id = self._current.submission_id
@@ -373,7 +388,8 @@ def seed_for(assignment: str, nodeid: str, submission_id: str | None, *,
     return int.from_bytes(digest[:6], "big")
 
 
-PER_SUBMISSION_FIXTURES = frozenset({"seed", "private_seed"})
+PER_SUBMISSION_FIXTURES = frozenset({"seed", "private_seed", "heldout_seed"})
+"""Fixtures whose values a student cannot have seen: a test that uses one is on fresh inputs."""
 PUBLISHED_ONLY = ("passes only on the published example: {question} fails on fresh inputs "
                   "(no test of it on inputs drawn for this submission passed), so this test "
                   "earns no points")

@@ -20,13 +20,15 @@ from grader.errors import GraderError
 
 FIRST_UID = 61000
 COUNT = 4000
-LOCKS = Path(os.environ.get("GRADER_UID_LOCKS", "/run/lock/grader-uids"))
+LOCKS = "/run/lock/grader-uids"
+"""Where the lock files live; GRADER_UID_LOCKS names another folder (every grading process
+that must not collide has to use the same one)."""
 
 
 @contextmanager
-def lease_uid(locks: Path = LOCKS) -> Iterator[int]:
+def lease_uid(locks: Path | None = None) -> Iterator[int]:
     """A uid no other submission on this host holds, for as long as the block runs."""
-    folder = _lock_folder(locks)
+    folder = _lock_folder(locks or lock_folder())
     busy = _uids_with_processes()
     start = random.randrange(COUNT)
     for offset in range(COUNT):
@@ -47,6 +49,15 @@ def lease_uid(locks: Path = LOCKS) -> Iterator[int]:
     raise GraderError(f"all {COUNT} sandbox uids are in use on this host: wait for other "
                       "batches to finish, or remove stray processes of uids "
                       f"{FIRST_UID}-{FIRST_UID + COUNT - 1}")
+
+
+def lock_folder() -> Path:
+    return Path(os.environ.get("GRADER_UID_LOCKS", LOCKS))
+
+
+def leased_uids(locks: Path) -> set[int]:
+    """Every uid ever leased from `locks` (their lock files stay)."""
+    return {int(p.stem) for p in locks.glob("*.lock") if p.stem.isdigit()}
 
 
 def _lock_folder(locks: Path) -> Path:

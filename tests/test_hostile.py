@@ -23,7 +23,7 @@ from grader.errors import GraderError
 from grader.grading import GRADE, Grader, GradingOptions
 from grader.sandbox import Sandbox
 from grader.submission import Submission
-from grader.uid_pool import COUNT, FIRST_UID
+from grader.uid_pool import leased_uids
 from tests.conftest import REFERENCE, ROOT, SUBMISSIONS
 
 HOSTILE = SUBMISSIONS / "hostile"
@@ -55,16 +55,16 @@ def sandbox_or_skip():
         pytest.skip(f"no sandbox here: {exc}")
 
 
-def sandbox_processes() -> list[str]:
-    """Processes of any sandbox uid still alive (each submission has one of its own)."""
+def sandbox_processes(uids: set[int]) -> list[str]:
+    """Processes of these sandbox uids still alive (each submission has one of its own)."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
             continue
-        uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
-        if any(FIRST_UID <= int(uid) < FIRST_UID + COUNT for uid in uids):
+        owners = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
+        if any(int(uid) in uids for uid in owners):
             found.append(pid)
     return found
 
@@ -116,13 +116,18 @@ def graded(tmp_path_factory):
         limits=Limits(call_seconds=5, import_seconds=20, memory_mib=2048)))
     started = time.monotonic()
     submissions = [Submission.at(path) for path in sorted(batch.glob("*.py"))]
+    locks = root / "uid-locks"  # this batch's own, to tell its uids from other batches'
     try:
-        batch_results = grade_batch(grader, submissions, out, Console(file=open(os.devnull, "w")))
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("GRADER_UID_LOCKS", str(locks))
+            batch_results = grade_batch(grader, submissions, out,
+                                        Console(file=open(os.devnull, "w")))
     finally:
         listener.close()
         grader.close()
     return {"results": {r.submission_id: r for r in batch_results}, "out": out, "root": root,
-            "seconds": time.monotonic() - started, "listener": listener, "sandbox": sandbox}
+            "seconds": time.monotonic() - started, "listener": listener, "sandbox": sandbox,
+            "uids": leased_uids(locks)}
 
 
 @pytest.mark.slow
@@ -171,7 +176,7 @@ def test_nothing_outside_the_sandbox_changed(graded):
     gradebook = (graded["out"] / "gradebook.csv").read_text()
     assert "me,100" not in gradebook
     assert graded["listener"].connections == 0
-    assert sandbox_processes() == []
+    assert graded["uids"] and sandbox_processes(graded["uids"]) == []
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ from grader.commands.grade import grade_batch
 from grader.grading import GRADE, Grader, GradingOptions
 from grader.sandbox import Sandbox
 from grader.submission import Submission
+from grader.uid_pool import leased_uids
 from tests.conftest import REFERENCE, SUBMISSIONS
 from tests.test_hostile import sandbox_or_skip, sandbox_processes
 
@@ -78,7 +79,15 @@ def small_disk(tmp_path):
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def test_hostile_submissions_cannot_touch_the_students_after_them(tmp_path, small_disk):
+@pytest.fixture
+def uid_locks(tmp_path, monkeypatch):
+    """This test's own uid lock folder, so that its uids can be told from other batches'."""
+    locks = tmp_path / "uid-locks"
+    monkeypatch.setenv("GRADER_UID_LOCKS", str(locks))
+    return locks
+
+
+def test_hostile_submissions_cannot_touch_the_students_after_them(tmp_path, small_disk, uid_locks):
     submissions = hostile_then_correct(tmp_path)
     out = small_disk / "out"
     with sandboxed_grader("second_order") as grader:
@@ -90,12 +99,14 @@ def test_hostile_submissions_cannot_touch_the_students_after_them(tmp_path, smal
         assert LATE not in student.output and "STOLEN" not in student.output
     for name in ("0_takeover", "1_late_printer", "2_disk_filler"):
         assert results[name].score == 0
-    assert sandbox_processes() == []
+    assert len(leased_uids(uid_locks)) == 6  # a uid of its own for each submission
+    assert sandbox_processes(leased_uids(uid_locks)) == []
     assert len(list(out.glob("*/results.json"))) == 6
     assert shutil.disk_usage(small_disk).used < 4 * 2**20  # nothing the filler wrote is here
 
 
-def test_a_takeover_cannot_touch_the_students_after_it_with_two_grading_processes(tmp_path):
+def test_a_takeover_cannot_touch_the_students_after_it_with_two_grading_processes(tmp_path,
+                                                                                 uid_locks):
     sandbox_or_skip()
     submissions = hostile_then_correct(tmp_path)
     del submissions[1:3]
@@ -104,7 +115,7 @@ def test_a_takeover_cannot_touch_the_students_after_it_with_two_grading_processe
     results = {r.submission_id: r for r in grade_all(settings, submissions, jobs=2)}
     assert results["0_takeover"].score == 0
     assert [results[f"student_{i}"].score for i in range(3)] == [100, 100, 100]
-    assert sandbox_processes() == []
+    assert sandbox_processes(leased_uids(uid_locks)) == []
 
 
 SECOND_ORDER_FORGERIES = {

@@ -13,6 +13,9 @@ import pytest
 from junitparser import JUnitXml
 
 from grader.cli import main
+from grader.errors import GraderError
+from grader.grading import Grader
+from grader.sandbox import Sandbox
 from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS
 
 ROOT = ASSIGNMENTS.parent
@@ -127,17 +130,53 @@ def test_ci_on_a_failing_push_annotates_the_students_function(repository, capsys
 
 def test_ci_with_the_reference_never_shows_hidden_inputs(repository, capsys, monkeypatch):
     out, summary = repository
-    shutil.copy(SUBMISSIONS / "second_order" / "zeroed_gradients.py", out / "second_order.py")
+    printing = (SUBMISSIONS / "second_order" / "zeroed_gradients.py").read_text() + (
+        "\n\nprint('student-output-marker at import')\n")
+    (out / "second_order.py").write_text(printing)
     monkeypatch.setenv("GRADER_REFERENCE", str(REFERENCE))
-    assert main(["ci", "--junit", "junit.xml", "--sandbox", "off"]) == 1
+    monkeypatch.setattr(Sandbox, "require", no_sandbox)  # told so, it grades without one
+    assert main(["ci", "--junit", "junit.xml", "--unsafe-no-sandbox"]) == 1
     stdout = capsys.readouterr().out
     written = stdout + summary.read_text() + (out / "junit.xml").read_text()
     assert stdout.rstrip().splitlines()[-1] == "Points: 85/100"
     assert "hidden test" in written
+    assert "student-output-marker" not in written, "student output could repeat hidden inputs"
     for leak in ("inputs of length", "float64 tensor", "differs from the expected value: largest difference 10.9"):
         hidden_lines = [l for l in written.splitlines() if "hidden" in l and leak in l]
         assert not hidden_lines, hidden_lines
     assert "of length 7" not in written
+
+
+def no_sandbox(*_args, **_kwargs):
+    """Sandbox.require where bubblewrap cannot run."""
+    raise GraderError("bubblewrap cannot run here (no user namespaces)")
+
+
+def never_grade(*_args, **_kwargs):
+    raise AssertionError("graded although the sandbox was refused")
+
+
+def test_ci_refuses_hidden_tests_without_a_sandbox(repository, capsys, monkeypatch):
+    out, _ = repository
+    shutil.copy(SUBMISSIONS / "second_order" / "correct_compact.py", out / "second_order.py")
+    monkeypatch.setenv("GRADER_REFERENCE", str(REFERENCE))
+    monkeypatch.setattr(Sandbox, "require", no_sandbox)
+    monkeypatch.setattr(Grader, "grade", never_grade)
+    for flags in ([], ["--sandbox", "auto"], ["--sandbox", "on"], ["--sandbox", "off"]):
+        assert main(["ci", *flags]) == 2, flags
+        captured = capsys.readouterr()
+        assert captured.out == "" and "Points" not in captured.err
+        error = captured.err.strip()
+        assert len(error.splitlines()) == 1 and error.startswith("grader: error: ")
+        assert "--unsafe-no-sandbox" in error and "read the hidden tests" in error
+
+
+def test_the_flag_that_skips_the_sandbox_says_it_is_unsafe(capsys):
+    with pytest.raises(SystemExit):
+        main(["ci", "--help"])
+    help_text = squash(capsys.readouterr().out)
+    assert "--unsafe-no-sandbox UNSAFE" in help_text
+    assert "student code can read the hidden tests and the reference solution" in help_text
 
 
 def test_ci_can_show_the_total_only(repository, capsys):

@@ -1,8 +1,10 @@
 """Autograde a repository in CI: report, job summary, annotations, JUnit, and a Points line.
 
-With $GRADER_REFERENCE pointing to the reference folder, the hidden tests run too; they
-show their question, points and pass or fail, never their inputs or expected values.
-Without it, the public tests run against their recorded expectations.
+With $GRADER_REFERENCE pointing to the reference folder, the hidden tests run too, in the
+sandbox only (unless --unsafe-no-sandbox says otherwise): outside it, student code could read
+them and the reference. They show their question, points and pass or fail, never their inputs,
+expected values or the student's output. Without it, the public tests run against their
+recorded expectations.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -23,6 +26,10 @@ from grader.junit import junit_xml
 from grader.markdown_report import markdown_report
 from grader.report import SubmissionReport, points
 from grader.results import SubmissionResult
+
+if TYPE_CHECKING:
+    from grader.assignment import Assignment
+    from grader.sandbox import Sandbox
 
 NAME = "ci"
 HELP = "autograde a repository in CI (GitHub Actions and others)"
@@ -40,7 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="how much to show: full, questions (per-question table only), "
                              "total (the Points line only)")
     parser.add_argument("--sandbox", choices=("auto", "on", "off"), default="auto",
-                        help="run hidden tests in the sandbox: when possible (auto), always, never")
+                        help="kept for old workflows: hidden tests always run in the sandbox "
+                             "(auto and on alike; off is refused, see --unsafe-no-sandbox)")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="UNSAFE: run the hidden tests without the sandbox, where student "
+                             "code can read the hidden tests and the reference solution and "
+                             "print them into the log; only for code you trust")
 
 
 def run(options: argparse.Namespace) -> int:
@@ -57,7 +69,7 @@ def run(options: argparse.Namespace) -> int:
 
         grading.reference_dir = find_reference(assignment, Path(reference))
         grading.run_slow = True
-        grading.sandbox = _sandbox(assignment, options.sandbox)
+        grading.sandbox = _sandbox(assignment, options)
     with Grader(assignment, grading) as grader:
         result, _ = grader.grade(Submission.at(options.path, assignment))
     shown = without_hidden_details(result)
@@ -66,28 +78,39 @@ def run(options: argparse.Namespace) -> int:
     return ExitCode.TESTS_FAILED if failed and options.fail_on == "failure" else ExitCode.OK
 
 
-def _sandbox(assignment, choice: str):
-    from grader.sandbox import Sandbox
+UNSAFE_HINT = ("pass --unsafe-no-sandbox to run them without it, where student code can read "
+               "the hidden tests and the reference")
 
-    if choice == "off":
+
+def _sandbox(assignment: Assignment, options: argparse.Namespace) -> Sandbox | None:
+    """The sandbox the hidden tests run in; none only when --unsafe-no-sandbox asks for it."""
+    from grader.sandbox import NO_SANDBOX_HINT, Sandbox
+
+    if options.unsafe_no_sandbox:
         return None
+    if options.sandbox == "off":
+        raise GraderError(f"--sandbox off would run the hidden tests unsandboxed: {UNSAFE_HINT}")
     try:
         return Sandbox.require(assignment)
-    except GraderError:
-        if choice == "on":
-            raise
-        return None
+    except GraderError as exc:
+        reason = " ".join(str(exc).split())
+        reason = (reason.replace(NO_SANDBOX_HINT, UNSAFE_HINT) if NO_SANDBOX_HINT in reason
+                  else f"{reason}; or {UNSAFE_HINT}")
+        raise GraderError(f"hidden tests (GRADER_REFERENCE) run only in the sandbox: "
+                          f"{reason}") from None
 
 
 def without_hidden_details(result: SubmissionResult) -> SubmissionResult:
-    """Hidden tests keep their question, points and outcome; names and messages go."""
+    """Hidden tests keep their question, points and outcome; names and messages go, and so
+    does the student's output, which could repeat the hidden inputs."""
     tests = []
     for index, test in enumerate(result.tests):
         if test.visibility == results.HIDDEN:
             test = replace(test, name=f"hidden test {index + 1} of {test.question}",
                            message="", traceback="", nodeid="")
         tests.append(test)
-    return replace(result, tests=tests)
+    hidden_ran = any(test.visibility == results.HIDDEN for test in result.tests)
+    return replace(result, tests=tests, output="" if hidden_ran else result.output)
 
 
 def emit(result: SubmissionResult, options: argparse.Namespace, student_file: Path | None) -> None:

@@ -11,10 +11,12 @@ completed, not redone.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
+import sqlite3
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
@@ -87,7 +89,7 @@ def run(options: argparse.Namespace) -> int:
     if not options.no_sandbox:
         Sandbox.require(assignment)  # fail now, in one line, if it cannot run here
     console = Console()
-    gradebook = Gradebook.in_folder(options.out)
+    gradebook = open_gradebook(options.out)
     version = folder_hash([assignment.folder, reference_dir])
     hashes = {s.id: content_hash(s.path) for s in submissions}
     todo = [s for s in submissions
@@ -99,8 +101,10 @@ def run(options: argparse.Namespace) -> int:
     try:
         record_batch(grade_all(settings, todo, options.jobs), gradebook, hashes, version,
                      options.out, console, total=len(todo))
-    finally:
-        write_gradebook_csv(options.out, gradebook, assignment)
+    except BaseException:
+        _try_to_write_gradebook_csv(options.out, gradebook, assignment)
+        raise
+    write_gradebook_csv(options.out, gradebook, assignment)
     batch = gradebook.results()
     console.print(BatchSummary(batch, list(assignment.questions)))
     console.print(BatchStatistics(batch, list(assignment.questions)))
@@ -112,15 +116,22 @@ def run(options: argparse.Namespace) -> int:
 def record_batch(results: Iterable[SubmissionResult], gradebook: Gradebook,
                  hashes: dict[str, str], version: str, out: Path, console: Console, *,
                  total: int) -> list[SubmissionResult]:
-    """Record each result as it arrives: the gradebook first, then its results.json."""
+    """Record each result as it arrives: its results.json, then the gradebook.
+
+    In that order, a submission that the gradebook holds always has its results.json, since
+    a re-run skips what the gradebook holds. A write that fails (a full disk) stops the
+    batch with one line; every submission recorded before it is kept.
+    """
     recorded = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("grading", total=total, rate="")
         for result in results:
-            gradebook.record(result, hashes[result.submission_id], version)
-            write_text_atomic(out / result.submission_id / "results.json", results_json(result))
+            with output_errors(out):
+                write_text_atomic(out / result.submission_id / "results.json",
+                                  results_json(result))
+                gradebook.record(result, hashes[result.submission_id], version)
             recorded.append(result)
             elapsed = progress.tasks[0].elapsed or 1e-9
             progress.update(task, advance=1, description=f"graded {result.submission_id}",
@@ -129,21 +140,52 @@ def record_batch(results: Iterable[SubmissionResult], gradebook: Gradebook,
 
 
 def write_gradebook_csv(out: Path, gradebook: Gradebook, assignment: Assignment) -> None:
-    write_text_atomic(out / "gradebook.csv", gradebook_csv(
-        gradebook.results(), list(assignment.questions), assignment.total_points))
+    with output_errors(out):
+        write_text_atomic(out / "gradebook.csv", gradebook_csv(
+            gradebook.results(), list(assignment.questions), assignment.total_points))
+
+
+def _try_to_write_gradebook_csv(out: Path, gradebook: Gradebook, assignment: Assignment) -> None:
+    """Render the csv of what was recorded while an error is on its way; never hide that one."""
+    try:
+        write_gradebook_csv(out, gradebook, assignment)
+    except (GraderError, sqlite3.Error):
+        pass
+
+
+def open_gradebook(out: Path) -> Gradebook:
+    """The gradebook in `out`, or one line saying why it cannot be opened there."""
+    with output_errors(out):
+        return Gradebook.in_folder(out)
+
+
+@contextlib.contextmanager
+def output_errors(out: Path) -> Iterator[None]:
+    """Turn a failed write under `out` (a full disk, a quota, a read-only folder) into one line
+    that says what to do; what is recorded already stays recorded."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise GraderError(f"cannot write to {out} ({why}): free space there (or choose another "
+                          "--out) and run the same command again; every submission recorded "
+                          "so far is kept") from None
 
 
 def grade_batch(grader, submissions: list[Submission], out: Path,
                 console: Console) -> list[SubmissionResult]:
     """Grade in this process with a given Grader (custom limits), recording as `run` does."""
-    gradebook = Gradebook.in_folder(out)
+    gradebook = open_gradebook(out)
     hashes = {s.id: content_hash(s.path) for s in submissions}
     results = (grader.grade(submission)[0] for submission in submissions)
     try:
-        return record_batch(results, gradebook, hashes, "custom", out, console,
-                            total=len(submissions))
-    finally:
-        write_gradebook_csv(out, gradebook, grader.assignment)
+        recorded = record_batch(results, gradebook, hashes, "custom", out, console,
+                                total=len(submissions))
+    except BaseException:
+        _try_to_write_gradebook_csv(out, gradebook, grader.assignment)
+        raise
+    write_gradebook_csv(out, gradebook, grader.assignment)
+    return recorded
 
 
 def expand_submissions(paths: list[Path], assignment: Assignment) -> list[Submission]:

@@ -68,7 +68,9 @@ def heldout_loss(given, params, seed, n_tasks=50, k=10, lr=0.01):
     return sum(losses) / len(losses)
 
 
-def train_and_compare(student, given, seed, meta_steps, n_tasks=50):
+def train_and_compare(student, given, seed, heldout_seed, meta_steps, n_tasks=50):
+    """meta_train is handed `seed + 1` (everyone's training draws alike); the held-out tasks
+    come from `heldout_seed`, which nothing it receives, and nothing released, gives away."""
     generator = torch.Generator().manual_seed(seed)
     params = [p.detach() for p in given.init_params(40, generator)]
     outcome = student.probe("meta_train_outcome", params, meta_steps, Seed(seed + 1)).value
@@ -78,28 +80,33 @@ def train_and_compare(student, given, seed, meta_steps, n_tasks=50):
     expect(isinstance(trained, (list, tuple)) and len(trained) == len(params) and all(
         isinstance(t, torch.Tensor) and t.shape == p.shape for t, p in zip(trained, params)),
         "meta_train must return a list of tensors with the shapes of params")
-    before = heldout_loss(given, params, seed + 2, n_tasks)
-    after = heldout_loss(given, [t.float() for t in trained], seed + 2, n_tasks)
+    before = heldout_loss(given, params, heldout_seed, n_tasks)
+    after = heldout_loss(given, [t.float() for t in trained], heldout_seed, n_tasks)
     return before, after
+
+
+QUICK_STEPS = 200
 
 
 @pytest.mark.question("meta_train")
 @pytest.mark.weight(2)
 @pytest.mark.timeout(60)
-def test_meta_train_quick(student, given, seed):
-    """meta_train lowers the held-out loss within 30 steps and leaves params unchanged"""
-    before, after = train_and_compare(student, given, seed, 30, n_tasks=20)
-    expect(after < 0.95 * before, f"after 30 meta-steps the held-out loss went from {before:.4f} "
-           f"to {after:.4f}: it should fall by at least 5%")
+def test_meta_train_quick(student, given, published_seed, heldout_seed):
+    """meta_train lowers the held-out loss within 200 steps and leaves params unchanged"""
+    # 200 steps and 50 tasks: with the published training draws, the reference's ratio
+    # after/before stayed at or below 0.85 on 100 held-out draws (mean 0.74).
+    before, after = train_and_compare(student, given, published_seed, heldout_seed, QUICK_STEPS)
+    expect(after < 0.95 * before, f"after {QUICK_STEPS} meta-steps the held-out loss went "
+           f"from {before:.4f} to {after:.4f}: it should fall by at least 5%")
 
 
 @pytest.mark.question("meta_train")
 @pytest.mark.weight(5)
 @pytest.mark.timeout(180)
 @pytest.mark.slow
-def test_meta_train_learns(student, given, seed):
+def test_meta_train_learns(student, given, published_seed, heldout_seed):
     """meta_train with 2000 steps at least halves the held-out loss after one adaptation step"""
-    before, after = train_and_compare(student, given, seed, 2000)
+    before, after = train_and_compare(student, given, published_seed, heldout_seed, 2000)
     expect(after <= 0.5 * before, f"after 2000 meta-steps the held-out loss after one "
            f"adaptation step is {after:.4f}, {after / before:.2f} of the untrained "
            f"{before:.4f}: it should be at most 0.5 of it")

@@ -117,7 +117,7 @@ def windows(seed, n, count=6):
 @pytest.mark.weight(3)
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
-def test_hvp_two_million(student, reference, seed, dtype):
+def test_hvp_two_million(student, reference, seed, private_seed, dtype):
     """hvp works at n = 2,000,000 in {dtype} without forming the Hessian"""
     x, v = draw_long(seed, dtype, LONG), draw_long(seed + 1, dtype, LONG)
     f = Fn("rosenbrock", (torch.tensor(100.0, dtype=dtype),))
@@ -126,7 +126,7 @@ def test_hvp_two_million(student, reference, seed, dtype):
     # The Rosenbrock Hessian is tridiagonal: (Hv)[i] depends on x and v at i-1, i and i+1
     # only. So the reference, run on a stretch with one element of margin on each side, gives
     # the exact expected values inside it, at a thousandth of the cost of the whole vector.
-    for start in windows(seed, LONG):
+    for start in windows(private_seed, LONG):  # not derivable from the inputs sent
         low, high = max(start - 1, 0), min(start + WINDOW + 1, LONG)
         expected = reference.hvp(f, x[low:high], v[low:high])
         expect_close(reply.value[start:start + WINDOW],
