@@ -110,6 +110,11 @@ class SubmissionRun:
         return self._pool.output.text() if self._pool is not None else ""
 
     @property
+    def late_tampering(self) -> dict[str, str]:
+        """Questions whose tampering was recorded only as they ended."""
+        return self._pool.late_tampering if self._pool is not None else {}
+
+    @property
     def student_seconds(self) -> float:
         return self._pool.student_seconds if self._pool is not None else 0.0
 
@@ -196,7 +201,8 @@ class GradingPlugin:
             item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         if self.settings.mode == "grade":
             hold_back_published_only(self._current.tests, fresh_input_tests(items))
-        zero_tampered_questions(self._current.tests)
+        self._current.close()  # the last question ends first: what it records as it ends counts
+        zero_tampered_questions(self._current.tests, self._current.late_tampering)
 
     def _plan(self, item: pytest.Item) -> PlannedTest:
         where = f"the markers on {item.nodeid}"
@@ -361,10 +367,13 @@ class GradingPlugin:
         return self.run
 
 
-def zero_tampered_questions(tests: list[results.GradedTest]) -> None:
+def zero_tampered_questions(tests: list[results.GradedTest],
+                            late: dict[str, str] | None = None) -> None:
     """Tampering in any call of a question costs the whole question, the tests it passed
-    before the tampering was seen included: their answers came from the same process."""
-    tampered = {t.question: t.message for t in tests if t.misconception == TAMPERING}
+    before the tampering was seen included: their answers came from the same process.
+    `late` holds what was recorded after a question's last reply, as it ended."""
+    tampered = {**(late or {}),
+                **{t.question: t.message for t in tests if t.misconception == TAMPERING}}
     for index, test in enumerate(tests):
         if test.question in tampered and test.misconception != TAMPERING:
             tests[index] = replace(

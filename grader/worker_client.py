@@ -236,6 +236,7 @@ class WorkerPool:
         self.spec = spec
         self.output = CapturedOutput()
         self.student_seconds = 0.0  # as the worker reports it: for timings, never for grades
+        self.late_tampering: dict[str, str] = {}  # question -> why, seen as it ended
         self._worker: WorkerProcess | None = None
         self._question: str | None = None
         self._import_failure: problems.StudentProblem | None = None
@@ -299,18 +300,21 @@ class WorkerPool:
     def _end_child(self) -> None:
         if self._question is None or self._worker is None:
             return
-        self._question = None
+        question, self._question = self._question, None
         try:
-            self._expect_exit({"op": "end"}, "question")
+            reply = self._expect_exit({"op": "end"}, "question")
+            if reply.get("tampering"):  # seen after the question's last reply: still counts
+                self.late_tampering[question] = _tampering(reply).message
         except problems.StudentProblem:
             self._lose_worker()
             self._begin()
 
-    def _expect_exit(self, message: dict[str, Any], scope: str) -> None:
+    def _expect_exit(self, message: dict[str, Any], scope: str) -> dict[str, Any]:
         reply = self._worker.request(message, 30, f"ending a {scope}")
         self._collect(reply)
         if reply.get("op") != "exited" or reply.get("scope") != scope:
             raise problems.InvalidReply(f"expected the {scope} to end")
+        return reply
 
     def _load_child(self, question: str) -> None:
         message = {"op": "load", "path": str(self.spec.module_path),

@@ -16,6 +16,7 @@ from grader.worker import forbidden, integrity
 from grader.worker.question import _forget_grader_modules
 
 STUDENT = "/tmp/grader-test-student/second_order.py"
+FRAMES = integrity.StudentFrames([os.path.dirname(os.__file__), str(Path(__file__).parent.parent)])
 
 
 def run_in_child(body) -> tuple[int, list[bytes]]:
@@ -48,7 +49,7 @@ def student_code(source: str) -> types.CodeType:
 
 def with_hook(source: str):
     def body(write_record):
-        frames = integrity.StudentFrames([os.path.dirname(os.__file__), str(Path(__file__).parent.parent)])
+        frames = FRAMES
         _forget_grader_modules()  # as the question process does before the student's import
         integrity.install_audit_hook(write_record, frames)
         exec(student_code(source), {})  # noqa: S102
@@ -105,7 +106,7 @@ def test_a_swapped_record_pipe_ends_the_process():
 def test_the_dict_watch_sees_a_change_even_when_undone():
     namespace = types.ModuleType("trusted")
     namespace.grad = len
-    watch = integrity.DictWatch({"trusted": namespace})
+    watch = integrity.DictWatch({"trusted": namespace}, FRAMES)
     assert watch.changes() == []
     namespace.grad = print
     namespace.grad = len  # restored before the check
@@ -115,7 +116,7 @@ def test_the_dict_watch_sees_a_change_even_when_undone():
 def test_the_dict_watch_sees_a_replacement_and_accepts_a_new_submodule():
     namespace = types.ModuleType("trusted")
     namespace.grad = len
-    watch = integrity.DictWatch({"trusted": namespace})
+    watch = integrity.DictWatch({"trusted": namespace}, FRAMES)
     namespace.submodule = types.ModuleType("trusted.submodule")  # a lazy import
     namespace.__warningregistry__ = {}
     assert watch.changes() == []
@@ -123,11 +124,37 @@ def test_the_dict_watch_sees_a_replacement_and_accepts_a_new_submodule():
     assert watch.changes() == ["trusted.grad was replaced"]
 
 
+def test_torch_rebinding_its_own_names_is_not_tampering():
+    """A lenient namespace accepts a value from trusted code (torch.set_default_dtype rebinds
+    torch.Storage), never one from the student's file, and ignores an undone change."""
+    namespace = types.ModuleType("torch_like")
+    namespace.grad = len
+    watch = integrity.DictWatch({"torch": namespace}, FRAMES, {"torch": integrity.LENIENT})
+    namespace.grad = os.path.join  # defined in the standard library: trusted
+    namespace.other = print
+    namespace.other = len
+    assert watch.changes() == []
+    namespace.grad = eval("lambda *a: None", {})  # noqa: S307 - code from outside trusted files
+    assert watch.changes() == ["torch.grad was replaced"]
+
+
+def test_an_instance_of_trusted_calls_is_watched_too():
+    class Calls:
+        def __init__(self):
+            self.changes = len
+
+    calls = Calls()
+    watch = integrity.DictWatch({"calls": calls}, FRAMES)
+    calls.changes = lambda *args: []
+    assert watch.changes() == ["calls.changes was replaced"]
+
+
 def test_a_recorder_has_nothing_to_follow_or_swap():
     def body(write_record):
         def helper(a):
             return a + 1
 
+        forbidden.WRITER[0] = write_record
         recorded = forbidden.recorder("torch.func.hessian", helper)
         assert not hasattr(recorded, "__wrapped__")
         assert recorded.__closure__ is None and recorded.__globals__ == {"__builtins__": {}}
@@ -136,3 +163,26 @@ def test_a_recorder_has_nothing_to_follow_or_swap():
     code, records = run_in_child(body)
     assert code == 0
     assert records == [b"Ftorch.func.hessian"]
+
+
+def test_a_recorder_ends_the_process_when_the_record_pipe_is_swapped_around_a_call():
+    def body(write_record):
+        forbidden.WRITER[0] = write_record
+        recorded = forbidden.recorder("torch.func.hessian", len)
+        saved = os.dup(integrity.RECORD_FD)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), integrity.RECORD_FD)
+        recorded("unrecorded?")
+        os.dup2(saved, integrity.RECORD_FD)
+
+    code, records = run_in_child(body)
+    assert code == integrity.EXIT_TAMPERED and records == []
+
+
+def test_stray_bytes_cannot_swallow_a_record():
+    """A record starts on a line of its own, whatever student code wrote to the pipe before."""
+    def body(write_record):
+        os.write(integrity.RECORD_FD, b"F")  # hoping to glue our record to a harmless kind
+        write_record(integrity.record(integrity.TAMPERING, "called sys._getframe"))
+
+    code, records = run_in_child(body)
+    assert records == [b"F", b"Tcalled sys._getframe"]

@@ -8,6 +8,8 @@ and against the submission in its worker, so both sides compute exactly the same
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Any, Callable
 
 import torch
@@ -17,6 +19,26 @@ from torch import Tensor
 from grader.worker.input_guard import InputSnapshot
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
+
+
+def _load_given() -> Any:
+    """The stub's given helpers, from the instructor's copy beside this file: a probe runs the
+    network with the given `forward`, never with the submission's, so a submission cannot
+    route the probe's gradients through a forward of its own."""
+    spec = importlib.util.spec_from_file_location("grader_given_maml_helpers",
+                                                  Path(__file__).with_name("maml.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GIVEN = _load_given()
+
+
+def _plain_tensors(values: Any) -> bool:
+    """Whether student code returned plain tensors: a subclass could take over what a probe
+    does with them (__torch_function__), so only exact torch.Tensor is differentiated."""
+    return isinstance(values, (list, tuple)) and all(type(v) is Tensor for v in values)
 
 
 def _leaves(params: list[Tensor]) -> list[Tensor]:
@@ -33,14 +55,14 @@ def _plain(values: Any) -> Any:
 def _meta_gradient(module: Any, adapted: Any, leaves: list[Tensor], x_query: Tensor,
                    y_query: Tensor) -> tuple[Tensor, ...] | None:
     """d query_loss(adapted) / d leaves; None when the adapted parameters are detached."""
-    if not isinstance(adapted, (list, tuple)) or not all(isinstance(p, Tensor) for p in adapted):
+    if not _plain_tensors(adapted):
         return None
-    loss = F.mse_loss(module.forward(list(adapted), x_query), y_query)
+    loss = F.mse_loss(GIVEN.forward(list(adapted), x_query), y_query)
     return _gradient(loss, leaves)
 
 
 def _gradient(value: Any, leaves: list[Tensor]) -> tuple[Tensor, ...] | None:
-    if not isinstance(value, Tensor) or not value.requires_grad:
+    if type(value) is not Tensor or not value.requires_grad:
         return None
     grads = torch.autograd.grad(value, leaves, allow_unused=True)
     if all(g is None for g in grads):
@@ -52,7 +74,7 @@ def inner_update_outcome(module: Any, params: list[Tensor], x: Tensor, y: Tensor
                          first_order: bool, x_query: Tensor, y_query: Tensor) -> dict[str, Any]:
     """The updated parameters, whether params changed, and the meta-gradient through them."""
     leaves = _leaves(params)
-    loss = F.mse_loss(module.forward(leaves, x), y)
+    loss = F.mse_loss(GIVEN.forward(leaves, x), y)
     snapshot = InputSnapshot.take([leaves], {})
     updated = module.inner_update(leaves, loss, lr, first_order=first_order)
     changed = snapshot.changes([leaves], {})

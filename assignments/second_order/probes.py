@@ -54,7 +54,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 def penalty_and_weight_grads(module: Any, critic: Critic, x: Tensor) -> dict[str, Any]:
     """The penalty, whether it is differentiable, and the gradient it gives each weight."""
     penalty = module.gradient_penalty(critic, x)
-    differentiable = isinstance(penalty, Tensor) and penalty.requires_grad
+    # Only a plain tensor is differentiated: a subclass could take over .backward().
+    differentiable = type(penalty) is Tensor and penalty.requires_grad
     for p in critic.parameters:
         p.grad = None
     if differentiable:

@@ -7,22 +7,22 @@ any student code is imported: `from torch.func import hessian`, `torch.func.hess
 recorded (never blocked) by writing its name to the question's record pipe, and the trusted
 side decides what it costs.
 
-A recorder is built from constants alone (the original function, the record and the pipe's
-number sit in its code object): it has no globals, closure, defaults or `__wrapped__` that
-student code could swap or follow. Reaching the original through the recorder's code is
-reading `__code__`, which the audit hook notes as tampering.
+A recorder is built from constants alone (the original function, the record and the slot of
+the question's record writer sit in its code object): it has no globals, closure, defaults or
+`__wrapped__` that student code could swap or follow. Reaching the original through the
+recorder's code is reading `__code__`, which the audit hook notes as tampering; swapping the
+record pipe's descriptor around a call ends the question (the writer checks the pipe).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import types
 import warnings
 from typing import Any, Callable
 
-from grader.worker.integrity import FORBIDDEN, RECORD_FD, record
+from grader.worker.integrity import FORBIDDEN, record
 
 FORBIDDEN_HELPERS: dict[str, tuple[str, ...]] = {
     "torch.autograd.functional": ("hessian", "hvp", "vhp", "jacobian", "jvp", "vjp"),
@@ -34,7 +34,12 @@ FORBIDDEN_HELPERS: dict[str, tuple[str, ...]] = {
 }
 """Where the forbidden helpers live; the later entries are functorch's own entry points."""
 
-_SOURCE = "def recorded(*args, **kwargs):\n    (1001)(1002, 1003)\n    return (1004)(*args, **kwargs)\n"
+_SOURCE = "def recorded(*args, **kwargs):\n    (1001)[0](1002)\n    return (1003)(*args, **kwargs)\n"
+
+WRITER: list[Callable[[bytes], Any]] = [len]
+"""Where every recorder finds the question's record writer (which checks that the record pipe
+is still the one it was): `len`, writing nothing, until a question process puts its own
+here. Reachable from a recorder only through its code object, a door the audit hook watches."""
 
 
 def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,7 +48,7 @@ def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         warnings.simplefilter("ignore", SyntaxWarning)  # "int is not callable": placeholders
         module = compile(_SOURCE, f"<recorder of {name}>", "exec")
     code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
-    placeholders = {1001: os.write, 1002: RECORD_FD, 1003: record(FORBIDDEN, name), 1004: original}
+    placeholders = {1001: WRITER, 1002: record(FORBIDDEN, name), 1003: original}
     code = code.replace(co_consts=tuple(placeholders.get(c, c) if isinstance(c, int)
                                         and not isinstance(c, bool) else c
                                         for c in code.co_consts),

@@ -44,11 +44,15 @@ _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "
 _CODE_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__globals__",
                               "__closure__"})
 _FRAME_GIVERS = {"/inspect.py": frozenset({"currentframe", "stack", "trace", "getouterframes",
-                                           "getinnerframes"}),
-                 "/traceback.py": frozenset({"walk_tb", "walk_stack"})}
-"""Standard-library functions that hand frames to their caller: the caller is the cause.
-Everything else in the standard library (inspect.signature reading __code__, traceback
-formatting an exception, logging finding its caller) acts for itself and is trusted."""
+                                           "getinnerframes", "getframeinfo"}),
+                 "/traceback.py": frozenset({"walk_tb", "walk_stack"}),
+                 "/logging/__init__.py": frozenset({"<lambda>", "currentframe"})}
+"""Standard-library functions that hand frames to their caller: whoever called the outermost
+of them is the cause. Everything else in the standard library (inspect.signature reading
+__code__, traceback formatting an exception, logging finding its caller) acts for itself."""
+_ALWAYS = frozenset({"sys.settrace", "sys.setprofile"})
+"""Events that hand every frame to a callback, whoever asked: nothing in grading needs them
+(the worker makes breakpoint() do nothing, so a forgotten one is not one)."""
 
 
 def record_writer(fd: int = RECORD_FD) -> Callable[[bytes], None]:
@@ -73,8 +77,10 @@ def record_writer(fd: int = RECORD_FD) -> Callable[[bytes], None]:
 
 
 def record(kind: bytes, text: str) -> bytes:
-    """One record: a kind byte, the text on one line."""
-    return kind + text.replace("\n", " ").encode("utf-8", "replace")[:500] + b"\n"
+    """One record: a kind byte and the text, on a line of its own. The leading newline ends
+    whatever stray bytes student code wrote to the pipe first, so no record of ours can be
+    glued to them; one write of under PIPE_BUF bytes is never interleaved with another."""
+    return b"\n" + kind + text.replace("\n", " ").encode("utf-8", "replace")[:500] + b"\n"
 
 
 class StudentFrames:
@@ -98,11 +104,15 @@ class StudentFrames:
         if frame is None:
             return False, ""
         code = frame.f_code
-        for suffix, givers in _FRAME_GIVERS.items():
-            if code.co_filename.endswith(suffix) and code.co_name in givers and frame.f_back:
-                frame, code = frame.f_back, frame.f_back.f_code
-                break
+        while frame.f_back is not None and _is_frame_giver(code):
+            frame = frame.f_back
+            code = frame.f_code
         return not self.is_trusted_file(code.co_filename), f"{code.co_filename}:{frame.f_lineno}"
+
+
+def _is_frame_giver(code: types.CodeType) -> bool:
+    return any(code.co_filename.endswith(suffix) and code.co_name in names
+               for suffix, names in _FRAME_GIVERS.items())
 
 
 def _suspicious(event: str, args: tuple[Any, ...], frames: StudentFrames) -> str | None:
@@ -143,7 +153,7 @@ def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFra
             reason = _suspicious(event, args, frames)
             if reason is not None:
                 student, where = frames.cause(getframe(1))
-                if student:
+                if student or event in _ALWAYS:
                     write_record(record(TAMPERING, f"{reason} at {where}"))
         finally:
             busy[0] = False
@@ -160,9 +170,18 @@ def namespace_of(owner: Any) -> dict[str, Any]:
     """The real dict behind a module's or a class's namespace (or the dict itself)."""
     if isinstance(owner, dict):
         return owner
-    if isinstance(owner, types.ModuleType):
-        return vars(owner)
-    return next(r for r in gc.get_referents(vars(owner)) if isinstance(r, dict))
+    namespace = vars(owner)
+    if isinstance(namespace, dict):  # a module's, or an instance's
+        return namespace
+    return next(r for r in gc.get_referents(namespace) if isinstance(r, dict))  # a class's
+
+
+STRICT, GUARDED, LENIENT = "strict", "guarded", "lenient"
+"""How closely a namespace is watched. STRICT (the grader's own code, the probes): any change.
+GUARDED (torch's autograd entry points the probes call): a value from outside trusted code,
+or a change undone before the check. LENIENT (the rest of torch, json, builtins, which torch
+itself rebinds at times, e.g. `torch.Storage` on set_default_dtype): a value from outside
+trusted code only."""
 
 
 class DictWatch:
@@ -170,27 +189,54 @@ class DictWatch:
 
     ALLOWED_NEW = ("__warningregistry__",)
 
-    def __init__(self, owners: dict[str, Any]) -> None:
+    def __init__(self, owners: dict[str, Any], frames: StudentFrames,
+                 levels: dict[str, str] | None = None) -> None:
+        self._frames = frames
         self._entries = []
         for label, owner in owners.items():
             mapping = namespace_of(owner)
-            self._entries.append([label, mapping, _version(mapping), dict(mapping)])
+            level = (levels or {}).get(label, STRICT)
+            self._entries.append([label, mapping, _version(mapping), dict(mapping), level])
 
-    def changes(self, _len=len, _isinstance=isinstance, _module=types.ModuleType) -> list[str]:
-        """What changed since the snapshot; harmless growth (a lazily imported submodule, a
-        warnings registry) is accepted and becomes part of the snapshot."""
+    def changes(self) -> list[str]:
+        """What changed since the snapshot. Accepted changes (a lazily imported submodule, a
+        warnings registry, torch rebinding its own names) become part of the snapshot."""
         found = []
         for entry in self._entries:
-            label, mapping, version, before = entry
+            label, mapping, version, before, level = entry
             if _version(mapping) == version:
                 continue
-            replaced = [key for key, value in before.items() if mapping.get(key, before) is not value]
-            added = [key for key in mapping if key not in before]
-            if replaced:
-                found.append(f"{label}.{replaced[0]} was replaced")
-            elif not added or any(not _isinstance(mapping[key], _module)
-                                  and key not in self.ALLOWED_NEW for key in added):
-                found.append(f"{label} was changed" + (" and restored" if not added else ""))
+            problem = self._judge(label, mapping, before, level)
+            if problem:
+                found.append(problem)
             else:
                 entry[2], entry[3] = _version(mapping), dict(mapping)
         return found
+
+    def _judge(self, label: str, mapping: dict[str, Any], before: dict[str, Any],
+               level: str) -> str | None:
+        changed = [key for key, value in before.items() if mapping.get(key, before) is not value]
+        changed += [key for key in mapping if key not in before]
+        for key in changed:
+            value = mapping.get(key, before)
+            if key in self.ALLOWED_NEW or isinstance(value, types.ModuleType) and key not in before:
+                continue
+            if level == STRICT or value is before or not self._trusted_value(value):
+                return f"{label}.{key} was replaced"
+        if not changed and level != LENIENT:
+            return f"{label} was changed and restored"
+        return None
+
+    def _trusted_value(self, value: Any) -> bool:
+        """Whether a new value comes from trusted code (torch rebinding its own names)."""
+        if isinstance(value, (types.ModuleType, types.BuiltinFunctionType, int, float, str,
+                              bool, type(None))):
+            return True
+        if isinstance(value, types.MethodType):
+            value = value.__func__
+        if isinstance(value, types.FunctionType):
+            return self._frames.is_trusted_file(value.__code__.co_filename)
+        if isinstance(value, type):
+            module = sys.modules.get(value.__module__)
+            return self._frames.is_trusted_file(getattr(module, "__file__", None) or "")
+        return False

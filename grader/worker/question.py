@@ -19,7 +19,7 @@ from typing import Any, Callable, NoReturn
 
 from grader.wire import protocol
 from grader.wire.module_files import import_file
-from grader.worker import integrity
+from grader.worker import forbidden, integrity
 from grader.worker.input_guard import InputSnapshot
 from grader.worker.relay import QuestionPipes
 
@@ -29,6 +29,11 @@ TRUSTED_NAMESPACES = ("json", "json.encoder", "json.decoder", "struct", "zlib", 
                       "torch", "torch.autograd", "torch.autograd.functional",
                       "torch.nn.functional", "torch.func", "torch._functorch.eager_transforms",
                       "torch._functorch.apis")
+"""Namespaces outside the grader that trusted code here looks names up in."""
+WATCH_LEVELS = {**dict.fromkeys(TRUSTED_NAMESPACES, integrity.LENIENT),
+                **dict.fromkeys(("torch.autograd", "torch.autograd.functional",
+                                 "torch.nn.functional", "torch.func"), integrity.GUARDED),
+                "torch.Tensor": integrity.LENIENT, "torch.TensorBase": integrity.LENIENT}
 
 
 @dataclass
@@ -71,10 +76,13 @@ def serve_question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleTyp
     try:
         _hold_only(pipes)
         write_record = integrity.record_writer()
+        forbidden.WRITER[0] = write_record
         calls = TrustedCalls.bind(probes)
-        watch = integrity.DictWatch(_trusted_namespaces(probes))
+        frames = integrity.StudentFrames(trusted_folders)
+        watch = integrity.DictWatch({**_trusted_namespaces(probes), "the worker's calls": calls},
+                                    frames, WATCH_LEVELS)
         _forget_grader_modules()
-        integrity.install_audit_hook(write_record, integrity.StudentFrames(trusted_folders))
+        integrity.install_audit_hook(write_record, frames)
         requests = os.fdopen(REQUEST_FD, "rb", buffering=0)
         replies = os.fdopen(REPLY_FD, "wb", buffering=0)
         _serve(Question(calls), load, requests, replies, watch, write_record, pipes.nonce)
@@ -126,7 +134,8 @@ def _trusted_namespaces(probes: ModuleType) -> dict[str, Any]:
     owners: dict[str, Any] = {"probes": probes, "probes.PROBES": probes.PROBES,
                               "probes.FUNCTIONS": probes.FUNCTIONS}
     owners.update({f"probes.{name}": value for name, value in vars(probes).items()
-                   if isinstance(value, type) and value.__module__ == probes.__name__})
+                   if isinstance(value, type) and value.__module__ == probes.__name__
+                   or isinstance(value, ModuleType) and value.__name__.startswith("grader_")})
     for name, module in list(sys.modules.items()):
         if name.startswith("grader.") and module is not None:
             owners[name] = module

@@ -256,10 +256,12 @@ class QuestionRelay:
         *lines, rest = gathered.partial.split(b"\n")
         gathered.partial = rest[:RECORD_LINE]
         for line in lines:
+            if not line:
+                continue  # every record starts on a line of its own
             kind, text = line[:1], line[1:RECORD_LINE].decode("utf-8", "replace")
             if kind == HEARTBEAT and text == self._nonce.decode():
                 gathered.heartbeat = True
-            elif kind == FORBIDDEN:
+            elif kind == FORBIDDEN and text:
                 if text[:200] not in gathered.forbidden:
                     gathered.forbidden.append(text[:200])
             elif kind == TAMPERING:

@@ -53,8 +53,14 @@ def main(argv: list[str] | None = None) -> None:
     # would only fill the student's report.
     warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph=True")
     _warm_up(torch, optimizer=options.warm_optimizer)
+    sys.breakpointhook = _no_debugger
     forbidden.install()
     serve_zygote(requests, replies, isolate=options.isolate, keep=options.keep)
+
+
+def _no_debugger(*args: Any, **kwargs: Any) -> None:
+    """A breakpoint() left in a submission does nothing (no debugger reads the worker's
+    stdin, and a debugger's tracing would be noted as tampering)."""
 
 
 def _warm_up(torch: ModuleType, *, optimizer: bool) -> None:
