@@ -126,6 +126,9 @@ SECOND_ORDER_FORGERIES = {
                                           "grads_without_zeroing", "hessian", "hvp",
                                           "gradient_penalty"]),
     "helper_escape": ("forbidden_helper", ["hessian"]),
+    "record_splice": ("changes_inputs", ["first_order_grads"]),
+    "record_pipe_swap": ("forbidden_helper", ["hessian"]),
+    "inspect_trace": ("missing_create_graph", ["gradient_penalty"]),
 }
 
 

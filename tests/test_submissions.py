@@ -23,6 +23,8 @@ SECOND_ORDER_CASES = {
     "correct_compact": ({}, {}),
     # namedtuple, dataclasses, logging, inspect.signature, traceback, threads, vmap: no tampering
     "correct_many_idioms": ({}, {}),
+    "correct_double_precision": ({}, {}),  # torch rebinds its own names: not tampering
+    "correct_with_optimizer_demo": ({}, {}),
     "changes_inputs": ({"first_order_grads": 0, "grads_without_zeroing": 0},
                        {"first_order_grads": "in_place_update", "grads_without_zeroing": "in_place_update"}),
     "forbidden_helper": ({"hessian": 0}, {"hessian": "forbidden_api"}),
