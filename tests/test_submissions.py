@@ -29,7 +29,8 @@ SECOND_ORDER_CASES = {
                        {"first_order_grads": "in_place_update", "grads_without_zeroing": "in_place_update"}),
     "forbidden_helper": ({"hessian": 0}, {"hessian": "forbidden_api"}),
     "grad_accumulation": ({"hessian": 0}, {"hessian": "grad_accumulation"}),
-    # fails the two n = 2,000,000 tests (weights 3 + 3 of 12), on memory: no misconception
+    # fails the two n = 200,000 tests (weights 3 + 3 of 12; unchanged when n went from
+    # 2,000,000 to 200,000), on memory: no misconception
     "hvp_forms_hessian": ({"hvp": 15 - 4.5}, {}),
     # keeps the public value test only
     "missing_create_graph": ({"gradient_penalty": 8 / 3}, {"gradient_penalty": "missing_create_graph"}),
@@ -127,6 +128,21 @@ def test_forbidden_helper_message_says_why(second_order_grader):
     assert failing and all(t.question == "hessian" for t in failing)
     assert all("torch.autograd.functional.hessian" in t.message and "double backward" in t.message
                for t in failing)
+
+
+def test_hvp_forming_the_hessian_fails_on_memory_with_a_clear_message(second_order_grader):
+    """At n = 200,000 a dense Hessian (160 GB in float32) cannot fit in the 2 GiB limit: both
+    long hvp tests fail on memory, and the message says so and names the call."""
+    result, _ = second_order_grader.grade(
+        Submission.at(SUBMISSIONS / "second_order" / "hvp_forms_hessian.py"))
+    failing = [t for t in result.tests if not t.passed]
+    assert [t.name for t in failing] == [
+        f"hvp works at n = 200,000 in {dtype} without forming the Hessian"
+        for dtype in ("float32", "float64")]
+    assert all(t.status == "memory limit" and t.question == "hvp" for t in failing)
+    assert "memory limit of 2048 MiB exceeded while running hvp(" in failing[0].message
+    assert "(200000,)" in failing[0].message
+    assert failing[1].message.startswith("not run: memory limit of 2048 MiB exceeded")
 
 
 def test_hidden_inputs_differ_between_submissions_but_not_between_regrades(second_order_grader):
