@@ -2,7 +2,8 @@
 
 Students' machines have no reference: `grader check` compares against these recordings.
 Recording also proves the reference passes every public test. With --check, nothing is
-written: the command fails if the recorded file is stale.
+written: the command fails if the recorded file is stale, judged as grading compares:
+the same tests and inputs (by digest), values within grading's tolerances.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rich.console import Console
 from grader.assignment import find_assignment, find_reference
 from grader.errors import ExitCode, GraderError
 from grader.files import write_text_atomic
+from grader.freshness import stale_differences
 from grader.grading import RECORD, Grader, GradingOptions
 from grader.reference import dump_expectations
 from grader.submission import Submission
@@ -50,8 +52,14 @@ def run(options: argparse.Namespace) -> int:
     console = Console()
     current = Path(path).read_text() if Path(path).is_file() else ""
     if options.check:
-        if current != text:
-            console.print(f"{path} is stale: run `grader record {options.assignment}`")
+        # Judged as grading compares (within tolerances, inputs by digest), never bit for
+        # bit: another CPU computes some values a last bit differently (grader/freshness.py).
+        problems = stale_differences(current, text)
+        if problems:
+            console.print(f"{path} is stale: run `grader record {options.assignment}`",
+                          markup=False)
+            for problem in problems:
+                console.print(f"  {problem}", markup=False, highlight=False)
             return ExitCode.TESTS_FAILED
         console.print(f"{path} is up to date")
         return ExitCode.OK
