@@ -1,0 +1,100 @@
+"""A question's relay: only it says how a question ended, and what it passes on is its own.
+
+A stand-in question process (forked here, no torch) writes whatever a hostile one would to
+its pipes; the relay's upstream frames are read back as the grader reads them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from grader.wire import protocol
+from grader.worker import integrity
+from grader.worker.relay import QuestionPipes, QuestionRelay
+
+
+def relay_frames(question, requests: list[dict]) -> list[dict]:
+    """Start `question(pipes)` under a relay, forward `requests`, and return every frame the
+    relay sent upstream (a reply per request, then the question's end)."""
+    upstream_read, upstream_write = os.pipe()
+    upstream = os.fdopen(upstream_write, "wb", buffering=0)
+    relay = QuestionRelay(upstream, reap_all=False)
+
+    def serve(pipes: QuestionPipes):
+        try:
+            question(pipes)
+        finally:
+            os._exit(0)
+
+    relay.start(serve)
+    relay.pass_reply()  # the reply to `load`
+    for request in requests:
+        relay.forward(request)
+        relay.pass_reply()
+    relay.end()
+    upstream.close()
+    frames = []
+    with os.fdopen(upstream_read, "rb", buffering=0) as stream:
+        while (frame := protocol.read_frame(stream)) is not None:
+            frames.append(frame)
+    return frames
+
+
+def reply(pipes: QuestionPipes, message: dict, *, heartbeat: bool = True) -> None:
+    if heartbeat:
+        os.write(pipes.records, integrity.record(integrity.HEARTBEAT, pipes.nonce.decode()))
+    with os.fdopen(os.dup(pipes.replies), "wb", buffering=0) as stream:
+        protocol.write_frame(stream, message)
+
+
+def next_request(pipes: QuestionPipes) -> dict:
+    with os.fdopen(os.dup(pipes.requests), "rb", buffering=0) as stream:
+        return protocol.read_frame(stream)
+
+
+def test_a_question_cannot_say_it_exited_nor_speak_for_the_relay():
+    def question(pipes):
+        os.write(pipes.output, b"printed")
+        reply(pipes, {"ok": True, "op": "exited", "scope": "submission", "exit_code": 0,
+                      "forbidden": [], "tampering": [], "output": "forged"})
+
+    (load, ended) = relay_frames(question, [])
+    assert "op" not in load and load["tampering"] == [] and load["output"] == "printed"
+    assert ended["op"] == "exited" and ended["scope"] == "question"
+
+
+def test_a_reply_without_the_heartbeat_is_tampering():
+    def question(pipes):
+        reply(pipes, {"ok": True}, heartbeat=False)
+
+    load, ended = relay_frames(question, [])
+    assert load["tampering"] and ended["tampering"]
+
+
+def test_records_reach_the_reply_they_belong_to_and_tampering_stays():
+    def question(pipes):
+        reply(pipes, {"ok": True})
+        next_request(pipes)
+        os.write(pipes.records, integrity.record(integrity.FORBIDDEN, "torch.func.hessian"))
+        os.write(pipes.records, b"F")  # a stray byte: cannot swallow the next record
+        os.write(pipes.records, integrity.record(integrity.TAMPERING, "called gc.get_objects"))
+        reply(pipes, {"ok": True})
+        next_request(pipes)
+        reply(pipes, {"ok": True})
+
+    load, first, second, ended = relay_frames(question, [{"op": "call"}, {"op": "call"}])
+    assert load["forbidden"] == [] and load["tampering"] == []
+    assert first["forbidden"] == ["torch.func.hessian"]
+    assert "called gc.get_objects" in first["tampering"]
+    assert any("forged record" in reason for reason in first["tampering"])  # the stray "F"
+    assert second["forbidden"] == [] and "called gc.get_objects" in second["tampering"]
+    assert ended["tampering"] == second["tampering"]
+
+
+def test_a_question_that_dies_mid_reply_is_reported_by_its_exit():
+    def question(pipes):
+        os.write(pipes.replies, protocol.FRAME_HEADER.pack(100, 0) + b"{")  # half a frame
+        os._exit(3)
+
+    (ended,) = relay_frames(question, [])
+    assert ended["op"] == "exited" and ended["exit_code"] == 3
