@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.feedback import Mismatch, difference, expect, expect_close, recognise
+from grader.testing import Mismatch, difference, expect, expect_close, recognise
 
 Variants = list[tuple[str, dict[str, Any]]]
 

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from grader.worker.input_guard import InputSnapshot
+from grader.testing import InputSnapshot
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 

@@ -6,8 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.feedback import expect
-from grader.wire.protocol import Seed
+from grader.testing import Seed, expect
 
 
 def setup_problem(given, seed, dtype, hidden=8, n_tasks=2, k=5):

@@ -7,8 +7,7 @@ the reference solution (`grader record second_order`).
 import pytest
 import torch
 
-from grader.feedback import expect, expect_clean_call, expect_close
-from grader.wire.protocol import Fn
+from grader.testing import Fn, expect, expect_clean_call, expect_close
 
 DTYPES = [torch.float32, torch.float64]
 

@@ -1,0 +1,92 @@
+"""The course author's API: the one grader module an assignment's files import.
+
+Tests (``tests/test_public.py``, ``reference/<name>/tests/test_hidden.py``), shared checks
+(``checks.py``), probes (``probes.py``) and known-wrong variants import from here and from
+nowhere else in the grader. Releases copy tests into student repositories, so this module is
+versioned: :data:`API_VERSION` is ``MAJOR.MINOR``, and every name below keeps working for
+files written against an earlier minor version of the same major one.
+
+Fixtures (provided by the grader's pytest plugin; ask for them by name):
+
+``student``
+    the submission, reached through its worker: ``student.f(*args)`` sends copies of the
+    arguments, runs the student's ``f`` and returns a :class:`Reply` (``.value`` as plain
+    tensors, ``.call`` describing the call for messages, ``.modified_inputs``,
+    ``.forbidden_calls``). ``student.probe(name, *args)`` runs ``PROBES[name]`` from
+    probes.py beside the student's module. Student failures (not attempted, raised, timed
+    out, crashed) are graded by the plugin; tests need not catch them.
+``reference``
+    expected values: ``reference.f(*args)`` and ``reference.probe(name, *args)``, live from
+    the solution in ``grader grade`` and ``grader record``, recorded (expected.json) for the
+    public tests in ``grader check``. Call it with the same arguments as ``student``.
+``seed``
+    the seed of a test's inputs (per submission in ``grader grade``); a test that does not
+    ask for it runs on fixed, published inputs and earns points only if a test of the same
+    question on fresh inputs passed too.
+``private_seed``, ``published_seed``, ``heldout_seed``
+    data the student's code is never handed; the public draw everyone trains on; held-out
+    data the same for every submission.
+``given``, ``checks``
+    the stub's given helpers, and the assignment's checks.py, loaded from the instructor's
+    pristine copies.
+
+Markers: ``@pytest.mark.question(name)`` (required), ``weight(w)``, ``timeout(seconds)``,
+``slow``. A test's name in reports is its docstring's first line, formatted with its
+parameters.
+
+Values that travel to the worker: :class:`Fn` (a function built on each side by name from
+probes.py's ``FUNCTIONS``) and :class:`Seed` (a ``torch.Generator`` seeded on each side).
+
+Probes (``probes.py``) run beside the student's code: they define ``PROBES`` and
+``FUNCTIONS`` dicts and may use :class:`InputSnapshot` to see whether a call changed its
+inputs. Importing this module in the worker loads only what probes need; the comparisons
+below load on first use, on the trusted side.
+
+Misconception codes are the names in the assignment's ``misconceptions.toml``; pass one to
+:func:`expect` or pair it with a variant's value in :func:`expect_close`. A code missing from
+the catalogue fails the test as a configuration error, never silently. :data:`TAMPERING` is
+the grader's own code.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from grader.wire.protocol import Fn, Seed
+from grader.worker.input_guard import InputSnapshot
+
+if TYPE_CHECKING:
+    from grader.feedback import (difference, expect, expect_clean_call, expect_close,
+                                 expect_tensor, recognise)
+    from grader.problems import Mismatch
+    from grader.student import Reply
+
+API_VERSION = "1.0"
+"""MAJOR.MINOR of this API; a release records the version its tests were written for."""
+
+TAMPERING = "tampering"
+"""The grader's own code for a submission that reached into the code beside it."""
+
+_LAZY = {
+    "expect": "grader.feedback", "expect_close": "grader.feedback",
+    "expect_tensor": "grader.feedback", "expect_clean_call": "grader.feedback",
+    "difference": "grader.feedback", "recognise": "grader.feedback",
+    "Mismatch": "grader.problems", "Reply": "grader.student",
+}
+"""Trusted-side names, imported on first use so that probes never load them in the worker."""
+
+__all__ = ["API_VERSION", "TAMPERING", "Fn", "Seed", "InputSnapshot", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
