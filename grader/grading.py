@@ -45,6 +45,9 @@ class GradingOptions:
     questions: frozenset[str] | None = None
     sandbox: Sandbox | None = None
     limits: Limits | None = None  # overrides the assignment's limits
+    seed_salt: str = ""
+    """Mixed into the seed key: `grader ci` draws new hidden inputs on every run, so what a
+    submission manages to print about one run's inputs is no use in the next."""
 
 
 class Grader:
@@ -57,7 +60,8 @@ class Grader:
         # Recorded answers are in every student's release: they serve `grader check` only.
         self.expectations = (load_expectations(assignment.expectations_path)
                              if options.mode == CHECK else {})
-        self.seed_key = secret_seed_key(options.reference_dir) if options.mode == GRADE else None
+        self.seed_key = (salted(secret_seed_key(options.reference_dir), options.seed_salt)
+                         if options.mode == GRADE else None)
         if options.mode == CHECK and not self.expectations:
             raise GraderError(f"{assignment.expectations_path} is missing: the public tests "
                               f"have no recorded expectations (run `grader record {assignment.name}`)")
@@ -187,6 +191,10 @@ class Grader:
         names = self.options.questions or self.assignment.questions.keys()
         return sum(self.assignment.questions[q].hidden for q in names
                    if q in self.assignment.questions)
+
+
+def salted(key: bytes, salt: str) -> bytes:
+    return key if not salt else hashlib.sha256(key + b"/salt/" + salt.encode()).digest()
 
 
 def secret_seed_key(folder: Path | None) -> bytes:

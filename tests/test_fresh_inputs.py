@@ -121,3 +121,22 @@ def test_meta_train_is_judged_on_tasks_it_cannot_derive_from_its_seed():
     params = [p.detach() for p in given.init_params(40, torch.Generator().manual_seed(seed))]
     loss = lambda s: round(public_tests.heldout_loss(given, params, s), 4)  # noqa: E731
     assert before == loss(heldout) != loss(seed + 2)
+
+
+def test_ci_draws_new_hidden_inputs_on_every_run(monkeypatch):
+    """What a submission prints about one CI run's hidden inputs is no use in the next."""
+    import argparse
+
+    from grader.commands import ci
+    from grader.sandbox import Sandbox
+
+    monkeypatch.setenv("GRADER_REFERENCE", str(REFERENCE / "second_order"))
+    monkeypatch.setattr(Sandbox, "require", classmethod(lambda cls, assignment: None))
+    options = argparse.Namespace(sandbox="auto", unsafe_no_sandbox=False)
+    assignment = find_assignment("second_order")
+    keys = set()
+    for _ in range(2):
+        grading = ci.grading_options(assignment, options)
+        with Grader(assignment, grading) as grader:
+            keys.add(grader.seed_key)
+    assert len(keys) == 2

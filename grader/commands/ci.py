@@ -29,6 +29,7 @@ from grader.results import SubmissionResult
 
 if TYPE_CHECKING:
     from grader.assignment import Assignment
+    from grader.grading import GradingOptions
     from grader.sandbox import Sandbox
 
 NAME = "ci"
@@ -57,25 +58,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     from grader.commands.check import locate_assignment
-    from grader.grading import CHECK, GRADE, Grader, GradingOptions
+    from grader.grading import Grader
     from grader.submission import Submission
 
     assignment = locate_assignment(options.path, options.assignment)
+    with Grader(assignment, grading_options(assignment, options)) as grader:
+        result, _ = grader.grade(Submission.at(options.path, assignment))
+    shown = without_hidden_details(result)
+    emit(shown, options, _student_file(options.path, assignment.file_name))
+    failed = not result.all_passed
+    return ExitCode.TESTS_FAILED if failed and options.fail_on == "failure" else ExitCode.OK
+
+
+def grading_options(assignment: Assignment, options: argparse.Namespace) -> GradingOptions:
+    """Public tests against their recorded answers; with $GRADER_REFERENCE, hidden tests too,
+    in the sandbox, on inputs drawn anew for this run."""
+    from grader.grading import CHECK, GRADE, GradingOptions
+
     reference = os.environ.get("GRADER_REFERENCE")
-    mode = GRADE if reference else CHECK
-    grading = GradingOptions(mode=mode)
+    grading = GradingOptions(mode=GRADE if reference else CHECK)
     if reference:
         from grader.assignment import find_reference
 
         grading.reference_dir = find_reference(assignment, Path(reference))
         grading.run_slow = True
         grading.sandbox = _sandbox(assignment, options)
-    with Grader(assignment, grading) as grader:
-        result, _ = grader.grade(Submission.at(options.path, assignment))
-    shown = without_hidden_details(result)
-    emit(shown, options, _student_file(options.path, assignment.file_name))
-    failed = not result.all_passed
-    return ExitCode.TESTS_FAILED if failed and options.fail_on == "failure" else ExitCode.OK
+        # New hidden inputs on every run: a submission that prints what it was given in one
+        # run (through a public test's message) learns nothing about the next.
+        grading.seed_salt = os.urandom(16).hex()
+    return grading
 
 
 UNSAFE_HINT = ("pass --unsafe-no-sandbox to run them without it, where student code can read "
