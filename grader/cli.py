@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="grader", description=DESCRIPTION,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    from grader import installed_version
+
+    parser.add_argument("--version", action="version", version=installed_version())
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in (check, grade, show, export, merge, record, release, ci):
         sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,

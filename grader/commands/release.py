@@ -9,12 +9,14 @@ tests or the known-wrong variants (a test searches every release for them).
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
 
+from grader import DISTRIBUTION, __version__
 from grader.assignment import Assignment, find_assignment
 from grader.errors import ExitCode, GraderError
 from grader.files import write_text_atomic
@@ -24,17 +26,32 @@ NAME = "release"
 HELP = "build the student release of an assignment (instructors)"
 PUBLIC_FILES = ("assignment.toml", "expected.json", "probes.py", "checks.py")
 RELEASE_ASSIGNMENTS = Path(".grader") / "assignments"
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def default_requirement() -> str:
+    """The grader at the version this release is built with."""
+    return f"{DISTRIBUTION}=={__version__}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="assignment name (second_order, maml) or folder")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="an empty or new folder for the release")
-    parser.add_argument("--requirement", default="grader", metavar="SPEC",
-                        help="how students and CI pip-install the grader (default: grader)")
+    parser.add_argument("--requirement", default=None, metavar="SPEC",
+                        help="how students and CI pip-install the grader: a pinned name, "
+                             f"a git URL ('{DISTRIBUTION} @ git+https://...') or a wheel's "
+                             f"address (default: {default_requirement()}, this grader)")
+    parser.add_argument("--torch-requirement", default="torch", metavar="SPEC",
+                        help="the torch CI installs, from torch's CPU-only index (default: torch)")
+    parser.add_argument("--torch-index-url", default=TORCH_CPU_INDEX, metavar="URL",
+                        help=f"where CI finds torch (default: the CPU-only builds, {TORCH_CPU_INDEX})")
 
 
-def build_release(assignment: Assignment, out: Path, requirement: str) -> list[Path]:
+def build_release(assignment: Assignment, out: Path, requirement: str | None = None,
+                  torch_requirement: str = "torch",
+                  torch_index_url: str = TORCH_CPU_INDEX) -> list[Path]:
+    requirement = requirement or default_requirement()
     if out.exists() and any(out.iterdir()):
         raise GraderError(f"{out} is not empty: give a new or empty folder")
     if not assignment.expectations_path.is_file():
@@ -55,8 +72,12 @@ def build_release(assignment: Assignment, out: Path, requirement: str) -> list[P
               "hidden_points": points(assignment.hidden_points),
               "total_points": points(assignment.total_points)}
     write_text_atomic(out / "README.md", _template("student-readme.md").format(**values))
-    write_text_atomic(out / ".github" / "workflows" / "autograde.yml",
-                      _template("autograde.yml").replace("{requirement}", requirement))
+    workflow = _template("autograde.yml")
+    # Each spec is a YAML double-quoted scalar (JSON's string syntax is a subset of it).
+    for key, value in (("requirement", requirement), ("torch_requirement", torch_requirement),
+                       ("torch_index_url", torch_index_url)):
+        workflow = workflow.replace("{" + key + "}", json.dumps(value))
+    write_text_atomic(out / ".github" / "workflows" / "autograde.yml", workflow)
     return sorted(p for p in out.rglob("*") if p.is_file())
 
 
@@ -66,7 +87,8 @@ def _template(name: str) -> str:
 
 def run(options: argparse.Namespace) -> int:
     assignment = find_assignment(options.assignment)
-    files = build_release(assignment, options.out, options.requirement)
+    files = build_release(assignment, options.out, options.requirement,
+                          options.torch_requirement, options.torch_index_url)
     Console().print(f"Released {assignment.name} to {options.out} ({len(files)} files): "
                     "no reference, no hidden tests")
     return ExitCode.OK
