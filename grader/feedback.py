@@ -140,13 +140,14 @@ def _short(value: Any) -> str:
 
 
 def expect_clean_call(reply: Any, *, forbid_helpers: bool = False) -> None:
-    """Fail if the call changed its inputs or, where forbidden, used a second-order helper."""
+    """Fail if the call changed its inputs or, where forbidden, used a helper the assignment
+    forbids (its assignment.toml's [forbidden], whose advice the message gives)."""
     function = reply.call.split("(")[0]
     if forbid_helpers and reply.forbidden_calls:
         names = ", ".join(reply.forbidden_calls)
-        raise Mismatch(f"{function} called {names}, which this question does not allow: "
-                       "compute it by double backward with torch.autograd.grad and "
-                       "create_graph=True", "forbidden_api")
+        advice = f": {reply.forbidden_advice}" if getattr(reply, "forbidden_advice", "") else ""
+        raise Mismatch(f"{function} called {names}, which this question does not allow{advice}",
+                       "forbidden_api")
     if reply.modified_inputs:
         raise Mismatch(f"{function} changed its inputs ({'; '.join(reply.modified_inputs)}): "
                        "work on copies, e.g. x.detach().clone().requires_grad_(True)",

@@ -96,7 +96,8 @@ class Grader:
                 folder=self._slot, home=self._inside(self._slot),
                 limits=ResourceLimits(memory_mib=self.limits.memory_mib),
                 launcher=sandbox.launcher(self._slot) if sandbox else (lambda argv: argv),
-                warm_optimizer=self.assignment.trains, isolate=sandbox is not None))
+                warm_optimizer=self.assignment.trains, isolate=sandbox is not None,
+                forbid=tuple(self.assignment.forbidden.as_arguments())))
         return self._warm
 
     def grade(self, submission: Submission) -> tuple[results.SubmissionResult, dict]:

@@ -28,7 +28,6 @@ from grader import problems, results
 from grader.problems import Tampering
 from grader.assignment import Assignment, Limits
 from grader.errors import ConfigError
-from grader.misconceptions import recognise_error
 from grader.reference import (LiveReference, RecordedReference, RecordingReference,
                               StaleExpectations, import_private)
 from grader.student import StudentProxy
@@ -256,7 +255,13 @@ class GradingPlugin:
         if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
             status, message, trace, misconception = _classify(call.excinfo)
             if misconception is None and status not in (results.PASSED, results.NOT_RUN):
-                misconception = recognise_error(item.stash[PLAN_KEY].question, message)
+                misconception = self.settings.assignment.misconceptions.recognise_error(
+                    item.stash[PLAN_KEY].question, message)
+            if misconception is not None and misconception not in self.settings.assignment.misconceptions:
+                status, trace = results.GRADER_ERROR, ""
+                message = (f"unknown misconception code {misconception!r}: it is not in "
+                           f"{self.settings.assignment.name}'s misconceptions.toml")
+                misconception = None
             self._remember_lost_question(item, call.excinfo)
             self._record(item, status, message, trace, misconception, call.duration)
         return report
@@ -296,7 +301,8 @@ class GradingPlugin:
         limits = self.settings.limits
         return StudentProxy(pool, question=plan.question,
                             call_seconds=plan.timeout or limits.call_seconds,
-                            memory_mib=limits.memory_mib)
+                            memory_mib=limits.memory_mib,
+                            forbidden_advice=self.settings.assignment.forbidden.advice)
 
     @pytest.fixture
     def reference(self, request: pytest.FixtureRequest) -> Any:

@@ -16,7 +16,9 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import results
-from grader.misconceptions import explain
+from grader.assignment import find_assignment
+from grader.errors import GraderError
+from grader.misconceptions import Catalogue
 from grader.untrusted_text import escape_controls
 from grader.results import GradedTest, SubmissionResult
 
@@ -25,6 +27,15 @@ STATUS_STYLES = {
     results.PASSED: "green", results.FAILED: "red", results.NOT_ATTEMPTED: "yellow",
     results.NOT_RUN: "dim", results.GRADER_ERROR: "magenta",
 }
+
+
+def catalogue_of(assignment: str) -> Catalogue:
+    """The misconceptions of the assignment a result names, found as `grader` finds it; the
+    grader's own codes alone where it cannot be found (a gradebook read elsewhere)."""
+    try:
+        return find_assignment(assignment).misconceptions
+    except GraderError:
+        return Catalogue()
 
 
 def points(value: float) -> str:
@@ -47,9 +58,11 @@ def title_of(result: SubmissionResult) -> Text:
 class SubmissionReport:
     """The report a student (or an instructor reviewing one student) reads."""
 
-    def __init__(self, result: SubmissionResult, *, show_hidden_details: bool = True) -> None:
+    def __init__(self, result: SubmissionResult, *, show_hidden_details: bool = True,
+                 catalogue: Catalogue | None = None) -> None:
         self.result = result
         self.show_hidden_details = show_hidden_details
+        self.catalogue = catalogue if catalogue is not None else catalogue_of(result.assignment)
 
     def table_only(self) -> "Table":
         """The per-question table alone, for reports that show no test details."""
@@ -110,7 +123,8 @@ class SubmissionReport:
         if hidden > 0:
             body.append_text(plain(f"\n\n… and {hidden} more failing test(s) of {question}",
                                    style="dim"))
-        mistake = next((explain(t.misconception) for t in failures if t.misconception), None)
+        mistake = next((self.catalogue.explain(t.misconception) for t in failures
+                        if t.misconception), None)
         if mistake is not None:
             body.append(f"\n\nRecognised mistake: {mistake.title} ({mistake.code})\n",
                         style="bold cyan")

@@ -30,14 +30,17 @@ class Reply:
     modified_inputs: list[str] = field(default_factory=list)
     forbidden_calls: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    forbidden_advice: str = ""
+    """What the assignment tells a student who called a forbidden helper to do instead."""
 
 
 class StudentProxy:
     """Calls into the submission through its worker, with a per-call time limit."""
 
     def __init__(self, pool: WorkerPool, *, question: str, call_seconds: float,
-                 memory_mib: int) -> None:
+                 memory_mib: int, forbidden_advice: str = "") -> None:
         self._pool = pool
+        self._forbidden_advice = forbidden_advice
         self._question = question
         self.call_seconds = call_seconds
         self._memory_mib = memory_mib
@@ -77,7 +80,8 @@ class StudentProxy:
             except protocol.ProtocolError as exc:
                 raise problems.InvalidReply(f"{call} gave back an unreadable value: {exc}") from None
             return Reply(call, value, _strings(raw.get("modified")),
-                         _strings(raw.get("forbidden")), _number(raw.get("seconds")))
+                         _strings(raw.get("forbidden")), _number(raw.get("seconds")),
+                         self._forbidden_advice)
         raise self._problem(raw.get("error"), call)
 
     def _problem(self, error: Any, call: str) -> problems.StudentProblem:

@@ -43,6 +43,8 @@ class WorkerSpec:
     limits: ResourceLimits = field(default_factory=ResourceLimits)
     launcher: Launcher = lambda argv: argv
     warm_optimizer: bool = False
+    forbid: tuple[str, ...] = ()
+    """The worker's `--forbid MODULE:NAMES` arguments: the assignment's forbidden helpers."""
     isolate: bool = False
 
 
@@ -92,6 +94,7 @@ class WorkerProcess:
         argv = [sys.executable, "-I", "-m", "grader.worker", *spec.limits.as_arguments()]
         if spec.warm_optimizer:
             argv.append("--warm-optimizer")
+        argv += spec.forbid
         if spec.isolate:
             argv.append("--isolate")
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),

@@ -157,3 +157,18 @@ def test_a_self_restoring_torch_function_gains_nothing():
         forged, _ = grader.grade(Submission.at(FORGERIES / "self_restoring_autograd.py"))
         honest, _ = grader.grade(Submission.at(SUBMISSIONS / "maml" / "detached_params.py"))
     assert_gains_nothing(forged, honest, ["adapt"])
+
+
+def test_the_recorded_answers_are_not_in_the_sandbox(tmp_path):
+    """expected.json serves `grader check` only: inside the sandbox it cannot be read (a
+    device is bound over it) or reads as empty."""
+    expected = find_assignment("second_order").expectations_path.resolve()
+    spy = tmp_path / "spy.py"
+    spy.write_text(f"def first_order_grads(x, y):\n"
+                   f"    raise RuntimeError('bytes seen: %d' % len(open({str(expected)!r}, 'rb').read()))\n")
+    with sandboxed_grader("second_order") as grader:
+        result, _ = grader.grade(Submission.at(spy))
+    assert expected.stat().st_size > 1000
+    messages = {t.message for t in result.tests if t.question == "first_order_grads"}
+    assert messages and all("bytes seen: 0" in m or "Permission denied" in m
+                            for m in messages), messages

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 
+from grader import uid_pool
 from grader.uid_pool import lease_uid
 
 
@@ -15,8 +16,10 @@ def _hold_and_report(locks, started, release, queue):
         release.wait(30)
 
 
-def test_two_holders_on_one_host_get_different_uids(tmp_path):
-    """One lease held by another process (another batch, another shard) is never handed out."""
+def test_two_holders_on_one_host_get_different_uids(tmp_path, monkeypatch):
+    """One lease held by another process (another batch, another shard) is never handed out,
+    even when only two uids exist to choose from."""
+    monkeypatch.setattr(uid_pool, "COUNT", 2)
     context = multiprocessing.get_context("fork")
     started, release, queue = context.Event(), context.Event(), context.Queue()
     other = context.Process(target=_hold_and_report, args=(tmp_path, started, release, queue))
@@ -25,10 +28,10 @@ def test_two_holders_on_one_host_get_different_uids(tmp_path):
         assert started.wait(30)
         held_elsewhere = queue.get(timeout=5)
         mine = []
-        for _ in range(50):
+        for _ in range(20):
             with lease_uid(tmp_path) as uid:
                 mine.append(uid)
-        assert held_elsewhere not in mine
+        assert held_elsewhere not in mine and len(set(mine)) == 1
     finally:
         release.set()
         other.join(10)

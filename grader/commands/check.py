@@ -41,7 +41,7 @@ def run(options: argparse.Namespace) -> int:
                                            questions=questions)) as grader:
         with console.status(f"checking {assignment.file_name}…"):
             result, _ = grader.grade(Submission.at(options.path, assignment))
-    console.print(SubmissionReport(result))
+    console.print(SubmissionReport(result, catalogue=assignment.misconceptions))
     if options.json:
         import json
 

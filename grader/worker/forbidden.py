@@ -1,9 +1,10 @@
-"""Record calls to the ready-made second-order helpers that `hessian` and `hvp` forbid.
+"""Record calls to the ready-made helpers an assignment forbids.
 
-Each helper, and each internal entry point that does its work (functorch's `grad_impl`,
-`_vjp_with_argnums`, ...), is replaced everywhere torch refers to it by a recorder, before
-any student code is imported: `from torch.func import hessian`, `torch.func.hessian`,
-`torch._functorch.eager_transforms.hessian` and functorch all get the recorder. A call is
+The assignment names them (`[forbidden.helpers]` in its assignment.toml: each helper, and
+each internal entry point that does its work); the trusted side passes the names on the
+worker's command line. Each is replaced everywhere torch refers to it by a recorder, before
+any student code is imported: `from torch.func import f`, `torch.func.f`, the internal
+module's `f` and functorch all get the recorder. A call is
 recorded (never blocked) by writing its name to the question's record pipe, and the trusted
 side decides what it costs.
 
@@ -23,16 +24,6 @@ import warnings
 from typing import Any, Callable
 
 from grader.worker.integrity import FORBIDDEN, record
-
-FORBIDDEN_HELPERS: dict[str, tuple[str, ...]] = {
-    "torch.autograd.functional": ("hessian", "hvp", "vhp", "jacobian", "jvp", "vjp"),
-    "torch.func": ("hessian", "jacrev", "jacfwd", "vjp", "jvp", "grad", "grad_and_value"),
-    "torch._functorch.eager_transforms": (
-        "hessian", "jacrev", "jacfwd", "vjp", "jvp", "linearize", "grad_impl",
-        "grad_and_value_impl", "_vjp_with_argnums", "_jvp_with_argnums", "_autograd_grad"),
-    "torch._functorch.apis": ("grad", "grad_and_value"),
-}
-"""Where the forbidden helpers live; the later entries are functorch's own entry points."""
 
 _SOURCE = "def recorded(*args, **kwargs):\n    (1001)[0](1002)\n    return (1003)(*args, **kwargs)\n"
 
@@ -60,13 +51,14 @@ def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
     return function
 
 
-def install() -> list[str]:
-    """Replace every forbidden helper by its recorder, wherever a torch module refers to it.
+def install(helpers: dict[str, tuple[str, ...]]) -> list[str]:
+    """Replace every forbidden helper (module name -> names in it) by its recorder, wherever
+    a torch module refers to it.
 
     Returns the recorded names. Runs once, in the worker before any student code.
     """
     originals: dict[int, tuple[str, Any]] = {}
-    for module_name, names in FORBIDDEN_HELPERS.items():
+    for module_name, names in helpers.items():
         try:
             module = importlib.import_module(module_name)
         except ImportError:

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph=True")
     _warm_up(torch, optimizer=options.warm_optimizer)
     sys.breakpointhook = _no_debugger
-    forbidden.install()
+    forbidden.install(options.forbid)
     serve_zygote(requests, replies, isolate=options.isolate, keep=options.keep)
 
 
@@ -176,10 +176,15 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "folder and the uid its request names")
     parser.add_argument("--keep", action="append", default=[], metavar="FOLDER",
                         help="a read-only folder under /tmp to keep in each submission's /tmp")
+    parser.add_argument("--forbid", action="append", default=[], metavar="MODULE:NAME,...",
+                        help="record calls to these functions of MODULE (the assignment's "
+                             "forbidden helpers)")
     parser.add_argument("--warm-optimizer", action="store_true",
                         help="take one optimizer step at start-up (assignments that train)")
     options = parser.parse_args(argv)
     options.limits = ResourceLimits.from_arguments(options)
+    options.forbid = {module: tuple(names.split(",")) for module, _, names
+                      in (entry.partition(":") for entry in options.forbid)}
     return options
 
 
