@@ -1,6 +1,6 @@
 """grader: a pytest-driven harness that teaches and grades PyTorch homework.
 
-In a notebook, ``from grader import check`` then ``check("second_partials")`` runs that
+In a notebook, ``from grader import check`` then ``check("QUESTION")`` runs that
 question's public tests on the functions defined in the running notebook.
 """
 

@@ -156,7 +156,7 @@ def assignments_root() -> Path:
 
 
 def find_assignment(name_or_path: str) -> Assignment:
-    """Resolve an assignment given by name (`maml`) or by folder."""
+    """Resolve an assignment given by name (its folder under the assignments root) or by folder."""
     path = Path(name_or_path)
     if (path / CONFIG_FILE).is_file():
         return Assignment.load(path)

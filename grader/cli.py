@@ -13,12 +13,12 @@ DESCRIPTION = """\
 Grade PyTorch homework with pytest.
 
 students:     grader check                     run the public tests on your work
-instructors:  grader grade maml subs/ --out results   grade submissions with hidden tests
+instructors:  grader grade NAME subs/ --out results   grade submissions with hidden tests
               grader show results [ID]         show saved reports without regrading
               grader export results --format canvas   csv, canvas, gradescope, junit, markdown
               grader grade ... --shard 2/8; grader merge all/ shard*/   grade on many machines
-              grader record maml               re-record the public tests' expected values
-              grader release maml --out DIR    build what students get (no reference inside)
+              grader record NAME               re-record the public tests' expected values
+              grader release NAME --out DIR    build what students get (no reference inside)
 CI:           grader ci                        autograde a repository on every push
 """
 

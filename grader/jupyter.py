@@ -1,4 +1,4 @@
-"""`from grader import check; check("second_partials")` inside a Jupyter notebook.
+"""`from grader import check; check("QUESTION")` inside a Jupyter notebook.
 
 Grades the functions defined in the running notebook: the cells executed so far become a
 module (magics neutralised, the calls to `check` itself left out), which the public tests

@@ -13,7 +13,7 @@ import sys
 
 import nbformat
 
-from grader.assignment import Assignment, find_assignment
+from grader.assignment import Assignment, find_assignment, known_assignments
 from grader.files import write_text_atomic
 
 SECTION = re.compile(r"^<!-- (intro|end|before (\w+)) -->\s*$", re.MULTILINE)
@@ -77,7 +77,7 @@ def notebook_text(assignment: Assignment) -> str:
 
 
 def main(argv: list[str]) -> int:
-    for name in argv or ["second_order", "maml"]:
+    for name in argv or sorted(known_assignments()):
         assignment = find_assignment(name)
         write_text_atomic(assignment.notebook_path, notebook_text(assignment))
         print(f"wrote {assignment.notebook_path}")

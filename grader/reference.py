@@ -56,7 +56,7 @@ KnownMistake = tuple[str, str, tuple[Any, ...]]
 
 
 class _AttributeCalls:
-    """`reference.hessian(f, x)` reads as `reference.call("hessian", f, x)`."""
+    """`reference.f(g, x)` reads as `reference.call("f", g, x)`."""
 
     def __getattr__(self, function: str) -> Any:
         if function.startswith("_"):

@@ -1,6 +1,6 @@
 """The `student` fixture: call the submission's functions as if they were local.
 
-``student.second_partials(x, y, 0)`` sends copies of the inputs to the worker, runs the
+``student.f(x, y, 0)`` sends copies of the inputs to the worker, runs the
 student's function there and returns a :class:`Reply` of plain tensors and what the worker
 observed (inputs changed, forbidden helpers called). Failures raise a
 :class:`grader.problems.StudentProblem`, which the plugin grades as that test's outcome.

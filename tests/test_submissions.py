@@ -40,22 +40,29 @@ SECOND_ORDER_CASES = {
     "zeroed_gradients": ({"grads_without_zeroing": 0}, {"grads_without_zeroing": "zeroed_gradients"}),
 }
 
+# meta_loss's hidden share (18) is 3 points per test across six tests since the two tests at
+# inner_steps = 0 were added: they pass whenever meta_loss itself is right, whatever
+# inner_update does (adapt with 0 steps calls it never), so a mistake that lives only in
+# inner_update keeps those 6 points of meta_loss (it lost all 30 before).
 MAML_CASES = {
     "correct_loop_style": ({}, {}),
     "correct_functional_style": ({}, {}),
-    "first_order_only": ({"inner_update": 10, "adapt": 7.5, "meta_loss": 15},
+    "first_order_only": ({"inner_update": 10, "adapt": 7.5, "meta_loss": 18},
                          dict.fromkeys(["inner_update", "adapt", "meta_loss"], "first_order_maml")),
-    "ignores_first_order_flag": ({"inner_update": 10, "adapt": 10.5, "meta_loss": 15},
+    "ignores_first_order_flag": ({"inner_update": 10, "adapt": 10.5, "meta_loss": 18},
                                  dict.fromkeys(["inner_update", "adapt", "meta_loss"],
                                                "ignores_first_order_flag")),
-    "in_place_update": ({"inner_update": 0, "adapt": 3, "meta_loss": 0},
+    "in_place_update": ({"inner_update": 0, "adapt": 3, "meta_loss": 6},
                         dict.fromkeys(["inner_update", "adapt", "meta_loss"], "in_place_update")),
-    "detached_params": ({"inner_update": 0, "adapt": 3, "meta_loss": 0, "meta_train": 0},
+    "detached_params": ({"inner_update": 0, "adapt": 3, "meta_loss": 6, "meta_train": 0},
                         dict.fromkeys(["inner_update", "adapt", "meta_loss"], "detached_params")),
-    "wrong_sign": ({"inner_update": 0, "adapt": 3, "meta_loss": 0},
+    "wrong_sign": ({"inner_update": 0, "adapt": 3, "meta_loss": 6},
                    dict.fromkeys(["inner_update", "adapt", "meta_loss"], "wrong_sign")),
     "sum_instead_of_mean": ({"meta_loss": 0}, {"meta_loss": "sum_instead_of_mean"}),
     "meta_train_no_learning": ({"meta_train": 0}, {}),
+    # adapt raises UnboundLocalError at steps = 0: it loses the public 0-step adapt test
+    # (3 of 6) and meta_loss's two hidden tests at inner_steps = 0 (3 + 3 of 18)
+    "adapt_fails_at_zero_steps": ({"adapt": 12, "meta_loss": 24}, {}),
 }
 
 
@@ -111,6 +118,17 @@ def test_maml_submission(maml_grader, name):
     assert_misconceptions(result, mistakes)
     slow = [t for t in result.tests if t.status == results.NOT_RUN]
     assert [t.question for t in slow] == ["meta_train"]
+
+
+def test_meta_loss_at_zero_inner_steps_fails_with_the_error(maml_grader):
+    """meta_loss with inner_steps = 0 reaches adapt's 0-step edge: an adapt that raises there
+    costs meta_loss those tests, and the student sees the error."""
+    result, _ = maml_grader.grade(Submission.at(SUBMISSIONS / "maml" / "adapt_fails_at_zero_steps.py"))
+    failing = [t for t in result.tests if t.question == "meta_loss" and not t.passed]
+    assert [t.name for t in failing] == [
+        "meta_loss with inner_steps = 0 is the plain query loss of params, and its gradient "
+        f"({case})" for case in ("float32, second-order", "float64, first-order")]
+    assert all("UnboundLocalError" in t.message + t.traceback for t in failing)
 
 
 @pytest.mark.parametrize("assignment", ["second_order", "maml"])

@@ -24,12 +24,12 @@ HELP = "run the public tests on your work (students)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", type=Path,
-                        help="your file (second_order.py, maml.py) or its folder (default: .)")
+                        help="your assignment file (.py or .ipynb) or its folder (default: .)")
     parser.add_argument("--assignment", help="the assignment name, if not clear from the file name")
     parser.add_argument("--question", action="append", metavar="Q",
                         help="check only this question (a function name); repeatable")
     parser.add_argument("--slow", action="store_true",
-                        help="also run slow tests (meta_train's 2000-step learning test)")
+                        help="also run the tests marked slow (long training runs)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
 
 

@@ -36,7 +36,7 @@ HELP = "grade submissions with public and hidden tests (instructors, CI)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("assignment", help="assignment name (second_order, maml) or folder")
+    parser.add_argument("assignment", help="assignment name (a folder under assignments/) or folder")
     parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
                         help=".py, .ipynb, .zip, a folder holding the assignment's file, "
                              "or a folder of those")

@@ -26,7 +26,7 @@ HELP = "re-record the public tests' expected values from the reference (instruct
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("assignment", help="assignment name (second_order, maml) or folder")
+    parser.add_argument("assignment", help="assignment name (a folder under assignments/) or folder")
     parser.add_argument("--reference", type=Path, metavar="DIR",
                         help="folder of the reference solution")
     parser.add_argument("--check", action="store_true",

@@ -24,7 +24,8 @@ from grader.report import points
 
 NAME = "release"
 HELP = "build the student release of an assignment (instructors)"
-PUBLIC_FILES = ("assignment.toml", "expected.json", "probes.py", "checks.py")
+PUBLIC_FILES = ("assignment.toml", "misconceptions.toml", "expected.json", "probes.py",
+                "checks.py")
 RELEASE_ASSIGNMENTS = Path(".grader") / "assignments"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -35,7 +36,7 @@ def default_requirement() -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("assignment", help="assignment name (second_order, maml) or folder")
+    parser.add_argument("assignment", help="assignment name (a folder under assignments/) or folder")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="an empty or new folder for the release")
     parser.add_argument("--requirement", default=None, metavar="SPEC",

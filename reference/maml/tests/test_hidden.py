@@ -1,5 +1,5 @@
 """Hidden tests for `maml`: random networks and tasks per submission, float32 and float64,
-one and three inner steps; the reference computes the expected values live."""
+zero, one and three inner steps; the reference computes the expected values live."""
 
 import pytest
 import torch
@@ -57,3 +57,18 @@ def test_meta_loss_on_random_tasks(student, reference, checks, given, seed, dtyp
     checks.expect_meta_loss(got, reference.probe("meta_loss_outcome", *args, **kwargs), len(tasks),
                             first_order=first_order, variants=checks.mistakes(
                                 reference, "meta_loss_outcome", args, kwargs, lr_name="inner_lr"))
+
+
+@pytest.mark.question("meta_loss")
+@pytest.mark.parametrize("dtype,order", [(torch.float32, "second-order"), (torch.float64, "first-order")],
+                         ids=["float32-second-order", "float64-first-order"])
+def test_meta_loss_with_no_inner_steps(student, reference, checks, given, seed, dtype, order):
+    """meta_loss with inner_steps = 0 is the plain query loss of params, and its gradient ({dtype}, {order})"""
+    # The API: adapt with 0 steps returns the parameters unchanged, so the meta-loss is the
+    # mean query loss of params themselves, whatever first_order says.
+    first_order = order == "first-order"
+    params, tasks = setup_problem(given, seed, dtype)
+    args, kwargs = (params, tasks), dict(inner_lr=0.03, inner_steps=0, first_order=first_order)
+    got = student.probe("meta_loss_outcome", *args, **kwargs).value
+    checks.expect_meta_loss(got, reference.probe("meta_loss_outcome", *args, **kwargs), len(tasks),
+                            first_order=first_order)
