@@ -27,7 +27,8 @@ class BatchStatistics:
         if not self.batch:
             yield Text("No submissions graded.")
             return
-        yield Group(self._histogram(), self._per_question(), self._slowest(), self._limits())
+        yield Group(self._histogram(), self._per_question(), self._slowest(), self._largest(),
+                    self._limits())
 
     def _histogram(self) -> Text:
         bins = [0] * 10
@@ -58,6 +59,15 @@ class BatchStatistics:
         slowest = sorted(self.batch, key=lambda r: -r.execution_time)[:5]
         return plain("slowest: " + ", ".join(f"{r.submission_id} ({r.execution_time:.1f} s)"
                                               for r in slowest))
+
+    def _largest(self) -> Text:
+        """Peak memory of each submission's processes together (its control group's own)."""
+        measured = [r for r in self.batch if r.peak_memory_mib is not None]
+        if not measured:
+            return plain("largest: not measured (no control group per submission)")
+        largest = sorted(measured, key=lambda r: -r.peak_memory_mib)[:5]
+        return plain("largest: " + ", ".join(f"{r.submission_id} ({r.peak_memory_mib:.0f} MiB)"
+                                             for r in largest))
 
     def _limits(self) -> Text:
         hits = sorted({f"{r.submission_id} ({t.question}: {t.status})" for r in self.batch

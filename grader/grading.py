@@ -21,6 +21,7 @@ from typing import ContextManager, Iterator
 
 from grader import results
 from grader.assignment import Assignment, Limits
+from grader.cgroups import Cgroups, SubmissionGroup, open_cgroups
 from grader.errors import GraderError, SubmissionError
 from grader.wire.limits import ResourceLimits
 from grader.plugin import GradingSettings, SubmissionRun
@@ -45,6 +46,9 @@ class GradingOptions:
     questions: frozenset[str] | None = None
     sandbox: Sandbox | None = None
     limits: Limits | None = None  # overrides the assignment's limits
+    group_memory_mib: int | None = None
+    """Memory for all of a submission's processes together (its control group), when not the
+    limits' memory_mib."""
     seed_salt: str = ""
     """Mixed into the seed key: `grader ci` draws new hidden inputs on every run, so what a
     submission manages to print about one run's inputs is no use in the next."""
@@ -70,6 +74,12 @@ class Grader:
         self._warm: WarmWorker | None = None
         self._session: PytestSession | None = None
         self._graded = 0
+        # Sandboxed, each submission runs in a control group of its own (when one can be made).
+        self.cgroups: Cgroups | None = None
+        self.cgroup_line = ""  # why there is none, in one line
+        if options.sandbox is not None:
+            self.cgroups, self.cgroup_line = open_cgroups(
+                options.group_memory_mib or self.limits.memory_mib, ResourceLimits().processes)
 
     def _load_reference(self) -> LiveReference:
         folder = self.options.reference_dir
@@ -95,7 +105,9 @@ class Grader:
             self._warm = WarmWorker(WorkerSpec(
                 folder=self._slot, home=self._inside(self._slot),
                 limits=ResourceLimits(memory_mib=self.limits.memory_mib),
-                launcher=sandbox.launcher(self._slot) if sandbox else (lambda argv: argv),
+                launcher=(sandbox.launcher(self._slot, self.cgroups.bind_arguments()
+                                           if self.cgroups else None)
+                          if sandbox else (lambda argv: argv)),
                 warm_optimizer=self.assignment.trains, isolate=sandbox is not None,
                 forbid=tuple(self.assignment.forbidden.as_arguments())))
         return self._warm
@@ -116,12 +128,17 @@ class Grader:
             with self._uid() as uid:
                 if uid is not None:
                     Sandbox.give(workdir, uid)
-                run = self._submission_run(submission, module_path, workdir, uid)
-                run.static_tampering = tampering_by_question(
-                    module_path.read_text(encoding="utf-8", errors="replace"),
-                    self.assignment.questions)
-                reference_before = self._reference_seconds()
-                self.session().grade(run)
+                group = self.cgroups.group() if self.cgroups is not None else None
+                try:
+                    run = self._submission_run(submission, module_path, workdir, uid, group)
+                    run.static_tampering = tampering_by_question(
+                        module_path.read_text(encoding="utf-8", errors="replace"),
+                        self.assignment.questions)
+                    reference_before = self._reference_seconds()
+                    self.session().grade(run)
+                finally:
+                    if group is not None:
+                        result.peak_memory_mib = _end_group(group)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         result.tests = run.tests
@@ -165,6 +182,11 @@ class Grader:
             self._warm.close()  # a submission still in flight fails fast instead of finishing
         if self._session is not None:
             self._session.close()
+        if self.cgroups is not None:
+            try:
+                self.cgroups.close()
+            except OSError:
+                pass  # the next grading process to start removes what is left
         shutil.rmtree(self._slot, ignore_errors=True)
 
     def __enter__(self) -> "Grader":
@@ -178,13 +200,14 @@ class Grader:
         holds it meanwhile); none otherwise."""
         return lease_uid() if self.options.sandbox is not None else nullcontext(None)
 
-    def _submission_run(self, submission: Submission, module_path: Path,
-                        workdir: Path, uid: int | None) -> SubmissionRun:
+    def _submission_run(self, submission: Submission, module_path: Path, workdir: Path,
+                        uid: int | None, group: SubmissionGroup | None = None) -> SubmissionRun:
         spec = SubmissionSpec(module_path=self._inside(module_path),
                               module_name=self.assignment.module_name,
                               probes_path=self.assignment.probes_path,
                               workdir=self._inside(workdir),
-                              import_seconds=self.limits.import_seconds, uid=uid)
+                              import_seconds=self.limits.import_seconds, uid=uid,
+                              cgroup=group)
         warm = self.warm_worker()
         return SubmissionRun(submission.id, make_pool=lambda: WorkerPool(warm, spec))
 
@@ -192,6 +215,17 @@ class Grader:
         names = self.options.questions or self.assignment.questions.keys()
         return sum(self.assignment.questions[q].hidden for q in names
                    if q in self.assignment.questions)
+
+
+def _end_group(group: SubmissionGroup) -> float | None:
+    """The group's peak memory in MiB, read as it ends; then it is removed with whatever
+    is left in it."""
+    peak = group.peak_bytes()
+    try:
+        group.remove()
+    except OSError:
+        pass  # a process that would not die: Grader.close, or the next grader, tries again
+    return round(peak / (1024 * 1024), 1) if peak is not None else None
 
 
 def salted(key: bytes, salt: str) -> bytes:

@@ -105,6 +105,9 @@ class SubmissionResult(_BoundedText):
     student_seconds: float = 0.0
     reference_seconds: float = 0.0
     ungraded_hidden_points: float = 0.0
+    # The submission's control group's own high-water mark, all its processes together
+    # (None where it had no group: not sandboxed, or no cgroup could be made).
+    peak_memory_mib: float | None = None
     problem: str = ""
     notes: list[str] = field(default_factory=list)
 

@@ -59,15 +59,17 @@ class Sandbox:
             reason = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else "failed"
             raise GraderError(f"bubblewrap cannot run here ({reason}); {NO_SANDBOX_HINT}")
 
-    def launcher(self, folder: Path):
+    def launcher(self, folder: Path, binds: list[str] | None = None):
         """Return a function that wraps the warm worker's command line in the sandbox.
 
-        `folder` is the only writable place: it holds one submission at a time.
+        `folder` is the only writable place: it holds one submission at a time. `binds`
+        (bubblewrap's arguments) add the grader's control-group folders, where the zygote
+        writes each submission's process into its group; a submission unmounts them.
         """
         keep = [f"--keep={f}" for f in self._read_only_folders() if f.is_relative_to("/tmp")]
 
         def wrap(argv: list[str]) -> list[str]:
-            return [self.bwrap, *self.arguments(folder), *argv, *keep]
+            return [self.bwrap, *self.arguments(folder), *(binds or []), *argv, *keep]
 
         return wrap
 

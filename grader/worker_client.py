@@ -59,6 +59,10 @@ class SubmissionSpec:
     import_seconds: float = 60.0
     uid: int | None = None
     disk_mib: int = 64
+    cgroup: Any = None
+    """The submission's control group (:class:`grader.cgroups.SubmissionGroup`), if any: its
+    first process joins it before anything else, and a process the kernel killed for its
+    memory limit loses the question in flight."""
 
 
 def _describe_exit(returncode: int | None, during: str) -> problems.StudentProblem:
@@ -243,6 +247,7 @@ class WorkerPool:
         self._worker: WorkerProcess | None = None
         self._question: str | None = None
         self._import_failure: problems.StudentProblem | None = None
+        self._oom_kills = 0  # the group's count of processes killed for memory, as last seen
 
     def request(self, message: dict[str, Any], seconds: float, during: str,
                 question: str) -> dict[str, Any]:
@@ -250,10 +255,12 @@ class WorkerPool:
         worker = self._child_for(question)
         try:
             reply = worker.request(message, seconds, during)
-        except problems.StudentProblem:
+        except problems.StudentProblem as exc:
             self._lose_worker()
-            raise
+            raise self._group_memory(during) or exc from None
         self._collect(reply)
+        if (over := self._group_memory(during)) is not None:
+            raise over
         if reply.get("op") == "exited":
             self._question = None
             if reply.get("scope") == "submission":
@@ -290,6 +297,8 @@ class WorkerPool:
         message = {"op": "submission", "workdir": str(self.spec.workdir),
                    "probes": str(self.spec.probes_path), "uid": self.spec.uid,
                    "disk_mib": self.spec.disk_mib}
+        if self.spec.cgroup is not None:
+            message["cgroup"] = self.spec.cgroup.join_request()
         try:
             reply = self._worker.request(message, 120, "starting the submission")
         except problems.StudentProblem:
@@ -344,11 +353,26 @@ class WorkerPool:
         self._question = question
 
     def _fail_import(self, problem: problems.StudentProblem) -> None:
+        problem = self._group_memory("importing the submission") or problem
         if not isinstance(problem, (problems.ImportFailed, problems.MemoryLimitExceeded,
                                     problems.Tampering)):
             problem = problems.ImportFailed(problem.message, traceback=problem.traceback)
         self._import_failure = problem
         raise problem
+
+    def _group_memory(self, during: str) -> problems.MemoryLimitExceeded | None:
+        """The kernel killed a process of this submission for its group's memory limit
+        since the last look: the question in flight loses (whatever its reply said)."""
+        group = self.spec.cgroup
+        if group is None:
+            return None
+        kills = group.oom_kills()
+        if kills <= self._oom_kills:
+            return None
+        self._oom_kills = kills
+        return problems.MemoryLimitExceeded(
+            f"the submission's processes together exceeded its memory limit of "
+            f"{group.memory_mib} MiB while {during}")
 
     def _lose_worker(self) -> None:
         """The warm worker hung or broke: kill it; the next request starts a new one."""

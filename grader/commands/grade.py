@@ -89,6 +89,12 @@ def run(options: argparse.Namespace) -> int:
     if not options.no_sandbox:
         Sandbox.require(assignment)  # fail now, in one line, if it cannot run here
     console = Console()
+    if not options.no_sandbox:
+        from grader.cgroups import describe
+        from grader.wire.limits import ResourceLimits
+
+        console.print(describe(assignment.limits.memory_mib, ResourceLimits().processes),
+                      markup=False, highlight=False)
     gradebook = open_gradebook(options.out)
     version = folder_hash([assignment.folder, reference_dir])
     hashes = {s.id: content_hash(s.path) for s in submissions}

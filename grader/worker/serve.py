@@ -104,11 +104,17 @@ def _serve_submission(request: dict[str, Any], requests: BinaryIO, replies: Bina
     """Become one submission's process (isolated when sandboxed); never returns."""
     code = 0
     try:
+        cgroup = request.get("cgroup") or {}
+        for procs in cgroup.get("join", []):  # first: everything it starts is then inside
+            with open(str(procs), "w") as stream:  # failing, it ends before any student code
+                stream.write("0")  # "0": the writer itself, whatever PID namespace it is in
         small_pages_from_now_on()
         workdir = str(request["workdir"])
         if isolate:
             uid = int(request["uid"])
             namespaces.enter_private_namespaces()
+            for mount in cgroup.get("hide", []):  # the grader's groups, out of its sight
+                namespaces.umount(str(mount))
             init = _fork()
             if init != 0:  # this shim waits for the namespace's PID 1 and exits as it does
                 _, status = os.waitpid(init, 0)
