@@ -67,5 +67,14 @@ def check(question: str | None = None, *, assignment: str | None = None,
         with Grader(chosen, GradingOptions(mode=CHECK, questions=questions)) as grader:
             result, _ = grader.grade(Submission(f"notebook ({chosen.name})", path))
     result.notes = module.notes + result.notes
-    rich_print(SubmissionReport(result))
+    rich_print(SubmissionReport(result))  # rich output: HTML and text, for any front end
+    result.__class__ = NotebookResult
     return result
+
+
+class NotebookResult(SubmissionResult):
+    """What `check()` returns in a notebook: the result, whose report the cell already shows
+    (so `check("q")` as a cell's last line shows no second copy as a long repr)."""
+
+    def _ipython_display_(self) -> None:
+        pass
