@@ -53,3 +53,22 @@ def test_correct_and_mistaken_submissions_name_no_door():
 
 def test_unparsable_source_is_left_to_the_import():
     assert tampering_by_question("def hessian(:\n", QUESTIONS) == {}
+
+
+def test_a_door_the_audit_hook_cannot_see_still_costs_the_question(tmp_path):
+    """Reading a function's __globals__ raises no audit event; the source shows it."""
+    from grader.assignment import find_assignment
+    from grader.grading import GRADE, Grader, GradingOptions
+    from grader.submission import Submission
+    from tests.conftest import REFERENCE
+
+    source = (SUBMISSIONS / "second_order" / "correct_compact.py").read_text().replace(
+        "def hessian(f, x):\n", "def hessian(f, x):\n    trusted = f.__globals__\n")
+    path = tmp_path / "second_order.py"
+    path.write_text(source)
+    with Grader(find_assignment("second_order"), GradingOptions(
+            mode=GRADE, reference_dir=REFERENCE / "second_order")) as grader:
+        result, _ = grader.grade(Submission.at(path))
+    scores = {q.question: q.score for q in result.questions()}
+    assert scores["hessian"] == 0 and result.score == 80
+    assert {t.misconception for t in result.tests if t.question == "hessian"} == {"tampering"}
