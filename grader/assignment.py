@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.errors import ConfigError, GraderError
+from grader.misconceptions import Catalogue
 
 CONFIG_FILE = "assignment.toml"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,21 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Forbidden:
+    """Ready-made helpers a question may forbid (`expect_clean_call(reply, forbid_helpers=True)`):
+    `helpers` maps a module to the names in it that the worker records calls to; `advice` is
+    what the failing test tells the student to do instead."""
+
+    helpers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    advice: str = ""
+
+    def as_arguments(self) -> list[str]:
+        """The worker's command line for them: `--forbid module:name,name` per module."""
+        return [argument for module, names in self.helpers.items()
+                for argument in ("--forbid", f"{module}:{','.join(names)}")]
+
+
+@dataclass(frozen=True)
 class Assignment:
     """The student-facing half of an assignment (stub, notebook, public tests, probes)."""
 
@@ -46,6 +62,8 @@ class Assignment:
     questions: dict[str, QuestionPoints]
     limits: Limits
     trains: bool = False
+    forbidden: Forbidden = field(default_factory=Forbidden)
+    misconceptions: Catalogue = field(default_factory=Catalogue)
 
     @property
     def file_name(self) -> str:
@@ -88,12 +106,15 @@ class Assignment:
             raise GraderError(f"{folder} is not an assignment: it has no {CONFIG_FILE}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{config_path}: {exc}") from None
+        questions = _questions(config.get("questions"), config_path)
         return cls(name=folder.name, folder=folder.resolve(),
                    title=_string(config, "title", config_path),
                    module_name=_string(config, "module", config_path),
-                   questions=_questions(config.get("questions"), config_path),
+                   questions=questions,
                    limits=_limits(config.get("limits", {}), config_path),
-                   trains=_flag(config, "trains", config_path))
+                   trains=_flag(config, "trains", config_path),
+                   forbidden=_forbidden(config.get("forbidden", {}), config_path),
+                   misconceptions=Catalogue.load(folder, set(questions)))
 
 
 def _string(config: dict[str, Any], key: str, where: Path) -> str:
@@ -141,6 +162,23 @@ def _limits(table: Any, where: Path) -> Limits:
         values[key] = value
     return Limits(float(values["call_seconds"]), float(values["import_seconds"]),
                   int(values["memory_mib"]))
+
+
+def _forbidden(table: Any, where: Path) -> Forbidden:
+    if not isinstance(table, dict) or set(table) - {"helpers", "advice"}:
+        raise ConfigError(f"{where}: [forbidden] must be a table with helpers and advice")
+    helpers = table.get("helpers", {})
+    if not isinstance(helpers, dict) or not all(
+            isinstance(names, list) and names and all(isinstance(n, str) and n.isidentifier()
+                                                      for n in names)
+            and all(part.isidentifier() for part in module.split("."))
+            for module, names in helpers.items()):
+        raise ConfigError(f"{where}: [forbidden.helpers] must map module names to lists of "
+                          "function names")
+    advice = table.get("advice", "")
+    if not isinstance(advice, str):
+        raise ConfigError(f"{where}: forbidden.advice must be a string")
+    return Forbidden({module: tuple(names) for module, names in helpers.items()}, advice)
 
 
 def assignments_root() -> Path:
