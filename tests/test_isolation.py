@@ -152,11 +152,15 @@ def test_forging_a_verdict_gains_nothing():
             assert_gains_nothing(forged, honest, attacked)
 
 
-def test_a_self_restoring_torch_function_gains_nothing():
+def test_maml_forgeries_gain_nothing():
     with sandboxed_grader("maml") as grader:
         forged, _ = grader.grade(Submission.at(FORGERIES / "self_restoring_autograd.py"))
+        rerouted, _ = grader.grade(Submission.at(FORGERIES / "student_forward.py"))
         honest, _ = grader.grade(Submission.at(SUBMISSIONS / "maml" / "detached_params.py"))
     assert_gains_nothing(forged, honest, ["adapt"])
+    # probes differentiate through the given forward, never the submission's
+    for question in ("inner_update", "adapt"):
+        assert question_scores(rerouted)[question] <= question_scores(honest)[question]
 
 
 def test_the_recorded_answers_are_not_in_the_sandbox(tmp_path):
