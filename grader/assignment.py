@@ -64,6 +64,9 @@ class Assignment:
     trains: bool = False
     forbidden: Forbidden = field(default_factory=Forbidden)
     misconceptions: Catalogue = field(default_factory=Catalogue)
+    calls: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Which questions call which ([calls] in assignment.toml): a failing test of a caller is
+    told of a recognised mistake in a function it calls (the root cause)."""
 
     @property
     def file_name(self) -> str:
@@ -114,7 +117,8 @@ class Assignment:
                    limits=_limits(config.get("limits", {}), config_path),
                    trains=_flag(config, "trains", config_path),
                    forbidden=_forbidden(config.get("forbidden", {}), config_path),
-                   misconceptions=Catalogue.load(folder, set(questions)))
+                   misconceptions=Catalogue.load(folder, set(questions)),
+                   calls=_calls(config.get("calls", {}), set(questions), config_path))
 
 
 def _string(config: dict[str, Any], key: str, where: Path) -> str:
@@ -148,6 +152,24 @@ def _questions(table: Any, where: Path) -> dict[str, QuestionPoints]:
             public=_points(entry.get("public", 0), f"questions.{name}.public in {where}"),
             hidden=_points(entry.get("hidden", 0), f"questions.{name}.hidden in {where}"))
     return questions
+
+
+def _calls(table: Any, questions: set[str], where: Path) -> dict[str, tuple[str, ...]]:
+    """[calls]: each question mapped to the questions it calls (`caller = ["callee", ...]`)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [calls] must be a table of question = [questions it calls]")
+    calls = {}
+    for caller, callees in table.items():
+        if caller not in questions:
+            raise ConfigError(f"{where}: [calls] names {caller!r}, which is not a question")
+        if not isinstance(callees, list) or not all(isinstance(c, str) for c in callees):
+            raise ConfigError(f"{where}: calls.{caller} must be a list of question names")
+        unknown = [c for c in callees if c not in questions or c == caller]
+        if unknown:
+            raise ConfigError(f"{where}: calls.{caller} names {', '.join(map(repr, unknown))}: "
+                              "list other questions only")
+        calls[caller] = tuple(callees)
+    return calls
 
 
 def _limits(table: Any, where: Path) -> Limits:

@@ -54,8 +54,10 @@ MAML_CASES = {
                                                "ignores_first_order_flag")),
     "in_place_update": ({"inner_update": 0, "adapt": 3, "meta_loss": 6},
                         dict.fromkeys(["inner_update", "adapt", "meta_loss"], "in_place_update")),
+    # meta_train's quick test fails with no code of its own: it is given inner_update's
     "detached_params": ({"inner_update": 0, "adapt": 3, "meta_loss": 6, "meta_train": 0},
-                        dict.fromkeys(["inner_update", "adapt", "meta_loss"], "detached_params")),
+                        dict.fromkeys(["inner_update", "adapt", "meta_loss", "meta_train"],
+                                      "detached_params")),
     "wrong_sign": ({"inner_update": 0, "adapt": 3, "meta_loss": 6},
                    dict.fromkeys(["inner_update", "adapt", "meta_loss"], "wrong_sign")),
     "sum_instead_of_mean": ({"meta_loss": 0}, {"meta_loss": "sum_instead_of_mean"}),
@@ -129,6 +131,39 @@ def test_meta_loss_at_zero_inner_steps_fails_with_the_error(maml_grader):
         "meta_loss with inner_steps = 0 is the plain query loss of params, and its gradient "
         f"({case})" for case in ("float32, second-order", "float64, first-order")]
     assert all("UnboundLocalError" in t.message + t.traceback for t in failing)
+
+
+ROOT_CAUSE = ("The cause may be in a function {caller} calls: your inner_update shows a "
+              "recognised mistake, {title} ({code})")
+
+
+@pytest.mark.parametrize("name", ["in_place_update", "detached_params", "wrong_sign"])
+def test_callers_name_the_mistake_in_inner_update(maml_grader, name):
+    """A mistake made in inner_update is named where it bites: every failing test of adapt,
+    meta_loss and meta_train (which call it) says that inner_update shows it, with its code;
+    the scores are those of MAML_CASES (root causes change messages and codes, never points)."""
+    result, _ = maml_grader.grade(Submission.at(SUBMISSIONS / "maml" / f"{name}.py"))
+    assert_scores(result, {**FULL_MAML_FAST, **MAML_CASES[name][0]})
+    title = find_assignment("maml").misconceptions.explain(name).title
+    callers = [t for t in result.tests if t.question in ("adapt", "meta_loss", "meta_train")
+               and not t.passed and t.status != results.NOT_RUN]
+    assert {t.question for t in callers} >= {"adapt", "meta_loss"}
+    for test in callers:
+        assert test.misconception == name, (test.name, test.message)
+        assert test.message.endswith(ROOT_CAUSE.format(caller=test.question, title=title, code=name))
+    own = [t for t in result.tests if t.question == "inner_update" and not t.passed]
+    assert own and not any("The cause may be" in t.message for t in own)
+
+
+def test_meta_train_that_did_not_learn_names_inner_update(maml_grader):
+    """detached_params: meta_train's quick test fails on what it achieves (no code of its own)
+    and is told why: inner_update returns detached parameters."""
+    result, _ = maml_grader.grade(Submission.at(SUBMISSIONS / "maml" / "detached_params.py"))
+    [quick] = [t for t in result.tests if t.question == "meta_train" and t.status == results.FAILED]
+    assert quick.message.startswith("after 200 meta-steps the held-out loss went from")
+    assert "your inner_update shows a recognised mistake, the adapted parameters no longer " \
+           "depend on the initial ones (detached_params)" in quick.message
+    assert quick.misconception == "detached_params" and quick.score == 0
 
 
 @pytest.mark.parametrize("assignment", ["second_order", "maml"])
