@@ -38,6 +38,8 @@ SECOND_ORDER_CASES = {
         {"second_partials": 0, "grads_without_zeroing": 0},
         {"second_partials": "missing_create_graph", "grads_without_zeroing": "missing_create_graph"}),
     "zeroed_gradients": ({"grads_without_zeroing": 0}, {"grads_without_zeroing": "zeroed_gradients"}),
+    # .sum() over the batch: keeps only the hidden B = 1 test (4 of 12), where sum = mean
+    "penalty_sum_instead_of_mean": ({"gradient_penalty": 4}, {"gradient_penalty": "sum_instead_of_mean"}),
 }
 
 # meta_loss's hidden share (18) is 3 points per test across six tests since the two tests at
@@ -66,6 +68,20 @@ MAML_CASES = {
     # (3 of 6) and meta_loss's two hidden tests at inner_steps = 0 (3 + 3 of 18)
     "adapt_fails_at_zero_steps": ({"adapt": 12, "meta_loss": 24}, {}),
 }
+
+
+CODES_SHOWN_ELSEWHERE = {"tampering"}  # the grader's own: the forgeries (test_integrity.py)
+
+
+@pytest.mark.parametrize("assignment,cases", [("second_order", SECOND_ORDER_CASES),
+                                              ("maml", MAML_CASES)])
+def test_every_code_in_the_catalogue_is_shown_on_a_realistic_submission(assignment, cases):
+    """Each code the assignment's catalogue holds is what some question's failing tests carry
+    on one of the submissions above: none is unreachable."""
+    catalogue = set(find_assignment(assignment).misconceptions.entries)
+    shown = {code for _, mistakes in cases.values() for code in mistakes.values()}
+    assert catalogue - CODES_SHOWN_ELSEWHERE <= shown, catalogue - CODES_SHOWN_ELSEWHERE - shown
+    assert shown <= catalogue
 
 
 def make_grader(name: str, *, run_slow: bool = False) -> Grader:

@@ -24,3 +24,15 @@ def hessian_mistakes(reference: Any, f: Any, x: Any) -> Iterable[tuple[str, Any]
     return reference.mistakes([
         ("grad_accumulation", "hessian_accumulated_rows", (f, x)),
         ("grad_accumulation", "hessian_rows_on_top_of_gradient", (f, x))])
+
+
+def penalty_mistakes(reference: Any, critic: Any, x: Any) -> Iterable[tuple[str, Any]]:
+    """gradient_penalty's value: the penalty summed over the batch instead of averaged."""
+    return reference.mistakes([("sum_instead_of_mean", "gradient_penalty_summed", (critic, x))])
+
+
+def penalty_probe_mistakes(reference: Any, critic: Any, x: Any, part: str) -> Iterable[tuple[str, Any]]:
+    """One part (`penalty` or `weight_grads`) of what the probe `penalty_and_weight_grads`
+    gives for a penalty summed over the batch instead of averaged."""
+    return ((code, value[part]) for code, value in reference.mistakes(
+        [("sum_instead_of_mean", "penalty_and_weight_grads_summed", (critic, x))]))

@@ -41,3 +41,23 @@ def hessian_rows_on_top_of_gradient(ref: ModuleType, f: Callable[[Tensor], Tenso
     leaf = x.detach().clone().requires_grad_(True)
     (gradient,) = torch.autograd.grad(f(leaf), leaf)
     return gradient + torch.cumsum(ref.hessian(f, x), dim=0)
+
+
+def gradient_penalty_summed(ref: ModuleType, f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """sum_instead_of_mean: the squared gradient norms summed over the batch, not averaged."""
+    leaf = x.detach().clone().requires_grad_(True)
+    (gradient,) = torch.autograd.grad(f(leaf).sum(), leaf, create_graph=True)
+    return gradient.pow(2).sum()
+
+
+def penalty_and_weight_grads_summed(ref: ModuleType, f: Callable[[Tensor], Tensor],
+                                    x: Tensor) -> dict[str, object]:
+    """sum_instead_of_mean: what the probe `penalty_and_weight_grads` sees from a summed
+    penalty (its value, and the gradients `.backward()` gives the critic's weights)."""
+    penalty = gradient_penalty_summed(ref, f, x)
+    weights = f.parameters  # the assignment's critic keeps its weights here
+    for p in weights:
+        p.grad = None
+    penalty.backward()
+    grads = tuple(torch.zeros_like(p) if p.grad is None else p.grad for p in weights)
+    return {"penalty": penalty, "differentiable": True, "weight_grads": grads}

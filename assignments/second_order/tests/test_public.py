@@ -118,18 +118,19 @@ def test_hvp_small(student, reference, seed, dtype):
 
 
 @pytest.mark.question("gradient_penalty")
-def test_gradient_penalty_value(student, reference, seed):
+def test_gradient_penalty_value(student, reference, checks, seed):
     """gradient_penalty matches the reference on a small critic in float64"""
     generator = torch.Generator().manual_seed(seed)
     critic, x = small_critic(generator, batch=4, dim=3, dtype=torch.float64)
     reply = student.gradient_penalty(critic, x)
-    expect_close(reply.value, reference.gradient_penalty(critic, x), what=reply.call)
+    expect_close(reply.value, reference.gradient_penalty(critic, x), what=reply.call,
+                 variants=checks.penalty_mistakes(reference, critic, x))
     expect_clean_call(reply)
 
 
 @pytest.mark.question("gradient_penalty")
 @pytest.mark.weight(2)
-def test_gradient_penalty_backpropagates_to_weights(student, reference, seed):
+def test_gradient_penalty_backpropagates_to_weights(student, reference, checks, seed):
     """gradient_penalty(f, x).backward() gives the critic's weights the right gradients"""
     generator = torch.Generator().manual_seed(seed)
     critic, x = small_critic(generator, batch=5, dim=2, dtype=torch.float32)
@@ -140,7 +141,8 @@ def test_gradient_penalty_backpropagates_to_weights(student, reference, seed):
            "missing_create_graph")
     expected = reference.probe("penalty_and_weight_grads", critic, x)
     expect_close(reply.value["weight_grads"], expected["weight_grads"],
-                 what="the critic's weight gradients after gradient_penalty(f, x).backward()")
+                 what="the critic's weight gradients after gradient_penalty(f, x).backward()",
+                 variants=checks.penalty_probe_mistakes(reference, critic, x, "weight_grads"))
 
 
 def small_critic(generator, *, batch, dim, dtype, hidden=6):

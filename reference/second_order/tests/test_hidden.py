@@ -151,15 +151,17 @@ PENALTY_IDS = ["float32-B8-d3", "float64-B1-d5", "float64-B16-d2"]
 
 @pytest.mark.question("gradient_penalty")
 @pytest.mark.parametrize("dtype,batch,dim", PENALTY_CASES, ids=PENALTY_IDS)
-def test_gradient_penalty(student, reference, seed, dtype, batch, dim):
+def test_gradient_penalty(student, reference, checks, seed, dtype, batch, dim):
     """gradient_penalty and the weight gradients it gives match the reference ({dtype}, B={batch}, d={dim})"""
     critic, x = critic_and_batch(seed, dtype, batch, dim)
     reply = student.probe("penalty_and_weight_grads", critic, x)
     expected = reference.probe("penalty_and_weight_grads", critic, x)
-    expect_close(reply.value["penalty"], expected["penalty"], what="gradient_penalty(f, x)")
+    expect_close(reply.value["penalty"], expected["penalty"], what="gradient_penalty(f, x)",
+                 variants=checks.penalty_probe_mistakes(reference, critic, x, "penalty"))
     expect(reply.value["differentiable"],
            "gradient_penalty(f, x) does not require grad, so the critic's weights get no "
            "gradient: compute the inner gradient with create_graph=True", "missing_create_graph")
     expect_close(reply.value["weight_grads"], expected["weight_grads"],
-                 what="the critic's weight gradients after gradient_penalty(f, x).backward()")
+                 what="the critic's weight gradients after gradient_penalty(f, x).backward()",
+                 variants=checks.penalty_probe_mistakes(reference, critic, x, "weight_grads"))
     expect_clean_call(reply)
