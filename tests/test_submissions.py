@@ -25,9 +25,14 @@ SECOND_ORDER_CASES = {
     "correct_many_idioms": ({}, {}),
     "correct_double_precision": ({}, {}),  # torch rebinds its own names: not tampering
     "correct_with_optimizer_demo": ({}, {}),
+    # torch.func in questions that allow it; forbidden helpers only in comments, an unused
+    # import and a __main__ block
+    "correct_uses_torch_func_elsewhere": ({}, {}),
     "changes_inputs": ({"first_order_grads": 0, "grads_without_zeroing": 0},
                        {"first_order_grads": "in_place_update", "grads_without_zeroing": "in_place_update"}),
     "forbidden_helper": ({"hessian": 0}, {"hessian": "forbidden_api"}),
+    # torch.autograd.functional.hvp reached through the student's own helper still counts
+    "hvp_helper_through_wrapper": ({"hvp": 0}, {"hvp": "forbidden_api"}),
     "grad_accumulation": ({"hessian": 0}, {"hessian": "grad_accumulation"}),
     # fails the two n = 200,000 tests (weights 3 + 3 of 12; unchanged when n went from
     # 2,000,000 to 200,000), on memory: no misconception
@@ -67,6 +72,11 @@ MAML_CASES = {
     # adapt raises UnboundLocalError at steps = 0: it loses the public 0-step adapt test
     # (3 of 6) and meta_loss's two hidden tests at inner_steps = 0 (3 + 3 of 18)
     "adapt_fails_at_zero_steps": ({"adapt": 12, "meta_loss": 24}, {}),
+    # loss.backward() fills the caller's .grad: changing params' .grad is changing params
+    "inner_update_fills_grad": ({"inner_update": 0, "adapt": 3, "meta_loss": 6},
+                                dict.fromkeys(["inner_update", "adapt", "meta_loss"], "in_place_update")),
+    # Adam on the caller's own tensors: meta_train must train copies
+    "meta_train_trains_callers_params": ({"meta_train": 0}, {"meta_train": "in_place_update"}),
 }
 
 
