@@ -32,6 +32,7 @@ from tests.conftest import REFERENCE, ROOT, SUBMISSIONS
 
 MIB = 1024 * 1024
 HOARDER = SUBMISSIONS / "cgroup" / "children_share_memory.py"
+PARENT_HOARDS = SUBMISSIONS / "cgroup" / "parent_hoards.py"
 CORRECT = SUBMISSIONS / "second_order" / "correct_compact.py"
 FULL = {"first_order_grads": 10, "second_partials": 20, "grads_without_zeroing": 15,
         "hessian": 20, "hvp": 15, "gradient_penalty": 20}
@@ -215,14 +216,16 @@ def test_the_cost_of_a_group_per_submission(made):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """A batch: the hoarder (1.8 GB in six children with a 1 GiB group) then a correct one."""
+    """A batch with a 1 GiB group each: the hoarder (1.8 GB in six children), one whose
+    question process is the largest (700 MB beside two children of 300 MB), a correct one."""
     sandbox = sandbox_or_skip()
     before = grader_folders()
     root = tmp_path_factory.mktemp("cgroup")
     batch = root / "submissions"
     batch.mkdir()
     shutil.copy(HOARDER, batch / "a_hoarder.py")
-    shutil.copy(CORRECT, batch / "b_correct.py")
+    shutil.copy(PARENT_HOARDS, batch / "b_parent_hoards.py")
+    shutil.copy(CORRECT, batch / "c_correct.py")
     outside = subprocess.Popen(["sleep", "300"])
     grader = Grader(find_assignment("second_order"), GradingOptions(
         mode=GRADE, reference_dir=REFERENCE / "second_order", sandbox=sandbox,
@@ -256,13 +259,22 @@ def test_processes_over_the_group_limit_lose_their_question_only(graded):
     assert statuses == {"memory limit"}
     first = next(t for t in hoarder.tests if t.question == "hessian")
     assert "processes together exceeded its memory limit of 1024 MiB" in first.message
-    assert graded["results"]["b_correct"].score == 100
+    assert graded["results"]["c_correct"].score == 100
     assert graded["outside_alive"]  # nothing outside the group was killed
 
 
 @pytest.mark.slow
+def test_a_question_process_killed_for_the_group_limit_loses_with_memory_limit(graded):
+    parent = graded["results"]["b_parent_hoards"]
+    assert {q.question: q.score for q in parent.questions()} == {**FULL, "hvp": 0}
+    first = next(t for t in parent.tests if t.question == "hvp")
+    assert first.status == "memory limit"
+    assert "processes together exceeded its memory limit of 1024 MiB" in first.message
+
+
+@pytest.mark.slow
 def test_peak_memory_is_recorded_and_shown_among_the_largest(graded):
-    hoarder, correct = graded["results"]["a_hoarder"], graded["results"]["b_correct"]
+    hoarder, correct = graded["results"]["a_hoarder"], graded["results"]["c_correct"]
     assert 900 < hoarder.peak_memory_mib <= 1024
     assert 0 < correct.peak_memory_mib < hoarder.peak_memory_mib
     with sqlite3.connect(graded["out"] / "gradebook.sqlite") as db:
@@ -270,7 +282,10 @@ def test_peak_memory_is_recorded_and_shown_among_the_largest(graded):
         assert '"peak_memory_mib": ' + str(hoarder.peak_memory_mib) in stored.fetchone()[0]
     console = Console(width=200, record=True, file=open(os.devnull, "w"))
     console.print(BatchStatistics(list(graded["results"].values()), list(FULL)))
-    assert f"largest: a_hoarder ({hoarder.peak_memory_mib:.0f} MiB), b_correct" in console.export_text()
+    line = next(line for line in console.export_text().splitlines()
+                if line.startswith("largest: "))
+    assert f"a_hoarder ({hoarder.peak_memory_mib:.0f} MiB)" in line
+    assert line.endswith(f"c_correct ({correct.peak_memory_mib:.0f} MiB)")  # the smallest last
 
 
 @pytest.mark.slow

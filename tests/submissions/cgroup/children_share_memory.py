@@ -1,5 +1,7 @@
 """Hostile: hessian forks six children of 300 MB each (each far under its own 2 GiB limit,
-1.8 GB together) and waits for them; every other question is correct."""
+1.8 GB together) and waits for them; every other question is correct (first_order_grads
+only where the grader's control groups are out of its sight)."""
+import mmap
 import os
 import time
 
@@ -11,6 +13,9 @@ EACH = 300 * 1024 * 1024
 
 
 def first_order_grads(x, y):
+    inside = "/grader-cgroup/memory"
+    if os.path.isdir(inside) and os.listdir(inside):
+        raise RuntimeError("the grader's control groups are in sight")  # they are not
     x, y = (t.detach().requires_grad_() for t in (x, y))
     return grad(torch.dot(x, y) ** 2, [x, y])
 
@@ -28,8 +33,9 @@ def grads_without_zeroing(x, y, i):
 
 
 def _hoard():
-    block = bytearray(EACH)
-    block[::4096] = b"\x01" * len(range(0, EACH, 4096))  # every page touched
+    block = mmap.mmap(-1, EACH)  # no malloc lock a fork could inherit
+    for offset in range(0, EACH, 4096):
+        block[offset] = 1  # every page written
     time.sleep(1.5)
     os._exit(0)
 
