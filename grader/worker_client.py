@@ -26,6 +26,7 @@ from grader import problems, untrusted_text
 from grader.wire import protocol
 from grader.captured_output import CapturedOutput
 from grader.wire.limits import ResourceLimits
+from grader.worker_mode import worker_module
 from grader.worker.memory import WORKER_MALLOC
 
 OUTPUT_PER_REPLY = 64 * 1024
@@ -95,7 +96,8 @@ class WorkerProcess:
     """One running worker: a child process speaking frames over its stdin and stdout."""
 
     def __init__(self, spec: WorkerSpec) -> None:
-        argv = [sys.executable, "-I", "-m", "grader.worker", *spec.limits.as_arguments()]
+        module = worker_module(isolate=spec.isolate)  # the zygote, or no fork (worker_mode.py)
+        argv = [sys.executable, "-I", "-m", module, *spec.limits.as_arguments()]
         if spec.warm_optimizer:
             argv.append("--warm-optimizer")
         argv += spec.forbid

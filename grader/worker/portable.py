@@ -1,0 +1,267 @@
+"""The portable worker: the same protocol as :mod:`grader.worker.serve`, without fork.
+
+``python -m grader.worker.portable`` is the grader's warm worker where fork is unavailable
+or unsafe (Windows; macOS, where a process that has imported torch must not fork), and on
+Linux when ``GRADER_WORKER=portable`` asks for it (``grader/worker_mode.py`` chooses). It
+never runs student code and never imports torch itself: for each question it hands the
+question to a **fresh Python process** (``python -m grader.worker.portable --question``),
+started with the question's four pipes and nothing else, which applies the resource limits
+the platform has, imports torch, installs the forbidden-helper recorders and then serves
+exactly as a forked question process does (:func:`grader.worker.question.serve_question`).
+The relay is the fork mode's own (:class:`grader.worker.relay.QuestionRelay`): only the way
+its question process is started differs.
+
+Warm where it can be: while one question runs, the next question's process is already
+started and importing torch, so a question waits for torch only when it follows another
+one too closely. Time limits are the grader's, on every reply, on every platform. What this
+mode does not have: the sandbox (that needs Linux namespaces; grading with it uses the fork
+mode) and the zygote's shared, already warm memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import site
+import subprocess
+import sys
+import warnings
+from typing import Any, BinaryIO, NoReturn
+
+from grader.wire import protocol
+from grader.wire.limits import ResourceLimits
+from grader.wire.module_files import import_file
+from grader.worker.relay import QuestionPipes, QuestionRelay
+
+QUESTION_FLAG = "--question"
+
+
+class SpawnedQuestion(QuestionRelay):
+    """A question relay whose question process is a fresh interpreter, never a fork."""
+
+    def __init__(self, replies: BinaryIO, argv: list[str]) -> None:
+        super().__init__(replies, reap_all=False)
+        self._argv = argv
+        self._spare: tuple[subprocess.Popen[bytes], dict[str, int]] | None = None
+        self._started: dict[int, subprocess.Popen[bytes]] = {}
+        """Each question's Popen, kept until the relay has reaped it (so that subprocess's
+        own clean-up never reaps a question process under the relay)."""
+        self.setup: dict[str, Any] = {}
+
+    def prepare(self) -> None:
+        """Start the next question's process now, so it imports torch while others work."""
+        if self._spare is None:
+            self._spare = _spawn(self._argv)
+
+    def start_question(self, load: dict[str, Any]) -> None:
+        process, fds = self._spare or _spawn(self._argv)
+        self._spare = None
+        self._nonce = os.urandom(16).hex().encode()
+        self._started[process.pid] = process
+        self._adopt(process.pid, fds)
+        self.forward({"op": "setup", "nonce": self._nonce.decode(), **self.setup, "load": load})
+        self.prepare()
+
+    def _adopt(self, pid: int, fds: dict[str, int]) -> None:
+        """Take over a started process as the relay's question (what `start` does after fork)."""
+        from grader.worker.relay import _Gathered
+
+        self._pid = pid
+        self._fds = fds
+        self._gathered, self._tampering = _Gathered(), []
+        self._open = {"output", "records"}
+        for name in ("output", "records"):
+            os.set_blocking(self._fds[name], False)
+
+    def end(self, invalid: str | None = None, *, report: bool = True) -> None:
+        pid = self._pid
+        super().end(invalid, report=report)
+        process = self._started.pop(pid, None)
+        if process is not None:
+            process.returncode = 0  # reaped by the relay, which reported its real status
+
+    def close_spare(self) -> None:
+        if self._spare is not None:
+            process, fds = self._spare
+            self._spare = None
+            process.kill()
+            process.wait()
+            for fd in fds.values():
+                os.close(fd)
+
+
+def _spawn(argv: list[str]) -> tuple["subprocess.Popen[bytes]", dict[str, int]]:
+    """Start a question process holding its ends of four new pipes (at the same numbers)."""
+    requests, replies, output, records = os.pipe(), os.pipe(), os.pipe(), os.pipe()
+    theirs = (requests[0], replies[1], output[1], records[1])
+    process = subprocess.Popen([*argv, QUESTION_FLAG, ",".join(map(str, theirs))],
+                               stdin=subprocess.DEVNULL, pass_fds=theirs, close_fds=True)
+    for fd in theirs:
+        os.close(fd)
+    return process, {"requests": requests[1], "replies": replies[0], "output": output[0],
+                     "records": records[0]}
+
+
+def serve_portable(requests: BinaryIO, replies: BinaryIO, argv: list[str]) -> None:
+    """The zygote's loop, one submission at a time, its questions in spawned processes."""
+    relay = SpawnedQuestion(replies, argv)
+    relay.prepare()
+    try:
+        while (request := protocol.read_frame(requests)) is not None:
+            if request.get("op") != "submission":
+                protocol.write_frame(replies, _protocol_error("no submission started"))
+                continue
+            relay.setup = {"probes": str(request["probes"]), "workdir": str(request["workdir"])}
+            protocol.write_frame(replies, {"ok": True})
+            _serve_questions(requests, replies, relay)
+            protocol.write_frame(replies, {"op": "exited", "scope": "submission", "exit_code": 0})
+    finally:
+        relay.end(report=False)
+        relay.close_spare()
+
+
+def _serve_questions(requests: BinaryIO, replies: BinaryIO, relay: SpawnedQuestion) -> None:
+    """As :func:`grader.worker.serve.serve_questions`: one question process per `load`."""
+    while (request := protocol.read_frame(requests)) is not None:
+        op = request.get("op")
+        if op == "end-submission":
+            relay.end()
+            return
+        if op == "end":
+            if relay.running:
+                relay.end()
+            else:
+                protocol.write_frame(replies, {"op": "exited", "scope": "question",
+                                               "exit_code": 0})
+            continue
+        if op == "load":
+            relay.end(report=False)
+            relay.start_question({k: v for k, v in request.items() if k != protocol.BLOBS})
+        elif relay.running:
+            relay.forward(request)
+        else:
+            protocol.write_frame(replies, _protocol_error("no module loaded"))
+            continue
+        relay.pass_reply()
+
+
+def _protocol_error(message: str) -> dict[str, Any]:
+    return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
+                                   "message": message}}
+
+
+# --- the question process -------------------------------------------------------------------
+
+
+def serve_spawned_question(fds: str, options: argparse.Namespace) -> NoReturn:
+    """A fresh question process: limits, torch, recorders; then its setup, then serve."""
+    code = 70
+    try:
+        requests, replies, output, records = (int(fd) for fd in fds.split(","))
+        options.limits.apply(where_available=True)
+        import torch  # before any student code, under the limits
+
+        from grader.worker import forbidden
+        from grader.worker.question import serve_question
+
+        torch.set_num_threads(1)
+        warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph=True")
+        _warm_up(torch, optimizer=options.warm_optimizer)
+        sys.breakpointhook = _no_debugger
+        forbidden.install(options.forbid)
+        with os.fdopen(os.dup(requests), "rb", buffering=0) as stream:
+            setup = protocol.read_frame(stream)
+        if not setup or setup.get("op") != "setup":
+            os._exit(0)  # a spare never used: the worker is ending
+        os.chdir(str(setup["workdir"]))
+        probes = import_file("grader_probes", str(setup["probes"]))
+        pipes = QuestionPipes(requests, replies, output, records, str(setup["nonce"]).encode())
+        serve_question(dict(setup["load"]), pipes, probes,
+                       [*trusted_folders(), os.path.dirname(str(setup["probes"]))])
+    except BaseException:  # noqa: BLE001 - a question process that cannot start
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _warm_up(torch: Any, *, optimizer: bool) -> None:
+    """torch's lazy first-use costs, paid before the question is asked (as the zygote does)."""
+    weight = torch.zeros(2, requires_grad=True)
+    (grad,) = torch.autograd.grad((weight**3).sum(), weight, create_graph=True)
+    torch.autograd.grad(grad, weight, grad_outputs=torch.ones_like(grad), retain_graph=True)
+    grad.sum().backward()
+    torch.nn.functional.mse_loss(weight, weight.detach())
+    if optimizer:
+        torch.optim.Adam([weight], lr=0.1).step()
+
+
+def _no_debugger(*args: Any, **kwargs: Any) -> None:
+    """A breakpoint() left in a submission does nothing."""
+
+
+def trusted_folders() -> list[str]:
+    """Where trusted code lives: the Python installation, its packages, the grader."""
+    grader_package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return [sys.base_prefix, sys.prefix, *site.getsitepackages(), grader_package]
+
+
+# --- the entry point -------------------------------------------------------------------------
+
+
+def _parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m grader.worker.portable")
+    ResourceLimits.add_arguments(parser)
+    parser.add_argument("--forbid", action="append", default=[], metavar="MODULE:NAME,...")
+    parser.add_argument("--warm-optimizer", action="store_true")
+    parser.add_argument("--isolate", action="store_true",
+                        help="refused: the sandbox needs the fork mode")
+    parser.add_argument("--keep", action="append", default=[], help=argparse.SUPPRESS)
+    parser.add_argument(QUESTION_FLAG, metavar="FDS", help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    options.limits = ResourceLimits.from_arguments(options)
+    options.forbid = {module: tuple(names.split(",")) for module, _, names
+                      in (entry.partition(":") for entry in options.forbid)}
+    return options
+
+
+def _question_argv(argv: list[str]) -> list[str]:
+    """How the zygote starts a question process: this module, with its own options."""
+    return [sys.executable, "-I", "-m", "grader.worker.portable",
+            *(a for a in argv if a != QUESTION_FLAG)]
+
+
+def _refuse_fork() -> None:
+    """The portable zygote never forks: if it ever does, it ends (a test relies on it)."""
+    os.write(2, b"grader.worker.portable: the portable worker must not fork\n")
+    os._exit(71)
+
+
+def _take_protocol_streams() -> tuple[BinaryIO, BinaryIO]:
+    """Keep stdin/stdout for the protocol and point fd 0/1 away, so prints cannot corrupt it."""
+    requests = os.fdopen(os.dup(0), "rb", buffering=0)
+    replies = os.fdopen(os.dup(1), "wb", buffering=0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
+    sys.stdin = open(os.devnull)
+    return requests, replies
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    options = _parse_args(argv)
+    if options.question:
+        serve_spawned_question(options.question, options)
+    if options.isolate:
+        sys.exit("grader.worker.portable: the sandbox needs the fork mode (grader.worker)")
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=_refuse_fork)
+    requests, replies = _take_protocol_streams()
+    serve_portable(requests, replies, _question_argv(argv))
+
+
+if __name__ == "__main__":
+    main()

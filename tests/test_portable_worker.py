@@ -1,0 +1,117 @@
+"""The portable worker (no fork: a fresh interpreter per question), as Windows and macOS run
+it, proved here on Linux with GRADER_WORKER=portable: the choice of mode, limits only where
+the platform has them, a crash costs only its question, and the `grader check` tests pass in
+that mode (the portable zygote ends if it ever forks, so a portable mode that forked fails)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import grader.worker_client as worker_client
+from grader import worker_mode
+from grader.cli import main
+from tests.conftest import SUBMISSIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_fork_where_safe_else_portable_and_the_environment_chooses(monkeypatch):
+    monkeypatch.delenv(worker_mode.ENVIRONMENT, raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert worker_mode.worker_module() == "grader.worker"
+    monkeypatch.setenv(worker_mode.ENVIRONMENT, "portable")
+    assert worker_mode.worker_module() == "grader.worker.portable"
+    assert worker_mode.worker_module(isolate=True) == "grader.worker"  # the sandbox forks
+    monkeypatch.setattr(sys, "platform", "darwin")  # fork is unsafe after importing torch
+    monkeypatch.setenv(worker_mode.ENVIRONMENT, "fork")
+    assert worker_mode.worker_module() == "grader.worker.portable"
+    monkeypatch.delenv(worker_mode.ENVIRONMENT)
+    assert worker_mode.worker_module() == "grader.worker.portable"
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.delattr(os, "fork")
+    assert worker_mode.worker_module() == "grader.worker.portable"
+
+
+def test_limits_import_resource_lazily_and_apply_only_what_exists():
+    script = ("import sys; sys.modules['resource'] = None\n"
+              "from grader.wire.limits import ResourceLimits\n"
+              "print(ResourceLimits().apply(where_available=True))\n"
+              "try:\n    ResourceLimits().apply()\n"
+              "except ImportError:\n    print('strict mode refuses')\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         cwd=ROOT, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["['all (no resource module)']", "strict mode refuses"]
+
+
+@pytest.fixture
+def portable(monkeypatch):
+    """GRADER_WORKER=portable, and the command lines of the workers the grader starts."""
+    monkeypatch.setenv(worker_mode.ENVIRONMENT, "portable")
+    started = []
+    real = worker_client.subprocess.Popen
+
+    def popen(argv, *args, **kwargs):
+        started.append(list(argv))
+        return real(argv, *args, **kwargs)
+
+    monkeypatch.setattr(worker_client.subprocess, "Popen", popen)
+    return started
+
+
+def test_check_in_portable_mode_grades_and_a_crash_costs_only_its_question(portable, tmp_path, capsys):
+    source = (SUBMISSIONS / "second_order" / "correct_compact.py").read_text()
+    source += ("\n\ndef hvp(f, x, v):\n    import os\n    os._exit(3)\n")
+    (tmp_path / "second_order.py").write_text(source)
+    code = main(["check", str(tmp_path / "second_order.py")])
+    out = capsys.readouterr().out
+    assert code == 1
+    workers = [argv[argv.index("-m") + 1] for argv in portable if "-m" in argv]
+    assert workers and set(workers) == {"grader.worker.portable"}
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines()
+            if line.startswith("│") and line.count("│") >= 5}
+    assert "passed" in rows["gradient_penalty"] and "passed" in rows["first_order_grads"]
+    assert "crashed" in rows["hvp"]
+    assert "exited with code 3" in out
+    assert "Public tests: 34/40 points" in out
+
+
+@pytest.mark.slow
+def test_the_check_suite_passes_in_portable_mode():
+    """The `grader check` tests (command line, notebook, release and CI), run again with
+    GRADER_WORKER=portable."""
+    env = {**os.environ, worker_mode.ENVIRONMENT: "portable"}
+    failures = []
+    for files, selection in ((["tests/test_cli.py", "tests/test_jupyter.py"], "check"),
+                             (["tests/test_release_and_ci.py"], "check or ci_on")):
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                              *files, "-k", selection], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=900)
+        summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr
+        if run.returncode != 0 or " passed" not in summary:
+            failures.append(run.stdout[-4000:] + run.stderr[-2000:])
+    assert not failures, "\n".join(failures)
+
+
+def test_the_project_workflow_tests_every_claimed_python_on_three_systems():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    from ruamel.yaml import YAML
+
+    path = ROOT / ".github" / "workflows" / "tests.yml"
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    run = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", str(path)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    matrix = YAML(typ="safe").load(path.read_text())["jobs"]["test"]["strategy"]["matrix"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    claimed = [c.rsplit(" :: ", 1)[1] for c in project["classifiers"]
+               if c.startswith("Programming Language :: Python :: 3.")]
+    assert matrix["python"] == claimed
+    assert project["requires-python"] == f">={claimed[0]}"
+    assert set(matrix["os"]) == {"ubuntu-latest", "macos-latest", "windows-latest"}
