@@ -325,3 +325,43 @@ def test_a_killed_batch_leaves_no_group_after_its_resume(tmp_path):
     assert rerun.stdout.splitlines()[0].startswith("control group per submission (cgroup v")
     assert not any(folder.exists() for folder in leftovers)
     assert grader_folders() == before
+
+
+def test_v2_is_chosen_where_its_controllers_are_enabled(tmp_path, monkeypatch):
+    """A stand-in v2 tree (plain files): the limits it would be given, and where the
+    submission's first process writes itself. The kernel's own v2 is not testable here."""
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(cgroups, "_mounts", lambda: {"unified": Path("/not-used")})
+    monkeypatch.setattr(cgroups, "_own_groups", lambda: {"unified": "/batch.scope"})
+    home = tmp_path / "unified" / "batch.scope"
+    parent = home / f"{PREFIX}{os.getpid()}-{cgroups._start_time(os.getpid())}"
+    parent.mkdir(parents=True)
+    (home / "cgroup.controllers").write_text("cpu memory pids\n")
+    for folder in (home, parent):
+        (folder / "cgroup.subtree_control").write_text("")
+    made, reason = open_cgroups(512, 32, root=tmp_path)
+    assert made is not None and made.version == 2, reason
+    assert (parent / "cgroup.subtree_control").read_text() == "+memory +pids"
+    group = made.group()
+    folder = parent / "s1"
+    assert (folder / "memory.max").read_text() == str(512 * MIB)
+    assert (folder / "memory.swap.max").read_text() == "0"  # swap counts: none allowed
+    assert (folder / "pids.max").read_text() == "32"
+    assert group.join_request() == {"join": ["/grader-cgroup/unified/s1/cgroup.procs"],
+                                    "hide": ["/grader-cgroup/unified"]}
+    assert made.bind_arguments() == ["--bind", str(parent), "/grader-cgroup/unified"]
+    (folder / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+    (folder / "memory.peak").write_text(f"{300 * MIB}\n")
+    assert group.oom_kills() == 1 and group.peak_bytes() == 300 * MIB
+
+
+def test_v2_without_its_controllers_is_passed_over(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(cgroups, "_mounts", lambda: {"unified": Path("/not-used")})
+    monkeypatch.setattr(cgroups, "_own_groups", lambda: {"unified": "/"})
+    (tmp_path / "unified").mkdir()
+    (tmp_path / "unified" / "cgroup.controllers").write_text("\n")  # all bound to v1
+    made, reason = open_cgroups(512, 32, root=tmp_path)
+    assert made is None
+    assert "v2: memory and pids controllers not enabled" in reason
+    assert "v1: no memory hierarchy mounted" in reason
