@@ -1,0 +1,86 @@
+"""`grader check` next to `import torch`, measured side by side in one run.
+
+    .venv/bin/python benchmarks/check_time.py [ROUNDS] [--worker fork|portable]
+
+Each round times, in this order and each in a fresh process: `python -c "import torch"`,
+`grader check maml.py` on a correct maml submission, `grader check second_order.py` on a
+correct second_order submission (each in a student's folder, a copy of the assignment's
+release, no reference). It prints every round and the medians, and each check's overhead
+beyond `import torch` (the targets: maml within +2 s, second_order within +1 s).
+Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = ROOT / "tests" / "submissions"
+PYTHON = sys.executable
+GRADER = str(Path(PYTHON).parent / "grader")
+CHECKS = {"maml": SUBMISSIONS / "maml" / "correct_loop_style.py",
+          "second_order": SUBMISSIONS / "second_order" / "correct_compact.py"}
+TARGETS = {"maml": 2.0, "second_order": 1.0}
+
+
+def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    run = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if argv[-1].endswith(".py") and run.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({run.returncode}):\n{run.stdout[-2000:]}"
+                         f"{run.stderr[-2000:]}")
+    return seconds
+
+
+def releases(folder: Path, env: dict[str, str]) -> dict[str, Path]:
+    """A student's folder per assignment: its release, with a correct answer in it."""
+    made = {}
+    for name, submission in CHECKS.items():
+        out = folder / name
+        subprocess.run([GRADER, "release", name, "--out", str(out)], check=True, env=env,
+                       capture_output=True, cwd=ROOT)
+        shutil.copy(submission, out / f"{name}.py")
+        made[name] = out
+    return made
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("rounds", type=int, nargs="?", default=5)
+    parser.add_argument("--worker", choices=("fork", "portable"), default=None)
+    options = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if k != "GRADER_ASSIGNMENTS"}
+    env["NO_COLOR"] = "1"
+    if options.worker:
+        env["GRADER_WORKER"] = options.worker
+    with tempfile.TemporaryDirectory(prefix="check-time-") as tmp:
+        folders = releases(Path(tmp), {**env, "GRADER_ASSIGNMENTS": str(ROOT / "assignments")})
+        rows: dict[str, list[float]] = {"import torch": [], **{n: [] for n in CHECKS}}
+        timed([PYTHON, "-c", "import torch"], ROOT, env)  # a first, cold run is not counted
+        for round_ in range(1, options.rounds + 1):
+            rows["import torch"].append(timed([PYTHON, "-c", "import torch"], ROOT, env))
+            for name, folder in folders.items():
+                rows[name].append(timed([GRADER, "check", f"{name}.py"], folder, env))
+            print(f"round {round_}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in rows.items()),
+                  flush=True)
+    base = statistics.median(rows["import torch"])
+    print(f"\nmedians over {options.rounds} rounds (worker: "
+          f"{options.worker or 'default for this platform'}):")
+    print(f"  import torch                  {base:6.2f} s")
+    for name in CHECKS:
+        median = statistics.median(rows[name])
+        print(f"  grader check {name + '.py':17s}{median:6.2f} s   import torch + "
+              f"{median - base:.2f} s (target + {TARGETS[name]:g} s)")
+
+
+if __name__ == "__main__":
+    main()
