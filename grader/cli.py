@@ -19,6 +19,7 @@ instructors:  grader grade NAME subs/ --out results   grade submissions with hid
               grader grade ... --shard 2/8; grader merge all/ shard*/   grade on many machines
               grader record NAME               re-record the public tests' expected values
               grader release NAME --out DIR    build what students get (no reference inside)
+              grader new NAME; grader validate NAME   write an assignment; prove it ready
 CI:           grader ci                        autograde a repository on every push
 """
 
@@ -31,7 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from grader.commands import check, ci, export, grade, merge, record, release, show
+    from grader.commands import (check, ci, export, grade, merge, new, record, release, show,
+                                 validate)
 
     parser = _Parser(prog="grader", description=DESCRIPTION,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=installed_version())
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (check, grade, show, export, merge, record, release, ci):
+    for module in (check, grade, show, export, merge, record, release, ci, new, validate):
         sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
