@@ -2,7 +2,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-fast demo record clean
+.PHONY: setup test test-fast demo record validate clean
+ASSIGNMENTS := $(patsubst assignments/%/assignment.toml,%,$(wildcard assignments/*/assignment.toml))
 
 setup: $(VENV)/.ready
 
@@ -11,7 +12,13 @@ $(VENV)/.ready: pyproject.toml scripts/bootstrap.sh
 	touch $@
 
 test: setup
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
+	$(MAKE) validate
+
+# Every assignment ready to hand out (reference full marks, stub zero, variants caught, ...).
+validate: setup
+	for name in $(ASSIGNMENTS); do $(VENV)/bin/grader validate $$name || exit 1; done
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
@@ -20,8 +27,7 @@ demo: setup
 	bash scripts/demo.sh $(VENV)
 
 record: setup
-	$(VENV)/bin/grader record second_order
-	$(VENV)/bin/grader record maml
+	for name in $(ASSIGNMENTS); do $(VENV)/bin/grader record $$name || exit 1; done
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

@@ -57,10 +57,10 @@ from grader.wire.protocol import Fn, Seed
 from grader.worker.input_guard import InputSnapshot
 
 if TYPE_CHECKING:
-    from grader.feedback import (difference, expect, expect_clean_call, expect_close,
+    from grader.feedback import (difference, expect, expect_clean_call, expect_close,  # noqa: F401
                                  expect_tensor, recognise)
-    from grader.problems import Mismatch
-    from grader.student import Reply
+    from grader.problems import Mismatch  # noqa: F401
+    from grader.student import Reply  # noqa: F401
 
 API_VERSION = "1.0"
 """MAJOR.MINOR of this API; a release records the version its tests were written for."""

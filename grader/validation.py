@@ -69,7 +69,7 @@ def validate(name_or_path: str, *, reference: Path | None = None, sandboxed: boo
     progress("recorded expectations")
     problems += stale_expectations(assignment, reference_dir)
     progress("reference, stub and variants, graded")
-    problems += graded_problems(assignment, reference_dir, variants, sandboxed)
+    problems += graded_problems(assignment, reference_dir, variants, sandboxed, progress)
     return problems
 
 
@@ -192,12 +192,17 @@ def stale_expectations(assignment: Assignment, reference_dir: Path) -> list[Prob
 
 
 def graded_problems(assignment: Assignment, reference_dir: Path, variants: list[Variant],
-                    sandboxed: bool) -> list[Problem]:
+                    sandboxed: bool, progress: Callable[[str], None]) -> list[Problem]:
     from grader.grading import GRADE, Grader, GradingOptions
     from grader.sandbox import Sandbox
     from grader.submission import Submission
 
-    sandbox = Sandbox.require(assignment) if sandboxed else None
+    sandbox = None
+    if sandboxed:
+        try:
+            sandbox = Sandbox.require(assignment)
+        except GraderError as exc:  # "when possible": say so, and grade without it
+            progress(f"without the sandbox, which cannot run here ({exc})")
     options = GradingOptions(mode=GRADE, reference_dir=reference_dir, run_slow=True,
                              sandbox=sandbox)
     problems: list[Problem] = []

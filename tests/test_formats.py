@@ -17,6 +17,7 @@ from grader.errors import SubmissionError
 from grader.grading import CHECK, Grader, GradingOptions
 from grader.notebook_source import module_from_cells, neutralise_magics
 from grader.submission import Submission
+from grader.zip_reader import extract_zip
 from tests.conftest import SUBMISSIONS
 
 CORRECT = (SUBMISSIONS / "second_order" / "correct_compact.py").read_text()
@@ -97,7 +98,16 @@ def test_hostile_zips_are_refused_with_one_line(tmp_path, checker, files, links,
     path = mac_zip(tmp_path / "mallory.zip", files, links)
     result, _ = checker.grade(Submission.at(path))
     assert message in result.problem and result.tests == []
+
+
+def test_a_member_outside_its_folder_is_never_written(tmp_path):
+    """Extracted into tmp_path/unpacked, `../escape.py` would land in tmp_path itself."""
+    path = mac_zip(tmp_path / "mallory.zip", {"ok.py": b"x = 1", "../escape.py": b"x = 1"})
+    (tmp_path / "unpacked").mkdir()
+    with pytest.raises(SubmissionError, match="outside its folder"):
+        extract_zip(path, tmp_path / "unpacked")
     assert not (tmp_path / "escape.py").exists()
+    assert list((tmp_path / "unpacked").iterdir()) == []
 
 
 def test_a_symlinked_file_in_a_folder_is_refused(tmp_path, checker):
