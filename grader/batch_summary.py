@@ -10,9 +10,9 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.report import plain, points
-from grader.results import SubmissionResult
+from grader.results import LIMITS, SubmissionResult
 
-LIMIT_STATUSES = ("timed out", "memory limit", "crashed", "import failed")
+LIMIT_STATUSES = LIMITS
 BAR_WIDTH = 40
 
 
@@ -71,6 +71,6 @@ class BatchStatistics:
 
     def _limits(self) -> Text:
         hits = sorted({f"{r.submission_id} ({t.question}: {t.status})" for r in self.batch
-                       for t in r.tests if t.status in LIMIT_STATUSES and not t.message.startswith("not run")})
+                       for t in r.tests if t.status in LIMIT_STATUSES and not t.after_lost})
         return plain("hit a limit: " + (", ".join(hits) if hits else "none"),
                      style="yellow" if hits else "")

@@ -33,7 +33,7 @@ from grader.static_check import tampering_by_question
 from grader.uid_pool import lease_uid
 from grader.worker_client import SubmissionSpec, WarmWorker, WorkerPool, WorkerSpec
 
-CHECK, GRADE, RECORD = "check", "grade", "record"
+CHECK, GRADE, RECORD = results.Mode.CHECK, results.Mode.GRADE, results.Mode.RECORD
 
 
 @dataclass

@@ -65,7 +65,7 @@ class GradingSettings:
     """What stays the same for every submission of a session: assignment, mode, reference."""
 
     assignment: Assignment
-    mode: str  # "check", "grade" or "record"
+    mode: results.Mode
     hidden_tests: Path | None = None
     live_reference: LiveReference | None = None
     expectations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -75,7 +75,7 @@ class GradingSettings:
     seed_key: bytes | None = None  # grade: the secret every seed is keyed with
 
     def __post_init__(self) -> None:
-        if self.mode == "grade" and not self.seed_key:
+        if self.mode == results.Mode.GRADE and not self.seed_key:
             raise ValueError("grading needs the secret seed key: without it, anyone could "
                              "compute every submission's inputs from the public code")
 
@@ -198,7 +198,7 @@ class GradingPlugin:
         for index, item in enumerate(items):
             nextitem = items[index + 1] if index + 1 < len(items) else None
             item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-        if self.settings.mode == "grade":
+        if self.settings.mode == results.Mode.GRADE:
             hold_back_published_only(self._current.tests, fresh_input_tests(items))
         self._current.close()  # the last question ends first: what it records as it ends counts
         zero_tampered_questions(self._current.tests, self._current.late_tampering)
@@ -265,7 +265,8 @@ class GradingPlugin:
                            f"{self.settings.assignment.name}'s misconceptions.toml")
                 misconception = None
             self._remember_lost_question(item, call.excinfo)
-            self._record(item, status, message, trace, misconception, call.duration)
+            self._record(item, status, message, trace, misconception, call.duration,
+                         after_lost=getattr(call.excinfo and call.excinfo.value, "after_lost", False))
         return report
 
     def _remember_lost_question(self, item: pytest.Item,
@@ -276,7 +277,8 @@ class GradingPlugin:
             self._current.lost_questions.setdefault(question, excinfo.value)
 
     def _record(self, item: pytest.Item, status: str, message: str, traceback: str = "",
-                misconception: str | None = None, seconds: float = 0.0) -> None:
+                misconception: str | None = None, seconds: float = 0.0, *,
+                after_lost: bool = False) -> None:
         plan = item.stash[PLAN_KEY]
         max_score = item.stash[SCORE_KEY]
         self._current.tests.append(results.GradedTest(
@@ -284,7 +286,7 @@ class GradingPlugin:
             visibility=plan.visibility, max_score=max_score,
             score=max_score if status == results.PASSED else 0.0, status=status,
             message=message, traceback=traceback, misconception=misconception,
-            seconds=round(seconds, 4)))
+            seconds=round(seconds, 4), after_lost=after_lost))
 
     # --- fixtures ---------------------------------------------------------------------------
 
@@ -295,7 +297,8 @@ class GradingPlugin:
         plan = request.node.stash[PLAN_KEY]
         lost = self._current.lost_questions.get(plan.question)
         if lost is not None:
-            raise type(lost)(f"not run: {lost.message} in an earlier test of {plan.question}")
+            raise type(lost)(f"not run: {lost.message} in an earlier test of {plan.question}",
+                             after_lost=True)
         doors = self._current.static_tampering.get(plan.question)
         if doors:
             raise Tampering(f"the code {plan.question} runs uses {', '.join(doors)}, which "
@@ -311,11 +314,11 @@ class GradingPlugin:
         """Expected values: in `grader grade` always live from the solution (recorded answers
         are in every student's release); recorded for the public tests in `grader check`."""
         nodeid = request.node.nodeid
-        if self.settings.mode == "record":
+        if self.settings.mode == results.Mode.RECORD:
             assert self.settings.live_reference is not None
             return RecordingReference(self.settings.live_reference,
                                       self._current.recorded.setdefault(nodeid, []))
-        if self.settings.mode == "grade":
+        if self.settings.mode == results.Mode.GRADE:
             assert self.settings.live_reference is not None, "grading needs the reference"
             return self.settings.live_reference
         return RecordedReference(nodeid, self.settings.expectations.get(nodeid))
@@ -356,14 +359,14 @@ class GradingPlugin:
         """A seed for held-out evaluation data, the same for every submission (a fair
         comparison), which in `grader grade` only the reference folder's key gives: nothing
         student code receives, and nothing in a release, derives it."""
-        key = self.settings.seed_key if self.settings.mode == "grade" else None
+        key = self.settings.seed_key if self.settings.mode == results.Mode.GRADE else None
         return seed_for(self.settings.assignment.name, request.node.nodeid, None, key=key,
                         purpose="held-out")
 
     def _seed_of(self, request: pytest.FixtureRequest, purpose: str) -> int:
         nodeid, name = request.node.nodeid, self.settings.assignment.name
         submission_id = self._current.submission_id
-        if self.settings.mode == "grade":
+        if self.settings.mode == results.Mode.GRADE:
             return seed_for(name, nodeid, submission_id, key=self.settings.seed_key,
                             purpose=purpose)
         hidden = request.node.stash[PLAN_KEY].visibility == results.HIDDEN

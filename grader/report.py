@@ -137,7 +137,7 @@ class SubmissionReport:
         ran = result.run_tests
         earned = sum(t.score for t in ran)
         possible = sum(t.max_score for t in ran)
-        if result.mode == "check":
+        if result.mode == results.Mode.CHECK:
             line = Text(f"Public tests: {points(earned)}/{points(possible)} points")
             not_run = [t for t in result.tests if t.status == results.NOT_RUN]
             if not_run:

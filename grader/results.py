@@ -9,18 +9,49 @@ output escapes them itself.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from grader import untrusted_text
 
-PASSED = "passed"
-FAILED = "failed"
-NOT_ATTEMPTED = "not attempted"
-NOT_RUN = "not run"
-GRADER_ERROR = "grader error"
+class Status(StrEnum):
+    """Every way a test can end: the report's status column, and results.json's."""
 
-VISIBLE = "visible"
-HIDDEN = "hidden"
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"
+    NOT_RUN = "not run"
+    GRADER_ERROR = "grader error"
+    ERROR = "error"
+    TIMED_OUT = "timed out"
+    CRASHED = "crashed"
+    MEMORY_LIMIT = "memory limit"
+    IMPORT_FAILED = "import failed"
+
+
+LIMITS = frozenset({Status.TIMED_OUT, Status.MEMORY_LIMIT, Status.CRASHED, Status.IMPORT_FAILED})
+"""Statuses that say the submission hit one of its limits."""
+
+PASSED, FAILED, NOT_ATTEMPTED = Status.PASSED, Status.FAILED, Status.NOT_ATTEMPTED
+NOT_RUN, GRADER_ERROR = Status.NOT_RUN, Status.GRADER_ERROR
+
+
+class Visibility(StrEnum):
+    """Whom a test's result is for: every run (public tests), or `grader grade` (hidden)."""
+
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+
+
+VISIBLE, HIDDEN = Visibility.VISIBLE, Visibility.HIDDEN
+
+
+class Mode(StrEnum):
+    """What a grading run is for: a student's check, an instructor's grade, or recording."""
+
+    CHECK = "check"
+    GRADE = "grade"
+    RECORD = "record"
 NOTES = 32
 
 
@@ -63,6 +94,9 @@ class GradedTest(_BoundedText):
     traceback: str = ""
     misconception: str | None = None
     seconds: float = 0.0
+    after_lost: bool = False
+    """Not run because an earlier test of its question lost it (a hang, crash or memory
+    limit there): the status repeats that test's, but this one hit no limit itself."""
 
     @property
     def passed(self) -> bool:
