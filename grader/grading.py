@@ -22,7 +22,7 @@ from typing import ContextManager, Iterator
 from grader import results
 from grader.assignment import Assignment, Limits
 from grader.cgroups import Cgroups, SubmissionGroup, open_cgroups
-from grader.errors import GraderError, SubmissionError
+from grader.errors import ConfigError, GraderError, SubmissionError
 from grader.wire.limits import ResourceLimits
 from grader.plugin import GradingSettings, SubmissionRun
 from grader.reference import LiveReference, load_expectations, load_live_reference
@@ -58,6 +58,9 @@ class Grader:
     """Grades submissions of one assignment; keeps the reference loaded between them."""
 
     def __init__(self, assignment: Assignment, options: GradingOptions) -> None:
+        if not assignment.probes_path.is_file():  # the instructor's to fix, not each student's
+            raise ConfigError(f"{assignment.probes_path} is missing: every assignment needs one "
+                              "(FUNCTIONS and PROBES dicts, empty if unused)")
         self.assignment = assignment
         self.options = options
         self.live_reference = self._load_reference() if options.mode != CHECK else None

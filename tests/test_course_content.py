@@ -7,6 +7,7 @@ misconception catalogue and its forbidden helpers are all in the assignment's fo
 from __future__ import annotations
 
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -99,3 +100,13 @@ def test_bad_forbidden_helpers_are_a_config_error(tmp_path):
         '[forbidden.helpers]\n"torch.func" = "hessian"\n')
     with pytest.raises(ConfigError, match=r"\[forbidden.helpers\] must map"):
         Assignment.load(tmp_path)
+
+
+def test_a_missing_probes_file_is_the_instructors_error_not_each_students(tmp_path):
+    from grader.grading import Grader, GradingOptions
+
+    folder = tmp_path / "hw"
+    shutil.copytree(ASSIGNMENTS / "second_order", folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "probes.py").unlink()
+    with pytest.raises(ConfigError, match="probes.py is missing"):
+        Grader(Assignment.load(folder), GradingOptions())
