@@ -49,36 +49,76 @@ def _is_shell_assignment(line: str) -> bool:
     return right.lstrip().startswith(("!", "%")) and not right.lstrip().startswith("!=")
 
 
+LEFT_OUT = ('type("GraderLeftOut", (), {"__getattr__": lambda self, name: self, '
+            '"__call__": lambda self, *args, **kwargs: None})()')
+"""What a grader import becomes in graded code: any attribute of it, and any call, does
+nothing (a `check("QUESTION")` cell, `result = check()`, `grader.check()`)."""
+
+
 def without_checks(source: str) -> str:
-    """Drop `from grader import ...` and calls to check(): a notebook that checked itself
-    while the student worked must not import the grader, or grade itself, when graded."""
-    code = neutralise_magics(source)
+    """A notebook cell with its magics neutralised and its grader imports left out."""
+    return stub_grader_imports(neutralise_magics(source))
+
+
+def stub_grader_imports(code: str) -> str:
+    """Replace every `import grader...`/`from grader... import` by names bound to LEFT_OUT.
+
+    A notebook that checked itself while the student worked (or a .py exported from it) must
+    not import the grader when graded, nor grade itself. Only the import statements change,
+    in place: decorators, comments and line numbers stay as they were.
+    """
     try:
         tree = ast.parse(code)
-    except (SyntaxError, ValueError):
-        return source  # module_from_cells reports it
-    if not any(_is_grader_statement(node) for node in tree.body):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code  # module_from_cells, or the import, reports it
+    imports = [node for node in ast.walk(tree) if _imports_grader(node)]
+    if not imports:
         return code
-    kept = [ast.get_source_segment(code, node) or "" for node in tree.body
-            if not _is_grader_statement(node)]
-    return "\n".join(kept)
+    lines = code.splitlines(keepends=True)
+    for node in sorted(imports, key=lambda n: (n.lineno, n.col_offset), reverse=True):
+        lines = _replace_span(lines, node, _stub_for(node))
+    return "".join(lines)
 
 
-def _is_grader_statement(node: ast.stmt) -> bool:
-    if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "grader":
-        return True
-    if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "grader" for a in node.names):
-        return True
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
-        function = node.value.func
-        name = function.id if isinstance(function, ast.Name) else getattr(function, "attr", "")
-        return name == "check"
-    return False
+def _imports_grader(node: ast.AST) -> bool:
+    if isinstance(node, ast.ImportFrom):
+        return node.level == 0 and (node.module or "").split(".")[0] == "grader"
+    return isinstance(node, ast.Import) and any(
+        alias.name.split(".")[0] == "grader" for alias in node.names)
+
+
+def _stub_for(node: ast.Import | ast.ImportFrom) -> str:
+    if isinstance(node, ast.ImportFrom):
+        names = [alias.asname or alias.name for alias in node.names if alias.name != "*"]
+    else:
+        names = [alias.asname or alias.name.split(".")[0] for alias in node.names]
+    return " = ".join(names or ["_"]) + f" = {LEFT_OUT}"
+
+
+def _replace_span(lines: list[str], node: ast.stmt, text: str) -> list[str]:
+    """Put `text` where `node` stood, keeping the line count (a multi-line import's other
+    lines become empty) and whatever else shares its first and last lines."""
+    first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+    head = _chars(lines[first], node.col_offset)
+    tail = _rest(lines[last], node.end_col_offset or 0)
+    if first == last:
+        return lines[:first] + [head + text + tail] + lines[last + 1:]
+    return (lines[:first] + [head + text + "\n"] + ["\n"] * (last - first - 1) + [tail]
+            + lines[last + 1:])
+
+
+def _chars(line: str, byte_offset: int) -> str:
+    """The text before a column that ast gives in UTF-8 bytes."""
+    return line.encode("utf-8")[:byte_offset].decode("utf-8", "replace")
+
+
+def _rest(line: str, byte_offset: int) -> str:
+    return line.encode("utf-8")[byte_offset:].decode("utf-8", "replace")
 
 
 def module_from_cells(cells: list[tuple[int, str]], *, label: str = "cell") -> ModuleSource:
-    """Join numbered code cells into one module, leaving out the cells that do not compile
-    and the calls to the grader's own `check()`."""
+    """Join numbered code cells into one module, leaving out the cells that do not compile;
+    the grader's own `check()` does nothing there."""
     parts, notes = [], []
     for number, source in cells:
         code = without_checks(source)

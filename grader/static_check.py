@@ -79,10 +79,13 @@ def _reachable(question: str, definitions: dict[str, ast.AST]) -> set[str]:
 
 
 def _doors(node: ast.AST) -> set[str]:
+    """Doors named in `node`. A plain variable named like the grader (`grader`, bound to
+    nothing by a notebook's left-out `import grader`) is no door; importing the grader's
+    modules, or naming them in a string, is."""
     found = set()
     for child in ast.walk(node):
         for name in _names(child):
-            if name in DOORS or name.startswith(DOOR_PREFIXES):
+            if name in DOORS or (name.startswith(DOOR_PREFIXES) and not isinstance(child, ast.Name)):
                 found.add(name)
     return found
 

@@ -18,7 +18,7 @@ from grader.assignment import Assignment
 from grader.errors import SubmissionError
 from grader.files import (MAX_FILE_BYTES, NOT_SUBMITTED, Entry, kind, list_folder,
                           lstat_entry, read_capped, size_in_words)
-from grader.notebook_source import ModuleSource, notebook_module
+from grader.notebook_source import ModuleSource, notebook_module, stub_grader_imports
 from grader.zip_reader import extract_zip
 
 MAX_FOLDER_BYTES = 50 * 1024 * 1024
@@ -118,7 +118,8 @@ def _install_file(source: Path, assignment: Assignment, workdir: Path) -> tuple[
     if source.suffix == ".ipynb":
         module = notebook_module(data, source.name)
     else:
-        module = ModuleSource(_python_text(data, source.name))
+        # A .py exported from a notebook that checked itself: its grader imports do nothing.
+        module = ModuleSource(stub_grader_imports(_python_text(data, source.name)))
     try:
         encoded = module.text.encode("utf-8")
     except UnicodeEncodeError:

@@ -129,6 +129,8 @@ SECOND_ORDER_FORGERIES = {
     "record_splice": ("changes_inputs", ["first_order_grads"]),
     "record_pipe_swap": ("forbidden_helper", ["hessian"]),
     "inspect_trace": ("missing_create_graph", ["gradient_penalty"]),
+    "torch_function_mode": ("changes_inputs", ["first_order_grads"]),
+    "hook_window": ("forbidden_helper", ["hessian"]),
 }
 
 
@@ -157,7 +159,11 @@ def test_maml_forgeries_gain_nothing():
         forged, _ = grader.grade(Submission.at(FORGERIES / "self_restoring_autograd.py"))
         rerouted, _ = grader.grade(Submission.at(FORGERIES / "student_forward.py"))
         honest, _ = grader.grade(Submission.at(SUBMISSIONS / "maml" / "detached_params.py"))
+        hidden, _ = grader.grade(Submission.at(FORGERIES / "mode_hides_training_in_place.py"))
+        in_place, _ = grader.grade(
+            Submission.at(SUBMISSIONS / "maml" / "meta_train_trains_callers_params.py"))
     assert_gains_nothing(forged, honest, ["adapt"])
+    assert_gains_nothing(hidden, in_place, ["meta_train"])
     # probes differentiate through the given forward, never the submission's
     for question in ("inner_update", "adapt"):
         assert question_scores(rerouted)[question] <= question_scores(honest)[question]

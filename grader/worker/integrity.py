@@ -20,9 +20,11 @@ cost of a forgery, and every door it watches scores zero when used.
 
 from __future__ import annotations
 
+import _thread
 import ctypes
 import gc
 import os
+import pathlib
 import sys
 import types
 from typing import Any, Callable
@@ -42,7 +44,7 @@ _WATCHED_EVENTS = frozenset({
 _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "__code__",
                                "f_back", "gi_code", "cr_code"})
 _CODE_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__globals__",
-                              "__closure__"})
+                              "__closure__", "__class__"})
 _FRAME_GIVERS = {"/inspect.py": frozenset({"currentframe", "stack", "trace", "getouterframes",
                                            "getinnerframes", "getframeinfo"}),
                  "/traceback.py": frozenset({"walk_tb", "walk_stack"}),
@@ -100,14 +102,30 @@ class StudentFrames:
         return _startswith(filename, self.trusted) or _startswith(filename, "<frozen ")
 
     def cause(self, frame: Any) -> tuple[bool, str]:
-        """(caused by the student, where) for the innermost frame of an event."""
+        """(caused by the student, where) for the innermost frame of an event.
+
+        Frame-handing helpers are looked through to whoever called them (and named). Code
+        torch generated from a string (torch.compile) is judged by torch's frame behind it;
+        any other code without a file of its own is the student's.
+        """
         if frame is None:
             return False, ""
-        code = frame.f_code
+        code, through = frame.f_code, ""
         while frame.f_back is not None and _is_frame_giver(code):
+            through = f" (through {code.co_name})"
             frame = frame.f_back
             code = frame.f_code
-        return not self.is_trusted_file(code.co_filename), f"{code.co_filename}:{frame.f_lineno}"
+        filename = code.co_filename
+        if filename.startswith("<") and not filename.startswith("<frozen "):
+            behind = frame.f_back
+            while behind is not None and behind.f_code.co_filename.startswith("<"):
+                behind = behind.f_back
+            if behind is not None and self.is_torch_file(behind.f_code.co_filename):
+                return False, ""
+        return not self.is_trusted_file(filename), f"{filename}:{frame.f_lineno}{through}"
+
+    def is_torch_file(self, filename: str) -> bool:
+        return self.is_trusted_file(filename) and "/torch/" in filename
 
 
 def _is_frame_giver(code: types.CodeType) -> bool:
@@ -116,39 +134,76 @@ def _is_frame_giver(code: types.CodeType) -> bool:
 
 
 def _suspicious(event: str, args: tuple[Any, ...], frames: StudentFrames) -> str | None:
-    """Why this event, if caused by the student, is tampering; None if it is not."""
+    """Why this event, if caused by the student, is tampering; None if it is not.
+
+    No method of an argument is ever called: an argument may be an object of the student's
+    (a str subclass whose methods run student code while this hook runs). Only exact `str`
+    values are read, with str's own functions; anything else where a name is expected counts.
+    """
     if event == "object.__getattr__":
-        return f"read {args[1]}" if args[1] in _FRAME_ATTRIBUTES else None
+        return _named(args[1], _FRAME_ATTRIBUTES, "read")
     if event in ("object.__setattr__", "object.__delattr__"):
-        return f"replaced {args[1]}" if args[1] in _CODE_ATTRIBUTES else None
+        return _named(args[1], _CODE_ATTRIBUTES, "replaced")
     if event == "compile":
-        filename = args[1] if isinstance(args[1], str) else ""
-        return (f"compiled code claiming to be {filename}"
-                if frames.is_trusted_file(filename) else None)
+        filename = _plain_text(args[1])
+        if filename is None:
+            return "compiled code under a file name that is not a string"
+        return f"compiled code claiming to be {filename}" if frames.is_trusted_file(filename) else None
     if event == "open":
-        path = args[0] if isinstance(args[0], str) else ""
+        path = _plain_text(args[0])
+        if path is None:
+            return None if _is_plain_path(args[0]) else "opened a file named by an object"
         return f"opened {path}" if _is_process_memory(path) else None
     if event == "import":
-        name = args[0] if isinstance(args[0], str) else ""
-        return f"imported {name}" if name.split(".")[0].startswith("grader") else None
+        name = _plain_text(args[0])
+        if name is None:
+            return "imported a module named by an object"
+        return f"imported {name}" if str.startswith(name, "grader") else None
     return f"called {event}"
 
 
+def _named(name: Any, names: frozenset[str], verb: str) -> str | None:
+    if type(name) is not str:
+        return f"{verb} an attribute named by an object"
+    return f"{verb} {name}" if name in names else None
+
+
+def _plain_text(value: Any) -> str | None:
+    """An exact str as it is, an exact bytes decoded; None for any other object."""
+    if type(value) is str:
+        return value
+    if type(value) is bytes:
+        return bytes.decode(value, "utf-8", "replace")
+    return None
+
+
+def _is_plain_path(value: Any) -> bool:
+    """A path object of the standard library's own (its text is data, not code), or a
+    descriptor number."""
+    return type(value) in _PLAIN_PATHS
+
+
+_PLAIN_PATHS = (int, pathlib.PosixPath, pathlib.PurePosixPath, pathlib.WindowsPath)
+
+
 def _is_process_memory(path: str) -> bool:
-    parts = path.split("/")
+    parts = str.split(path, "/")
     return len(parts) >= 4 and parts[1] == "proc" and parts[3] in ("mem", "fd", "map_files",
                                                                     "task", "environ")
 
 
 def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFrames) -> None:
     """Note every watched event that student code causes, for the rest of the process."""
-    busy = [False]
-    getframe, watched = sys._getframe, _WATCHED_EVENTS
+    busy: set[int] = set()  # threads inside the hook: only their own events are skipped
+    getframe, watched, thread = sys._getframe, _WATCHED_EVENTS, _thread.get_ident
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
-        if busy[0] or (event not in watched and not event.startswith("ctypes.")):
+        if event not in watched and not str.startswith(event, "ctypes."):
             return
-        busy[0] = True
+        me = thread()
+        if me in busy:
+            return
+        busy.add(me)
         try:
             reason = _suspicious(event, args, frames)
             if reason is not None:
@@ -156,9 +211,37 @@ def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFra
                 if student or event in _ALWAYS:
                     write_record(record(TAMPERING, f"{reason} at {where}"))
         finally:
-            busy[0] = False
+            busy.discard(me)
 
     sys.addaudithook(hook)
+
+
+class TorchModes:
+    """Whether student code left a torch function or dispatch mode active.
+
+    A mode is process-wide C state: no dict changes and no audit event is raised when one is
+    pushed, yet every torch call in trusted code would then go through the student's
+    __torch_function__. So it is checked each time control returns from student code to
+    trusted code, before any torch work, with C functions bound before the student's import.
+    Only torch's own DeviceContext (torch.set_default_device) is allowed.
+    """
+
+    def __init__(self) -> None:
+        import torch
+        from torch.utils._device import DeviceContext
+
+        self._function_depth = torch._C._len_torch_function_stack
+        self._dispatch_depth = torch._C._len_torch_dispatch_stack
+        self._function_at = torch._C._get_function_stack_at
+        self._allowed = DeviceContext
+
+    def left_active(self, _range=range, _type=type) -> str | None:
+        if self._dispatch_depth():
+            return "left a torch dispatch mode active"
+        for index in _range(self._function_depth()):
+            if _type(self._function_at(index)) is not self._allowed:
+                return "left a torch function mode active"
+        return None
 
 
 def _version(mapping: dict[str, Any], _from=ctypes.c_uint64.from_address) -> int:
@@ -187,7 +270,9 @@ trusted code only."""
 class DictWatch:
     """The namespaces trusted code depends on, as they were before any student code ran."""
 
-    ALLOWED_NEW = ("__warningregistry__",)
+    ALLOWED_NEW = ("__warningregistry__", "__slotnames__")
+    """Names the standard library caches on modules and classes as they are used (warnings'
+    registry; copyreg's slot names when a tensor is copied or pickled)."""
 
     def __init__(self, owners: dict[str, Any], frames: StudentFrames,
                  levels: dict[str, str] | None = None) -> None:

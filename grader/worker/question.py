@@ -49,12 +49,21 @@ class TrustedCalls:
     decode: Callable[..., Any]
     write_frame: Callable[..., None]
     read_frame: Callable[..., Any]
+    modes: integrity.TorchModes
+    write_record: Callable[[bytes], None]
 
     @classmethod
-    def bind(cls, probes: ModuleType) -> "TrustedCalls":
+    def bind(cls, probes: ModuleType, write_record: Callable[[bytes], None]) -> "TrustedCalls":
         return cls(dict(probes.PROBES), dict(probes.FUNCTIONS), InputSnapshot.take,
                    InputSnapshot.changes, protocol.encode_value, protocol.decode_request_value,
-                   protocol.write_frame, protocol.read_frame)
+                   protocol.write_frame, protocol.read_frame, integrity.TorchModes(),
+                   write_record)
+
+    def returned_from_student(self) -> None:
+        """Control is back in trusted code: note a torch mode the student left active."""
+        left = self.modes.left_active()
+        if left:
+            self.write_record(integrity.record(integrity.TAMPERING, left))
 
     def build_function(self, name: str, args: list[Any]) -> Callable[..., Any]:
         return self.functions[name](*args)
@@ -77,7 +86,7 @@ def serve_question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleTyp
         _hold_only(pipes)
         write_record = integrity.record_writer()
         forbidden.WRITER[0] = write_record
-        calls = TrustedCalls.bind(probes)
+        calls = TrustedCalls.bind(probes, write_record)
         frames = integrity.StudentFrames(trusted_folders)
         watch = integrity.DictWatch({**_trusted_namespaces(probes), "the worker's calls": calls},
                                     frames, WATCH_LEVELS)
@@ -181,9 +190,32 @@ def _dispatch(question: Question, request: dict[str, Any]) -> dict[str, Any]:
         return _run(calls, lambda: target(*args, **kwargs), args, kwargs)
     if op == "probe":
         probe = calls.probes[str(request["probe"])]
-        module = question.module
+        module = CheckedModule(question.module, calls)
         return _run(calls, lambda: probe(module, *args, **kwargs), args, kwargs)
     raise protocol.ProtocolError(f"unknown op {op!r}")
+
+
+class CheckedModule:
+    """The student's module as a probe sees it: each of its functions, called from trusted
+    code, is checked on return for a torch mode left active (see integrity.TorchModes)."""
+
+    def __init__(self, module: ModuleType, calls: TrustedCalls) -> None:
+        self._module = module
+        self._calls = calls
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._module, name)
+        if not callable(value):
+            return value
+        calls = self._calls
+
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return value(*args, **kwargs)
+            finally:
+                calls.returned_from_student()
+
+        return checked
 
 
 def _student_function(module: ModuleType, name: str) -> Callable[..., Any]:
@@ -198,6 +230,7 @@ def _run(calls: TrustedCalls, call: Callable[[], Any], args: list[Any],
     snapshot = calls.snapshot(args, kwargs)
     started = time.perf_counter()
     value = call()
+    calls.returned_from_student()
     inside = time.perf_counter() - started
     blobs: list[protocol.Blob] = []
     encoded = calls.encode(value, blobs=blobs)

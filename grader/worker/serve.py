@@ -22,7 +22,9 @@ cannot touch the next submission; neither costs a fresh ``import torch``, only f
 from __future__ import annotations
 
 import argparse
+import copy
 import os
+import pickle
 import signal
 import site
 import sys
@@ -75,6 +77,8 @@ def _warm_up(torch: ModuleType, *, optimizer: bool) -> None:
     torch.autograd.grad(grad, weight, grad_outputs=torch.ones_like(grad), retain_graph=True)
     grad.sum().backward()
     torch.nn.functional.mse_loss(weight, weight.detach())
+    copy.copy(weight.detach())  # copyreg caches torch.Tensor.__slotnames__ on first use
+    pickle.dumps(weight.detach())
     if optimizer:
         torch.optim.Adam([weight], lr=0.1).step()
 
