@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from grader.worker import serve as worker
 from grader.captured_output import CapturedOutput
+from grader.wire.module_files import import_file
+from grader.worker import question as worker
 
 
 class DirectPool:
@@ -22,11 +23,13 @@ class DirectPool:
     """
 
     def __init__(self, module_path: Path, module_name: str, probes_path: Path) -> None:
-        self._state = worker.WorkerState()
-        self._state.ensure_probes(str(probes_path))
+        probes = import_file("grader_probes", str(probes_path))
+        calls = worker.TrustedCalls.bind(probes, write_record=lambda record: None)
+        self._state = worker.Question(calls)
         worker.handle(self._state, {"op": "load", "path": str(module_path), "module": module_name})
         self.output = CapturedOutput()
         self.seconds = 0.0
+        self.late_tampering: dict[str, str] = {}  # no relay here: nothing is recorded
 
     def request(self, message: dict[str, Any], seconds: float, during: str,
                 question: str) -> dict[str, Any]:
