@@ -13,6 +13,7 @@ $(VENV)/.ready: pyproject.toml scripts/bootstrap.sh
 
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 	$(MAKE) validate
 

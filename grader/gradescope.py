@@ -13,7 +13,7 @@ from grader import results
 from grader.results import GradedTest, SubmissionResult
 from grader.untrusted_text import escape_controls
 
-GRADESCOPE_VISIBILITY = {results.VISIBLE: "visible", results.HIDDEN: "after_published"}
+GRADESCOPE_VISIBILITY: dict[str, str] = {results.VISIBLE: "visible", results.HIDDEN: "after_published"}
 
 
 def results_json(result: SubmissionResult) -> str:

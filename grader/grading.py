@@ -40,7 +40,7 @@ CHECK, GRADE, RECORD = results.Mode.CHECK, results.Mode.GRADE, results.Mode.RECO
 class GradingOptions:
     """How to grade: the mode, the reference folder (for grade and record), and limits."""
 
-    mode: str = CHECK
+    mode: results.Mode = CHECK
     reference_dir: Path | None = None
     run_slow: bool = False
     questions: frozenset[str] | None = None

@@ -10,7 +10,7 @@ from grader.report import points
 from grader.results import SubmissionResult
 from grader.untrusted_text import for_markdown
 
-STATUS_MARKS = {results.PASSED: "✅", results.NOT_ATTEMPTED: "⬜", results.NOT_RUN: "⏭️"}
+STATUS_MARKS: dict[str, str] = {results.PASSED: "✅", results.NOT_ATTEMPTED: "⬜", results.NOT_RUN: "⏭️"}
 
 
 def _cell(text: str) -> str:

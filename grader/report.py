@@ -23,7 +23,7 @@ from grader.untrusted_text import escape_controls
 from grader.results import GradedTest, SubmissionResult
 
 SHOWN_FAILURES = 2
-STATUS_STYLES = {
+STATUS_STYLES: dict[str, str] = {
     results.PASSED: "green", results.FAILED: "red", results.NOT_ATTEMPTED: "yellow",
     results.NOT_RUN: "dim", results.GRADER_ERROR: "magenta",
 }

@@ -111,7 +111,7 @@ def _assigned_keys(path: Path, name: str) -> set[str]:
             [node.target] if isinstance(node, ast.AnnAssign) else [])
         for target in targets:
             if isinstance(target, ast.Name) and target.id == name and isinstance(value, ast.Dict):
-                keys |= {k.value for k in value.keys if isinstance(k, ast.Constant)}
+                keys |= {str(k.value) for k in value.keys if isinstance(k, ast.Constant)}
             if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
                     and target.value.id == name and isinstance(target.slice, ast.Constant)):
                 keys.add(str(target.slice.value))
