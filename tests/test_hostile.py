@@ -27,7 +27,6 @@ from grader.uid_pool import leased_uids
 from tests.conftest import REFERENCE, ROOT, SUBMISSIONS
 
 HOSTILE = SUBMISSIONS / "hostile"
-PORT = 47321
 FULL = {"first_order_grads": 10, "second_partials": 20, "grads_without_zeroing": 15,
         "hessian": 20, "hvp": 15, "gradient_penalty": 20}
 EXPECTED = {
@@ -76,7 +75,8 @@ class Listener:
         self.connections = 0
         self.server = socket.socket()
         self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.server.bind(("127.0.0.1", PORT))
+        self.server.bind(("127.0.0.1", 0))  # a free port: two runs on one host never clash
+        self.port = self.server.getsockname()[1]
         self.server.listen()
         self.server.settimeout(0.2)
         self.stop = False
@@ -106,10 +106,10 @@ def graded(tmp_path_factory):
     batch = root / "submissions"
     shutil.copytree(HOSTILE, batch)
     shutil.copy(SUBMISSIONS / "second_order" / "correct_compact.py", batch / "aaa_correct.py")
-    (batch / "escape_artist.py").write_text((batch / "escape_artist.py").read_text().replace(
-        'os.environ.get("GRADER_TEST_PORT", "1")', str(PORT)))
-    out = root / "out"
     listener = Listener()
+    (batch / "escape_artist.py").write_text((batch / "escape_artist.py").read_text().replace(
+        'os.environ.get("GRADER_TEST_PORT", "1")', str(listener.port)))
+    out = root / "out"
     assignment = find_assignment("second_order")
     grader = Grader(assignment, GradingOptions(
         mode=GRADE, reference_dir=REFERENCE / "second_order", sandbox=sandbox,
