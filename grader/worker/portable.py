@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, NoReturn
 from grader.wire import protocol
 from grader.wire.limits import ResourceLimits
 from grader.wire.module_files import import_file
-from grader.worker.relay import QuestionPipes, QuestionRelay
+from grader.worker.relay import QuestionPipes, QuestionRelay, protocol_error, relay_questions
 
 QUESTION_FLAG = "--question"
 
@@ -109,48 +109,16 @@ def serve_portable(requests: BinaryIO, replies: BinaryIO, argv: list[str]) -> No
     try:
         while (request := protocol.read_frame(requests)) is not None:
             if request.get("op") != "submission":
-                protocol.write_frame(replies, _protocol_error("no submission started"))
+                protocol.write_frame(replies, protocol_error("no submission started"))
                 continue
             relay.setup = {"probes": str(request["probes"]), "workdir": str(request["workdir"])}
             protocol.write_frame(replies, {"ok": True})
-            _serve_questions(requests, replies, relay)
+            relay_questions(requests, replies, relay, lambda load: relay.start_question(
+                {k: v for k, v in load.items() if k != protocol.BLOBS}))
             protocol.write_frame(replies, {"op": "exited", "scope": "submission", "exit_code": 0})
     finally:
         relay.end(report=False)
         relay.close_spare()
-
-
-def _serve_questions(requests: BinaryIO, replies: BinaryIO, relay: SpawnedQuestion) -> None:
-    """As :func:`grader.worker.serve.serve_questions`: one question process per `load`."""
-    while (request := protocol.read_frame(requests)) is not None:
-        op = request.get("op")
-        if op == "end-submission":
-            relay.end()
-            return
-        if op == "end":
-            if relay.running:
-                relay.end()
-            else:
-                protocol.write_frame(replies, {"op": "exited", "scope": "question",
-                                               "exit_code": 0})
-            continue
-        if op == "load":
-            relay.end(report=False)
-            relay.start_question({k: v for k, v in request.items() if k != protocol.BLOBS})
-        elif relay.running:
-            relay.forward(request)
-        else:
-            protocol.write_frame(replies, _protocol_error("no module loaded"))
-            continue
-        relay.pass_reply()
-
-
-def _protocol_error(message: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
-                                   "message": message}}
-
-
-# --- the question process -------------------------------------------------------------------
 
 
 def serve_spawned_question(fds: str, options: argparse.Namespace) -> NoReturn:

@@ -274,6 +274,40 @@ class QuestionRelay:
             self._tampering.append(reason[:500])
 
 
+def protocol_error(message: str) -> dict[str, Any]:
+    """A reply for a request that makes no sense where it came (the grader's mistake)."""
+    return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
+                                   "message": message}}
+
+
+def relay_questions(requests: BinaryIO, replies: BinaryIO, relay: Any,
+                    start: Callable[[dict[str, Any]], None]) -> None:
+    """One question process per `load`, each request passed on and its reply relayed, until
+    `end-submission`: the loop of a submission's process in both worker modes. `relay` is a
+    QuestionRelay or stands in for one; `start(load)` starts the question process."""
+    while (request := protocol.read_frame(requests)) is not None:
+        op = request.get("op")
+        if op == "end-submission":
+            relay.end()
+            return
+        if op == "end":
+            if relay.running:
+                relay.end()
+            else:
+                protocol.write_frame(replies, {"op": "exited", "scope": "question",
+                                               "exit_code": 0})
+            continue
+        if op == "load":
+            relay.end(report=False)  # the grader ends each question first; just in case
+            start(request)
+        elif relay.running:
+            relay.forward(request)
+        else:
+            protocol.write_frame(replies, protocol_error("no module loaded"))
+            continue
+        relay.pass_reply()
+
+
 def _fork() -> int:
     """Fork, waiting briefly for killed leftovers to free their process slots."""
     for _ in range(100):

@@ -39,7 +39,8 @@ from grader.wire.module_files import import_file
 from grader.worker import forbidden, namespaces
 from grader.worker.memory import small_pages_from_now_on
 from grader.worker.question import serve_question
-from grader.worker.relay import QuestionPipes, QuestionRelay, _fork
+from grader.worker.relay import (QuestionPipes, QuestionRelay, _fork, protocol_error,
+                                 relay_questions)
 
 DEFAULT_DISK_MIB = 64
 
@@ -88,7 +89,7 @@ def serve_zygote(requests: BinaryIO, replies: BinaryIO, *, isolate: bool = False
     """Fork one submission process per `submission`; report its exit once it is gone."""
     while (request := protocol.read_frame(requests)) is not None:
         if request.get("op") != "submission":
-            protocol.write_frame(replies, _protocol_error("no submission started"))
+            protocol.write_frame(replies, protocol_error("no submission started"))
             continue
         pid = _fork()
         if pid == 0:
@@ -96,11 +97,6 @@ def serve_zygote(requests: BinaryIO, replies: BinaryIO, *, isolate: bool = False
         _, status = os.waitpid(pid, 0)
         protocol.write_frame(replies, {"op": "exited", "scope": "submission",
                                        "exit_code": os.waitstatus_to_exitcode(status)})
-
-
-def _protocol_error(message: str) -> dict[str, Any]:
-    return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
-                                   "message": message}}
 
 
 def _serve_submission(request: dict[str, Any], requests: BinaryIO, replies: BinaryIO,
@@ -142,29 +138,10 @@ def _serve_submission(request: dict[str, Any], requests: BinaryIO, replies: Bina
 
 def serve_questions(requests: BinaryIO, replies: BinaryIO, probes: ModuleType, *,
                     reap: bool, trusted: list[str]) -> None:
-    """Relay one question process per `load`, until `end-submission`."""
+    """Relay one forked question process per `load`, until `end-submission`."""
     relay = QuestionRelay(replies, reap_all=reap)
-    while (request := protocol.read_frame(requests)) is not None:
-        op = request.get("op")
-        if op == "end-submission":
-            relay.end()
-            return
-        if op == "end":
-            if relay.running:
-                relay.end()
-            else:
-                protocol.write_frame(replies, {"op": "exited", "scope": "question",
-                                               "exit_code": 0})
-            continue
-        if op == "load":
-            relay.end(report=False)  # the grader ends each question first; just in case
-            relay.start(lambda pipes, load=request: _question(load, pipes, probes, trusted))
-        elif relay.running:
-            relay.forward(request)
-        else:
-            protocol.write_frame(replies, _protocol_error("no module loaded"))
-            continue
-        relay.pass_reply()
+    relay_questions(requests, replies, relay, lambda load: relay.start(
+        lambda pipes: _question(load, pipes, probes, trusted)))
 
 
 def _question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleType,
