@@ -72,3 +72,23 @@ def seed(request: pytest.FixtureRequest, assignment: Assignment) -> int:
     """The grader's seeds: the same for every submission in public tests, its own in hidden."""
     hidden = Path(str(request.node.path)).resolve().is_relative_to(REFERENCE.resolve())
     return seed_for(assignment.name, request.node.nodeid, STUDENT.stem if hidden else None)
+
+
+@pytest.fixture
+def private_seed(request: pytest.FixtureRequest, assignment: Assignment) -> int:
+    """As the grader's, without its key: what student code is never handed."""
+    hidden = Path(str(request.node.path)).resolve().is_relative_to(REFERENCE.resolve())
+    return seed_for(assignment.name, request.node.nodeid, STUDENT.stem if hidden else None,
+                    purpose="private")
+
+
+@pytest.fixture
+def published_seed(request: pytest.FixtureRequest, assignment: Assignment) -> int:
+    """The public tests' shared seed."""
+    return seed_for(assignment.name, request.node.nodeid, None)
+
+
+@pytest.fixture
+def heldout_seed(request: pytest.FixtureRequest, assignment: Assignment) -> int:
+    """Held-out evaluation data, the same for everyone."""
+    return seed_for(assignment.name, request.node.nodeid, None, purpose="held-out")
