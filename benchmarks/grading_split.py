@@ -1,0 +1,57 @@
+"""Where a sandboxed submission's CPU goes: the grading process (pytest, comparisons, the
+reference) against the student's own code. The rest of a batch's CPU is the worker's.
+
+    .venv/bin/python benchmarks/grading_split.py [--assignment maml] [N]
+
+Grades N copies of a correct submission in one grader (the first warms the zygote, the
+pytest session and the reference, and is not counted) and prints, per warm submission, the
+grading process's CPU (getrusage), the reference's share of it and the time inside student
+code as the worker timed it. Needs the sandbox (root, bubblewrap). Not part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORRECT = {"second_order": "correct_compact", "maml": "correct_loop_style"}
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("count", nargs="?", type=int, default=3)
+    parser.add_argument("--assignment", default="maml", choices=sorted(CORRECT))
+    options = parser.parse_args()
+    from grader.assignment import find_assignment
+    from grader.grading import GRADE, Grader, GradingOptions
+    from grader.sandbox import Sandbox
+    from grader.submission import Submission
+
+    assignment = find_assignment(options.assignment)
+    path = ROOT / "tests" / "submissions" / options.assignment / f"{CORRECT[options.assignment]}.py"
+    with Grader(assignment, GradingOptions(mode=GRADE, run_slow=True,
+                                           reference_dir=ROOT / "reference" / options.assignment,
+                                           sandbox=Sandbox.require(assignment))) as grader:
+        grader.grade(Submission("warm-up", path))
+        started, inside, reference = cpu_seconds(), 0.0, 0.0
+        for index in range(options.count):
+            result, _ = grader.grade(Submission(f"s{index}", path))
+            inside += result.student_seconds
+            reference += result.reference_seconds
+        trusted = cpu_seconds() - started
+    n = options.count
+    print(f"{options.assignment}: {n} warm submissions")
+    print(f"  grading process CPU per submission: {trusted / n:.3f} s "
+          f"(inside the reference: {reference / n:.3f} s)")
+    print(f"  inside student code per submission: {inside / n:.3f} s (the worker's timing)")
+
+
+if __name__ == "__main__":
+    main()
