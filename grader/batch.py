@@ -60,8 +60,8 @@ def _start_process(settings: BatchSettings, torch_threads: int = 1) -> None:
     import torch
 
     # A grading process runs only the reference's small computations; with torch's default
-    # of a thread per core, idle OpenMP threads spin between them: measured on maml with
-    # --jobs 1, 0.2 to 3.6 CPU s per submission, against 0.15 s with one thread.
+    # of a thread per core, idle OpenMP threads spin between them: measured on an assignment
+    # that trains, with --jobs 1, 0.2 to 3.6 CPU s per submission against 0.15 s on one thread.
     torch.set_num_threads(torch_threads)
     _return_large_buffers_to_the_system()
     _grader = build_grader(settings)
