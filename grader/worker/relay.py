@@ -11,7 +11,6 @@ pipes the question cannot take back.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
@@ -53,7 +52,6 @@ class _Gathered:
     output: bytearray = field(default_factory=bytearray)
     dropped: int = 0
     forbidden: list[str] = field(default_factory=list)
-    tampering: list[str] = field(default_factory=list)
     heartbeat: bool = False
     partial: bytearray = field(default_factory=bytearray)
 
@@ -76,7 +74,6 @@ class QuestionRelay:
         self._gathered = _Gathered()
         self._tampering: list[str] = []
         self._nonce = b""
-        self._spool: list[bytearray] = []
         self._open: set[str] = set()
 
     @property
@@ -104,14 +101,8 @@ class QuestionRelay:
 
     def forward(self, message: dict[str, Any]) -> None:
         """Send a request from the grader to the question process."""
-        blobs = message.get(protocol.BLOBS, [])
-        payload = json.dumps({k: v for k, v in message.items() if k != protocol.BLOBS},
-                             separators=(",", ":")).encode()
         try:
-            self._write_all(protocol.FRAME_HEADER.pack(len(payload), len(blobs)) + payload)
-            for blob in blobs:
-                self._write_all(protocol.BLOB_HEADER.pack(len(blob)))
-                self._write_all(blob)
+            protocol.write_frame(_DrainingWriter(self), message)
         except OSError:
             pass  # the question process is gone: its reply is its exit
 
@@ -150,40 +141,28 @@ class QuestionRelay:
     # --- reading the question's reply -----------------------------------------------------
 
     def _pass_frame(self) -> None:
-        self._spool = []
+        """Read one whole frame (the protocol's own limits apply), then send it on rewritten."""
         header = self._read_exactly(protocol.FRAME_HEADER.size)
         length, count = protocol.FRAME_HEADER.unpack(header)
-        if length > MAX_REPLY_JSON or count > protocol.MAX_BLOBS:
+        if length > MAX_REPLY_JSON:
             raise InvalidQuestionReply(f"a reply of {length} bytes and {count} tensors")
-        message = protocol.parse_frame_payload(self._read_exactly(length)) \
-            if length else {}
-        sizes = []
-        budget = protocol.MAX_FRAME_BYTES
-        for _ in range(count):
-            (size,) = protocol.BLOB_HEADER.unpack(self._read_exactly(protocol.BLOB_HEADER.size))
-            budget -= size
-            if budget < 0:
-                raise InvalidQuestionReply("a reply's tensors exceed the size limit")
-            sizes.append(size)
-            self._stage_blob(size)
+        message = protocol.read_frame_after_header(header, self._read_exactly)
         self._drain()
-        self._send_upstream(message, sizes)
+        self._send_upstream(message)
 
-    def _stage_blob(self, size: int) -> None:
-        """Blobs are read into a spool and sent after the JSON (which the relay rewrites)."""
-        self._spool.append(self._read_exactly(size))
-
-    def _send_upstream(self, message: dict[str, Any], sizes: list[int]) -> None:
+    def _send_upstream(self, message: dict[str, Any]) -> None:
+        """The question's frame with the relay's own fields: its `op`, verdicts and output are
+        replaced by what the relay saw, its tensors kept."""
         gathered = self._gathered
         if not gathered.heartbeat:
             self._note_tampering("a reply came without the worker's heartbeat")
+        blobs = message.get(protocol.BLOBS, [])
         for key in RELAY_FIELDS:
             message.pop(key, None)
         message.update(forbidden=gathered.forbidden[:MAX_RECORDS], tampering=self._tampering,
                        output=gathered.take_output())
+        message[protocol.BLOBS] = blobs
         gathered.forbidden, gathered.heartbeat = [], False
-        message[protocol.BLOBS] = self._spool
-        self._spool = []
         protocol.write_frame(self._upstream, message)
 
     def _read_exactly(self, size: int) -> bytearray:
@@ -272,6 +251,17 @@ class QuestionRelay:
     def _note_tampering(self, reason: str) -> None:
         if len(self._tampering) < MAX_RECORDS and reason[:500] not in self._tampering:
             self._tampering.append(reason[:500])
+
+
+class _DrainingWriter:
+    """The question's request pipe as a stream for protocol.write_frame: each write waits for
+    the pipe while draining the question's output and records, so neither side blocks."""
+
+    def __init__(self, relay: QuestionRelay) -> None:
+        self.write = relay._write_all
+
+    def flush(self) -> None:
+        pass
 
 
 def protocol_error(message: str) -> dict[str, Any]:
