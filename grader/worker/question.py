@@ -94,7 +94,7 @@ def serve_question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleTyp
         integrity.install_audit_hook(write_record, frames)
         requests = os.fdopen(REQUEST_FD, "rb", buffering=0)
         replies = os.fdopen(REPLY_FD, "wb", buffering=0)
-        _serve(Question(calls), load, requests, replies, watch, write_record, pipes.nonce)
+        _serve(Question(calls), load, requests, replies, watch, pipes.nonce)
     except BaseException:  # noqa: BLE001 - never fall back into the relay's loop
         code = 70
     finally:
@@ -106,11 +106,11 @@ def serve_question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleTyp
 
 
 def _serve(question: Question, load: dict[str, Any], requests: Any, replies: Any,
-           watch: integrity.DictWatch, write_record: Callable[[bytes], None],
-           nonce: bytes) -> None:
-    heartbeat = integrity.HEARTBEAT + nonce + b"\n"
+           watch: integrity.DictWatch, nonce: bytes) -> None:
+    heartbeat = integrity.record(integrity.HEARTBEAT, nonce.decode())
     tampering = integrity.TAMPERING
-    write_frame, read_frame = question.calls.write_frame, question.calls.read_frame
+    calls = question.calls
+    write_frame, read_frame, write_record = calls.write_frame, calls.read_frame, calls.write_record
     request: dict[str, Any] | None = load
     while request is not None and request.get("op") != "end":
         reply = handle(question, request)
