@@ -62,17 +62,6 @@ class SpawnedQuestion(QuestionRelay):
         self.forward({"op": "setup", "nonce": self._nonce.decode(), **self.setup, "load": load})
         self.prepare()
 
-    def _adopt(self, pid: int, fds: dict[str, int]) -> None:
-        """Take over a started process as the relay's question (what `start` does after fork)."""
-        from grader.worker.relay import _Gathered
-
-        self._pid = pid
-        self._fds = fds
-        self._gathered, self._tampering = _Gathered(), []
-        self._open = {"output", "records"}
-        for name in ("output", "records"):
-            os.set_blocking(self._fds[name], False)
-
     def end(self, invalid: str | None = None, *, report: bool = True) -> None:
         pid = self._pid
         super().end(invalid, report=report)

@@ -91,9 +91,14 @@ class QuestionRelay:
             serve(QuestionPipes(requests[0], replies[1], output[1], records[1], self._nonce))
         for fd in (requests[0], replies[1], output[1], records[1]):
             os.close(fd)
+        self._adopt(pid, {"requests": requests[1], "replies": replies[0], "output": output[0],
+                          "records": records[0]})
+
+    def _adopt(self, pid: int, fds: dict[str, int]) -> None:
+        """Take a started question process, and the relay's ends of its pipes, as this
+        relay's question (a fork's, or a fresh interpreter's in the portable mode)."""
         self._pid = pid
-        self._fds = {"requests": requests[1], "replies": replies[0], "output": output[0],
-                     "records": records[0]}
+        self._fds = fds
         self._gathered, self._tampering = _Gathered(), []
         self._open = {"output", "records"}
         for name in ("output", "records"):
