@@ -15,8 +15,8 @@ import json
 import os
 import sqlite3
 import stat
-from pathlib import Path
-from typing import Iterable
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Iterator
 
 from grader import __version__
 from grader.errors import SubmissionError
@@ -102,21 +102,22 @@ def _hashed_content(entry: Entry, budget: int) -> tuple[bytes, int]:
 
 
 def folder_hash(folders: Iterable[Path]) -> str:
-    """A hash of everything in the folders that define an assignment and its grading.
-
-    A link stands in it by the name it holds; nothing is followed.
-    """
+    """A hash of everything in the folders that define an assignment and its grading."""
     digest = hashlib.sha256()
     for folder in folders:
-        for entry in list_folder(folder, skip=("__pycache__",), max_entries=TRUSTED_ENTRIES):
-            if entry.is_file:
-                content = read_capped(entry.path, MAX_TRUSTED_FILE_BYTES)
-            elif entry.is_link:
-                content = b"link\0" + os.fsencode(os.readlink(entry.path))
-            else:
-                continue
-            digest.update(str(entry.relative).encode("utf-8", "surrogateescape") + b"\0" + content)
+        for relative, content in trusted_folder_contents(folder):
+            digest.update(str(relative).encode("utf-8", "surrogateescape") + b"\0" + content)
     return digest.hexdigest()[:16]
+
+
+def trusted_folder_contents(folder: Path) -> Iterator[tuple[PurePosixPath, bytes]]:
+    """(relative path, content) of each file and link in one of an instructor's folders, in
+    order, bytecode caches left out. A link stands by the name it holds; nothing is followed."""
+    for entry in list_folder(folder, skip=("__pycache__",), max_entries=TRUSTED_ENTRIES):
+        if entry.is_file:
+            yield entry.relative, read_capped(entry.path, MAX_TRUSTED_FILE_BYTES)
+        elif entry.is_link:
+            yield entry.relative, b"link\0" + os.fsencode(os.readlink(entry.path))
 
 
 class Gradebook:

@@ -9,20 +9,19 @@ the tests collected (:mod:`grader.session`), and the worker zygote with torch im
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import stat
 import tempfile
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ContextManager, Iterator
+from typing import ContextManager
 
 from grader import results
 from grader.assignment import Assignment, Limits
 from grader.cgroups import Cgroups, SubmissionGroup, open_cgroups
 from grader.errors import ConfigError, GraderError, SubmissionError
+from grader.gradebook_db import trusted_folder_contents
 from grader.wire.limits import ResourceLimits
 from grader.plugin import GradingSettings, SubmissionRun
 from grader.reference import LiveReference, load_expectations, load_live_reference
@@ -240,39 +239,16 @@ def salted(key: bytes, salt: str) -> bytes:
 def secret_seed_key(folder: Path | None) -> bytes:
     """The key of every seed in `grader grade`: a digest of the reference folder, which
     students never have, so nobody can compute their inputs from the public code; the same
-    files give the same key, so a re-grade draws the same inputs."""
+    files give the same key, so a re-grade draws the same inputs. Files that come and go
+    (bytecode, .pytest_cache, .DS_Store) do not count."""
     assert folder is not None, "grading needs the reference folder"
     digest = hashlib.sha256()
-    for relative, content in sorted(_key_material(folder)):
-        for part in (relative, content):
-            digest.update(len(part).to_bytes(8, "big") + part)
+    for relative, content in trusted_folder_contents(folder):
+        if all(_lasting(part) for part in relative.parts):
+            for part in (str(relative).encode("utf-8", "surrogateescape"), content):
+                digest.update(len(part).to_bytes(8, "big") + part)
     return digest.digest()
 
 
-def _key_material(folder: Path) -> Iterator[tuple[bytes, bytes]]:
-    """(relative path, content) of each entry under `folder`; caches and dot-files that come
-    and go (bytecode, .pytest_cache, .DS_Store) are left out; os.walk never descends into a
-    linked folder."""
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if _lasting(d)]
-        linked = [d for d in dirs if os.path.islink(os.path.join(root, d))]
-        for name in files + linked:
-            if _lasting(name):
-                path = os.path.join(root, name)
-                yield os.path.relpath(path, folder).encode(), _content_unfollowed(path)
-
-
 def _lasting(name: str) -> bool:
-    return name != "__pycache__" and not name.startswith(".") and not name.endswith(".pyc")
-
-
-def _content_unfollowed(path: str) -> bytes:
-    """A regular file's bytes; a symlink's target name, never what it points to."""
-    mode = os.lstat(path).st_mode
-    if stat.S_ISLNK(mode):
-        return b"symlink:" + os.fsencode(os.readlink(path))
-    if not stat.S_ISREG(mode):
-        return b"special file"
-    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with os.fdopen(descriptor, "rb") as stream:
-        return stream.read()
+    return not name.startswith(".") and not name.endswith(".pyc")

@@ -96,6 +96,8 @@ def test_the_key_reads_no_link_and_ignores_bytecode(tmp_path):
     (folder / "tests" / "__pycache__").mkdir()
     (folder / "tests" / "__pycache__" / "test_hidden.cpython-312.pyc").write_bytes(b"\0")
     (folder / ".pytest_cache").mkdir()
+    (folder / ".pytest_cache" / "lastfailed").write_text("{}")
+    (folder / ".DS_Store").write_bytes(b"\0")
     assert secret_seed_key(folder) == key, "a link's target and caches are not read"
     (folder / "solution.py").write_text("ANSWER = 2\n")
     assert secret_seed_key(folder) != key
