@@ -277,9 +277,9 @@ class WorkerPool:
 
     def _collect(self, reply: dict[str, Any]) -> None:
         """Keep the output the relay passed on with a reply (the question's own prints)."""
-        output = reply.get("output")
-        if isinstance(output, str) and output:
-            self.output.write(output[:OUTPUT_PER_REPLY].encode("utf-8", "replace"))
+        output = untrusted_text.from_worker(reply.get("output"), OUTPUT_PER_REPLY)
+        if output:
+            self.output.write(output.encode("utf-8", "replace"))
 
     def _child_for(self, question: str) -> WorkerProcess:
         if self._import_failure is not None:
@@ -422,8 +422,7 @@ def _exit_problem(reply: dict[str, Any], during: str) -> problems.StudentProblem
 
 def _tampering(reply: dict[str, Any]) -> problems.Tampering:
     """Tampering, as the question's relay recorded it."""
-    reasons = reply.get("tampering")
-    reasons = [str(r)[:300] for r in reasons[:5]] if isinstance(reasons, list) else []
+    reasons = untrusted_text.strings_from_worker(reply.get("tampering"), limit=300, items=5)
     return problems.Tampering("the submission tampered with the grader's code beside it ("
                               + "; ".join(reasons) + "): this question scores zero")
 
