@@ -1,0 +1,110 @@
+"""What a submission earns once the instructor's adjustments apply: the one definition of a total.
+
+The tests give each question its graded points; an instructor's override replaces a
+question's points; a late penalty is subtracted from the sum, shown on its own and never
+folded silently into a question. Every output (terminal summary, results.json, CSV, Canvas,
+Gradescope, JUnit, markdown, HTML) reads a submission's points from a :class:`Standing`,
+so `grade`, `merge` and `export` cannot disagree about a total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from grader.results import SubmissionResult
+
+
+@dataclass(frozen=True)
+class Override:
+    """An instructor's points for one question of one submission, with who, when and why."""
+
+    question: str
+    points: float
+    reason: str
+    by: str
+    at: str
+    """When it was made, ISO 8601 in UTC."""
+
+
+@dataclass(frozen=True)
+class LatePenalty:
+    """Points taken off a late submission's total, and the sentence that says why."""
+
+    seconds_late: float
+    points: float
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One submission's points, question by question, after overrides and late penalty."""
+
+    result: SubmissionResult
+    questions: tuple[str, ...]
+    max_points: float
+    overrides: tuple[Override, ...] = ()
+    late: LatePenalty | None = None
+
+    @property
+    def submission_id(self) -> str:
+        return self.result.submission_id
+
+    def graded_points(self, question: str) -> float:
+        """What the tests gave the question, before any override."""
+        return round(sum(t.score for t in self.result.tests if t.question == question), 6)
+
+    def override_of(self, question: str) -> Override | None:
+        found = [o for o in self.overrides if o.question == question]
+        return found[-1] if found else None
+
+    def points(self, question: str) -> float:
+        """The question's points as every output shows them: an override wins."""
+        override = self.override_of(question)
+        return override.points if override is not None else self.graded_points(question)
+
+    @property
+    def before_penalty(self) -> float:
+        return round(sum(self.points(q) for q in self.questions), 6)
+
+    @property
+    def penalty(self) -> float:
+        return self.late.points if self.late is not None else 0.0
+
+    @property
+    def total(self) -> float:
+        """The submission's grade: never below zero."""
+        return round(max(self.before_penalty - self.penalty, 0.0), 6)
+
+
+@dataclass(frozen=True)
+class GradedBatch:
+    """A graded batch as every output renders it."""
+
+    assignment: str
+    questions: tuple[str, ...]
+    max_points: float
+    standings: tuple[Standing, ...]
+
+    def by_id(self) -> dict[str, Standing]:
+        return {s.submission_id: s for s in self.standings}
+
+
+def questions_in(results: Iterable[SubmissionResult]) -> tuple[str, ...]:
+    """The questions graded in a batch, in the order their tests ran."""
+    return tuple(dict.fromkeys(t.question for r in results for t in r.tests))
+
+
+def graded_batch(results: Iterable[SubmissionResult], *,
+                 questions: Iterable[str] | None = None, max_points: float | None = None,
+                 overrides: dict[str, list[Override]] | None = None,
+                 late: dict[str, LatePenalty] | None = None) -> GradedBatch:
+    """Standings for results, sorted by submission id; adjustments keyed by submission id."""
+    ordered = sorted(results, key=lambda r: r.submission_id)
+    names = tuple(questions) if questions is not None else questions_in(ordered)
+    most = max_points if max_points is not None else max((r.max_score for r in ordered), default=0.0)
+    overrides, late = overrides or {}, late or {}
+    standings = tuple(Standing(r, names, most, tuple(overrides.get(r.submission_id, ())),
+                               late.get(r.submission_id)) for r in ordered)
+    assignment = ordered[0].assignment if ordered else ""
+    return GradedBatch(assignment, names, most, standings)
