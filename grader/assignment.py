@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import ConfigError, GraderError
+from grader.late_policy import LatePolicy, policy_from_table
 from grader.misconceptions import Catalogue
 
 CONFIG_FILE = "assignment.toml"
@@ -67,6 +68,8 @@ class Assignment:
     calls: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Which questions call which ([calls] in assignment.toml): a failing test of a caller is
     told of a recognised mistake in a function it calls (the root cause)."""
+    late: LatePolicy | None = None
+    """The deadline and the points a late submission loses ([late] in assignment.toml)."""
 
     @property
     def file_name(self) -> str:
@@ -118,7 +121,9 @@ class Assignment:
                    trains=_flag(config, "trains", config_path),
                    forbidden=_forbidden(config.get("forbidden", {}), config_path),
                    misconceptions=Catalogue.load(folder, set(questions)),
-                   calls=_calls(config.get("calls", {}), set(questions), config_path))
+                   calls=_calls(config.get("calls", {}), set(questions), config_path),
+                   late=(policy_from_table(config["late"], config_path)
+                         if "late" in config else None))
 
 
 def _string(config: dict[str, Any], key: str, where: Path) -> str:
