@@ -1,6 +1,9 @@
-"""What an instructor wants to see after a batch: distribution, questions, outliers.
+"""What an instructor sees in the terminal after a batch: the gradebook, the distribution,
+each question, the costliest mistakes, and the outliers.
 
-Ids and questions are shown through :func:`grader.report.plain`: no markup, no escape sequences.
+Rendered from a :class:`GradedBatch`: a total is its Standing's, an overridden question's
+points carry a mark, and a late penalty has its own column. Ids and questions are shown
+through :func:`grader.report.plain`: no markup, no escape sequences.
 """
 
 from __future__ import annotations
@@ -9,32 +12,63 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from grader.report import plain, points
+from grader.outputs import statistics
+from grader.outputs.adjustments import OVERRIDE_MARK, marked_points, points
+from grader.report import STATUS_STYLES, plain
 from grader.results import LIMITS, SubmissionResult
+from grader.standing import GradedBatch, graded_batch
 
 LIMIT_STATUSES = LIMITS
 BAR_WIDTH = 40
+SHOWN_MISTAKES = 5
 
 
-class BatchStatistics:
-    """Score histogram, per-question means, the slowest submissions, and limits hit."""
+class GradebookTable:
+    """One row per graded submission, one column per question, the penalty on its own."""
 
-    def __init__(self, batch: list[SubmissionResult], questions: list[str]) -> None:
+    def __init__(self, batch: GradedBatch) -> None:
         self.batch = batch
-        self.questions = questions
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        if not self.batch:
+        batch = self.batch
+        late = any(s.late is not None for s in batch.standings)
+        table = Table(title="gradebook", title_justify="left",
+                      caption=f"{OVERRIDE_MARK} set by an instructor's override"
+                      if any(s.overrides for s in batch.standings) else None)
+        table.add_column("submission")
+        table.add_column("score", justify="right")
+        for question in batch.questions:
+            table.add_column(plain(question), justify="right")
+        if late:
+            table.add_column("late", justify="right")
+        for standing in batch.standings:
+            result = standing.result
+            scores = {q.question: q for q in result.questions(list(batch.questions))}
+            cells = [Text(marked_points(standing, q),
+                          style=STATUS_STYLES.get(scores[q].status, "red") if q in scores else "dim")
+                     for q in batch.questions]
+            total = result.problem or f"{points(standing.total)}/{points(standing.max_points)}"
+            penalty = [Text(f"-{points(standing.penalty)}" if standing.late else "")] if late else []
+            table.add_row(plain(result.submission_id), plain(total), *cells, *penalty)
+        yield table
+
+
+class ClassStatistics:
+    """Score histogram, per-question means, costliest mistakes, the slowest and largest
+    submissions, and every limit hit."""
+
+    def __init__(self, batch: GradedBatch) -> None:
+        self.batch = batch
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if not self.batch.standings:
             yield Text("No submissions graded.")
             return
-        yield Group(self._histogram(), self._per_question(), self._slowest(), self._largest(),
-                    self._limits())
+        yield Group(self._histogram(), self._per_question(), self._mistakes(), self._slowest(),
+                    self._largest(), self._limits())
 
     def _histogram(self) -> Text:
-        bins = [0] * 10
-        for result in self.batch:
-            share = result.score / result.max_score if result.max_score else 0.0
-            bins[min(int(share * 10), 9)] += 1
+        bins = statistics.distribution(self.batch)
         text = Text("score distribution (percent of the maximum)\n", style="bold")
         peak = max(bins) or 1
         for index, count in enumerate(bins):
@@ -46,31 +80,40 @@ class BatchStatistics:
         table = Table(title="per question", title_justify="left")
         for column in ("question", "mean", "full marks"):
             table.add_column(column, justify="left" if column == "question" else "right")
-        for question in self.questions:
-            scores = [q for r in self.batch for q in r.questions([question]) if q.max_score]
-            if not scores:
-                continue
-            mean = sum(q.score for q in scores) / len(scores)
-            full = sum(abs(q.score - q.max_score) < 1e-6 for q in scores) / len(scores)
-            table.add_row(plain(question), f"{points(mean)}/{points(scores[0].max_score)}", f"{full:.0%}")
+        for figures in statistics.per_question(self.batch):
+            if figures.max_points:
+                table.add_row(plain(figures.question),
+                              f"{points(figures.mean)}/{points(figures.max_points)}",
+                              f"{figures.full_share:.0%}")
         return table
 
+    def _mistakes(self) -> Text:
+        ranked = statistics.mistakes(self.batch)[:SHOWN_MISTAKES]
+        shown = ", ".join(f"{m.code} in {m.question} ({len(m.submissions)} submission(s), "
+                          f"{points(m.points_lost)} points)" for m in ranked)
+        return plain("costliest mistakes: " + (shown or "none recognised"))
+
     def _slowest(self) -> Text:
-        slowest = sorted(self.batch, key=lambda r: -r.execution_time)[:5]
-        return plain("slowest: " + ", ".join(f"{r.submission_id} ({r.execution_time:.1f} s)"
-                                              for r in slowest))
+        return plain("slowest: " + ", ".join(f"{s.submission_id} ({s.result.execution_time:.1f} s)"
+                                              for s in statistics.slowest(self.batch)))
 
     def _largest(self) -> Text:
         """Peak memory of each submission's processes together (its control group's own)."""
-        measured = [r for r in self.batch if r.peak_memory_mib is not None]
-        if not measured:
+        largest = statistics.largest(self.batch)
+        if not largest:
             return plain("largest: not measured (no control group per submission)")
-        largest = sorted(measured, key=lambda r: -r.peak_memory_mib)[:5]
-        return plain("largest: " + ", ".join(f"{r.submission_id} ({r.peak_memory_mib:.0f} MiB)"
-                                             for r in largest))
+        return plain("largest: " + ", ".join(f"{s.submission_id} ({s.result.peak_memory_mib:.0f} MiB)"
+                                             for s in largest))
 
     def _limits(self) -> Text:
-        hits = sorted({f"{r.submission_id} ({t.question}: {t.status})" for r in self.batch
-                       for t in r.tests if t.status in LIMIT_STATUSES and not t.after_lost})
+        hits = [f"{h.submission_id} ({h.question}: {h.status})"
+                for h in statistics.limits_hit(self.batch)]
         return plain("hit a limit: " + (", ".join(hits) if hits else "none"),
                      style="yellow" if hits else "")
+
+
+class BatchStatistics(ClassStatistics):
+    """The statistics of results with no instructor adjustments."""
+
+    def __init__(self, batch: list[SubmissionResult], questions: list[str]) -> None:
+        super().__init__(graded_batch(batch, questions=questions))

@@ -153,25 +153,18 @@ class SubmissionReport:
 
 
 class BatchSummary:
-    """One row per graded submission, one column per question."""
+    """The gradebook table of results with no instructor adjustments
+    (:class:`grader.batch_summary.GradebookTable` renders a GradedBatch)."""
 
     def __init__(self, batch: Iterable[SubmissionResult], questions: list[str]) -> None:
         self.batch = list(batch)
         self.questions = questions
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        table = Table(title="gradebook", title_justify="left")
-        table.add_column("submission")
-        table.add_column("score", justify="right")
-        for question in self.questions:
-            table.add_column(plain(question), justify="right")
-        for result in self.batch:
-            scores = {q.question: q for q in result.questions(self.questions)}
-            cells = [Text(points(scores[q].score), style=STATUS_STYLES.get(scores[q].status, "red"))
-                     for q in self.questions]
-            total = result.problem or f"{points(result.score)}/{points(result.max_score)}"
-            table.add_row(plain(result.submission_id), plain(total), *cells)
-        yield table
+        from grader.batch_summary import GradebookTable
+        from grader.standing import graded_batch
+
+        yield GradebookTable(graded_batch(self.batch, questions=self.questions))
 
 
 def _excerpt(output: str, lines: int = 20) -> str:

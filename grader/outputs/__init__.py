@@ -1,0 +1,7 @@
+"""Every output of a graded batch, rendered from one :class:`grader.standing.GradedBatch`.
+
+``registry.py`` names the formats (terminal, results.json, CSV, Canvas, JUnit, markdown,
+HTML) and writes them; ``statistics.py`` computes what the instructor's views show;
+``html_report.py`` and ``charts.py`` make the class report. Each format reads a submission's
+points from its :class:`~grader.standing.Standing`, the one definition of a total.
+"""
