@@ -1,10 +1,12 @@
 """The batch gradebook: an SQLite database that is the source of truth for a grading run.
 
-One row per submission (content hash, assignment version, score, the full result) and one
-row per test result. A submission is recorded in one transaction, so a run killed at any
-moment loses at most the submissions in flight and never leaves half a submission behind;
-re-running skips submissions whose content and assignment are unchanged. gradebook.csv,
-results.json and every export are rendered from here.
+One row per submission (content hash, assignment version, score, the full result), one
+row per test result, and the assignment version that graded each question. A submission is
+recorded in one transaction, so a run killed at any moment loses at most the submissions in
+flight and never leaves half a submission behind; re-running skips submissions whose content
+and assignment are unchanged. The instructor's adjustments live in tables of their own, so
+that no regrade touches them: overrides (who, when, why), submission times and extensions.
+gradebook.csv, results.json and every export are rendered from here (grader.standing).
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import os
 import sqlite3
 import stat
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 from grader import __version__
 from grader.errors import SubmissionError
 from grader.files import (MAX_FILE_BYTES, NOT_SUBMITTED, Entry, list_folder, lstat_entry,
                           read_capped)
 from grader.results import SubmissionResult
+from grader.standing import Override
 
 MAX_HASHED_BYTES = 256 * 1024 * 1024
 """Past this much read, a submission's files stand in the hash by size and time, not bytes."""
@@ -58,7 +61,40 @@ CREATE TABLE IF NOT EXISTS test_results (
     seconds REAL NOT NULL,
     PRIMARY KEY (submission_id, nodeid, name)
 );
+CREATE TABLE IF NOT EXISTS question_versions (
+    submission_id TEXT NOT NULL,
+    question TEXT NOT NULL,
+    assignment_version TEXT NOT NULL,
+    graded_at TEXT NOT NULL,
+    PRIMARY KEY (submission_id, question)
+);
+CREATE TABLE IF NOT EXISTS overrides (
+    submission_id TEXT NOT NULL,
+    question TEXT NOT NULL,
+    points REAL NOT NULL,
+    reason TEXT NOT NULL,
+    made_by TEXT NOT NULL,
+    made_at TEXT NOT NULL,
+    PRIMARY KEY (submission_id, question)
+);
+CREATE TABLE IF NOT EXISTS submission_times (
+    submission_id TEXT PRIMARY KEY,
+    submitted_at TEXT NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS extensions (
+    submission_id TEXT PRIMARY KEY,
+    extra_days REAL NOT NULL,
+    source TEXT NOT NULL
+);
 """
+ADJUSTMENTS = ("question_versions", "overrides", "submission_times", "extensions")
+"""Tables an older gradebook may lack: made when it is opened, copied by a merge where present.
+None refers to submissions, so a regrade (which replaces a submission's row) keeps them."""
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def content_hash(path: Path) -> str:
@@ -140,18 +176,29 @@ class Gradebook:
         row = self.connection.execute(
             "SELECT content_hash, assignment_version FROM submissions WHERE id = ?",
             (submission_id,)).fetchone()
-        return row == (digest, assignment_version)
+        return bool(row == (digest, assignment_version))
 
-    def record(self, result: SubmissionResult, digest: str, assignment_version: str) -> None:
+    def record(self, result: SubmissionResult, digest: str, assignment_version: str,
+               questions: Iterable[str] | None = None) -> None:
         """Replace whatever was recorded for this submission id, all at once.
 
         Ids never name two students (Canvas's keep the user id; a clash in one batch is
         refused before grading), so the row replaced is this student's own earlier one. A
         write that fails (sqlite3.Error: a full disk, a read-only folder) rolls back this
-        submission only; every row recorded before it stays.
+        submission only; every row recorded before it stays. `questions` are those this
+        grading ran when it ran only some (`grader grade --question`): each is marked graded
+        by this version, and the others keep the version that graded them. Without them, every
+        question in the result is marked graded by this version.
         """
-        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        now = _now()
+        graded = list(dict.fromkeys(questions if questions is not None
+                                    else (t.question for t in result.tests)))
         with self._transaction() as db:
+            if questions is None:
+                db.execute("DELETE FROM question_versions WHERE submission_id = ?",
+                           (result.submission_id,))
+            db.executemany("INSERT OR REPLACE INTO question_versions VALUES (?,?,?,?)",
+                           [(result.submission_id, q, assignment_version, now) for q in graded])
             db.execute("DELETE FROM test_results WHERE submission_id = ?", (result.submission_id,))
             db.execute("INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?)", (
                 result.submission_id, digest, result.assignment, assignment_version, __version__,
@@ -185,6 +232,73 @@ class Gradebook:
         rows = self.connection.execute("SELECT result_json FROM submissions ORDER BY id")
         return [SubmissionResult.from_dict(json.loads(row[0])) for row in rows]
 
+    def result_of(self, submission_id: str) -> SubmissionResult | None:
+        row = self.connection.execute("SELECT result_json FROM submissions WHERE id = ?",
+                                      (submission_id,)).fetchone()
+        return SubmissionResult.from_dict(json.loads(row[0])) if row else None
+
+    def recorded_hashes(self) -> dict[str, str]:
+        """Each recorded submission's content hash, by id."""
+        return dict(self.connection.execute("SELECT id, content_hash FROM submissions"))
+
+    def question_versions(self) -> dict[str, dict[str, str]]:
+        """The assignment version that last graded each question, by submission id. A
+        gradebook older than this table says so by the submission's own version."""
+        versions: dict[str, dict[str, str]] = {}
+        for submission_id, question, version in self.connection.execute(
+                "SELECT submission_id, question, assignment_version FROM question_versions "
+                "ORDER BY submission_id, rowid"):
+            versions.setdefault(submission_id, {})[question] = version
+        for submission_id, version, result_json in self.connection.execute(
+                "SELECT id, assignment_version, result_json FROM submissions"):
+            if submission_id not in versions:
+                tests = json.loads(result_json).get("tests", [])
+                versions[submission_id] = {t["question"]: version for t in tests}
+        return versions
+
+    def set_override(self, submission_id: str, override: Override) -> None:
+        """Record an instructor's points for a question, replacing an earlier override of it."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO overrides VALUES (?,?,?,?,?,?)", (
+                submission_id, override.question, override.points, override.reason,
+                override.by, override.at))
+
+    def remove_override(self, submission_id: str, question: str) -> bool:
+        """Remove an override; whether there was one."""
+        with self._transaction() as db:
+            cursor = db.execute("DELETE FROM overrides WHERE submission_id = ? AND question = ?",
+                                (submission_id, question))
+            return cursor.rowcount > 0
+
+    def overrides(self) -> dict[str, list[Override]]:
+        """Every override, by submission id, in the order they were made."""
+        found: dict[str, list[Override]] = {}
+        for submission_id, question, points, reason, by, at in self.connection.execute(
+                "SELECT submission_id, question, points, reason, made_by, made_at FROM overrides "
+                "ORDER BY submission_id, made_at, question"):
+            found.setdefault(submission_id, []).append(Override(question, points, reason, by, at))
+        return found
+
+    def set_submission_times(self, times: Mapping[str, datetime.datetime], source: str) -> None:
+        """When submissions came in (ISO 8601, kept with their offset), and where that was read."""
+        with self._transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO submission_times VALUES (?,?,?)",
+                           [(key, when.isoformat(), source) for key, when in times.items()])
+
+    def submission_times(self) -> dict[str, datetime.datetime]:
+        return {key: datetime.datetime.fromisoformat(when) for key, when in
+                self.connection.execute("SELECT submission_id, submitted_at FROM submission_times")}
+
+    def set_extensions(self, extensions: Mapping[str, float], source: str) -> None:
+        """The extensions file is the whole list: it replaces every earlier extension."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM extensions")
+            db.executemany("INSERT INTO extensions VALUES (?,?,?)",
+                           [(key, days, source) for key, days in extensions.items()])
+
+    def extensions(self) -> dict[str, float]:
+        return dict(self.connection.execute("SELECT submission_id, extra_days FROM extensions"))
+
     def merge_from(self, other: Path) -> int:
         """Copy every submission of another gradebook into this one; return how many."""
         self.connection.execute("ATTACH DATABASE ? AS other", (str(other),))
@@ -195,6 +309,11 @@ class Gradebook:
                                [(i,) for i in ids])
                 db.execute("INSERT OR REPLACE INTO submissions SELECT * FROM other.submissions")
                 db.execute("INSERT INTO test_results SELECT * FROM other.test_results")
+                present = {row[0] for row in db.execute(
+                    "SELECT name FROM other.sqlite_master WHERE type = 'table'")}
+                for table in ADJUSTMENTS:
+                    if table in present:
+                        db.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM other.{table}")
         finally:
             self.connection.execute("DETACH DATABASE other")
         return len(ids)

@@ -4,15 +4,24 @@ The tests give each question its graded points; an instructor's override replace
 question's points; a late penalty is subtracted from the sum, shown on its own and never
 folded silently into a question. Every output (terminal summary, results.json, CSV, Canvas,
 Gradescope, JUnit, markdown, HTML) reads a submission's points from a :class:`Standing`,
-so `grade`, `merge` and `export` cannot disagree about a total.
+so `grade`, `merge` and `export` cannot disagree about a total. :func:`load_batch` reads
+all of it (results, overrides, late penalties, the version that graded each question) from
+an output folder's gradebook.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
-from typing import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Mapping
 
+from grader.errors import GraderError
 from grader.results import SubmissionResult
+
+if TYPE_CHECKING:
+    from grader.assignment import Assignment
+    from grader.late_policy import LatePolicy
 
 
 @dataclass(frozen=True)
@@ -45,10 +54,16 @@ class Standing:
     max_points: float
     overrides: tuple[Override, ...] = ()
     late: LatePenalty | None = None
+    versions: tuple[tuple[str, str], ...] = ()
+    """(question, assignment version that graded it), as the gradebook recorded them."""
 
     @property
     def submission_id(self) -> str:
         return self.result.submission_id
+
+    def version_of(self, question: str) -> str | None:
+        """The assignment version that graded the question (None if not recorded)."""
+        return dict(self.versions).get(question)
 
     def graded_points(self, question: str) -> float:
         """What the tests gave the question, before any override."""
@@ -97,14 +112,68 @@ def questions_in(results: Iterable[SubmissionResult]) -> tuple[str, ...]:
 
 def graded_batch(results: Iterable[SubmissionResult], *,
                  questions: Iterable[str] | None = None, max_points: float | None = None,
-                 overrides: dict[str, list[Override]] | None = None,
-                 late: dict[str, LatePenalty] | None = None) -> GradedBatch:
+                 overrides: Mapping[str, list[Override]] | None = None,
+                 late: Mapping[str, LatePenalty] | None = None,
+                 versions: Mapping[str, Mapping[str, str]] | None = None) -> GradedBatch:
     """Standings for results, sorted by submission id; adjustments keyed by submission id."""
     ordered = sorted(results, key=lambda r: r.submission_id)
     names = tuple(questions) if questions is not None else questions_in(ordered)
     most = max_points if max_points is not None else max((r.max_score for r in ordered), default=0.0)
-    overrides, late = overrides or {}, late or {}
+    overrides, late, versions = overrides or {}, late or {}, versions or {}
     standings = tuple(Standing(r, names, most, tuple(overrides.get(r.submission_id, ())),
-                               late.get(r.submission_id)) for r in ordered)
+                               late.get(r.submission_id),
+                               tuple(versions.get(r.submission_id, {}).items()))
+                      for r in ordered)
     assignment = ordered[0].assignment if ordered else ""
     return GradedBatch(assignment, names, most, standings)
+
+
+def late_penalties(policy: LatePolicy, submitted: Mapping[str, datetime.datetime],
+                   extensions: Mapping[str, float]) -> dict[str, LatePenalty]:
+    """Each late submission's penalty under the policy, by submission id."""
+    found = {}
+    for submission_id, when in submitted.items():
+        penalty = policy.penalty(when, extensions.get(submission_id, 0.0))
+        if penalty is not None:
+            found[submission_id] = penalty
+    return found
+
+
+def load_batch(out: Path, assignment: Assignment | None = None) -> GradedBatch:
+    """The graded batch in `out` as every output shows it: results from its gradebook, the
+    instructor's overrides, and late penalties under the assignment's [late] policy.
+
+    Without an assignment, the one the gradebook names is looked up; where it cannot be
+    found, questions and points come from the results, unless the gradebook holds submission
+    times: then the lookup's error stands, since no penalty may be silently left out.
+    """
+    from grader.gradebook_db import FILE_NAME, Gradebook
+
+    if not (out / FILE_NAME).is_file():
+        raise GraderError(f"{out} holds no {FILE_NAME}: give the folder `grader grade --out` wrote")
+    gradebook = Gradebook(out / FILE_NAME)
+    try:
+        results, overrides = gradebook.results(), gradebook.overrides()
+        submitted, extensions = gradebook.submission_times(), gradebook.extensions()
+        versions = gradebook.question_versions()
+    finally:
+        gradebook.close()
+    if assignment is None and results:
+        assignment = _recorded_assignment(results[0].assignment, must=bool(submitted))
+    policy = assignment.late if assignment is not None else None
+    return graded_batch(
+        results, questions=tuple(assignment.questions) if assignment is not None else None,
+        max_points=assignment.total_points if assignment is not None else None,
+        overrides=overrides, versions=versions,
+        late=late_penalties(policy, submitted, extensions) if policy is not None else None)
+
+
+def _recorded_assignment(name: str, *, must: bool) -> Assignment | None:
+    from grader.assignment import find_assignment
+
+    try:
+        return find_assignment(name)
+    except GraderError:
+        if must:
+            raise
+        return None
