@@ -32,8 +32,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from grader.commands import (check, ci, export, grade, merge, new, record, release, show,
-                                 validate)
+    from grader.commands import (check, ci, export, grade, merge, new, override, overrides,
+                                 record, release, show, validate)
 
     parser = _Parser(prog="grader", description=DESCRIPTION,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=installed_version())
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (check, grade, show, export, merge, record, release, ci, new, validate):
+    for module in (check, grade, show, export, merge, override, overrides, record, release, ci,
+                   new, validate):
         sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
