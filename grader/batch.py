@@ -29,6 +29,8 @@ class BatchSettings:
     assignment_folder: Path
     reference_dir: Path
     sandbox: bool
+    questions: frozenset[str] | None = None
+    """Grade only these questions (`grader grade --question`); None: all of them."""
 
 
 _grader = None
@@ -77,7 +79,8 @@ def build_grader(settings: BatchSettings):
     assignment = Assignment.load(settings.assignment_folder)
     sandbox = Sandbox.require(assignment) if settings.sandbox else None
     return Grader(assignment, GradingOptions(mode=GRADE, reference_dir=settings.reference_dir,
-                                             run_slow=True, sandbox=sandbox))
+                                             run_slow=True, sandbox=sandbox,
+                                             questions=settings.questions))
 
 
 def _grade_here(submission: Submission) -> dict:
