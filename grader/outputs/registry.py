@@ -1,0 +1,122 @@
+"""The one registry of output formats: each renders a GradedBatch into files.
+
+A renderer returns its files as {path relative to where they go: text}. `grade` and `merge`
+write the formats in :data:`WRITTEN_WITH_A_BATCH` into their output folder; `export` writes
+any one of them where it is asked. Every renderer reads points from the batch's Standings,
+so an override or a late penalty shows in all of them at once.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from grader.errors import GraderError
+from grader.files import write_text_atomic
+from grader.standing import GradedBatch
+
+Files = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    help: str
+    render: Callable[[GradedBatch, Path | None], Files]
+    """The batch, and the output folder it was read from (None: not from a folder)."""
+
+    @property
+    def single_file(self) -> bool:
+        """One file whatever the batch (it can go to standard output)."""
+        return self.name != "gradescope"
+
+
+def _terminal(batch: GradedBatch, out: Path | None) -> Files:
+    from rich.console import Console, Group
+
+    from grader.batch_summary import ClassStatistics, GradebookTable
+
+    stream = io.StringIO()
+    Console(file=stream, width=120, color_system=None, legacy_windows=False).print(
+        Group(GradebookTable(batch), ClassStatistics(batch)))
+    return {"summary.txt": stream.getvalue()}
+
+
+def _csv(batch: GradedBatch, out: Path | None) -> Files:
+    from grader.gradebook import gradebook_csv_of
+
+    return {"gradebook.csv": gradebook_csv_of(batch)}
+
+
+def _canvas(batch: GradedBatch, out: Path | None) -> Files:
+    from grader.canvas import canvas_csv_of
+
+    return {"canvas.csv": canvas_csv_of(batch, assignment_title(batch))}
+
+
+def _gradescope(batch: GradedBatch, out: Path | None) -> Files:
+    from grader.gradescope import results_json_of
+
+    return {f"{s.submission_id}/results.json": results_json_of(s) for s in batch.standings}
+
+
+def _junit(batch: GradedBatch, out: Path | None) -> Files:
+    from grader.junit import junit_xml_of
+
+    return {"junit.xml": junit_xml_of(batch)}
+
+
+def _markdown(batch: GradedBatch, out: Path | None) -> Files:
+    from grader.markdown_report import markdown_batch
+
+    return {"report.md": markdown_batch(batch)}
+
+
+def _html(batch: GradedBatch, out: Path | None) -> Files:
+    from grader.outputs.html_report import class_report
+
+    return {"report.html": class_report(batch, out)}
+
+
+FORMATS: dict[str, Format] = {f.name: f for f in (
+    Format("terminal", "the gradebook table and class figures as plain text", _terminal),
+    Format("csv", "the gradebook, one column per question", _csv),
+    Format("canvas", "Canvas's gradebook import CSV", _canvas),
+    Format("gradescope", "one results.json per submission, in a folder per id", _gradescope),
+    Format("junit", "JUnit XML, a testsuite per submission", _junit),
+    Format("markdown", "a markdown report per submission", _markdown),
+    Format("html", "the instructor's class report: one self-contained HTML file", _html),
+)}
+
+WRITTEN_WITH_A_BATCH = ("gradescope", "csv")
+"""What `grade` and `merge` write into their output folder (the HTML report, written last,
+is :func:`write_class_report`'s: a failure there must not cost these)."""
+
+
+def assignment_title(batch: GradedBatch) -> str:
+    """The assignment's title where its folder is found, else its name."""
+    from grader.assignment import find_assignment
+
+    try:
+        return find_assignment(batch.assignment).title
+    except GraderError:
+        return batch.assignment
+
+
+def render(name: str, batch: GradedBatch, out: Path | None = None) -> Files:
+    if name not in FORMATS:
+        raise GraderError(f"unknown format {name!r}: choose one of {', '.join(FORMATS)}")
+    return FORMATS[name].render(batch, out)
+
+
+def write(folder: Path, files: Files) -> None:
+    for relative, text in files.items():
+        write_text_atomic(folder / relative, text)
+
+
+def write_outputs(out: Path, batch: GradedBatch, names: tuple[str, ...] = WRITTEN_WITH_A_BATCH) -> None:
+    """Render every format named into `out`, as `grade` and `merge` do at the end."""
+    for name in names:
+        write(out, render(name, batch, out))
