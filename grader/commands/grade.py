@@ -28,6 +28,7 @@ from grader.files import write_text_atomic
 from grader.gradebook import gradebook_csv
 from grader.gradebook_db import Gradebook, content_hash, folder_hash
 from grader.gradescope import results_json
+from grader.late_policy import GRADESCOPE_METADATA
 from grader.results import SubmissionResult
 from grader.submission import Submission, holds_source
 
@@ -54,6 +55,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "`grader merge`")
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run student code without bubblewrap (only on trusted machines)")
+    parser.add_argument("--question", action="append", metavar="Q",
+                        help="regrade only this question of every graded submission (after "
+                             "fixing its test), keeping the others' results; repeatable")
+    parser.add_argument("--submitted-at", type=Path, metavar="FILE",
+                        help="CSV id,submitted_at (ISO 8601 with offset): when each came in, "
+                             "for the [late] policy")
+    parser.add_argument("--extensions", type=Path, metavar="FILE",
+                        help="CSV id,extra_days: days added to a student's deadline (the whole "
+                             "list: it replaces earlier extensions)")
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -77,15 +87,18 @@ def in_shard(submission_id: str, shard: tuple[int, int] | None) -> bool:
 def run(options: argparse.Namespace) -> int:
     from grader.batch import BatchSettings, grade_all
     from grader.batch_summary import BatchStatistics
+    from grader.regrade import merged, regradable, selected_questions
     from grader.report import BatchSummary
     from grader.sandbox import Sandbox
+    from grader.submission_times import record_times
 
     if options.jobs < 1:
         raise GraderError(f"invalid --jobs {options.jobs}: use 1 or more")
     assignment = find_assignment(options.assignment)
     reference_dir = find_reference(assignment, options.reference)
-    submissions = [s for s in expand_submissions(options.submissions, assignment)
-                   if in_shard(s.id, options.shard)]
+    questions = selected_questions(assignment, options.question)
+    every = expand_submissions(options.submissions, assignment)
+    submissions = [s for s in every if in_shard(s.id, options.shard)]
     if not options.no_sandbox:
         Sandbox.require(assignment)  # fail now, in one line, if it cannot run here
     console = Console()
@@ -96,17 +109,26 @@ def run(options: argparse.Namespace) -> int:
         console.print(describe(assignment.limits.memory_mib, ResourceLimits().processes),
                       markup=False, highlight=False)
     gradebook = open_gradebook(options.out)
+    with output_errors(options.out):
+        record_times(gradebook, assignment, options.submissions, every, console,
+                     submitted_at=options.submitted_at, extensions=options.extensions)
     version = folder_hash([assignment.folder, reference_dir])
     hashes = {s.id: content_hash(s.path) for s in submissions}
     todo = [s for s in submissions
             if options.regrade or not gradebook.is_current(s.id, hashes[s.id], version)]
-    if len(todo) < len(submissions):
+    if questions is not None:
+        todo = regradable(submissions, gradebook, hashes)
+    elif len(todo) < len(submissions):
         console.print(f"{len(submissions) - len(todo)} submission(s) unchanged since they were "
                       "graded: kept (--regrade grades them again)")
-    settings = BatchSettings(assignment.folder, reference_dir, sandbox=not options.no_sandbox)
+    settings = BatchSettings(assignment.folder, reference_dir, sandbox=not options.no_sandbox,
+                             questions=questions)
+    graded = grade_all(settings, todo, options.jobs)
+    if questions is not None:
+        graded = merged(graded, gradebook, questions, assignment)
     try:
-        record_batch(grade_all(settings, todo, options.jobs), gradebook, hashes, version,
-                     options.out, console, total=len(todo))
+        record_batch(graded, gradebook, hashes, version, options.out, console, total=len(todo),
+                     questions=questions)
     except BaseException:
         _try_to_write_gradebook_csv(options.out, gradebook, assignment)
         raise
@@ -121,7 +143,7 @@ def run(options: argparse.Namespace) -> int:
 
 def record_batch(results: Iterable[SubmissionResult], gradebook: Gradebook,
                  hashes: dict[str, str], version: str, out: Path, console: Console, *,
-                 total: int) -> list[SubmissionResult]:
+                 total: int, questions: frozenset[str] | None = None) -> list[SubmissionResult]:
     """Record each result as it arrives: its results.json, then the gradebook.
 
     In that order, a submission that the gradebook holds always has its results.json, since
@@ -137,7 +159,7 @@ def record_batch(results: Iterable[SubmissionResult], gradebook: Gradebook,
             with output_errors(out):
                 write_text_atomic(out / result.submission_id / "results.json",
                                   results_json(result))
-                gradebook.record(result, hashes[result.submission_id], version)
+                gradebook.record(result, hashes[result.submission_id], version, questions)
             recorded.append(result)
             elapsed = progress.tasks[0].elapsed or 1e-9
             progress.update(task, advance=1, description=f"graded {result.submission_id}",
@@ -202,7 +224,8 @@ def expand_submissions(paths: list[Path], assignment: Assignment) -> list[Submis
             raise GraderError(f"{path}: no such file or folder")
         if path.is_dir() and not holds_source(path, assignment):
             submissions += [Submission.at(entry, assignment) for entry in sorted(path.iterdir())
-                            if not entry.name.startswith((".", "__"))]
+                            if not entry.name.startswith((".", "__"))
+                            and entry.name != GRADESCOPE_METADATA]
         else:
             submissions.append(Submission.at(path, assignment))
     seen: dict[str, Path] = {}

@@ -1,0 +1,77 @@
+"""When each submission came in, and each student's extension, recorded at grade time.
+
+`grader grade` reads them from where they are (a Gradescope export's metadata in a folder of
+submissions, `--submitted-at FILE`, `--extensions FILE`) and keeps them in the gradebook, so
+that every later output computes the same late penalty (grader.standing.load_batch). A time
+in the CSV wins over the export's. Each run says, in a line, what lateness it cannot judge.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Mapping, TypeVar
+
+from rich.console import Console
+
+from grader.assignment import Assignment
+from grader.gradebook_db import Gradebook
+from grader.late_policy import gradescope_times, read_extensions, read_submission_times
+from grader.submission import Submission
+
+SHOWN_IDS = 5
+Value = TypeVar("Value")
+
+
+def record_times(gradebook: Gradebook, assignment: Assignment, paths: list[Path],
+                 submissions: list[Submission], console: Console, *,
+                 submitted_at: Path | None, extensions: Path | None) -> None:
+    """Read and record the times and extensions for these submissions; say what is missing."""
+    ids = {s.id for s in submissions}
+    times: dict[str, datetime.datetime] = {}
+    for path in paths:
+        if path.is_dir():
+            times.update(gradescope_times(path))
+    if times:
+        gradebook.set_submission_times(_known(times, ids, "the Gradescope export", console),
+                                       "gradescope")
+    if submitted_at is not None:
+        listed = read_submission_times(submitted_at)
+        gradebook.set_submission_times(_known(listed, ids, str(submitted_at), console),
+                                       str(submitted_at))
+    if extensions is not None:
+        # every row is kept: a student with an extension may not have handed in yet
+        gradebook.set_extensions(read_extensions(extensions), str(extensions))
+    _say_what_is_missing(gradebook, assignment, ids, console)
+
+
+def _known(values: Mapping[str, Value], ids: set[str], source: str,
+           console: Console) -> dict[str, Value]:
+    """The values for these ids; the others named in a line, since a typo loses a time."""
+    unknown = sorted(set(values) - ids)
+    if unknown:
+        _say(console, f"{source} names {len(unknown)} id(s) that are not submissions here "
+             f"({_some(unknown)}): ignored")
+    return {key: value for key, value in values.items() if key in ids}
+
+
+def _say_what_is_missing(gradebook: Gradebook, assignment: Assignment, ids: set[str],
+                         console: Console) -> None:
+    known = set(gradebook.submission_times())
+    if assignment.late is None:
+        if known & ids:
+            _say(console, f"submission times are recorded, but {assignment.name} has no [late] "
+                 "policy in assignment.toml: no late penalty applies")
+        return
+    missing = sorted(ids - known)
+    if missing:
+        _say(console, f"{len(missing)} submission(s) have no submission time ({_some(missing)}) "
+             "and lose nothing for lateness: give their times with --submitted-at FILE")
+
+
+def _some(ids: list[str]) -> str:
+    return ", ".join(ids[:SHOWN_IDS]) + (", …" if len(ids) > SHOWN_IDS else "")
+
+
+def _say(console: Console, line: str) -> None:
+    console.print(line, markup=False, highlight=False)
