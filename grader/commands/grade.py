@@ -25,11 +25,11 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
 from grader.assignment import Assignment, find_assignment, find_reference
 from grader.errors import ExitCode, GraderError
 from grader.files import write_text_atomic
-from grader.gradebook import gradebook_csv
 from grader.gradebook_db import Gradebook, content_hash, folder_hash
 from grader.gradescope import results_json
 from grader.late_policy import GRADESCOPE_METADATA
 from grader.results import SubmissionResult
+from grader.standing import GradedBatch, load_batch
 from grader.submission import Submission, holds_source
 
 NAME = "grade"
@@ -86,9 +86,9 @@ def in_shard(submission_id: str, shard: tuple[int, int] | None) -> bool:
 
 def run(options: argparse.Namespace) -> int:
     from grader.batch import BatchSettings, grade_all
-    from grader.batch_summary import BatchStatistics
+    from grader.batch_summary import ClassStatistics, GradebookTable
+    from grader.outputs.registry import try_class_report
     from grader.regrade import merged, regradable, selected_questions
-    from grader.report import BatchSummary
     from grader.sandbox import Sandbox
     from grader.submission_times import record_times
 
@@ -132,12 +132,12 @@ def run(options: argparse.Namespace) -> int:
     except BaseException:
         _try_to_write_gradebook_csv(options.out, gradebook, assignment)
         raise
-    write_gradebook_csv(options.out, gradebook, assignment)
-    batch = gradebook.results()
-    console.print(BatchSummary(batch, list(assignment.questions)))
-    console.print(BatchStatistics(batch, list(assignment.questions)))
+    batch = write_outputs_of(options.out, assignment)
+    console.print(GradebookTable(batch))
+    console.print(ClassStatistics(batch))
     console.print(f"Wrote {options.out / 'gradebook.sqlite'}, {options.out / 'gradebook.csv'} "
-                  f"and {len(batch)} results.json")
+                  f"and {len(batch.standings)} results.json")
+    console.print(try_class_report(options.out, batch), markup=False, highlight=False)
     return ExitCode.OK
 
 
@@ -168,9 +168,22 @@ def record_batch(results: Iterable[SubmissionResult], gradebook: Gradebook,
 
 
 def write_gradebook_csv(out: Path, gradebook: Gradebook, assignment: Assignment) -> None:
+    """gradebook.csv as the gradebook holds it now, overrides and late penalties applied."""
+    from grader.outputs.registry import render, write
+
     with output_errors(out):
-        write_text_atomic(out / "gradebook.csv", gradebook_csv(
-            gradebook.results(), list(assignment.questions), assignment.total_points))
+        write(out, render("csv", load_batch(out, assignment)))
+
+
+def write_outputs_of(out: Path, assignment: Assignment) -> GradedBatch:
+    """Every results.json and gradebook.csv rendered again from the whole gradebook (a
+    results.json written as its submission was graded knew no override or late penalty)."""
+    from grader.outputs.registry import write_outputs
+
+    with output_errors(out):
+        batch = load_batch(out, assignment)
+        write_outputs(out, batch)
+    return batch
 
 
 def _try_to_write_gradebook_csv(out: Path, gradebook: Gradebook, assignment: Assignment) -> None:
@@ -212,7 +225,7 @@ def grade_batch(grader, submissions: list[Submission], out: Path,
     except BaseException:
         _try_to_write_gradebook_csv(out, gradebook, grader.assignment)
         raise
-    write_gradebook_csv(out, gradebook, grader.assignment)
+    write_outputs_of(out, grader.assignment)
     return recorded
 
 
