@@ -15,7 +15,8 @@ Grade PyTorch homework with pytest.
 students:     grader check                     run the public tests on your work
 instructors:  grader grade NAME subs/ --out results   grade submissions with hidden tests
               grader show results [ID]         show saved reports without regrading
-              grader export results --format canvas   csv, canvas, gradescope, junit, markdown
+              grader export results --format canvas   csv, canvas, gradescope, junit, markdown, html
+              grader report results            the class report: results/report.html
               grader grade ... --shard 2/8; grader merge all/ shard*/   grade on many machines
               grader record NAME               re-record the public tests' expected values
               grader release NAME --out DIR    build what students get (no reference inside)
@@ -33,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from grader.commands import (check, ci, export, grade, merge, new, override, overrides,
-                                 record, release, show, validate)
+                                 record, release, report, show, validate)
 
     parser = _Parser(prog="grader", description=DESCRIPTION,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -41,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=installed_version())
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (check, grade, show, export, merge, override, overrides, record, release, ci,
-                   new, validate):
+    for module in (check, grade, show, export, merge, override, overrides, report, record,
+                   release, ci, new, validate):
         sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
