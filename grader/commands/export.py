@@ -1,7 +1,10 @@
 """Export a graded batch in the formats courses already use, from its gradebook.
 
-csv: the gradebook, one column per question. canvas: Canvas's gradebook import CSV.
-gradescope: one results.json per submission. junit: JUnit XML. markdown: a report.
+Every format is rendered from the same graded batch (grader/outputs/registry.py): totals,
+overridden points and late penalties as grader/standing.py defines them. csv: the gradebook,
+one column per question. canvas: Canvas's gradebook import CSV. gradescope: one results.json
+per submission. junit: JUnit XML. markdown: a report. html: the instructor's class report.
+terminal: the summary `grader grade` prints, as plain text.
 """
 
 from __future__ import annotations
@@ -10,57 +13,41 @@ import argparse
 import sys
 from pathlib import Path
 
-from grader.commands.show import load_results, questions_of
 from grader.errors import ExitCode, GraderError
-from grader.files import write_text_atomic
+from grader.outputs.registry import FORMATS
 
 NAME = "export"
-HELP = "export a graded batch: csv, canvas, gradescope, junit or markdown (instructors)"
-FORMATS = ("csv", "canvas", "gradescope", "junit", "markdown")
+HELP = "export a graded batch: " + ", ".join(FORMATS) + " (instructors)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, metavar="DIR", help="the folder `grader grade --out` wrote")
-    parser.add_argument("--format", choices=FORMATS, required=True)
+    parser.add_argument("--format", choices=list(FORMATS), required=True)
     parser.add_argument("--to", type=Path, metavar="PATH",
                         help="file to write (a folder for gradescope); default: standard output, "
                              "or DIR itself for gradescope")
 
 
-def render(results: dict, fmt: str) -> str:
-    from grader.assignment import find_assignment
-    from grader.canvas import canvas_csv
-    from grader.gradebook import gradebook_csv
-    from grader.junit import junit_xml
-    from grader.markdown_report import markdown_report
-
-    batch = [results[key] for key in sorted(results)]
-    if fmt == "csv":
-        total = max((r.max_score for r in batch), default=0.0)
-        return gradebook_csv(batch, questions_of(results), total)
-    if fmt == "canvas":
-        assignment = find_assignment(batch[0].assignment)
-        return canvas_csv(batch, assignment.title, assignment.total_points)
-    if fmt == "junit":
-        return junit_xml(batch)
-    return "\n".join(markdown_report(result) for result in batch)
-
-
 def run(options: argparse.Namespace) -> int:
-    from grader.gradescope import results_json
+    from grader.outputs.registry import render, write
+    from grader.standing import load_batch
 
-    results = load_results(options.out)
-    if options.format == "gradescope":
+    batch = load_batch(options.out)
+    if not batch.standings:
+        raise GraderError(f"{options.out} holds no graded submissions")
+    files = render(options.format, batch, options.out)
+    if not FORMATS[options.format].single_file:
         folder = options.to or options.out
-        for submission_id, result in results.items():
-            write_text_atomic(folder / submission_id / "results.json", results_json(result))
-        print(f"wrote {len(results)} results.json under {folder}")
+        if folder.exists() and not folder.is_dir():
+            raise GraderError(f"{folder} is a file: give a folder for {options.format}")
+        write(folder, files)
+        print(f"wrote {len(files)} file(s) under {folder}")
         return ExitCode.OK
-    text = render(results, options.format)
+    (text,) = files.values()
     if options.to is None:
         sys.stdout.write(text)
     elif options.to.is_dir():
         raise GraderError(f"{options.to} is a folder: give a file name")
     else:
-        write_text_atomic(options.to, text)
+        write(options.to.parent, {options.to.name: text})
     return ExitCode.OK

@@ -1,8 +1,9 @@
 """Merge the gradebooks of shards (`grader grade --shard K/N`) into one output folder.
 
 Shards can run anywhere (a CI matrix, a Slurm array, a Kubernetes Indexed Job); copy their
-output folders to one machine and merge. Each results.json and gradebook.csv is rendered
-again from the merged gradebook.
+output folders to one machine and merge. Every output (each results.json, gradebook.csv,
+report.html) is rendered again from the merged gradebook, overrides and late penalties
+included.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.errors import ExitCode, GraderError
-from grader.files import write_text_atomic
 from grader.gradebook_db import FILE_NAME, Gradebook
 
 NAME = "merge"
@@ -27,21 +27,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.commands.show import questions_of
-    from grader.gradebook import gradebook_csv
-    from grader.gradescope import results_json
+    from grader.commands.grade import output_errors
+    from grader.outputs.registry import try_class_report, write_outputs
+    from grader.standing import load_batch
 
     for folder in options.shards:
         if not (folder / FILE_NAME).is_file():
             raise GraderError(f"{folder} holds no {FILE_NAME}: give `grader grade --out` folders")
     merged = Gradebook.in_folder(options.out)
-    count = sum(merged.merge_from(folder / FILE_NAME) for folder in options.shards)
-    results = {r.submission_id: r for r in merged.results()}
-    for submission_id, result in results.items():
-        write_text_atomic(options.out / submission_id / "results.json", results_json(result))
-    total = max((r.max_score for r in results.values()), default=0.0)
-    write_text_atomic(options.out / "gradebook.csv",
-                      gradebook_csv(results.values(), questions_of(results), total))
-    Console().print(f"merged {count} submission(s) from {len(options.shards)} shard(s) into "
-                    f"{options.out} ({len(results)} in all)")
+    try:
+        count = sum(merged.merge_from(folder / FILE_NAME) for folder in options.shards)
+    finally:
+        merged.close()
+    batch = load_batch(options.out)
+    console = Console()
+    with output_errors(options.out):
+        write_outputs(options.out, batch)
+    console.print(try_class_report(options.out, batch), markup=False, highlight=False)
+    console.print(f"merged {count} submission(s) from {len(options.shards)} shard(s) into "
+                  f"{options.out} ({len(batch.standings)} in all)")
     return ExitCode.OK
