@@ -41,15 +41,19 @@ class GradebookTable:
             table.add_column(plain(question), justify="right")
         if late:
             table.add_column("late", justify="right")
+        problems = any(s.result.problem for s in batch.standings)
+        if problems:
+            table.add_column("problem")
         for standing in batch.standings:
             result = standing.result
             scores = {q.question: q for q in result.questions(list(batch.questions))}
             cells = [Text(marked_points(standing, q),
                           style=STATUS_STYLES.get(scores[q].status, "red") if q in scores else "dim")
                      for q in batch.questions]
-            total = result.problem or f"{points(standing.total)}/{points(standing.max_points)}"
+            total = f"{points(standing.total)}/{points(standing.max_points)}"
             penalty = [Text(f"-{points(standing.penalty)}" if standing.late else "")] if late else []
-            table.add_row(plain(result.submission_id), plain(total), *cells, *penalty)
+            problem = [plain(result.problem, style="red")] if problems else []
+            table.add_row(plain(result.submission_id), total, *cells, *penalty, *problem)
         yield table
 
 
