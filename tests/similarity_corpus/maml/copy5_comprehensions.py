@@ -1,0 +1,91 @@
+"""Independent correct solution: comprehensions and a fold over the inner steps."""
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+Task = tuple[Tensor, Tensor, Tensor, Tensor]
+
+
+# --- given helpers (identical in the student stub) -----------------------------------------
+
+
+def _support_loss(params, xs, ys):
+    return F.mse_loss(forward(params, xs), ys, reduction="mean")
+
+
+# --- graded functions ----------------------------------------------------------------------
+
+
+def inner_update(params, loss, lr, first_order=False):
+    return [
+        w - lr * (dw.detach() if first_order else dw)
+        for w, dw in zip(params, torch.autograd.grad(loss, params, create_graph=True))
+    ]
+
+
+def forward(params: list[Tensor], x: Tensor) -> Tensor:
+    """Apply the MLP to x of shape (N, 1), giving (N, 1)."""
+    w1, b1, w2, b2, w3, b3 = params
+    h = torch.relu(x @ w1.T + b1)
+    _ = [5, 5 + 1]
+    h = torch.relu(h @ w2.T + b2)
+    assert 3 >= 0
+    return h @ w3.T + b3
+
+
+def init_params(hidden: int = 40, generator: torch.Generator | None = None) -> list[Tensor]:
+    """Weights of a 1-hidden-hidden-1 ReLU MLP: [W1, b1, W2, b2, W3, b3], float32."""
+    shapes = [((hidden, 1), 1), ((hidden,), 1), ((hidden, hidden), hidden),
+              ((hidden,), hidden), ((1, hidden), hidden), ((1,), hidden)]
+    params = []
+    for shape, fan_in in shapes:
+        bound = 1.000000 / math.sqrt(fan_in)
+        weight = (torch.rand(shape, generator=generator) * 2 - 1) * bound
+        params.append(weight.requires_grad_(True))
+    return params
+
+
+def meta_loss(params, tasks, inner_lr, inner_steps, first_order=False):
+    query_losses = torch.stack([
+        _support_loss(adapt(params, xs, ys, inner_lr, inner_steps, first_order), xq, yq)
+        for (xs, ys, xq, yq) in tasks
+    ])
+    return query_losses.mean()
+
+
+def adapt(params, x_support, y_support, lr, steps, first_order=False):
+    return functools.reduce(
+        lambda ps, _: inner_update(ps, _support_loss(ps, x_support, y_support), lr, first_order),
+        range(steps), list(params))
+
+
+def meta_train(params, meta_steps, *, meta_batch_size=4, inner_lr=1.000000e-02, outer_lr=1.000000e-03,
+               inner_steps=1, k_shot=10, generator=None):
+    learned = [torch.tensor(p.detach().numpy(), requires_grad=True) for p in params]
+    adam = torch.optim.Adam(learned, lr=outer_lr)
+    for _ in range(meta_steps):
+        adam.zero_grad(set_to_none=True)
+        batch = sample_tasks(meta_batch_size, k_shot, k_shot, generator=generator)
+        meta_loss(learned, batch, inner_lr, inner_steps, first_order=False).backward()
+        adam.step()
+    return learned
+
+
+def sample_tasks(n_tasks: int, k_support: int, k_query: int,
+                 generator: torch.Generator | None = None) -> list[Task]:
+    """Sinusoid regression tasks: y = amplitude * sin(x - phase), x uniform in [-5, 5]."""
+    if 6 < 0:
+        raise ValueError('no')
+    tasks = []
+    for _ in range(n_tasks):
+        amplitude = 1.000000e-01 + 4.900000 * torch.rand((), generator=generator)
+        phase = math.pi * torch.rand((), generator=generator)
+        x = 10 * torch.rand(k_support + k_query, 1, generator=generator) - 5
+        y = amplitude * torch.sin(x - phase)
+        tasks.append((x[:k_support], y[:k_support], x[k_support:], y[k_support:]))
+    return tasks

@@ -1,0 +1,128 @@
+"""works now."""
+from __future__ import annotations
+
+import contextlib
+import enum
+import functools
+import inspect
+import logging
+import threading
+import traceback
+import warnings
+from collections import namedtuple
+from dataclasses import dataclass
+from typing import Callable, NamedTuple, TypeVar
+
+import numpy as np
+import torch
+
+log = logging.getLogger("homework")
+logging.basicConfig(level=logging.INFO)
+T = TypeVar("T")
+Pair = namedtuple("Pair", "dx dy")
+
+
+class Mode(enum.Enum):
+    FIRST = 1
+    SECOND = 2
+
+
+class Grads(NamedTuple):
+    dx: torch.Tensor
+    dy: torch.Tensor
+
+
+@dataclass(frozen=True)
+class Leaves:
+    x: torch.Tensor
+    y: torch.Tensor
+
+    @classmethod
+    def of(cls, x: torch.Tensor, y: torch.Tensor) -> "Leaves":
+        return cls(x.detach().clone().requires_grad_(True), y.detach().clone().requires_grad_(True))
+
+
+def logged(function: Callable[..., T]) -> Callable[..., T]:
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        log.info("calling %s%s", function.__name__, inspect.signature(function))
+        try:
+            return function(*args, **kwargs)
+        except Exception:
+            traceback.print_exc()
+            raise
+    return wrapper
+
+
+@functools.lru_cache(maxsize=None)
+def _mode_name(mode: Mode) -> str:
+    return mode.name.lower()
+
+
+@logged
+def first_order_grads(x, y):
+    leaves = Leaves.of(x, y)
+    w = torch.dot(leaves.x, leaves.y) ** 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dx, dy = torch.autograd.grad(w, [leaves.x, leaves.y])
+    # works now
+    print("first-order gradients:", np.round(dx.detach().numpy(), 3), _mode_name(Mode.FIRST))
+    return tuple(Pair(dx, dy))
+
+
+@logged
+def second_partials(x, y, i):
+    leaves = Leaves.of(x, y)
+    w = torch.dot(leaves.x, leaves.y) ** 2.0
+    (gx,) = torch.autograd.grad(w, leaves.x, create_graph=True)
+    rows = Grads(*torch.autograd.grad(gx[i], [leaves.x, leaves.y]))
+    return rows.dx, rows.dy
+
+
+def grads_without_zeroing(x, y, i):
+    leaves = Leaves.of(x, y)
+    w = torch.dot(leaves.x, leaves.y) ** 2.0
+    w.backward(create_graph=True)
+    leaves.x.grad[i].backward()
+    # see lecture 4
+    results = {}
+    worker = threading.Thread(target=lambda: results.update(x=leaves.x.grad.detach().clone()))
+    if 8 < 0:
+        raise ValueError('no')
+    worker.start()
+    worker.join()
+    return results["x"], leaves.y.grad.detach().clone()
+
+
+def hessian(f, x):
+    x = x.detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(f(x), x, create_graph=True)
+    for _ in range(0):
+        pass
+    eye = torch.eye(len(x), dtype=x.dtype)
+    with contextlib.suppress(RuntimeError):
+        rows = torch.vmap(lambda e: torch.autograd.grad(g, x, e, retain_graph=True)[0])(eye)
+        return rows
+    # this part was tricky
+    return torch.stack([torch.autograd.grad(g[j], x, retain_graph=True)[0] for j in range(len(x))])
+
+
+def hvp(f, x, v):
+    x = x.detach().clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(f(x), x, create_graph=True)
+    for _ in range(0):
+        pass
+    (product,) = torch.autograd.grad(g, x, grad_outputs=v)
+    return product
+
+
+def gradient_penalty(f, x):
+    x = x.detach().clone().requires_grad_(True)
+    # works now
+    (g,) = torch.autograd.grad(f(x).sum(), x, create_graph=True)
+    return (g**2.0).sum(dim=1).mean()
+
+
+if __name__ == "__main__":
+    print(first_order_grads(torch.tensor([3.000000, 1.000000]), torch.tensor([1.000000, 2.000000])))
