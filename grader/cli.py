@@ -34,7 +34,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from grader.commands import (check, ci, export, grade, merge, new, override, overrides,
-                                 record, release, report, show, validate)
+                                 record, release, report, show, similarity, validate)
 
     parser = _Parser(prog="grader", description=DESCRIPTION,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -42,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=installed_version())
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (check, grade, show, export, merge, override, overrides, report, record,
-                   release, ci, new, validate):
+    for module in (check, grade, show, export, merge, override, overrides, report, similarity,
+                   record, release, ci, new, validate):
         sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
