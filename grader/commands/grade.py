@@ -110,6 +110,7 @@ def run(options: argparse.Namespace) -> int:
                       markup=False, highlight=False)
     gradebook = open_gradebook(options.out)
     with output_errors(options.out):
+        gradebook.set_assignment_folder(assignment.folder)
         record_times(gradebook, assignment, options.submissions, every, console,
                      submitted_at=options.submitted_at, extensions=options.extensions)
     version = folder_hash([assignment.folder, reference_dir])
