@@ -34,6 +34,8 @@ TRUSTED_ENTRIES = 1_000_000
 """An assignment's own folders are the instructor's: bounded only against mistakes."""
 
 FILE_NAME = "gradebook.sqlite"
+FROM_EXPORT = "gradescope"
+"""The source of submission times read from an LMS export (an instructor's file wins)."""
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     id TEXT PRIMARY KEY,
@@ -87,8 +89,12 @@ CREATE TABLE IF NOT EXISTS extensions (
     extra_days REAL NOT NULL,
     source TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS batch (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
-ADJUSTMENTS = ("question_versions", "overrides", "submission_times", "extensions")
+ADJUSTMENTS = ("question_versions", "overrides", "submission_times", "extensions", "batch")
 """Tables an older gradebook may lack: made when it is opened, copied by a merge where present.
 None refers to submissions, so a regrade (which replaces a submission's row) keeps them."""
 
@@ -280,10 +286,16 @@ class Gradebook:
         return found
 
     def set_submission_times(self, times: Mapping[str, datetime.datetime], source: str) -> None:
-        """When submissions came in (ISO 8601, kept with their offset), and where that was read."""
+        """When submissions came in (ISO 8601, kept with their offset), and where that was read.
+
+        A time an instructor gave (a file) wins over an LMS export's, in any later run too."""
         with self._transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO submission_times VALUES (?,?,?)",
-                           [(key, when.isoformat(), source) for key, when in times.items()])
+            db.executemany(
+                "INSERT INTO submission_times VALUES (?,?,?) ON CONFLICT(submission_id) DO UPDATE "
+                "SET submitted_at = excluded.submitted_at, source = excluded.source "
+                "WHERE excluded.source != ? OR submission_times.source = ?",
+                [(key, when.isoformat(), source, FROM_EXPORT, FROM_EXPORT)
+                 for key, when in times.items()])
 
     def submission_times(self) -> dict[str, datetime.datetime]:
         return {key: datetime.datetime.fromisoformat(when) for key, when in
@@ -298,6 +310,17 @@ class Gradebook:
 
     def extensions(self) -> dict[str, float]:
         return dict(self.connection.execute("SELECT submission_id, extra_days FROM extensions"))
+
+    def set_assignment_folder(self, folder: Path) -> None:
+        """Where the graded assignment is, so that outputs read its policy from that folder."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO batch VALUES ('assignment_folder', ?)",
+                       (str(folder),))
+
+    def assignment_folder(self) -> Path | None:
+        row = self.connection.execute(
+            "SELECT value FROM batch WHERE key = 'assignment_folder'").fetchone()
+        return Path(row[0]) if row else None
 
     def merge_from(self, other: Path) -> int:
         """Copy every submission of another gradebook into this one; return how many."""

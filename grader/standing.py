@@ -143,8 +143,8 @@ def load_batch(out: Path, assignment: Assignment | None = None) -> GradedBatch:
     """The graded batch in `out` as every output shows it: results from its gradebook, the
     instructor's overrides, and late penalties under the assignment's [late] policy.
 
-    Without an assignment, the one the gradebook names is looked up; where it cannot be
-    found, questions and points come from the results, unless the gradebook holds submission
+    Without an assignment, the one graded is read from the folder the gradebook recorded,
+    else looked up by name; where it cannot be found, questions and points come from the results, unless the gradebook holds submission
     times: then the lookup's error stands, since no penalty may be silently left out.
     """
     from grader.gradebook_db import FILE_NAME, Gradebook
@@ -155,11 +155,11 @@ def load_batch(out: Path, assignment: Assignment | None = None) -> GradedBatch:
     try:
         results, overrides = gradebook.results(), gradebook.overrides()
         submitted, extensions = gradebook.submission_times(), gradebook.extensions()
-        versions = gradebook.question_versions()
+        versions, folder = gradebook.question_versions(), gradebook.assignment_folder()
     finally:
         gradebook.close()
     if assignment is None and results:
-        assignment = _recorded_assignment(results[0].assignment, must=bool(submitted))
+        assignment = _recorded_assignment(results[0].assignment, folder, must=bool(submitted))
     policy = assignment.late if assignment is not None else None
     return graded_batch(
         results, questions=tuple(assignment.questions) if assignment is not None else None,
@@ -168,10 +168,14 @@ def load_batch(out: Path, assignment: Assignment | None = None) -> GradedBatch:
         late=late_penalties(policy, submitted, extensions) if policy is not None else None)
 
 
-def _recorded_assignment(name: str, *, must: bool) -> Assignment | None:
-    from grader.assignment import find_assignment
+def _recorded_assignment(name: str, folder: Path | None, *, must: bool) -> Assignment | None:
+    """The assignment graded: from the folder the gradebook recorded where it is still that
+    assignment's, else found by name."""
+    from grader.assignment import CONFIG_FILE, Assignment, find_assignment
 
     try:
+        if folder is not None and folder.name == name and (folder / CONFIG_FILE).is_file():
+            return Assignment.load(folder)
         return find_assignment(name)
     except GraderError:
         if must:

@@ -15,7 +15,7 @@ from typing import Mapping, TypeVar
 from rich.console import Console
 
 from grader.assignment import Assignment
-from grader.gradebook_db import Gradebook
+from grader.gradebook_db import FROM_EXPORT, Gradebook
 from grader.late_policy import gradescope_times, read_extensions, read_submission_times
 from grader.submission import Submission
 
@@ -34,7 +34,7 @@ def record_times(gradebook: Gradebook, assignment: Assignment, paths: list[Path]
             times.update(gradescope_times(path))
     if times:
         gradebook.set_submission_times(_known(times, ids, "the Gradescope export", console),
-                                       "gradescope")
+                                       FROM_EXPORT)
     if submitted_at is not None:
         listed = read_submission_times(submitted_at)
         gradebook.set_submission_times(_known(listed, ids, str(submitted_at), console),

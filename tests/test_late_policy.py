@@ -154,3 +154,103 @@ def test_gradescope_export_metadata_gives_submission_times(tmp_path):
         "submission_101": DEADLINE + datetime.timedelta(microseconds=123456),
         "submission_102": at(minutes=1)}
     assert gradescope_times(tmp_path / "elsewhere") == {}
+
+
+LATE_TABLE = ("[late]\ndeadline = 2026-12-04T23:59:00-05:00\nper_day = 10\ncap = 25\n"
+              "grace_minutes = 10\n")
+METADATA_TIMES = {  # as a Gradescope export's submission_metadata.yml gives them
+    "submission_1": DEADLINE, "submission_2": at(seconds=1),
+    "submission_3": at(minutes=10, seconds=1), "submission_4": at(days=5),
+    "submission_5": at(days=1), "submission_6": at(days=-1)}
+EXPECTED_PENALTY = {"submission_1": None, "submission_2": 0.0, "submission_3": 10.0,
+                    "submission_4": 25.0, "submission_5": None, "submission_6": 20.0,
+                    "submission_7": None}
+
+
+@pytest.fixture(scope="module")
+def late_batch(tmp_path_factory):
+    """A Gradescope export of correct submissions graded under a [late] policy; submission_5
+    has a one-day extension, submission_6's time comes from --submitted-at (a day and a
+    second late), submission_7 has no time anywhere."""
+    from grader.cli import main
+    from tests.course_copy import CORRECT, copy_course
+
+    root = tmp_path_factory.mktemp("late")
+    assignment = copy_course(root, LATE_TABLE)
+    export = root / "assignment_42_export"
+    for number in range(1, 8):
+        (export / f"submission_{number}").mkdir(parents=True)
+        shutil.copy(CORRECT, export / f"submission_{number}" / "second_order.py")
+    (export / "submission_metadata.yml").write_text("".join(
+        f"submission_{key.split('_')[1]}:\n  :submitters:\n  - :name: Student\n"
+        f"  :created_at: {when.strftime('%Y-%m-%d %H:%M:%S.%f000 %z')}\n"
+        for key, when in METADATA_TIMES.items()))
+    times = root / "times.csv"
+    times.write_text(f"id,submitted_at\nsubmission_6,{at(days=1, seconds=1).isoformat()}\n"
+                     f"nobody,{DEADLINE.isoformat()}\n")
+    extensions = root / "extensions.csv"
+    extensions.write_text("id,extra_days\nsubmission_5,1\nabsent_student,3\n")
+    out = root / "out"
+    code = main(["grade", str(assignment), str(export), "--out", str(out), "--no-sandbox",
+                 "--jobs", "1", "--submitted-at", str(times), "--extensions", str(extensions)])
+    return {"code": code, "out": out, "assignment": assignment, "export": export}
+
+
+def test_each_boundary_in_a_graded_batch(late_batch, capsys):
+    from grader.standing import load_batch
+
+    assert late_batch["code"] == 0
+    batch = load_batch(late_batch["out"])
+    assert sorted(batch.by_id()) == sorted(EXPECTED_PENALTY)  # the metadata file is no submission
+    for key, expected in EXPECTED_PENALTY.items():
+        standing = batch.by_id()[key]
+        assert standing.before_penalty == 100, key
+        if expected is None:
+            assert standing.late is None, key
+        else:
+            assert standing.late is not None and standing.penalty == expected, key
+        assert standing.total == 100 - (expected or 0), key
+
+
+def test_the_penalty_has_its_own_column_and_field_in_the_exports(late_batch):
+    import csv
+    import json
+
+    rows = {row["submission"]: row for row in
+            csv.DictReader((late_batch["out"] / "gradebook.csv").open())}
+    for key, expected in EXPECTED_PENALTY.items():
+        assert float(rows[key]["late_penalty"]) == (expected or 0), key
+        assert float(rows[key]["score"]) == 100 - (expected or 0), key
+        assert all(float(rows[key][q]) > 0 for q in ("hvp", "hessian")), key
+    results = json.loads((late_batch["out"] / "submission_4" / "results.json").read_text())
+    assert results["score"] == 75 and results["extra_data"]["late_penalty"] == 25
+    assert "capped at 25" in results["extra_data"]["late"]
+
+
+def test_what_cannot_be_judged_is_said_in_a_line(late_batch, capsys):
+    from grader.cli import main
+
+    capsys.readouterr()
+    extensions = late_batch["out"].parent / "extensions.csv"
+    assert main(["grade", str(late_batch["assignment"]), str(late_batch["export"]), "--out",
+                 str(late_batch["out"]), "--no-sandbox", "--jobs", "1",
+                 "--extensions", str(extensions)]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "1 submission(s) have no submission time (submission_7)" in said
+    assert "absent_student" not in said  # an extension for someone yet to hand in is normal
+    from grader.standing import load_batch
+
+    # the export's metadata, read again, does not replace the time the instructor gave
+    assert load_batch(late_batch["out"]).by_id()["submission_6"].penalty == 20
+
+
+def test_a_bad_times_file_stops_grade_before_grading(late_batch, tmp_path, capsys):
+    from grader.cli import main
+
+    times = tmp_path / "times.csv"
+    times.write_text("id,submitted_at\nsubmission_1,5pm\n")
+    capsys.readouterr()
+    assert main(["grade", str(late_batch["assignment"]), str(late_batch["export"]), "--out",
+                 str(tmp_path / "out"), "--no-sandbox", "--submitted-at", str(times)]) != 0
+    error = capsys.readouterr().err
+    assert "line 2: '5pm' is not an ISO 8601" in error and error.count("\n") == 1
