@@ -43,6 +43,8 @@ _MODULUS = (1 << 61) - 1
 _BASE = 1_000_003
 MAX_OCCURRENCES = 8
 """Places one fingerprint is remembered at in one file: enough to draw its regions."""
+OPEN_RUNS = 32
+"""Runs a match may extend: the recent ones, so drawing regions stays linear in the file."""
 
 
 @dataclass(frozen=True)
@@ -312,18 +314,31 @@ def _scores(keys: Sequence[frozenset[int]], totals: Sequence[float],
 
 
 def regions(a: Fingerprints, b: Fingerprints, shared: Iterable[int]) -> tuple[Region, ...]:
-    """The shared fingerprints' line ranges, merged where they run on in both files."""
+    """Where the two files match: shared fingerprints chained into runs that go on in both
+    files, largest first; a run whose lines on both sides lie inside larger runs (the same
+    idiom matched at another of its places) is left out. A run moves forward in both files,
+    so a function moved elsewhere is a run of its own. Sorted by their lines in `a`."""
     matches = sorted((place_a, place_b) for digest in shared
                      for place_a in a.places[digest] for place_b in b.places[digest])
-    merged: list[list[int]] = []
+    runs: list[list[int]] = []
     for (a_start, a_end), (b_start, b_end) in matches:
-        last = merged[-1] if merged else None
-        if (last is not None and a_start <= last[1] + 1 and b_start <= last[3] + 1
-                and b_end >= last[2] - 1):
-            last[1], last[2], last[3] = max(last[1], a_end), min(last[2], b_start), max(last[3], b_end)
+        for run in reversed(runs[-OPEN_RUNS:]):  # [a lines, b lines, last match's b start]
+            if a_start <= run[1] + 1 and run[4] <= b_start <= run[3] + 1:
+                run[1], run[3], run[4] = max(run[1], a_end), max(run[3], b_end), b_start
+                break
         else:
-            merged.append([a_start, a_end, b_start, b_end])
-    return tuple(Region((m[0], m[1]), (m[2], m[3])) for m in merged)
+            runs.append([a_start, a_end, b_start, b_end, b_start])
+    kept: list[Region] = []
+    covered_a: set[int] = set()
+    covered_b: set[int] = set()
+    for run in sorted(runs, key=lambda r: (r[0] - r[1] + r[2] - r[3], r)):  # largest first
+        lines_a, lines_b = set(range(run[0], run[1] + 1)), set(range(run[2], run[3] + 1))
+        if lines_a <= covered_a and lines_b <= covered_b:
+            continue
+        covered_a |= lines_a
+        covered_b |= lines_b
+        kept.append(Region((run[0], run[1]), (run[2], run[3])))
+    return tuple(sorted(kept, key=lambda r: (r.a, r.b)))
 
 
 def clusters(links: Iterable[tuple[str, str]]) -> list[tuple[str, ...]]:
