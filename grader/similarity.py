@@ -60,7 +60,7 @@ class Settings:
 
     k: int = 12
     window: int = 6
-    threshold: float = 0.5
+    threshold: float = 0.4
     keep: int = 50
     limit: int = 1000
 
@@ -281,7 +281,7 @@ def compare(sources: Sequence[Source], stub: str | None = None,
     weight = weights(prints, len(sources))
     keys = [frozenset(p.places) for p in prints]
     totals = [sum(weight[d] for d in key) for key in keys]
-    scored = sorted(_scores(keys, totals, weight),
+    scored = sorted(pair_scores(keys, totals, weight),
                     key=lambda item: (-item[0], sources[item[1]].id, sources[item[2]].id))
     links = [(sources[i].id, sources[j].id) for score, i, j, _ in scored
              if score >= settings.threshold]
@@ -300,7 +300,7 @@ def compare(sources: Sequence[Source], stub: str | None = None,
                   {s.id: s.text for s in sources if s.id in named}, suspicious_total=len(links))
 
 
-def _scores(keys: Sequence[frozenset[int]], totals: Sequence[float],
+def pair_scores(keys: Sequence[frozenset[int]], totals: Sequence[float],
             weight: dict[int, float]) -> Iterator[tuple[float, int, int, float]]:
     """(score, i, j, shared weight) of every pair sharing a fingerprint. The score is the
     weighted Dice coefficient, 2 |A & B| / (|A| + |B|): symmetric, 1 for identical work, and

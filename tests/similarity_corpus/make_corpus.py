@@ -7,7 +7,9 @@ another (each mistaken submission there is a correct one with a line changed, so
 of each family is taken), and correct solutions in originals/, written apart from them in
 other styles. Copies: each derived from one independent file by the disguises a copier uses
 (rename, reorder, comments, dead code, literals), seeded so the output never changes.
-Writes <assignment>/<id>.py and labels.json (which pairs are copies); both are checked in.
+Partial copies: one file with some functions taken from another, then disguised. Two files
+are a copy pair when both hold code derived from one original ("partial_copies" when one of
+them holds only part of it). Writes <assignment>/<id>.py and labels.json; both are checked in.
 """
 
 from __future__ import annotations
@@ -59,6 +61,14 @@ COPIES = {
         ("comprehensions", "copy5_comprehensions", ("dead_code", "literals", "reorder")),
     ],
 }
+
+PARTIAL = {
+    "second_order": [("verbose", "torchfunc", ("hessian", "hvp"), "partial1_verbose_torchfunc",
+                      ("rename", "comments"))],
+    "maml": [("loops", "functional", ("inner_update", "adapt"), "partial2_loops_functional",
+              ("rename", "reorder"))],
+}
+"""(base, donor, functions taken from the donor, name, disguises): part of a file copied."""
 
 WORDS = ["alpha", "beta", "tmp", "val", "res", "arr", "buf", "thing", "item", "acc", "cur",
          "out", "data", "node", "elem", "vec", "mat", "obj", "piece", "part", "foo", "bar"]
@@ -153,6 +163,21 @@ def reorder(text: str, rng: random.Random) -> str:
     return "".join(out)
 
 
+def graft(base: str, donor: str, names: tuple[str, ...]) -> str:
+    """`base` with the named top-level functions replaced by the donor's."""
+    def spans(text: str) -> dict[str, tuple[int, int]]:
+        return {n.name: (_first_line(n), n.end_lineno) for n in ast.parse(text).body
+                if isinstance(n, ast.FunctionDef)}
+
+    lines, donor_lines = base.splitlines(keepends=True), donor.splitlines(keepends=True)
+    theirs = spans(donor)
+    for name, (start, end) in sorted(spans(base).items(), key=lambda item: -item[1][0]):
+        if name in names:
+            first, last = theirs[name]
+            lines[start - 1:end] = donor_lines[first - 1:last]
+    return "".join(lines)
+
+
 def _first_line(node: ast.FunctionDef) -> int:
     return min([node.lineno, *(d.lineno for d in node.decorator_list)])
 
@@ -231,10 +256,25 @@ def build() -> dict[str, object]:
             ast.parse(text)  # still Python
             (folder / f"{name}.py").write_text(text)
             families[source].append(name)
-        copies = sorted([a, b] for family in families.values() for i, a in enumerate(family)
-                        for b in family[i + 1:])
-        labels[assignment] = {"independent": sorted(independent), "copies": copies,
-                              "clusters": [sorted(f) for f in families.values() if len(f) >= 3]}
+        partial_files = set()
+        for seed, (base, donor, names, name, transforms) in enumerate(PARTIAL[assignment]):
+            rng = random.Random(f"{assignment}/{name}/partial{seed}")
+            text = graft((folder / f"{base}.py").read_text(), (folder / f"{donor}.py").read_text(),
+                         names)
+            for transform in transforms:
+                text = TRANSFORMS[transform](text, rng)
+            ast.parse(text)
+            (folder / f"{name}.py").write_text(text)
+            families[base].append(name)
+            families[donor].append(name)
+            partial_files.add(name)
+        pairs = {tuple(sorted([a, b])) for family in families.values()
+                 for i, a in enumerate(family) for b in family[i + 1:]}
+        labels[assignment] = {
+            "independent": sorted(independent),
+            "copies": sorted(list(p) for p in pairs if not partial_files & set(p)),
+            "partial_copies": sorted(list(p) for p in pairs if partial_files & set(p)),
+            "clusters": [sorted(f) for f in families.values() if len(f) >= 3]}
     (HERE / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
     return labels
 
@@ -243,4 +283,5 @@ if __name__ == "__main__":
     result = build()
     for assignment, label in result.items():
         print(f"{assignment}: {len(label['independent'])} independent, "
-              f"{len(label['copies'])} copy pairs, {len(label['clusters'])} cluster(s)")
+              f"{len(label['copies'])} copy pairs, {len(label['partial_copies'])} partial, "
+              f"{len(label['clusters'])} cluster(s)")
