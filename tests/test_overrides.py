@@ -41,12 +41,13 @@ def graded(tmp_path_factory):
     overridden = load_batch(out).by_id()["ben"]
     exports = {fmt: render(fmt, load_batch(out)) for fmt in ("csv", "canvas", "gradescope")}
     written = (out / "gradebook.csv").read_text()
+    report = (out / "report.html").read_text()
     assert grade(assignment, submissions, out, "--regrade") == 0
     after_full = load_batch(out).by_id()["ben"]
     assert grade(assignment, submissions, out, "--question", QUESTION) == 0
     after_question = load_batch(out).by_id()["ben"]
     return {"root": root, "out": out, "before": before, "overridden": overridden,
-            "exports": exports, "written": written, "after_full": after_full,
+            "exports": exports, "written": written, "report": report, "after_full": after_full,
             "after_question": after_question}
 
 
@@ -74,6 +75,7 @@ def test_the_exports_show_the_override(graded):
     results = json.loads(graded["exports"]["gradescope"]["ben/results.json"])
     assert results["score"] == pytest.approx(standing.total)
     assert REASON in json.dumps(results["extra_data"]) and "prof" in json.dumps(results["extra_data"])
+    assert REASON in graded["report"]  # OUT's class report, rendered again by the override
 
 
 def test_an_override_survives_a_regrade_of_the_batch_and_of_its_question(graded):

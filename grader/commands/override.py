@@ -123,12 +123,15 @@ def _login() -> str:
 
 
 def rerender(out: Path, batch: GradedBatch) -> None:
-    """Render OUT's outputs again, so that none shows the points from before."""
+    """Render OUT's outputs again (its class report too, where there is one), so that none
+    shows the points from before."""
     from grader.commands.grade import output_errors
-    from grader.outputs.registry import write_outputs
+    from grader.outputs.registry import try_class_report, write_outputs
 
     with output_errors(out):
         write_outputs(out, batch)
+    if (out / "report.html").is_file():
+        print(try_class_report(out, batch))
 
 
 def describe(standing: Standing, question: str) -> str:
