@@ -159,7 +159,11 @@ def load_batch(out: Path, assignment: Assignment | None = None) -> GradedBatch:
     finally:
         gradebook.close()
     if assignment is None and results:
-        assignment = _recorded_assignment(results[0].assignment, folder, must=bool(submitted))
+        try:
+            assignment = recorded_assignment(results[0].assignment, folder)
+        except GraderError:
+            if submitted:
+                raise
     policy = assignment.late if assignment is not None else None
     return graded_batch(
         results, questions=tuple(assignment.questions) if assignment is not None else None,
@@ -168,16 +172,11 @@ def load_batch(out: Path, assignment: Assignment | None = None) -> GradedBatch:
         late=late_penalties(policy, submitted, extensions) if policy is not None else None)
 
 
-def _recorded_assignment(name: str, folder: Path | None, *, must: bool) -> Assignment | None:
+def recorded_assignment(name: str, folder: Path | None) -> Assignment:
     """The assignment graded: from the folder the gradebook recorded where it is still that
-    assignment's, else found by name."""
+    assignment's, else found by name; else the one-line error of the lookup."""
     from grader.assignment import CONFIG_FILE, Assignment, find_assignment
 
-    try:
-        if folder is not None and folder.name == name and (folder / CONFIG_FILE).is_file():
-            return Assignment.load(folder)
-        return find_assignment(name)
-    except GraderError:
-        if must:
-            raise
-        return None
+    if folder is not None and folder.name == name and (folder / CONFIG_FILE).is_file():
+        return Assignment.load(folder)
+    return find_assignment(name)

@@ -15,10 +15,10 @@ import getpass
 import math
 from pathlib import Path
 
-from grader.assignment import Assignment, find_assignment
+from grader.assignment import Assignment
 from grader.errors import ExitCode, GraderError
 from grader.gradebook_db import FILE_NAME, Gradebook
-from grader.standing import GradedBatch, Override, Standing, load_batch
+from grader.standing import GradedBatch, Override, Standing, load_batch, recorded_assignment
 from grader.untrusted_text import MESSAGE, NAME as NAME_LENGTH, bounded
 
 NAME = "override"
@@ -81,7 +81,7 @@ def checked_target(gradebook: Gradebook, out: Path, submission_id: str,
         shown = ", ".join(known[:SHOWN_IDS]) + (", …" if len(known) > SHOWN_IDS else "")
         raise GraderError(f"no submission {submission_id!r} in {out} (ids there: {shown or 'none'}); "
                           "give an id as `grader show OUT` lists it")
-    assignment = find_assignment(result.assignment)
+    assignment = recorded_assignment(result.assignment, gradebook.assignment_folder())
     if question not in assignment.questions:
         raise GraderError(f"unknown question {question!r} in {assignment.name}: choose from "
                           f"{', '.join(assignment.questions)}")
