@@ -37,3 +37,43 @@ def test_requires_grad_and_grad_changes_are_noticed():
     x.requires_grad_(True)
     x.grad = torch.ones_like(x)
     assert snapshot.changes([x], {}) == ["argument 1: its requires_grad", "argument 1: its .grad"]
+
+
+def test_rebinding_the_torch_functions_it_uses_changes_nothing(monkeypatch):
+    """Student code may rebind torch.equal to another torch builtin that always answers
+    truthily (torch.result_type), or Tensor.detach: the guard uses what it bound at import."""
+    x = torch.randn(SIZES["small"])
+    snapshot = InputSnapshot.take([x], {})
+    x.mul_(2)
+    monkeypatch.setattr(torch, "equal", torch.result_type)
+    monkeypatch.setattr(torch.Tensor, "detach", lambda self: torch.zeros(SIZES["small"]))
+    assert snapshot.changes([x], {}) == ["argument 1: its values"]
+
+
+class _Liar(torch.Tensor):
+    """A tensor subclass that answers every torch function with `True`."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        return True
+
+
+def test_a_changed_tensor_swapped_out_of_the_callers_list_is_still_seen():
+    """Training the caller's tensors in place, then putting a clone of the old values (or a
+    lying subclass) in the caller's list: the snapshotted tensor itself is checked."""
+    params = [torch.randn(4), torch.randn(3)]
+    old = [p.clone() for p in params]
+    snapshot = InputSnapshot.take([params], {})
+    params[0].add_(1.0)
+    params[0] = old[0]
+    params[1] = old[1].as_subclass(_Liar)
+    assert snapshot.changes([params], {}) == ["argument 1[0]: its values",
+                                              "argument 1[0]: replaced by another object",
+                                              "argument 1[1]: replaced by another object"]
+
+
+def test_a_tensor_added_to_the_callers_list_is_a_change():
+    params = [torch.randn(2)]
+    snapshot = InputSnapshot.take([params], {})
+    params.append(torch.randn(2))
+    assert snapshot.changes([params], {}) == ["argument 1[1]: added"]

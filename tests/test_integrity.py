@@ -92,6 +92,29 @@ def test_ordinary_idioms_are_not_recorded(idiom):
     assert records == []
 
 
+@pytest.mark.parametrize("again", [
+    "import importlib, json.decoder\nimportlib.reload(json.decoder)",
+    "import importlib.util, json.decoder\n"
+    "spec = importlib.util.spec_from_file_location('fresh', json.decoder.__file__)\n"
+    "module = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(module)",
+    "import sys, json.decoder\ndel sys.modules['json.decoder']\nimport json.decoder",
+])
+def test_running_a_trusted_module_a_second_time_is_recorded(again):
+    """A second run of a trusted module gives fresh functions that no recorder replaced and
+    no watch knows (a forbidden helper, unrecorded)."""
+    code, records = run_in_child(with_hook(again))
+    assert code == 0
+    assert any(r.startswith(integrity.TAMPERING) and b"a second time" in r for r in records), records
+
+
+def test_importing_a_module_for_the_first_time_is_not_recorded():
+    code, records = run_in_child(with_hook(
+        "import colorsys\ncolorsys.rgb_to_hsv(1.0, 0.0, 0.0)\n"
+        "exec(compile('x = 1', '<string>', 'exec'), {})"))
+    assert code == 0
+    assert records == []
+
+
 def test_a_swapped_record_pipe_ends_the_process():
     def body(write_record):
         other_read, other_write = os.pipe()

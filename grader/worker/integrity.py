@@ -39,7 +39,7 @@ _WATCHED_EVENTS = frozenset({
     "sys._getframe", "sys._current_frames", "sys._current_exceptions", "sys.settrace",
     "sys.setprofile", "gc.get_referrers", "gc.get_referents", "gc.get_objects",
     "code.__new__", "marshal.loads", "marshal.load", "object.__getattr__",
-    "object.__setattr__", "object.__delattr__", "compile", "open", "import",
+    "object.__setattr__", "object.__delattr__", "compile", "open", "import", "exec",
 })
 _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "__code__",
                                "f_back", "gi_code", "cr_code"})
@@ -76,6 +76,47 @@ def record_writer(fd: int = RECORD_FD) -> Callable[[bytes], None]:
         "    except OSError:\n"
         "        EXIT(CODE)\n", "<grader record writer>", "exec"), scope)
     return scope["write_record"]
+
+
+GRADER_PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
+"""The grader package's folder: code from here is the grader's, whatever its module's name."""
+_SYS_HOOKS = ("breakpointhook", "excepthook", "displayhook", "unraisablehook")
+
+
+def cut_grader_roots() -> None:
+    """Leave nothing of the grader where student code can name it without an audited door.
+
+    Removing the grader's modules from `sys.modules` is not enough: the worker's entry module
+    stays there as `__main__` (its `main` leads, through `__globals__`, which no audit event
+    guards, to every module of the worker), and a hook the worker set on `sys` leads there
+    too. Each becomes an empty module, or a no-op built from constants alone.
+    """
+    for name, module in list(sys.modules.items()):
+        if (isinstance(module, types.ModuleType) and _is_grader_file(getattr(module, "__file__", None))
+                and not name.startswith("grader")):
+            sys.modules[name] = types.ModuleType(name)
+    for name in _SYS_HOOKS:
+        hook = getattr(sys, name, None)
+        if _is_grader_callable(hook):
+            setattr(sys, name, _no_op(name) if name == "breakpointhook"
+                    else getattr(sys, f"__{name}__"))
+
+
+def _is_grader_file(filename: Any) -> bool:
+    return type(filename) is str and os.path.abspath(filename).startswith(GRADER_PACKAGE)
+
+
+def _is_grader_callable(value: Any) -> bool:
+    function = getattr(value, "__func__", value)
+    code = getattr(function, "__code__", None)
+    return isinstance(code, types.CodeType) and _is_grader_file(code.co_filename)
+
+
+def _no_op(name: str) -> Callable[..., None]:
+    """A function that does nothing and has nothing to follow (no module globals)."""
+    scope: dict[str, Any] = {"__builtins__": {}}
+    exec(f"def {name}(*args, **kwargs):\n    return None\n", scope)  # noqa: S102 - fixed text
+    return scope[name]
 
 
 def record(kind: bytes, text: str) -> bytes:
@@ -196,6 +237,7 @@ def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFra
     """Note every watched event that student code causes, for the rest of the process."""
     busy: set[int] = set()  # threads inside the hook: only their own events are skipped
     getframe, watched, thread = sys._getframe, _WATCHED_EVENTS, _thread.get_ident
+    executed = ModuleRuns(frames)
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event not in watched and not str.startswith(event, "ctypes."):
@@ -205,6 +247,11 @@ def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFra
             return
         busy.add(me)
         try:
+            if event == "exec":
+                again = executed.again(args[0])
+                if again is not None:
+                    write_record(record(TAMPERING, again))
+                return
             reason = _suspicious(event, args, frames)
             if reason is not None:
                 student, where = frames.cause(getframe(1))
@@ -214,6 +261,39 @@ def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFra
             busy.discard(me)
 
     sys.addaudithook(hook)
+
+
+class ModuleRuns:
+    """Which trusted modules' code has run in this process, to notice one run a second time.
+
+    Each module of the Python installation, torch and the grader runs once, when first
+    imported. Running one again (`importlib.reload`, a second copy loaded from the same file,
+    a module deleted from `sys.modules` and imported afresh) gives student code fresh
+    functions that nothing here replaced or watches: the forbidden helpers without their
+    recorders, torch's autograd entry points outside the dict watch. Whoever causes it (the
+    import machinery always runs the code), it is tampering.
+    """
+
+    def __init__(self, frames: StudentFrames) -> None:
+        self._trusted = frames.is_trusted_file
+        self._normal = os.path.normpath
+        self._seen = {self._normal(f) for f in (getattr(m, "__file__", None)
+                                                for m in list(sys.modules.values())
+                                                if type(m).__name__ != "_LazyModule")
+                      if type(f) is str}  # a lazy module's code has not run yet
+
+    def again(self, code: Any) -> str | None:
+        """Why running `code` is tampering (a trusted module's code, run before); else None."""
+        if type(code) is not types.CodeType or code.co_name != "<module>":
+            return None
+        filename = code.co_filename
+        if type(filename) is not str or not self._trusted(filename):
+            return None
+        filename = self._normal(filename)
+        if filename in self._seen:
+            return f"ran the module {filename} a second time (a copy nothing watches)"
+        self._seen.add(filename)
+        return None
 
 
 class TorchModes:

@@ -159,6 +159,7 @@ def _forget_grader_modules() -> None:
     bound where it is used, and importing one afresh is noted by the audit hook."""
     for name in [n for n in sys.modules if n == "grader" or n.startswith(("grader.", "grader_"))]:
         del sys.modules[name]
+    integrity.cut_grader_roots()  # the worker's __main__, its hooks on sys
 
 
 def handle(question: Question, request: dict[str, Any]) -> dict[str, Any]:
