@@ -132,7 +132,15 @@ class Report:
 
     def to_dict(self) -> dict[str, object]:
         """Plain data for similarity.json; every string from a submission has its control
-        characters escaped (ids bounded), line by line so that line numbers still hold."""
+        characters escaped (ids bounded), line by line so that line numbers still hold.
+
+        pairs, best first: a, b (ids), score (weighted Dice, 0 to 1), a_share and b_share
+        (the part of each file's weight that the other shares), suspicious (score at least
+        the threshold), cluster (its number, or null), regions: [{a_lines: [first, last],
+        b_lines: [first, last]}], 1-based and inclusive, in the lines of `files`. clusters:
+        [{id, members}]. files: each id in a pair, as the list of its module's lines (for a
+        notebook, its code cells joined as grading runs them). HTML still needs escaping.
+        """
         return {
             "format": 1,
             "settings": {"k": self.settings.k, "window": self.settings.window,

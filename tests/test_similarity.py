@@ -178,10 +178,24 @@ def test_notebooks_zips_and_folders_are_read_as_grading_reads_them(capsys, tmp_p
     (tmp_path / "dave.txt").write_text("not a submission")
     code, out, err = run(capsys, "similarity", "maml", tmp_path, "--out", tmp_path / "out")
     assert code == 0, err
-    pairs = json.loads((tmp_path / "out" / "similarity.json").read_text())["pairs"]
+    data = json.loads((tmp_path / "out" / "similarity.json").read_text())
+    pairs = data["pairs"]
     assert (pairs[0]["a"], pairs[0]["b"]) == ("bob", "carol") and pairs[0]["score"] > 0.6
     assert all(p["score"] < 0.05 for p in pairs if "alice" in (p["a"], p["b"]))
-    assert "left out dave: dave.txt: not a supported submission format" in out
+    assert "dave: left out: dave.txt: not a supported submission format" in out
+    assert [n["id"] for n in data["notes"]] == ["dave"] and "dave" not in data["submissions"]
+
+
+def test_a_padded_file_is_compared_on_its_head_and_named(capsys, tmp_path, monkeypatch):
+    from grader.commands import similarity
+
+    monkeypatch.setattr(similarity, "MAX_SOURCE_CHARACTERS", 3000)
+    shutil.copy(CORPUS / "maml" / "loops.py", tmp_path / "bob.py")
+    text = (CORPUS / "maml" / "loops.py").read_text()
+    (tmp_path / "eve.py").write_text(text + "\n# padding\n" * 10_000)
+    code, out, err = run(capsys, "similarity", "maml", tmp_path)
+    assert code == 0, err
+    assert "eve: compared on its first 3,000 characters of" in out
 
 
 def test_what_submissions_hold_is_escaped(capsys, tmp_path):

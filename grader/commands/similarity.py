@@ -36,6 +36,9 @@ NAME = "similarity"
 HELP = "find pairs and clusters of submissions whose code is unusually alike (instructors)"
 FILE_NAME = "similarity.json"
 REGIONS_SHOWN = 3
+MAX_SOURCE_CHARACTERS = 1_000_000
+"""A homework's module is a few hundred lines; a file padded to megabytes is compared on its
+head (tokenising 50 MiB would take minutes) and named."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,20 +66,23 @@ def run(options: argparse.Namespace) -> int:
         raise GraderError(f"invalid --top {options.top}: use 1 or more")
     assignment = find_assignment(options.assignment)
     submissions = expand_submissions(options.submissions, assignment)
-    sources, unread = read_sources(submissions, assignment)
+    sources, notes = read_sources(submissions, assignment)
     if len(sources) < 2:
         raise GraderError(f"{len(sources)} readable submission(s): give at least two to compare")
     stub = assignment.stub_path.read_text() if assignment.stub_path.is_file() else None
     report = compare(sources, stub, Settings(threshold=options.threshold))
     console = Console()
-    for submission_id, reason in unread:
-        console.print(Text(f"left out {bounded(submission_id, NAME_LIMIT)}: {reason}"))
+    for submission_id, note in notes:
+        console.print(Text(f"{bounded(submission_id, NAME_LIMIT)}: {note}"))
     console.print(pairs_table(report, options.top))
     console.print(Text(summary(report)))
     if options.out is not None:
         with output_errors(options.out):
+            document = {**report.to_dict(), "notes": [
+                {"id": bounded(submission_id, NAME_LIMIT), "note": note}
+                for submission_id, note in notes]}
             write_text_atomic(options.out / FILE_NAME,
-                              json.dumps(report.to_dict(), indent=1, ensure_ascii=False) + "\n")
+                              json.dumps(document, indent=1, ensure_ascii=False) + "\n")
         console.print(Text(f"Wrote {options.out / FILE_NAME}"))
     return ExitCode.OK
 
@@ -85,18 +91,22 @@ def read_sources(submissions: list[Submission],
                  assignment: Assignment) -> tuple[list[Source], list[tuple[str, str]]]:
     """Each submission's module text, through the same intake as grading (notebooks become
     their code cells, zips and folders are searched); what cannot be read is left out with
-    its one-line reason, as grading would give it zero."""
-    sources, unread = [], []
+    its one-line reason, as grading would give it zero. A very long file is cut, and named."""
+    sources, notes = [], []
     for submission in submissions:
         with tempfile.TemporaryDirectory(prefix="grader-similarity-") as workdir:
             try:
                 module, _ = submission.install(assignment, Path(workdir))
                 text = read_capped(module).decode("utf-8")
             except (SubmissionError, UnicodeDecodeError) as exc:
-                unread.append((submission.id, str(exc)))
+                notes.append((submission.id, f"left out: {exc}"))
                 continue
+        if len(text) > MAX_SOURCE_CHARACTERS:
+            notes.append((submission.id, f"compared on its first {MAX_SOURCE_CHARACTERS:,} "
+                                          f"characters of {len(text):,}"))
+            text = text[:MAX_SOURCE_CHARACTERS]
         sources.append(Source(submission.id, text))
-    return sources, unread
+    return sources, notes
 
 
 def pairs_table(report: Report, top: int) -> Table:
