@@ -247,3 +247,15 @@ def test_what_much_of_the_class_writes_counts_less_than_what_two_share():
     scores = {(p.a, p.b): p.score for p in compare(sources, None, Settings(keep=100)).pairs}
     # Both pairs share one function of the same size; only how many others wrote it differs.
     assert scores[("x", "y")] > 1.3 * scores[("s0", "s1")]
+
+
+def test_help_lists_the_command_and_says_what_it_takes(capsys):
+    from grader.commands import similarity
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert similarity.HELP in " ".join(capsys.readouterr().out.split())
+    with pytest.raises(SystemExit):
+        main(["similarity", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "SUBMISSION [SUBMISSION ...]" in text and "similarity.json" in text and "--threshold" in text
