@@ -34,6 +34,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.cpu_account import CpuAccount  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 CASES = {"second_order": ("correct_compact", "zeroed_gradients"),
          "maml": ("correct_loop_style", "sum_instead_of_mean")}
@@ -107,18 +110,6 @@ class Measured:
     inside_code: float = 0.0  # the grader's own record: inside student and reference code
 
 
-def machine_cpu() -> float:
-    """CPU seconds this machine has spent busy so far, all processes together (/proc/stat).
-
-    The grader's processes are not all children of the command (the fork server's are
-    not), so rusage would miss them; the machine's own count misses nothing. Run the
-    benchmark on an otherwise idle machine.
-    """
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq = (int(f) for f in fields[:7])
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-
-
 def run_grader(assignment: str, batch: Path, out: Path, sandbox: bool) -> Measured:
     """Time `grader grade --jobs 2` on the batch, then run it again to sample its memory."""
     measured = _grade_batch(assignment, batch, out, sandbox, sample_memory=False)
@@ -132,15 +123,17 @@ def _grade_batch(assignment: str, batch: Path, out: Path, sandbox: bool, *,
                  sample_memory: bool) -> Measured:
     command = [sys.executable, "-m", "grader", "grade", assignment, str(batch), "--out", str(out),
                "--jobs", "2", *([] if sandbox else ["--no-sandbox"])]
-    started, cpu = time.perf_counter(), machine_cpu()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
-    memory = TreeMemory(process.pid) if sample_memory else None
-    process.wait()
-    wall = time.perf_counter() - started
-    rss, pss = memory.stop() if memory is not None else (0, 0)
+    with CpuAccount() as account:
+        started = time.perf_counter()
+        process = account.popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+        memory = TreeMemory(process.pid) if sample_memory else None
+        process.wait()
+        wall = time.perf_counter() - started
+        rss, pss = memory.stop() if memory is not None else (0, 0)
+        cpu = account.seconds()
     if process.returncode != 0:
         raise SystemExit(f"grader grade failed with exit code {process.returncode}")
-    return Measured(wall, machine_cpu() - cpu, rss, pss, inside_code=time_inside_code(out))
+    return Measured(wall, cpu, rss, pss, inside_code=time_inside_code(out))
 
 
 def time_inside_code(out: Path) -> float:
@@ -159,18 +152,21 @@ def run_fresh_pytest(assignment: str, paths: list[Path]) -> Measured:
     submission, the student's module imported into the test process (benchmarks/naive_fixtures.py)."""
     folder = ROOT / "assignments" / assignment
     reference = ROOT / "reference" / assignment
-    started, cpu = time.perf_counter(), machine_cpu()
+    account = CpuAccount()
+    started = time.perf_counter()
     for path in paths:
         env = {**os.environ, "STUDENT": str(path), "ASSIGNMENT": str(folder),
                "REFERENCE": str(reference)}
-        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+        run = account.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                               "-p", "benchmarks.naive_fixtures", "-c", os.devnull,
                               "--rootdir", str(folder), "--import-mode=importlib",
                               str(folder / "tests"), str(reference / "tests")],
                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if run.returncode not in (0, 1):  # 1: some tests failed, as wrong submissions do
             raise SystemExit(f"the baseline could not run on {path}:\n{run.stdout.decode()[-2000:]}")
-    return Measured(time.perf_counter() - started, machine_cpu() - cpu)
+    wall, cpu = time.perf_counter() - started, account.seconds()
+    account.close()
+    return Measured(wall, cpu)
 
 
 def run_floor(assignment_name: str, paths: list[Path]) -> float:
@@ -216,6 +212,11 @@ def main() -> None:
         paths = make_batch(options.assignment, options.count, folder / "batch")
         n = len(paths)
         grader = run_grader(options.assignment, folder / "batch", folder / "out", sandbox)
+        (folder / "pair").mkdir()
+        for path in paths[:2]:  # one of each kind: what a batch costs before its steady state
+            shutil.copy(path, folder / "pair" / path.name)
+        start_up = _grade_batch(options.assignment, folder / "pair", folder / "out-pair", sandbox,
+                                sample_memory=False)
         fresh = run_fresh_pytest(options.assignment, paths)
         floor = run_floor(options.assignment, paths)
     print(f"{options.assignment}: {n} submissions ({options.count} correct, {options.count} wrong), "
@@ -233,6 +234,14 @@ def main() -> None:
           f"beyond the time inside code in run (a): {(grader.cpu - grader.inside_code) / n:.3f} "
           f"CPU s/submission")
     print(f"  1,000 submissions at this rate: {1000 * grader.wall / n / 60:.1f} min")
+    steady = n - 2
+    print(f"  the same batch of 2 (start-up: fork server, 2 zygotes, 2 pytest sessions, the "
+          f"reference): {start_up.wall:.1f} s wall, {start_up.cpu:.2f} CPU s; each further "
+          f"submission: {(grader.wall - start_up.wall) / steady:.3f} s wall, overhead beyond "
+          f"the time inside code {((grader.cpu - grader.inside_code) - (start_up.cpu - start_up.inside_code)) / steady:.3f} CPU s; "
+          f"1,000 submissions: {(start_up.wall + 998 * (grader.wall - start_up.wall) / steady) / 60:.1f} min")
+    with CpuAccount() as account:
+        print(f"  CPU counted by {account.source}")
     print(f"  peak memory of grader grade --jobs 2 (a second run, sampled): "
           f"{grader.peak_pss / 2**30:.2f} GiB PSS "
           f"(process tree RSS, shared pages counted per process: {grader.peak_rss / 2**30:.2f} GiB)")
