@@ -37,6 +37,10 @@ STRING = "S"
 SKIPPED = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
                      tokenize.DEDENT, tokenize.ENCODING, tokenize.ENDMARKER})
 STATEMENT_START = frozenset({tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT})
+STRING_OPENERS = frozenset(getattr(tokenize, name) for name in ("FSTRING_START", "TSTRING_START")
+                           if hasattr(tokenize, name))
+STRING_CLOSERS = frozenset(getattr(tokenize, name) for name in ("FSTRING_END", "TSTRING_END")
+                           if hasattr(tokenize, name))
 KEPT_NAMES = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 """Names kept as written: the language's and its builtins', which a copier leaves alone."""
 _MODULUS = (1 << 61) - 1
@@ -185,9 +189,18 @@ def tokens(text: str) -> list[Token]:
 
 
 def _raw_tokens(text: str) -> Iterator[tokenize.TokenInfo]:
+    """The tokens that matter, each f-string as one STRING token: Python 3.12 and later split
+    f-strings into parts, and a report must not change with the Python that made it."""
+    nested, opened = 0, None
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type not in SKIPPED or token.type in STATEMENT_START:
+            if token.type in STRING_OPENERS:
+                nested, opened = nested + 1, opened if nested else token
+            elif token.type in STRING_CLOSERS and nested:
+                nested -= 1
+                if not nested and opened is not None:
+                    yield opened._replace(type=tokenize.STRING, string="''", end=token.end)
+            elif not nested and (token.type not in SKIPPED or token.type in STATEMENT_START):
                 yield token
     except (tokenize.TokenError, SyntaxError):
         return
