@@ -1,0 +1,186 @@
+"""The class report opened in a real headless browser: it draws something, holds a chart per
+question and the ranked mistakes, and shows hostile submission text as text.
+
+Chromium renders the page (`--screenshot`, `--dump-dom`). Where it is missing the browser
+tests skip, except in CI (GRADER_REQUIRE_SANDBOX=1, set by .ci/run), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from grader.outputs import statistics
+from grader.outputs.html_report import class_report
+from grader.results import GradedTest, SubmissionResult
+from grader.standing import GradedBatch, graded_batch, load_batch
+from tests.graded_outputs import graded_folder
+
+HOSTILE_ID = "<script>alert(\"id\")</script>'\"&amp;"
+HOSTILE_OUTPUT = "<script>document.title='pwned'</script>\"quoted\" <img src=x onerror=alert(1)>"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def hostile_result() -> SubmissionResult:
+    """A submission whose id, test name, message and output are all markup."""
+    tests = [GradedTest(name=f"hessian of {HOSTILE_OUTPUT}", nodeid="t::h", question="hessian",
+                        visibility="visible", max_score=8, score=0, status="failed",
+                        message=HOSTILE_OUTPUT, misconception="grad_accumulation"),
+             GradedTest(name="hvp", nodeid="t::v", question="hvp", visibility="visible",
+                        max_score=4, score=4, status="passed")]
+    return SubmissionResult(HOSTILE_ID, "second_order", "grade", tests=tests,
+                            output=HOSTILE_OUTPUT * 20, execution_time=1.5)
+
+
+@pytest.fixture(scope="module")
+def batch() -> GradedBatch:
+    graded = load_batch(graded_folder())
+    return graded_batch([*(s.result for s in graded.standings), hostile_result()],
+                        questions=graded.questions, max_points=graded.max_points)
+
+
+@pytest.fixture(scope="module")
+def page(batch, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    path.write_text(class_report(batch), encoding="utf-8")
+    return path
+
+
+class Document(HTMLParser):
+    """Every element with its attributes, the text, and where each chart and mistake sits."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.charts: list[str | None] = []
+        self.mistakes: list[tuple[str | None, str]] = []
+        self._question: str | None = None
+        self._in_code = False
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        self.elements.append((tag, attributes))
+        classes = (attributes.get("class") or "").split()
+        if tag == "figure" and "chart" in classes and "data-question" in attributes:
+            self.charts.append(attributes["data-question"])
+        if "question-mistakes" in classes:
+            self._question = attributes.get("data-question")
+        self._in_code = tag == "code" and "mistake" in classes
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_code = False
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._in_code:
+            self.mistakes.append((self._question, data))
+
+
+def assert_inert(document: Document) -> None:
+    """No element or event handler came from a submission; its text is there, as text."""
+    tags = {tag for tag, _ in document.elements}
+    assert "script" not in tags and "img" not in tags and "iframe" not in tags
+    handlers = [name for _, attributes in document.elements for name in attributes
+                if name.startswith("on")]
+    assert handlers == []
+    assert not [a for _, attributes in document.elements for name, a in attributes.items()
+                if name in ("src", "href") and a and not a.startswith("#")]  # nothing fetched
+    text = "".join(document.text)
+    assert HOSTILE_ID in text and "document.title='pwned'" in text
+
+
+def test_the_page_escapes_every_string_from_a_submission(page):
+    assert_inert(Document(page.read_text(encoding="utf-8")))
+
+
+def browser() -> str:
+    found = next(filter(None, map(shutil.which, BROWSERS)), None)
+    if found is None:
+        why = "chromium is not installed (apt-get install chromium)"
+        if os.environ.get("GRADER_REQUIRE_SANDBOX"):
+            pytest.fail(f"{why}: CI must open the class report in a real browser")
+        pytest.skip(why)
+    return found
+
+
+def run_browser(page: Path, profile: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    command = [browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+               "--hide-scrollbars", f"--user-data-dir={profile}", *arguments, page.as_uri()]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=True)
+
+
+def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
+    """Width, height and rows of RGB(A) pixels of an 8-bit PNG, by zlib and struct alone."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, chunks, header = 8, [], b""
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            header = body
+        elif kind == b"IDAT":
+            chunks.append(body)
+        position += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", header[:10])
+    assert depth == 8 and colour in (2, 6), (depth, colour)
+    step = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(b"".join(chunks)), width * step
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            left = line[x - step] if x >= step else 0
+            up, corner = previous[x], previous[x - step] if x >= step else 0
+            if kind == 1:
+                line[x] = (line[x] + left) & 255
+            elif kind == 2:
+                line[x] = (line[x] + up) & 255
+            elif kind == 3:
+                line[x] = (line[x] + (left + up) // 2) & 255
+            elif kind == 4:
+                guess = left + up - corner
+                nearest = min((abs(guess - left), 0, left), (abs(guess - up), 1, up),
+                              (abs(guess - corner), 2, corner))[2]
+                line[x] = (line[x] + nearest) & 255
+        rows.append(bytes(line))
+        previous = line
+    return width, height, [bytes(r[i:i + 3]) for r in rows for i in range(0, stride, step)]
+
+
+def test_a_browser_draws_the_report(page, tmp_path):
+    shot = tmp_path / "report.png"
+    run_browser(page, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1000,1400")
+    width, height, pixels = png_pixels(shot)
+    assert (width, height) == (1000, 1400)
+    colours = set(pixels)
+    ink = sum(p != b"\xff\xff\xff" for p in pixels) / len(pixels)
+    assert len(colours) >= 16 and 0.01 < ink < 0.9, (len(colours), ink)  # text and bars, not blank
+
+
+def test_the_browsers_dom_holds_a_chart_per_question_and_the_ranked_mistakes(page, batch, tmp_path):
+    dom = run_browser(page, tmp_path / "profile", "--dump-dom").stdout
+    document = Document(dom)
+    graded = [f.question for f in statistics.per_question(batch)]
+    assert document.charts == graded and len(graded) == 6
+    ranked = statistics.mistakes(batch)
+    order = {q: i for i, q in enumerate(batch.questions)}
+    expected = [(m.question, m.code) for m in sorted(ranked, key=lambda m: order[m.question])]
+    assert document.mistakes == expected
+    codes = {code for _, code in document.mistakes}
+    assert {"zeroed_gradients", "grad_accumulation", "missing_create_graph"} <= codes
+    hessian = [m for m in ranked if m.question == "hessian"]
+    assert hessian[0].points_lost >= hessian[-1].points_lost  # costliest first
+    assert_inert(document)
+    anchors = {attributes.get("id") for _, attributes in document.elements}
+    links = [a["href"] for tag, a in document.elements if tag == "a" and a.get("href", "").startswith("#student-")]
+    assert len(set(links)) == len(batch.standings) and all(link[1:] in anchors for link in links)
