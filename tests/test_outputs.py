@@ -143,3 +143,15 @@ def test_report_command_writes_the_html(tmp_path, capsys):
     assert target.read_text().startswith("<!DOCTYPE html>")
     assert main(["report", str(tmp_path)]) != 0
     assert "holds no gradebook.sqlite" in capsys.readouterr().err
+
+
+def test_matplotlib_is_imported_only_to_draw_charts():
+    """`grader check` and `grader grade` load without it; the class report draws with it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, grader.cli, grader.commands.check, grader.commands.grade, "
+            "grader.outputs.registry, grader.outputs.html_report\n"
+            "grader.cli.build_parser()\n"
+            "assert 'matplotlib' not in sys.modules, 'imported early'\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -9,13 +9,14 @@ inside it.
 from __future__ import annotations
 
 import io
-from typing import Sequence
+from typing import Any, Sequence
 
 WIDTH_IN, HEIGHT_IN = 6.0, 2.2
 BAR_COLOUR = "#3b6ea8"
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (no display), text kept as SVG text."""
     import matplotlib
 
     matplotlib.use("Agg")
