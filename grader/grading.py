@@ -159,6 +159,7 @@ class Grader:
         """The pytest session, started on first use; a cold worker imports torch meanwhile."""
         if self._session is None:
             self.warm_worker().process()
+            _one_torch_thread()
             paths = [self.assignment.public_tests]
             if self.hidden_tests is not None:
                 paths.append(self.hidden_tests)
@@ -219,6 +220,18 @@ class Grader:
         names = self.options.questions or self.assignment.questions.keys()
         return sum(self.assignment.questions[q].hidden for q in names
                    if q in self.assignment.questions)
+
+
+def _one_torch_thread() -> None:
+    """Run torch on one thread here, as in the worker and in `grader grade`'s processes.
+
+    This process only draws inputs, runs the reference's small computations and compares;
+    with torch's default of a thread per core its idle OpenMP threads spin between them, on
+    the cores the worker needs (about 0.5 CPU s of a `grader check` of maml).
+    """
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def _end_group(group: SubmissionGroup) -> float | None:

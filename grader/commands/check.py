@@ -7,6 +7,8 @@ offline. Hidden tests, run after the deadline, hold the rest of the points.
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 from pathlib import Path
 
 from rich.console import Console
@@ -34,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
+    _quick_exit()
     assignment = locate_assignment(options.path, options.assignment)
     questions = _questions(assignment, options.question)
     console = Console()
@@ -47,6 +50,13 @@ def run(options: argparse.Namespace) -> int:
 
         write_text_atomic(options.json, json.dumps(result.to_dict(), indent=2) + "\n")
     return ExitCode.OK if result.all_passed else ExitCode.TESTS_FAILED
+
+
+def _quick_exit() -> None:
+    """As the interpreter exits, skip the collector's walks over every torch object still in
+    memory (about 0.25 s of a student's wait); everything is still flushed and closed."""
+    atexit.unregister(gc.freeze)  # once, however often run() is called in one process
+    atexit.register(gc.freeze)
 
 
 def locate_assignment(path: Path, name: str | None) -> Assignment:
