@@ -6,7 +6,8 @@ On the labelled corpus (tests/similarity_corpus, built by its make_corpus.py), f
 assignment: precision among the top k pairs, k being the number of true copy pairs (whole
 and partial copies), the lowest score of a copy pair against the highest of an independent
 pair, the clusters found; then the same with the stub not subtracted and with every
-fingerprint weighted alike, to show what each does, and a sweep of k-gram and window sizes.
+fingerprint weighted alike, to show what each does, and a sweep of k-gram and window sizes;
+then tests/submissions taken as a class (its mistaken files are variants of correct ones).
 Then the time to compare a synthetic class of N submissions (each a corpus file with
 functions grafted from another and disguised at random): in process, and end to end through
 `grader similarity` on files on disk. Not part of the test suite.
@@ -114,6 +115,18 @@ def quality() -> None:
             print(f"  k={k:2d} w={window:2d}: precision {worst:.2f}, margin {margin:+.3f}{mark}")
 
 
+def test_submissions() -> None:
+    """tests/submissions as a class: its mistaken submissions are each a correct one with a
+    line or two changed, so they are one family, not independent work (the corpus takes one
+    file of each family)."""
+    for assignment in INDEPENDENT:
+        paths = sorted((ROOT / "tests" / "submissions" / assignment).glob("*.py"))
+        report = compare([Source(p.stem, p.read_text()) for p in paths], stub(assignment))
+        print(f"tests/submissions/{assignment}: {len(paths)} files, {report.suspicious_total} "
+              f"suspicious pairs, clusters of {[len(c) for c in report.clusters]}: "
+              f"{[list(c) for c in report.clusters]}")
+
+
 def synthetic_class(assignment: str, count: int, seed: int = 0) -> list[Source]:
     """`count` submissions: each a corpus original with two functions grafted from another
     original, then two to four disguises chosen at random."""
@@ -161,6 +174,7 @@ def main() -> None:
     parser.add_argument("--skip-scale", action="store_true")
     options = parser.parse_args()
     quality()
+    test_submissions()
     if not options.skip_scale:
         scale(options.students)
 
