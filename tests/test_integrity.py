@@ -6,7 +6,9 @@ records to a pipe this test reads, as the relay does.
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 import types
 from pathlib import Path
 
@@ -107,12 +109,61 @@ def test_running_a_trusted_module_a_second_time_is_recorded(again):
     assert any(r.startswith(integrity.TAMPERING) and b"a second time" in r for r in records), records
 
 
+def test_a_failed_import_may_be_tried_again_but_a_loaded_one_not_run_again(tmp_path):
+    """torch imports optional modules again each time one is asked for (an import that failed
+    left nothing loaded): not tampering. A module first imported during the question and then
+    reloaded is."""
+    (tmp_path / "optional_dependency.py").write_text("raise ImportError('not installed')\n")
+    (tmp_path / "lazily_imported.py").write_text("VALUE = 1\n")
+    frames = integrity.StudentFrames([*FRAMES.trusted, str(tmp_path)])
+
+    def body(write_record):
+        integrity.install_audit_hook(write_record, frames)
+        sys.path.insert(0, str(tmp_path))
+        for _ in range(3):
+            try:
+                importlib.import_module("optional_dependency")
+            except ImportError:
+                pass
+        write_record(b"\nHafter the retries\n")
+        importlib.reload(importlib.import_module("lazily_imported"))
+
+    code, records = run_in_child(body)
+    assert code == 0
+    assert records[0] == b"Hafter the retries", records
+    assert len(records) == 2 and b"lazily_imported.py a second time" in records[1], records
+
+
 def test_importing_a_module_for_the_first_time_is_not_recorded():
     code, records = run_in_child(with_hook(
         "import colorsys\ncolorsys.rgb_to_hsv(1.0, 0.0, 0.0)\n"
         "exec(compile('x = 1', '<string>', 'exec'), {})"))
     assert code == 0
     assert records == []
+
+
+def test_nothing_of_the_worker_stays_reachable_from_sys():
+    """The worker's entry module stays registered as __main__ (and __mp_main__), and the
+    worker sets sys.breakpointhook: both led, through __globals__, to every worker module."""
+    def body(write_record):
+        from grader.worker import serve
+
+        entry = types.ModuleType("__main__")
+        entry.__file__ = os.path.join(os.path.dirname(serve.__file__), "__main__.py")
+        entry.main = serve.main
+        sys.modules["__main__"] = sys.modules["__mp_main__"] = entry
+        sys.breakpointhook = serve._no_debugger
+        _forget_grader_modules()
+        hook = sys.breakpointhook
+        hook("a breakpoint() left in the code does nothing")
+        cut = [sys.modules[name] is not entry and not hasattr(sys.modules[name], "main")
+               for name in ("__main__", "__mp_main__")]
+        cut.append(set(hook.__globals__) == {"__builtins__"} and not hook.__globals__["__builtins__"])
+        write_record(b"\nH" + repr(cut).encode() + b"\n")
+
+    code, records = run_in_child(body)
+    assert code == 0
+    assert records == [b"H[True, True, True]"]
 
 
 def test_a_swapped_record_pipe_ends_the_process():
