@@ -17,7 +17,8 @@ from rich.console import Console
 from grader.assignment import Assignment
 from grader.gradebook_db import FROM_EXPORT, Gradebook
 from grader.late_policy import gradescope_times, read_extensions, read_submission_times
-from grader.submission import Submission
+from grader.submission import CANVAS_NAME, Submission
+from grader.untrusted_text import escape_controls
 
 SHOWN_IDS = 5
 Value = TypeVar("Value")
@@ -42,7 +43,7 @@ def record_times(gradebook: Gradebook, assignment: Assignment, paths: list[Path]
     if extensions is not None:
         # every row is kept: a student with an extension may not have handed in yet
         gradebook.set_extensions(read_extensions(extensions), str(extensions))
-    _say_what_is_missing(gradebook, assignment, ids, console)
+    _say_what_is_missing(gradebook, assignment, submissions, console)
 
 
 def _known(values: Mapping[str, Value], ids: set[str], source: str,
@@ -55,8 +56,9 @@ def _known(values: Mapping[str, Value], ids: set[str], source: str,
     return {key: value for key, value in values.items() if key in ids}
 
 
-def _say_what_is_missing(gradebook: Gradebook, assignment: Assignment, ids: set[str],
-                         console: Console) -> None:
+def _say_what_is_missing(gradebook: Gradebook, assignment: Assignment,
+                         submissions: list[Submission], console: Console) -> None:
+    ids = {s.id for s in submissions}
     known = set(gradebook.submission_times())
     if assignment.late is None:
         if known & ids:
@@ -67,6 +69,16 @@ def _say_what_is_missing(gradebook: Gradebook, assignment: Assignment, ids: set[
     if missing:
         _say(console, f"{len(missing)} submission(s) have no submission time ({_some(missing)}) "
              "and lose nothing for lateness: give their times with --submitted-at FILE")
+    marked = sorted(s.id for s in submissions if s.id in missing and canvas_marks_late(s.path))
+    if marked:
+        _say(console, f"Canvas marks {len(marked)} of them late ({_some(marked)}) but its "
+             "download names carry no time: take the times from Canvas's submission list")
+
+
+def canvas_marks_late(path: Path) -> bool:
+    """Whether a Canvas download name says the submission was late (`login_late_123_456_f.py`)."""
+    match = CANVAS_NAME.match(path.name)
+    return match is not None and path.name[match.end("student"):].lower().startswith("_late_")
 
 
 def _some(ids: list[str]) -> str:
@@ -74,4 +86,4 @@ def _some(ids: list[str]) -> str:
 
 
 def _say(console: Console, line: str) -> None:
-    console.print(line, markup=False, highlight=False)
+    console.print(escape_controls(line), markup=False, highlight=False)

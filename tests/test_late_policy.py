@@ -254,3 +254,37 @@ def test_a_bad_times_file_stops_grade_before_grading(late_batch, tmp_path, capsy
                  str(tmp_path / "out"), "--no-sandbox", "--submitted-at", str(times)]) != 0
     error = capsys.readouterr().err
     assert "line 2: '5pm' is not an ISO 8601" in error and error.count("\n") == 1
+
+
+def test_grade_says_which_times_it_lacks_canvas_late_marks_and_unknown_ids(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from grader.gradebook_db import Gradebook
+    from grader.submission import Submission
+    from grader.submission_times import canvas_marks_late, record_times
+    from tests.course_copy import copy_course
+
+    assignment = Assignment.load(copy_course(tmp_path, LATE_TABLE))
+    submissions = [Submission("ann_101", tmp_path / "ann_late_101_9_second_order.py"),
+                   Submission("bo_102", tmp_path / "bo_102_9_second_order.py"),
+                   Submission("cy\x1b]0;x", tmp_path / "cy.py")]
+    times = tmp_path / "times.csv"
+    times.write_text(f"id,submitted_at\nbo_102,{DEADLINE.isoformat()}\nbo_1O2,{DEADLINE.isoformat()}\n")
+    stream = io.StringIO()
+    gradebook = Gradebook.in_folder(tmp_path / "out")
+    try:
+        record_times(gradebook, assignment, [], submissions, Console(file=stream, width=400),
+                     submitted_at=times, extensions=None)
+        assert gradebook.submission_times() == {"bo_102": DEADLINE}
+    finally:
+        gradebook.close()
+    said = stream.getvalue()
+    assert "names 1 id(s) that are not submissions here (bo_1O2): ignored" in said
+    assert "2 submission(s) have no submission time (ann_101, cy\\x1b]0;x)" in said
+    assert "Canvas marks 1 of them late (ann_101)" in said
+    assert "\x1b" not in said
+    assert canvas_marks_late(Path("ann_LATE_101_9_f.py"))
+    assert not canvas_marks_late(Path("ann_101_9_late_f.py"))
+    assert not canvas_marks_late(Path("ann_late.py"))

@@ -19,7 +19,7 @@ from grader.assignment import Assignment
 from grader.errors import ExitCode, GraderError
 from grader.gradebook_db import FILE_NAME, Gradebook
 from grader.standing import GradedBatch, Override, Standing, load_batch, recorded_assignment
-from grader.untrusted_text import MESSAGE, NAME as NAME_LENGTH, bounded
+from grader.untrusted_text import MESSAGE, NAME as NAME_LENGTH, bounded, escape_controls
 
 NAME = "override"
 HELP = "set (or --remove) an instructor's points for one question of one submission"
@@ -60,7 +60,7 @@ def run(options: argparse.Namespace) -> int:
         gradebook.close()
     batch = load_batch(options.out, assignment)
     rerender(options.out, batch)
-    print(describe(batch.by_id()[options.id], options.question))
+    print(escape_controls(describe(batch.by_id()[options.id], options.question)))
     return ExitCode.OK
 
 
@@ -79,7 +79,8 @@ def checked_target(gradebook: Gradebook, out: Path, submission_id: str,
     if result is None:
         known = sorted(gradebook.recorded_hashes())
         shown = ", ".join(known[:SHOWN_IDS]) + (", …" if len(known) > SHOWN_IDS else "")
-        raise GraderError(f"no submission {submission_id!r} in {out} (ids there: {shown or 'none'}); "
+        raise GraderError(f"no submission {submission_id!r} in {out} (ids there: "
+                          f"{escape_controls(shown) or 'none'}); "
                           "give an id as `grader show OUT` lists it")
     assignment = recorded_assignment(result.assignment, gradebook.assignment_folder())
     if question not in assignment.questions:
