@@ -330,7 +330,7 @@ def pair_scores(keys: Sequence[frozenset[int]], totals: Sequence[float],
         for j in range(i + 1, len(keys)):
             shared = key & keys[j]
             if shared:
-                overlap = sum(weight[d] for d in shared)
+                overlap = sum(map(weight.__getitem__, shared))
                 yield 2 * overlap / (totals[i] + totals[j]), i, j, overlap
 
 
