@@ -61,7 +61,7 @@ def run(options: argparse.Namespace) -> int:
 
     if not 0 < options.threshold <= 1:
         raise GraderError(f"invalid --threshold {options.threshold}: use a score above 0 and "
-                          "at most 1, e.g. 0.5")
+                          "at most 1, e.g. 0.4")
     if options.top < 1:
         raise GraderError(f"invalid --top {options.top}: use 1 or more")
     assignment = find_assignment(options.assignment)
