@@ -9,7 +9,6 @@ however it ends. A uid that still owns a process is skipped.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import random
 from contextlib import contextmanager
@@ -28,6 +27,8 @@ that must not collide has to use the same one)."""
 @contextmanager
 def lease_uid(locks: Path | None = None) -> Iterator[int]:
     """A uid no other submission on this host holds, for as long as the block runs."""
+    import fcntl  # POSIX only, as is the sandbox that leases uids: the grader loads anywhere
+
     folder = _lock_folder(locks or lock_folder())
     busy = _uids_with_processes()
     start = random.randrange(COUNT)

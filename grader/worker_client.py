@@ -9,10 +9,7 @@ failure never costs another question its grade.
 
 from __future__ import annotations
 
-import fcntl
-import io
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -23,14 +20,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader import problems, untrusted_text
-from grader.wire import protocol
+from grader.wire import pipes, protocol
 from grader.captured_output import CapturedOutput
 from grader.wire.limits import ResourceLimits
-from grader.worker_mode import worker_module
+from grader.worker_mode import MODULES, PORTABLE, worker_module
 from grader.worker.memory import WORKER_MALLOC
 
 OUTPUT_PER_REPLY = 64 * 1024
-F_SETPIPE_SZ = 1031  # from <fcntl.h>; Python 3.11's fcntl module does not name it
+WINDOWS_ENVIRONMENT = ("SYSTEMROOT", "WINDIR", "TEMP", "TMP", "PATHEXT", "LOCALAPPDATA")
+"""What a Python (and torch's DLLs) on Windows needs in its environment to start."""
 
 Launcher = Callable[[list[str]], list[str]]
 """Wraps the worker's command line, e.g. in a sandbox; the identity runs it directly."""
@@ -80,9 +78,9 @@ def _describe_exit(returncode: int | None, during: str) -> problems.StudentProbl
         sig = -returncode
         if sig == signal.SIGSEGV:
             return problems.StudentCrashed(f"the submission crashed with a segmentation fault while {during}")
-        if sig == signal.SIGXCPU:
+        if sig == getattr(signal, "SIGXCPU", None):  # the CPU and file size limits: POSIX
             return problems.StudentTimedOut(f"the CPU time limit was exceeded while {during}")
-        if sig == signal.SIGXFSZ:
+        if sig == getattr(signal, "SIGXFSZ", None):
             return problems.StudentCrashed(f"the file size limit was exceeded while {during}")
         try:
             name = signal.Signals(sig).name
@@ -103,17 +101,14 @@ class WorkerProcess:
         argv += spec.forbid
         if spec.isolate:
             argv.append("--isolate")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-               "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "HOME": str(spec.home), "TMPDIR": "/tmp",
-               "LANG": "C.UTF-8", **WORKER_MALLOC}
         self.process = subprocess.Popen(
             spec.launcher(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=spec.folder, env=env, start_new_session=True)
+            stderr=subprocess.PIPE, cwd=spec.folder, env=_environment(spec, module),
+            start_new_session=True)
         for stream in (self.process.stdin, self.process.stdout):
-            _widen_pipe(stream.fileno())
-        # Unbuffered, so that select() on it sees every byte not yet read.
-        self._replies = io.FileIO(self.process.stdout.fileno(), "rb", closefd=False)
+            pipes.widen(stream.fileno())
+        # Read unbuffered, so that a wait on the pipe sees every byte not yet read.
+        self._replies = pipes.open_pipes({"replies": self.process.stdout.fileno()})
         # The zygote's own messages (never a student's: each question's output comes back
         # through its relay, in its replies). Kept for diagnosing a worker that fails to start.
         self.output = CapturedOutput()
@@ -144,11 +139,11 @@ class WorkerProcess:
         """Read exactly `size` bytes by `deadline`."""
 
         def readinto(view: memoryview) -> int | None:
-            ready, _, _ = select.select([self._replies], [], [], max(deadline - time.monotonic(), 0))
+            ready, _ = self._replies.wait(("replies",), timeout=max(deadline - time.monotonic(), 0))
             if not ready:
                 self.kill()
                 raise problems.StudentTimedOut(f"timed out after {seconds:g} s while {during}")
-            return self._replies.readinto(view)
+            return self._replies.readinto("replies", view)
 
         buffer = protocol.fill_buffer(size, readinto)
         if len(buffer) < size:
@@ -178,15 +173,20 @@ class WorkerProcess:
         self.kill()
 
     def kill(self) -> None:
-        """Kill the worker and everything in its process group, then reap it."""
+        """Kill the worker and everything in its process group (POSIX; on Windows the worker,
+        whose question processes then end at their pipes' end), then reap it."""
         try:
-            os.killpg(self.process.pid, signal.SIGKILL)
+            if hasattr(os, "killpg"):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            else:
+                self.process.kill()
         except (ProcessLookupError, PermissionError):
             pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        self._replies.close()
         for stream in (self.process.stdin, self.process.stdout):
             try:
                 stream.close()
@@ -195,13 +195,18 @@ class WorkerProcess:
         self._stderr_pump.join(timeout=2)
 
 
-def _widen_pipe(fd: int) -> None:
-    """Ask for a 1 MiB pipe buffer (Linux's default is 64 KiB): a 16 MB tensor then crosses
-    in 16 wake-ups instead of 256."""
-    try:
-        fcntl.fcntl(fd, F_SETPIPE_SZ, 1 << 20)
-    except OSError:
-        pass  # above /proc/sys/fs/pipe-max-size, or not Linux: the default works, slower
+def _environment(spec: WorkerSpec, module: str) -> dict[str, str]:
+    """The worker's whole environment: nothing of the grader's but what it needs to start."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1", "HOME": str(spec.home), "TMPDIR": "/tmp",
+           "LANG": "C.UTF-8", **WORKER_MALLOC}
+    if module == MODULES[PORTABLE]:
+        env.update(pipes.environment())  # GRADER_PIPES: the fork mode always selects
+    if sys.platform == "win32":
+        env.update({name: os.environ[name] for name in WINDOWS_ENVIRONMENT if name in os.environ})
+        env["TMPDIR"] = env.get("TEMP", str(spec.home))
+    return env
 
 
 class WarmWorker:

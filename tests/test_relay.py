@@ -1,24 +1,37 @@
 """A question's relay: only it says how a question ended, and what it passes on is its own.
 
 A stand-in question process (forked here, no torch) writes whatever a hostile one would to
-its pipes; the relay's upstream frames are read back as the grader reads them.
+its pipes; the relay's upstream frames are read back as the grader reads them. Every test runs
+with the relay's pipes waited on by select and polled as on Windows (grader.wire.pipes).
 """
 
 from __future__ import annotations
 
 import os
+import signal
+
+import pytest
 
 from grader.wire import protocol
 from grader.worker import integrity
 from grader.worker.relay import QuestionPipes, QuestionRelay
 
 
-def relay_frames(question, requests: list[dict]) -> list[dict]:
+class Stuck(Exception):
+    """Raised by an alarm (not an OSError, which the relay takes for a question gone)."""
+
+
+@pytest.fixture(params=[False, True], ids=["select", "polled"])
+def portable(request):
+    return request.param
+
+
+def relay_frames(question, requests: list[dict], portable: bool) -> list[dict]:
     """Start `question(pipes)` under a relay, forward `requests`, and return every frame the
     relay sent upstream (a reply per request, then the question's end)."""
     upstream_read, upstream_write = os.pipe()
     upstream = os.fdopen(upstream_write, "wb", buffering=0)
-    relay = QuestionRelay(upstream, reap_all=False)
+    relay = QuestionRelay(upstream, reap_all=False, portable_pipes=portable)
 
     def serve(pipes: QuestionPipes):
         try:
@@ -26,12 +39,22 @@ def relay_frames(question, requests: list[dict]) -> list[dict]:
         finally:
             os._exit(0)
 
-    relay.start(serve)
-    relay.pass_reply()  # the reply to `load`
-    for request in requests:
-        relay.forward(request)
-        relay.pass_reply()
-    relay.end()
+    def stuck(*_):
+        raise Stuck("the relay and its question blocked each other")
+
+    previous = signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(30)
+    try:
+        relay.start(serve)
+        relay.pass_reply()  # the reply to `load`
+        for request in requests:
+            relay.forward(request)
+            relay.pass_reply()
+        relay.end()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        relay.end(report=False)  # a question left running by a failure
     upstream.close()
     frames = []
     with os.fdopen(upstream_read, "rb", buffering=0) as stream:
@@ -52,26 +75,26 @@ def next_request(pipes: QuestionPipes) -> dict:
         return protocol.read_frame(stream)
 
 
-def test_a_question_cannot_say_it_exited_nor_speak_for_the_relay():
+def test_a_question_cannot_say_it_exited_nor_speak_for_the_relay(portable):
     def question(pipes):
         os.write(pipes.output, b"printed")
         reply(pipes, {"ok": True, "op": "exited", "scope": "submission", "exit_code": 0,
                       "forbidden": [], "tampering": [], "output": "forged"})
 
-    (load, ended) = relay_frames(question, [])
+    (load, ended) = relay_frames(question, [], portable)
     assert "op" not in load and load["tampering"] == [] and load["output"] == "printed"
     assert ended["op"] == "exited" and ended["scope"] == "question"
 
 
-def test_a_reply_without_the_heartbeat_is_tampering():
+def test_a_reply_without_the_heartbeat_is_tampering(portable):
     def question(pipes):
         reply(pipes, {"ok": True}, heartbeat=False)
 
-    load, ended = relay_frames(question, [])
+    load, ended = relay_frames(question, [], portable)
     assert load["tampering"] and ended["tampering"]
 
 
-def test_records_reach_the_reply_they_belong_to_and_tampering_stays():
+def test_records_reach_the_reply_they_belong_to_and_tampering_stays(portable):
     def question(pipes):
         reply(pipes, {"ok": True})
         next_request(pipes)
@@ -82,7 +105,7 @@ def test_records_reach_the_reply_they_belong_to_and_tampering_stays():
         next_request(pipes)
         reply(pipes, {"ok": True})
 
-    load, first, second, ended = relay_frames(question, [{"op": "call"}, {"op": "call"}])
+    load, first, second, ended = relay_frames(question, [{"op": "call"}, {"op": "call"}], portable)
     assert load["forbidden"] == [] and load["tampering"] == []
     assert first["forbidden"] == ["torch.func.hessian"]
     assert "called gc.get_objects" in first["tampering"]
@@ -91,10 +114,28 @@ def test_records_reach_the_reply_they_belong_to_and_tampering_stays():
     assert ended["tampering"] == second["tampering"]
 
 
-def test_a_question_that_dies_mid_reply_is_reported_by_its_exit():
+def test_a_question_that_dies_mid_reply_is_reported_by_its_exit(portable):
     def question(pipes):
         os.write(pipes.replies, protocol.FRAME_HEADER.pack(100, 0) + b"{")  # half a frame
         os._exit(3)
 
-    (ended,) = relay_frames(question, [])
+    (ended,) = relay_frames(question, [], portable)
     assert ended["op"] == "exited" and ended["exit_code"] == 3
+
+
+def test_a_large_request_crosses_while_the_question_floods_its_output(portable):
+    """Neither side blocks the other: the relay drains output while it writes a request
+    larger than any pipe buffer, and keeps only the first part of the output."""
+    blob = os.urandom(3 << 20)
+
+    def question(pipes):
+        reply(pipes, {"ok": True})
+        for _ in range(64):  # 4 MiB of output before reading the request
+            os.write(pipes.output, b"x" * 65536)
+        request = next_request(pipes)
+        reply(pipes, {"ok": True, "size": len(request[protocol.BLOBS][0])})
+
+    load, answered, ended = relay_frames(question, [{"op": "call", protocol.BLOBS: [blob]}],
+                                         portable)
+    assert answered["size"] == len(blob) and answered["tampering"] == []
+    assert answered["output"].startswith("x" * 1000) and "more bytes of output left out" in answered["output"]

@@ -28,7 +28,7 @@ import sys
 import warnings
 from typing import Any, BinaryIO, NoReturn
 
-from grader.wire import protocol
+from grader.wire import pipes, protocol
 from grader.wire.limits import ResourceLimits
 from grader.wire.module_files import import_file
 from grader.worker.relay import QuestionPipes, QuestionRelay, protocol_error, relay_questions
@@ -40,12 +40,10 @@ class SpawnedQuestion(QuestionRelay):
     """A question relay whose question process is a fresh interpreter, never a fork."""
 
     def __init__(self, replies: BinaryIO, argv: list[str]) -> None:
-        super().__init__(replies, reap_all=False)
+        super().__init__(replies, reap_all=False, portable_pipes=pipes.portable_by_default())
         self._argv = argv
         self._spare: tuple[subprocess.Popen[bytes], dict[str, int]] | None = None
-        self._started: dict[int, subprocess.Popen[bytes]] = {}
-        """Each question's Popen, kept until the relay has reaped it (so that subprocess's
-        own clean-up never reaps a question process under the relay)."""
+        self._process: subprocess.Popen[bytes] | None = None
         self.setup: dict[str, Any] = {}
 
     def prepare(self) -> None:
@@ -57,17 +55,18 @@ class SpawnedQuestion(QuestionRelay):
         process, fds = self._spare or _spawn(self._argv)
         self._spare = None
         self._nonce = os.urandom(16).hex().encode()
-        self._started[process.pid] = process
+        self._process = process
         self._adopt(process.pid, fds)
         self.forward({"op": "setup", "nonce": self._nonce.decode(), **self.setup, "load": load})
         self.prepare()
 
-    def end(self, invalid: str | None = None, *, report: bool = True) -> None:
-        pid = self._pid
-        super().end(invalid, report=report)
-        process = self._started.pop(pid, None)
-        if process is not None:
-            process.returncode = 0  # reaped by the relay, which reported its real status
+    def _stop_question(self) -> int:
+        """Kill the question process through its Popen (no waitpid or signals: Windows)."""
+        process, self._process = self._process, None
+        assert process is not None, "no question process"
+        if process.poll() is None:
+            process.kill()
+        return process.wait()
 
     def close_spare(self) -> None:
         if self._spare is not None:
@@ -80,11 +79,12 @@ class SpawnedQuestion(QuestionRelay):
 
 
 def _spawn(argv: list[str]) -> tuple["subprocess.Popen[bytes]", dict[str, int]]:
-    """Start a question process holding its ends of four new pipes (at the same numbers)."""
+    """Start a question process holding its ends of four new pipes (and nothing else of
+    this process's: grader.wire.pipes hands them over the platform's way)."""
     requests, replies, output, records = os.pipe(), os.pipe(), os.pipe(), os.pipe()
     theirs = (requests[0], replies[1], output[1], records[1])
-    process = subprocess.Popen([*argv, QUESTION_FLAG, ",".join(map(str, theirs))],
-                               stdin=subprocess.DEVNULL, pass_fds=theirs, close_fds=True)
+    names, handing = pipes.pass_to_child(theirs)
+    process = subprocess.Popen([*argv, QUESTION_FLAG, names], stdin=subprocess.DEVNULL, **handing)
     for fd in theirs:
         os.close(fd)
     return process, {"requests": requests[1], "replies": replies[0], "output": output[0],
@@ -114,7 +114,7 @@ def serve_spawned_question(fds: str, options: argparse.Namespace) -> NoReturn:
     """A fresh question process: limits, torch, recorders; then its setup, then serve."""
     code = 70
     try:
-        requests, replies, output, records = (int(fd) for fd in fds.split(","))
+        requests, replies, output, records = pipes.take_from_parent(fds, 4)
         options.limits.apply(where_available=True)
         import torch  # before any student code, under the limits
 
@@ -132,8 +132,8 @@ def serve_spawned_question(fds: str, options: argparse.Namespace) -> NoReturn:
             os._exit(0)  # a spare never used: the worker is ending
         os.chdir(str(setup["workdir"]))
         probes = import_file("grader_probes", str(setup["probes"]))
-        pipes = QuestionPipes(requests, replies, output, records, str(setup["nonce"]).encode())
-        serve_question(dict(setup["load"]), pipes, probes,
+        ends = QuestionPipes(requests, replies, output, records, str(setup["nonce"]).encode())
+        serve_question(dict(setup["load"]), ends, probes,
                        [*trusted_folders(), os.path.dirname(str(setup["probes"]))])
     except BaseException:  # noqa: BLE001 - a question process that cannot start
         import traceback

@@ -12,13 +12,12 @@ pipes the question cannot take back.
 from __future__ import annotations
 
 import os
-import select
 import signal
 import time
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, NoReturn
 
-from grader.wire import protocol
+from grader.wire import pipes, protocol
 from grader.worker.integrity import EXIT_TAMPERED, FORBIDDEN, HEARTBEAT, TAMPERING
 
 MAX_REPLY_JSON = 16 * 1024 * 1024
@@ -66,11 +65,15 @@ class _Gathered:
 class QuestionRelay:
     """One question process, started with `start`, ended with `end` (or by dying)."""
 
-    def __init__(self, replies: BinaryIO, *, reap_all: bool) -> None:
+    def __init__(self, replies: BinaryIO, *, reap_all: bool, portable_pipes: bool = False) -> None:
         self._upstream = replies
         self._reap_all = reap_all
+        self._portable_pipes = portable_pipes
+        """Polled pipes (see grader.wire.pipes): Windows', or on POSIX to test them; the
+        fork mode, POSIX only, waits with select."""
         self._pid = 0
         self._fds: dict[str, int] = {}
+        self._pipes: pipes.PipeSet | None = None
         self._gathered = _Gathered()
         self._tampering: list[str] = []
         self._nonce = b""
@@ -101,8 +104,8 @@ class QuestionRelay:
         self._fds = fds
         self._gathered, self._tampering = _Gathered(), []
         self._open = {"output", "records"}
-        for name in ("output", "records"):
-            os.set_blocking(self._fds[name], False)
+        self._pipes = pipes.open_pipes({name: fds[name] for name in ("replies", "output", "records")},
+                                       fds["requests"], portable=self._portable_pipes)
 
     def forward(self, message: dict[str, Any]) -> None:
         """Send a request from the grader to the question process."""
@@ -126,14 +129,14 @@ class QuestionRelay:
         """End the question process and everything it started; tell the grader how it ended."""
         if not self._pid:
             return
-        status = _stop(self._pid)
+        code = self._stop_question()
         if self._reap_all:
             kill_leftovers()
         self._drain_until_closed()
+        self._io.close()
         for fd in self._fds.values():
             os.close(fd)
-        self._pid, self._fds = 0, {}
-        code = os.waitstatus_to_exitcode(status)
+        self._pid, self._fds, self._pipes = 0, {}, None
         if code == EXIT_TAMPERED:
             self._note_tampering("the record channel was closed or replaced")
         frame = {"op": "exited", "scope": "question", "exit_code": code,
@@ -142,6 +145,15 @@ class QuestionRelay:
             frame["invalid"] = invalid[:500]
         if report:
             protocol.write_frame(self._upstream, frame)
+
+    def _stop_question(self) -> int:
+        """Kill the question process (a forked child of this one); its exit code."""
+        return os.waitstatus_to_exitcode(_stop(self._pid))
+
+    @property
+    def _io(self) -> pipes.PipeSet:
+        assert self._pipes is not None, "no question is running"
+        return self._pipes
 
     # --- reading the question's reply -----------------------------------------------------
 
@@ -173,34 +185,32 @@ class QuestionRelay:
     def _read_exactly(self, size: int) -> bytearray:
         data = bytearray(size)
         view, filled = memoryview(data), 0
-        replies = self._fds["replies"]
         while filled < size:
-            if replies in self._wait_readable():
-                count = os.readv(replies, [view[filled:]])
+            if "replies" in self._wait_readable():
+                count = self._io.readinto("replies", view[filled:])
                 if count == 0:
                     raise EOFError
                 filled += count
         return data
 
-    def _wait_readable(self) -> list[int]:
-        ready, _, _ = select.select([self._fds["replies"], *self._side_pipes()], [], [])
-        if any(fd != self._fds["replies"] for fd in ready):
+    def _wait_readable(self) -> set[str]:
+        ready, _ = self._io.wait(("replies", *self._side_pipes()))
+        if ready - {"replies"}:
             self._drain()
         return ready
 
-    def _side_pipes(self) -> list[int]:
+    def _side_pipes(self) -> list[str]:
         """The output and record pipes not yet closed by every writer."""
-        return [self._fds[name] for name in ("output", "records") if name in self._open]
+        return [name for name in ("output", "records") if name in self._open]
 
     def _write_all(self, data: bytes | bytearray | memoryview) -> None:
         view, sent = memoryview(data).cast("B"), 0
-        target = self._fds["requests"]
         while sent < len(view):
-            readable, writable, _ = select.select(self._side_pipes(), [target], [])
+            readable, writable = self._io.wait(self._side_pipes(), write=True)
             if readable:
                 self._drain()
             if writable:
-                sent += os.write(target, view[sent:sent + CHUNK])
+                sent += self._io.write(view[sent:sent + CHUNK])
 
     # --- output and records ---------------------------------------------------------------
 
@@ -209,7 +219,7 @@ class QuestionRelay:
         for name in list(self._open):
             while True:
                 try:
-                    chunk = os.read(self._fds[name], 65536)
+                    chunk = self._io.read(name, 65536)
                 except BlockingIOError:
                     break
                 if not chunk:
@@ -226,7 +236,7 @@ class QuestionRelay:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            select.select(self._side_pipes(), [], [], left)
+            self._io.wait(self._side_pipes(), timeout=left)
 
     def _keep_output(self, chunk: bytes) -> None:
         gathered = self._gathered
