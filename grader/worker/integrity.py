@@ -233,11 +233,13 @@ def _is_process_memory(path: str) -> bool:
                                                                     "task", "environ")
 
 
-def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFrames) -> None:
-    """Note every watched event that student code causes, for the rest of the process."""
+def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFrames,
+                       executed: ModuleRuns | None = None) -> None:
+    """Note every watched event that student code causes, for the rest of the process.
+    `executed` may be taken before a fork, by a process that runs no student code."""
     busy: set[int] = set()  # threads inside the hook: only their own events are skipped
     getframe, watched, thread = sys._getframe, _WATCHED_EVENTS, _thread.get_ident
-    executed = ModuleRuns(frames)
+    executed = executed if executed is not None else ModuleRuns(frames)
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event not in watched and not str.startswith(event, "ctypes."):
