@@ -1,7 +1,8 @@
 """The portable worker (no fork: a fresh interpreter per question), as Windows and macOS run
 it, proved here on Linux with GRADER_WORKER=portable: the choice of mode, limits only where
 the platform has them, a crash costs only its question, and the `grader check` tests pass in
-that mode (the portable zygote ends if it ever forks, so a portable mode that forked fails)."""
+that mode (the portable zygote ends if it ever forks, so a portable mode that forked fails),
+with the pipes polled as on Windows (GRADER_PIPES=portable, grader/wire/pipes.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 import grader.worker_client as worker_client
 from grader import worker_mode
 from grader.cli import main
+from grader.wire import pipes
 from tests.conftest import SUBMISSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,15 +51,27 @@ def test_limits_import_resource_lazily_and_apply_only_what_exists():
     assert run.stdout.splitlines() == ["['all (no resource module)']", "strict mode refuses"]
 
 
-@pytest.fixture
-def portable(monkeypatch):
-    """GRADER_WORKER=portable, and the command lines of the workers the grader starts."""
+def test_the_pipes_chosen_reach_the_portable_worker_only(monkeypatch, tmp_path):
+    spec = worker_client.WorkerSpec(folder=tmp_path, home=tmp_path)
+    monkeypatch.setenv(pipes.ENVIRONMENT, "portable")
+    portable = worker_client._environment(spec, "grader.worker.portable")
+    assert portable[pipes.ENVIRONMENT] == "portable"
+    assert pipes.ENVIRONMENT not in worker_client._environment(spec, "grader.worker")
+    monkeypatch.delenv(pipes.ENVIRONMENT)
+    assert pipes.ENVIRONMENT not in worker_client._environment(spec, "grader.worker.portable")
+
+
+@pytest.fixture(params=["select", "portable"])
+def portable(monkeypatch, request):
+    """GRADER_WORKER=portable with each kind of pipes, and the command lines of the workers
+    the grader starts (each with the GRADER_PIPES its environment was given)."""
     monkeypatch.setenv(worker_mode.ENVIRONMENT, "portable")
+    monkeypatch.setenv(pipes.ENVIRONMENT, request.param)
     started = []
     real = worker_client.subprocess.Popen
 
     def popen(argv, *args, **kwargs):
-        started.append(list(argv))
+        started.append([*argv, (kwargs.get("env") or {}).get(pipes.ENVIRONMENT)])
         return real(argv, *args, **kwargs)
 
     monkeypatch.setattr(worker_client.subprocess, "Popen", popen)
@@ -73,6 +87,7 @@ def test_check_in_portable_mode_grades_and_a_crash_costs_only_its_question(porta
     assert code == 1
     workers = [argv[argv.index("-m") + 1] for argv in portable if "-m" in argv]
     assert workers and set(workers) == {"grader.worker.portable"}
+    assert {argv[-1] for argv in portable if "-m" in argv} == {os.environ[pipes.ENVIRONMENT]}
     rows = {line.split("│")[1].strip(): line for line in out.splitlines()
             if line.startswith("│") and line.count("│") >= 5}
     assert "passed" in rows["gradient_penalty"] and "passed" in rows["first_order_grads"]
@@ -84,8 +99,8 @@ def test_check_in_portable_mode_grades_and_a_crash_costs_only_its_question(porta
 @pytest.mark.slow
 def test_the_check_suite_passes_in_portable_mode():
     """The `grader check` tests (command line, notebook, release and CI), run again with
-    GRADER_WORKER=portable."""
-    env = {**os.environ, worker_mode.ENVIRONMENT: "portable"}
+    GRADER_WORKER=portable and the pipes polled as Windows polls them."""
+    env = {**os.environ, worker_mode.ENVIRONMENT: "portable", pipes.ENVIRONMENT: "portable"}
     failures = []
     for files, selection in ((["tests/test_cli.py", "tests/test_jupyter.py"], "check"),
                              (["tests/test_release_and_ci.py"], "check or ci_on")):
