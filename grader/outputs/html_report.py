@@ -38,7 +38,10 @@ table { border-collapse: collapse; margin: 0.5em 0; } caption { text-align: left
 th, td { border: 1px solid #ddd; padding: 0.2em 0.5em; text-align: left; vertical-align: top; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure.chart { margin: 0.5em 0; } figure.chart svg { max-width: 100%; height: auto; }
-.question { break-inside: avoid; margin-bottom: 1.5em; }
+.question-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(28em, 1fr));
+                 gap: 0 2em; }
+.question { break-inside: avoid; margin-bottom: 1.5em; min-width: 0; }
+.question table { font-size: 12px; }
 .note { color: #555; } .override { color: #8a4b00; font-weight: bold; }
 .student-report { break-before: page; border-top: 2px solid #ccc; margin-top: 2em; }
 .student-report pre { font: 12px/1.3 ui-monospace, monospace; white-space: pre-wrap;
@@ -116,7 +119,7 @@ def _distribution(batch: GradedBatch) -> str:
 
 
 def _questions(batch: GradedBatch) -> str:
-    parts = ['<section id="questions"><h2>Per question</h2>']
+    parts = ['<section id="questions"><h2>Per question</h2><div class="question-grid">']
     for number, figures in enumerate(statistics.per_question(batch), 1):
         counts, labels = charts.bins_of(figures.points, figures.max_points)
         svg = charts.bar_chart(counts, labels, xlabel="points", key=f"question-{number}")
@@ -130,7 +133,7 @@ def _questions(batch: GradedBatch) -> str:
             f'<p>mean <b>{esc(points(figures.mean))}</b> of {esc(points(figures.max_points))} '
             f"points; full marks: <b>{figures.full_share:.0%}</b> of {len(figures.points)}</p>"
             + _figure(svg, figures.question, f"points in {figures.question}") + failed + "</article>")
-    return "".join(parts) + "</section>"
+    return "".join(parts) + "</div></section>"
 
 
 def _mistakes(batch: GradedBatch, catalogue: Catalogue) -> str:
