@@ -29,6 +29,9 @@ from grader.worker.memory import WORKER_MALLOC
 OUTPUT_PER_REPLY = 64 * 1024
 WINDOWS_ENVIRONMENT = ("SYSTEMROOT", "WINDIR", "TEMP", "TMP", "PATHEXT", "LOCALAPPDATA")
 """What a Python (and torch's DLLs) on Windows needs in its environment to start."""
+WINDOWS_CRASHES = {0xC0000005: "an access violation (a segmentation fault)",
+                   0xC00000FD: "a stack overflow"}
+"""Exit codes of a Windows process the system ended (its NTSTATUS), as Popen reports them."""
 
 Launcher = Callable[[list[str]], list[str]]
 """Wraps the worker's command line, e.g. in a sandbox; the identity runs it directly."""
@@ -71,6 +74,9 @@ def _describe_exit(returncode: int | None, during: str) -> problems.StudentProbl
     """
     if returncode is None:
         return problems.StudentCrashed(f"the worker stopped answering while {during}")
+    if returncode in WINDOWS_CRASHES:
+        return problems.StudentCrashed(
+            f"the submission crashed with {WINDOWS_CRASHES[returncode]} while {during}")
     if not -256 < returncode < 256:
         return problems.StudentCrashed(
             f"the submission ended with an unknown status while {during}")

@@ -130,3 +130,23 @@ def test_the_project_workflow_tests_every_claimed_python_on_three_systems():
     assert matrix["python"] == claimed
     assert project["requires-python"] == f">={claimed[0]}"
     assert set(matrix["os"]) == {"ubuntu-latest", "macos-latest", "windows-latest"}
+
+
+def test_on_windows_a_question_process_ends_with_the_worker_that_started_it(monkeypatch):
+    """Windows kills no process group: each question process watches its worker (the
+    platform's calls stubbed: the worker here is already gone)."""
+    import threading
+    import types
+
+    from grader.worker import portable as portable_worker
+
+    opened, ended = [], threading.Event()
+    winapi = types.SimpleNamespace(
+        INFINITE=0xFFFFFFFF, OpenProcess=lambda access, inherit, pid: opened.append(pid) or 7,
+        WaitForSingleObject=lambda handle, wait: opened.append(("waited", handle, wait)))
+    monkeypatch.setitem(sys.modules, "_winapi", winapi)
+    monkeypatch.setattr(os, "_exit", lambda code: (opened.append(("exit", code)), ended.set()))
+    portable_worker._end_with_parent()
+    assert ended.wait(10)
+    assert opened == [os.getppid(), ("waited", 7, 0xFFFFFFFF),
+                      ("exit", portable_worker.EXIT_ORPHANED)]

@@ -25,6 +25,7 @@ import os
 import site
 import subprocess
 import sys
+import threading
 import warnings
 from typing import Any, BinaryIO, NoReturn
 
@@ -34,6 +35,8 @@ from grader.wire.module_files import import_file
 from grader.worker.relay import QuestionPipes, QuestionRelay, protocol_error, relay_questions
 
 QUESTION_FLAG = "--question"
+EXIT_ORPHANED = 72
+"""A question process's exit code once the worker that started it is gone."""
 
 
 class SpawnedQuestion(QuestionRelay):
@@ -115,6 +118,8 @@ def serve_spawned_question(fds: str, options: argparse.Namespace) -> NoReturn:
     code = 70
     try:
         requests, replies, output, records = pipes.take_from_parent(fds, 4)
+        if sys.platform == "win32":
+            _end_with_parent()
         options.limits.apply(where_available=True)
         import torch  # before any student code, under the limits
 
@@ -141,6 +146,22 @@ def serve_spawned_question(fds: str, options: argparse.Namespace) -> NoReturn:
         traceback.print_exc()
     finally:
         os._exit(code)
+
+
+def _end_with_parent() -> None:
+    """Windows kills a process alone, not its group: a question process ends with the worker
+    that started it (the grader kills that at a deadline), or it would run on unseen. POSIX
+    needs none of this: the grader kills the worker's whole process group."""
+    import _winapi  # type: ignore[import-not-found,unused-ignore]
+
+    synchronize = 0x00100000
+    parent = _winapi.OpenProcess(synchronize, False, os.getppid())  # type: ignore[attr-defined,unused-ignore]
+
+    def watch() -> None:
+        _winapi.WaitForSingleObject(parent, _winapi.INFINITE)  # type: ignore[attr-defined,unused-ignore]
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="grader-parent-watch", daemon=True).start()
 
 
 def _warm_up(torch: Any, *, optimizer: bool) -> None:
