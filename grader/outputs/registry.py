@@ -9,6 +9,7 @@ so an override or a late penalty shows in all of them at once.
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -120,3 +121,35 @@ def write_outputs(out: Path, batch: GradedBatch, names: tuple[str, ...] = WRITTE
     """Render every format named into `out`, as `grade` and `merge` do at the end."""
     for name in names:
         write(out, render(name, batch, out))
+
+
+REPORT_FILE = "report.html"
+
+
+def write_class_report(out: Path, batch: GradedBatch, path: Path | None = None) -> Path:
+    """Render the HTML class report and write it (default OUT/report.html); a write that fails
+    is one line saying what to do."""
+    target = path if path is not None else out / REPORT_FILE
+    (text,) = render("html", batch, out).values()
+    try:
+        write_text_atomic(target, text)
+    except OSError as exc:
+        raise GraderError(f"cannot write {target} ({exc.strerror or exc}): free space there or "
+                          "give another --html FILE") from None
+    return target
+
+
+def try_class_report(out: Path, batch: GradedBatch) -> str:
+    """Write OUT/report.html at the end of a batch, saying in one line what happened.
+
+    Everything graded is in the gradebook already and the other outputs are written; a report
+    that cannot be rendered or written costs only itself, so any failure here becomes a line
+    that says how to try again instead of ending the command.
+    """
+    try:
+        return f"Wrote {write_class_report(out, batch)}"
+    except Exception as exc:  # noqa: BLE001 - the gradebook is the truth; this is a view of it
+        if os.environ.get("GRADER_DEBUG"):
+            raise
+        return (f"The class report was not written ({type(exc).__name__}: {exc}); the gradebook "
+                f"and the other outputs are kept: run `grader report {out}` to try again")
