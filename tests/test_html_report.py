@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 
 from grader.outputs import statistics
-from grader.outputs.html_report import class_report
+from grader.cli import main
+from grader.outputs.html_report import class_report, similarity_section
 from grader.results import GradedTest, SubmissionResult
 from grader.standing import GradedBatch, graded_batch, load_batch
+from tests.conftest import SUBMISSIONS
 from tests.graded_outputs import graded_folder
 
 HOSTILE_ID = "<script>alert(\"id\")</script>'\"&amp;"
@@ -87,11 +89,7 @@ class Document(HTMLParser):
 
 def assert_inert(document: Document) -> None:
     """No element or event handler came from a submission; its text is there, as text."""
-    tags = {tag for tag, _ in document.elements}
-    assert "script" not in tags and "img" not in tags and "iframe" not in tags
-    handlers = [name for _, attributes in document.elements for name in attributes
-                if name.startswith("on")]
-    assert handlers == []
+    assert_inert_markup(document)
     assert not [a for _, attributes in document.elements for name, a in attributes.items()
                 if name in ("src", "href") and a and not a.startswith("#")]  # nothing fetched
     text = "".join(document.text)
@@ -184,3 +182,36 @@ def test_the_browsers_dom_holds_a_chart_per_question_and_the_ranked_mistakes(pag
     anchors = {attributes.get("id") for _, attributes in document.elements}
     links = [a["href"] for tag, a in document.elements if tag == "a" and a.get("href", "").startswith("#student-")]
     assert len(set(links)) == len(batch.standings) and all(link[1:] in anchors for link in links)
+
+
+def test_the_similarity_section_shows_what_grader_similarity_found(tmp_path):
+    out = tmp_path / "out"
+    shutil.copytree(graded_folder(), out)
+    assert '<section id="similarity">' not in class_report(load_batch(out), out)  # not run yet
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    correct = (SUBMISSIONS / "second_order" / "correct_compact.py").read_text()
+    (submissions / "ann.py").write_text(correct)
+    (submissions / "ann_copy.py").write_text(correct.replace("grads", "gradients"))
+    shutil.copy(SUBMISSIONS / "second_order" / "correct_many_idioms.py", submissions / "ben.py")
+    assert main(["similarity", "second_order", str(submissions), "--out", str(out)]) == 0
+    page = class_report(load_batch(out), out)
+    document = Document(page)
+    assert_inert_markup(document)
+    section = page[page.index('<section id="similarity">'):]
+    pair = section[:section.index("</tr>", section.index("<tbody>"))]
+    assert "ann" in pair and "ann_copy" in pair and "↔" in pair  # the top pair, with its lines
+
+
+def test_the_similarity_section_escapes_ids():
+    pairs = [{"a": HOSTILE_ID, "b": "bob", "score": 0.91, "cluster": 1,
+              "regions": [{"a_lines": [3, 9], "b_lines": [4, 10]}]}]
+    section = similarity_section(pairs, [{"id": 1, "members": [HOSTILE_ID, "bob", "cy"]}])
+    document = Document(section)
+    assert_inert_markup(document)
+    assert "".join(document.text).count(HOSTILE_ID) == 2 and "3–9 ↔ 4–10" in section
+
+
+def assert_inert_markup(document: Document) -> None:
+    assert not {"script", "img", "iframe"} & {tag for tag, _ in document.elements}
+    assert not [name for _, attributes in document.elements for name in attributes if name.startswith("on")]
