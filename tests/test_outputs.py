@@ -155,3 +155,25 @@ def test_matplotlib_is_imported_only_to_draw_charts():
             "grader.cli.build_parser()\n"
             "assert 'matplotlib' not in sys.modules, 'imported early'\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_an_override_made_with_the_cli_shows_in_show_export_and_the_report(tmp_path, capsys):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(graded_folder(), out)
+    assert main(["override", str(out), "ben", "grads_without_zeroing", "12", "--reason",
+                 "zeroed once, on purpose", "--by", "prof"]) == 0
+    total = load_batch(out).by_id()["ben"].total
+    assert total == pytest.approx(load_batch(graded_folder()).by_id()["ben"].total + 12)
+    capsys.readouterr()
+    assert main(["show", str(out)]) == 0
+    assert "12*" in capsys.readouterr().out
+    assert main(["show", str(out), "ben"]) == 0
+    shown = capsys.readouterr().out
+    assert "set by prof" in shown and f"Total after adjustments: {total:g}/100" in shown
+    assert main(["export", str(out), "--format", "csv"]) == 0
+    rows = {r["submission"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert float(rows["ben"]["score"]) == pytest.approx(total) and rows["ben"]["overridden"] == "grads_without_zeroing"
+    assert main(["report", str(out)]) == 0
+    assert '<span class="override">12*</span>' in (out / "report.html").read_text()
