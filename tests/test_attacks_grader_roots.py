@@ -7,6 +7,9 @@ honest control: the exact scores, and the correct submission in the same batch u
 - hostile_reachable_grader: a search for anything of the grader reachable without an
   audited door, from every module, `sys` and the builtins;
 - hostile_module_rerun: fresh, unrecorded forbidden helpers, by running their module again;
+- hostile_stolen_nonce: the heartbeat's nonce read from the worker's frames (locals that
+  traceback captures for its caller), then every reply of the question written by the
+  submission itself, saying its inputs were untouched;
 - hostile_equal_gadget: `torch.equal` rebound to another torch builtin (the dict watch
   accepts torch rebinding its own names) to blind the input guard.
 """
@@ -50,6 +53,7 @@ def second_order_results(tmp_path_factory):
         "grader_roots": SUBMISSIONS / "hostile_grader_roots" / "second_order.py",
         "reachable_grader": SUBMISSIONS / "hostile_reachable_grader" / "second_order.py",
         "module_rerun": SUBMISSIONS / "hostile_module_rerun" / "second_order.py",
+        "stolen_nonce": SUBMISSIONS / "hostile_stolen_nonce" / "second_order.py",
         "changes_inputs": SUBMISSIONS / "second_order" / "changes_inputs.py",
         "forbidden_helper": SUBMISSIONS / "second_order" / "forbidden_helper.py",
     })
@@ -86,6 +90,15 @@ def test_running_the_helpers_module_again_is_tampering(second_order_results):
     for question in ("hessian", "hvp"):
         codes = {t.misconception for t in result.tests if t.question == question}
         assert "tampering" in codes, (question, codes)
+
+
+def test_the_worker_frames_locals_are_a_door_too(second_order_results):
+    result, control = second_order_results["stolen_nonce"], second_order_results["changes_inputs"]
+    assert question_scores(result) == {**SECOND_ORDER_FULL, "first_order_grads": 0}
+    assert question_scores(result)["first_order_grads"] == question_scores(control)["first_order_grads"]
+    tests = [t for t in result.tests if t.question == "first_order_grads"]
+    assert tests and all(t.misconception == "tampering" for t in tests), [
+        (t.status, t.message[:120]) for t in tests]
 
 
 def test_the_correct_submission_beside_the_attacks_keeps_full_marks(second_order_results):

@@ -72,6 +72,13 @@ def with_hook(source: str):
     "import ctypes\nctypes.c_int.from_address(id(1))",
     "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    e.__traceback__.tb_frame",
     "import grader",
+    "import traceback\ntraceback.StackSummary.extract(traceback.walk_stack(None), capture_locals=True)",
+    "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+    "    traceback.TracebackException.from_exception(e, capture_locals=True)",
+    "import bdb\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+    "    bdb.Bdb().get_stack(None, e.__traceback__)",
+    "import asyncio\nasync def main():\n    return asyncio.current_task().get_stack()\n"
+    "asyncio.run(main())",
 ])
 def test_every_door_student_code_opens_is_recorded(door):
     code, records = run_in_child(with_hook(door))
@@ -87,6 +94,10 @@ def test_every_door_student_code_opens_is_recorded(door):
     "import logging\nlogging.getLogger('x').warning('hello')",
     "import typing\nT = typing.TypeVar('T')",
     "import enum\nclass E(enum.Enum):\n    A = 1",
+    "import traceback, io\ntraceback.print_stack(file=io.StringIO())",
+    "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+    "    traceback.TracebackException.from_exception(e).format()",
+    "import asyncio\nasync def main():\n    return 1\nasyncio.run(main())",
 ])
 def test_ordinary_idioms_are_not_recorded(idiom):
     code, records = run_in_child(with_hook(idiom))

@@ -48,10 +48,13 @@ _CODE_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__g
 _FRAME_GIVERS = {"/inspect.py": frozenset({"currentframe", "stack", "trace", "getouterframes",
                                            "getinnerframes", "getframeinfo"}),
                  "/traceback.py": frozenset({"walk_tb", "walk_stack"}),
-                 "/logging/__init__.py": frozenset({"<lambda>", "currentframe"})}
+                 "/logging/__init__.py": frozenset({"<lambda>", "currentframe"}),
+                 "/bdb.py": frozenset({"get_stack"}),
+                 "/asyncio/base_tasks.py": frozenset({"_task_get_stack", "_task_print_stack"})}
 """Standard-library functions that hand frames to their caller: whoever called the outermost
 of them is the cause. Everything else in the standard library (inspect.signature reading
-__code__, traceback formatting an exception, logging finding its caller) acts for itself."""
+__code__, traceback formatting an exception, logging finding its caller) acts for itself,
+except traceback asked to capture locals (see _past_captured_locals)."""
 _ALWAYS = frozenset({"sys.settrace", "sys.setprofile"})
 """Events that hand every frame to a callback, whoever asked: nothing in grading needs them
 (the worker makes breakpoint() do nothing, so a forgotten one is not one)."""
@@ -156,6 +159,9 @@ class StudentFrames:
             through = f" (through {code.co_name})"
             frame = frame.f_back
             code = frame.f_code
+        caller = _past_captured_locals(frame)
+        if caller is not None:
+            frame, code, through = caller, caller.f_code, " (through traceback's capture_locals)"
         filename = code.co_filename
         if filename.startswith("<") and not filename.startswith("<frozen "):
             behind = frame.f_back
@@ -167,6 +173,19 @@ class StudentFrames:
 
     def is_torch_file(self, filename: str) -> bool:
         return self.is_trusted_file(filename) and "/torch/" in filename
+
+
+def _past_captured_locals(frame: Any) -> Any:
+    """The frame that called the traceback module, if `frame` is in it on behalf of a call
+    that captures locals (StackSummary.extract, TracebackException with capture_locals=True):
+    that call hands every frame's local variables to its caller, as text, the worker's own
+    (its heartbeat's nonce) included. None otherwise: traceback formatting an exception, or
+    extracting a stack without locals, acts for itself."""
+    captures = False
+    while frame is not None and str.endswith(frame.f_code.co_filename, "/traceback.py"):
+        captures = captures or frame.f_locals.get("capture_locals") is True
+        frame = frame.f_back
+    return frame if captures else None
 
 
 def _is_frame_giver(code: types.CodeType) -> bool:
