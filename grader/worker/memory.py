@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 
 WORKER_MALLOC = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
                  "MALLOC_TRIM_THRESHOLD_": str(256 << 20),
@@ -31,12 +32,22 @@ THP_SETTINGS = "/sys/kernel/mm/transparent_hugepage"
 PR_SET_THP_DISABLE = 41  # from <linux/prctl.h>
 
 
+@functools.cache
+def libc() -> ctypes.CDLL | None:
+    """The C library, found once per process and its forks (finding it runs `ldconfig -p`)."""
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name) if name is not None else None
+    except OSError:
+        return None
+
+
 def small_pages_from_now_on() -> None:
     """Give this process, and every process it starts, small pages only (Linux; else no-op)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
+    library = libc()
+    if library is None:
         return
     try:
-        ctypes.CDLL(name).prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
-    except (OSError, AttributeError):
+        library.prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
+    except AttributeError:
         pass

@@ -78,23 +78,72 @@ class Question:
     module_path: str = ""
 
 
+@dataclass
+class Witnesses:
+    """What a question's checks start from, taken before any student code ran: who counts as
+    the student, the snapshot of every namespace trusted code depends on, the modules whose
+    code has run, and the grader's modules to take out of `sys.modules` (the last two valid
+    while it holds `modules` entries)."""
+
+    frames: integrity.StudentFrames
+    watch: integrity.DictWatch
+    executed: integrity.ModuleRuns
+    grader_modules: list[str]
+    modules: int
+
+
+class SubmissionWitnesses:
+    """A submission's process prepares each question's witnesses just before it forks it.
+
+    The fork starts from exactly this memory, in a process that never runs student code.
+    Done in the question instead, walking every module and copying every namespace wrote to
+    thousands of pages shared with the zygote, each a copy-on-write fault in every question
+    (about 3,300 of a `second_order` question's 5,100). Here they are taken once per
+    submission, and taken again only if something here changed what they saw (the relay
+    imported a module, or wrote to a watched namespace).
+    """
+
+    def __init__(self, probes: ModuleType, trusted_folders: list[str]) -> None:
+        integrity.cut_grader_roots()  # for every question of this submission at once
+        self.frames = integrity.StudentFrames(trusted_folders)
+        self._owners = _trusted_namespaces(probes)
+        self._watch = integrity.DictWatch(self._owners, self.frames, WATCH_LEVELS)
+        self._look_at_modules()
+
+    def _look_at_modules(self) -> None:
+        self._executed = integrity.ModuleRuns(self.frames)
+        self._grader_modules = _grader_module_names()
+        self._modules = len(sys.modules)
+
+    def before_fork(self) -> Witnesses:
+        if self._watch.changes():  # nothing is expected to change here: snapshot afresh
+            self._watch = integrity.DictWatch(self._owners, self.frames, WATCH_LEVELS)
+        if len(sys.modules) != self._modules:
+            self._look_at_modules()
+        return Witnesses(self.frames, self._watch, self._executed, self._grader_modules,
+                         self._modules)
+
+
 def serve_question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleType,
-                   trusted_folders: list[str]) -> NoReturn:
-    """Become the question process: hold only its pipes, arm the witnesses, serve; never returns."""
+                   trusted_folders: list[str], witnesses: Witnesses | None = None) -> NoReturn:
+    """Become the question process: hold only its pipes, arm the witnesses, serve; never
+    returns. `witnesses` were taken before the fork (a fresh interpreter takes its own)."""
     code = 0
     try:
         _hold_only(pipes)
         write_record = integrity.record_writer()
         forbidden.WRITER[0] = write_record
         calls = TrustedCalls.bind(probes, write_record)
-        frames = integrity.StudentFrames(trusted_folders)
-        watch = integrity.DictWatch({**_trusted_namespaces(probes), "the worker's calls": calls},
-                                    frames, WATCH_LEVELS)
-        _forget_grader_modules()
-        integrity.install_audit_hook(write_record, frames)
+        if witnesses is None:
+            witnesses = SubmissionWitnesses(probes, trusted_folders).before_fork()
+        frames = witnesses.frames
+        watches = [witnesses.watch,
+                   integrity.DictWatch({"the worker's calls": calls}, frames, WATCH_LEVELS)]
+        executed = _forget_grader_modules(witnesses)
+        integrity.install_audit_hook(write_record, frames, executed)
         requests = os.fdopen(REQUEST_FD, "rb", buffering=0)
         replies = os.fdopen(REPLY_FD, "wb", buffering=0)
-        _serve(Question(calls), load, requests, replies, watch, pipes.nonce)
+        _serve(Question(calls), load, requests, replies, watches, pipes.nonce)
     except BaseException:  # noqa: BLE001 - never fall back into the relay's loop
         code = 70
     finally:
@@ -106,7 +155,7 @@ def serve_question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleTyp
 
 
 def _serve(question: Question, load: dict[str, Any], requests: Any, replies: Any,
-           watch: integrity.DictWatch, nonce: bytes) -> None:
+           watches: list[integrity.DictWatch], nonce: bytes) -> None:
     heartbeat = integrity.record(integrity.HEARTBEAT, nonce.decode())
     tampering = integrity.TAMPERING
     calls = question.calls
@@ -114,8 +163,9 @@ def _serve(question: Question, load: dict[str, Any], requests: Any, replies: Any
     request: dict[str, Any] | None = load
     while request is not None and request.get("op") != "end":
         reply = handle(question, request)
-        for change in watch.changes():
-            write_record(integrity.record(tampering, change))
+        for watch in watches:
+            for change in watch.changes():
+                write_record(integrity.record(tampering, change))
         write_record(heartbeat)
         write_frame(replies, reply)
         if request is load and not reply.get("ok"):
@@ -154,12 +204,24 @@ def _trusted_namespaces(probes: ModuleType) -> dict[str, Any]:
     return owners
 
 
-def _forget_grader_modules() -> None:
+def _grader_module_names() -> list[str]:
+    return [n for n in sys.modules if n == "grader" or n.startswith(("grader.", "grader_"))]
+
+
+def _forget_grader_modules(witnesses: Witnesses | None = None) -> integrity.ModuleRuns | None:
     """The student's code cannot import the grader's modules or the probes: each is already
-    bound where it is used, and importing one afresh is noted by the audit hook."""
-    for name in [n for n in sys.modules if n == "grader" or n.startswith(("grader.", "grader_"))]:
+    bound where it is used, and importing one afresh is noted by the audit hook. Nothing of
+    the grader stays reachable from `sys` (integrity.cut_grader_roots: before the fork, when
+    `witnesses` were taken there). Returns the modules whose code has run, unless they must
+    be looked at here."""
+    if witnesses is not None and len(sys.modules) == witnesses.modules:
+        names, executed = witnesses.grader_modules, witnesses.executed
+    else:  # nothing taken before, or (never expected) a module came since: look at them all
+        names, executed = _grader_module_names(), None
+        integrity.cut_grader_roots()
+    for name in names:
         del sys.modules[name]
-    integrity.cut_grader_roots()  # the worker's __main__, its hooks on sys
+    return executed
 
 
 def handle(question: Question, request: dict[str, Any]) -> dict[str, Any]:

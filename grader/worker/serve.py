@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import os
 import pickle
 import signal
@@ -37,9 +38,9 @@ from grader.wire import protocol
 from grader.wire.limits import ResourceLimits
 from grader.wire.module_files import import_file
 from grader.worker import forbidden, namespaces
-from grader.worker.memory import small_pages_from_now_on
-from grader.worker.question import serve_question
-from grader.worker.relay import (QuestionPipes, QuestionRelay, _fork, protocol_error,
+from grader.worker.memory import libc, small_pages_from_now_on
+from grader.worker.question import SubmissionWitnesses, serve_question
+from grader.worker.relay import (QuestionRelay, _fork, protocol_error,
                                  relay_questions)
 
 DEFAULT_DISK_MIB = 64
@@ -58,7 +59,12 @@ def main(argv: list[str] | None = None) -> None:
     _warm_up(torch, optimizer=options.warm_optimizer)
     sys.breakpointhook = _no_debugger
     forbidden.install(options.forbid)
+    _settle()
     serve_zygote(requests, replies, isolate=options.isolate, keep=options.keep)
+    # Nothing to flush or close: the interpreter's own teardown would cost about 0.3 s of
+    # CPU per zygote (two per `grader grade --jobs 2`) for memory the kernel frees anyway.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _no_debugger(*args: Any, **kwargs: Any) -> None:
@@ -79,9 +85,24 @@ def _warm_up(torch: ModuleType, *, optimizer: bool) -> None:
     grad.sum().backward()
     torch.nn.functional.mse_loss(weight, weight.detach())
     copy.copy(weight.detach())  # copyreg caches torch.Tensor.__slotnames__ on first use
+    import torch.utils._device  # noqa: F401 - every question's integrity.TorchModes binds it
     pickle.dumps(weight.detach())
     if optimizer:
         torch.optim.Adam([weight], lr=0.1).step()
+
+
+def _settle() -> None:
+    """Make what every fork starts from as cheap to copy as it can be.
+
+    Everything the zygote has made so far lives as long as it does: frozen, the garbage
+    collector of a submission's or a question's process never walks it (a walk writes to
+    every object it visits, and each written page is a copy-on-write fault in that process).
+    The C library's handle for `prctl` is looked up here once, instead of by running
+    `ldconfig -p` in every submission's process.
+    """
+    libc()
+    gc.collect()
+    gc.freeze()
 
 
 def serve_zygote(requests: BinaryIO, replies: BinaryIO, *, isolate: bool = False,
@@ -140,13 +161,13 @@ def serve_questions(requests: BinaryIO, replies: BinaryIO, probes: ModuleType, *
                     reap: bool, trusted: list[str]) -> None:
     """Relay one forked question process per `load`, until `end-submission`."""
     relay = QuestionRelay(replies, reap_all=reap)
-    relay_questions(requests, replies, relay, lambda load: relay.start(
-        lambda pipes: _question(load, pipes, probes, trusted)))
+    prepared = SubmissionWitnesses(probes, trusted)
 
+    def start(load: dict[str, Any]) -> None:
+        witnesses = prepared.before_fork()  # here, in a process that never runs student code
+        relay.start(lambda pipes: serve_question(load, pipes, probes, trusted, witnesses))
 
-def _question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleType,
-              trusted: list[str]) -> NoReturn:
-    serve_question(load, pipes, probes, trusted)
+    relay_questions(requests, replies, relay, start)
 
 
 def trusted_folders() -> list[str]:
