@@ -40,7 +40,7 @@ def markdown_of(standing: Standing, *, detail: str = "full") -> str:
     lines += ["| question | points | status |", "|---|---:|---|"]
     for question in result.questions(list(standing.questions)):
         mark = STATUS_MARKS.get(question.status, "❌")
-        shown = _cell(marked_points(standing, question.question))
+        shown = marked_points(standing, question.question).replace(OVERRIDE_MARK, "\\" + OVERRIDE_MARK)
         lines.append(f"| {_code(question.question)} | {shown}/{points(question.max_score)}"
                      f" | {mark} {_cell(question.status)} |")
     if adjustments:
