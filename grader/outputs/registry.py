@@ -113,8 +113,18 @@ def render(name: str, batch: GradedBatch, out: Path | None = None) -> Files:
 
 
 def write(folder: Path, files: Files) -> None:
+    """Write each file that differs from what is there (a batch's end rewrites every
+    results.json, and most are as they were written when their submission was graded)."""
     for relative, text in files.items():
-        write_text_atomic(folder / relative, text)
+        if not _holds(folder / relative, text):
+            write_text_atomic(folder / relative, text)
+
+
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.read_bytes() == text.encode("utf-8")
+    except OSError:
+        return False
 
 
 def write_outputs(out: Path, batch: GradedBatch, names: tuple[str, ...] = WRITTEN_WITH_A_BATCH) -> None:
