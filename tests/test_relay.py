@@ -17,6 +17,9 @@ from grader.worker import integrity
 from grader.worker.relay import QuestionPipes, QuestionRelay
 
 
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the stand-in question is forked")
+
+
 class Stuck(Exception):
     """Raised by an alarm (not an OSError, which the relay takes for a question gone)."""
 
