@@ -250,6 +250,24 @@ def test_a_recorder_has_nothing_to_follow_or_swap():
     assert records == [b"Ftorch.func.hessian"]
 
 
+def test_the_writer_slot_once_bound_silences_no_recorder():
+    """Student code that reaches forbidden.WRITER (as the worker's __main__ once allowed) and
+    puts `len` there, by the slot's own method or list's, changes no recorder: each holds its
+    question's writer in its code."""
+    def body(write_record):
+        made_before = forbidden.recorder("torch.func.hessian", abs)
+        forbidden.WRITER[0] = write_record
+        made_after = forbidden.recorder("torch.func.jacrev", abs)
+        forbidden.WRITER[0] = len
+        list.__setitem__(forbidden.WRITER, 0, len)
+        if made_before(-1) != 1 or made_after(-2) != 2:
+            raise AssertionError("a recorder no longer calls its original")
+
+    code, records = run_in_child(body)
+    assert code == 0
+    assert records == [b"Ftorch.func.hessian", b"Ftorch.func.jacrev"]
+
+
 def test_a_recorder_ends_the_process_when_the_record_pipe_is_swapped_around_a_call():
     def body(write_record):
         forbidden.WRITER[0] = write_record

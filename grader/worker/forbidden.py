@@ -8,11 +8,12 @@ module's `f` and functorch all get the recorder. A call is
 recorded (never blocked) by writing its name to the question's record pipe, and the trusted
 side decides what it costs.
 
-A recorder is built from constants alone (the original function, the record and the slot of
-the question's record writer sit in its code object): it has no globals, closure, defaults or
-`__wrapped__` that student code could swap or follow. Reaching the original through the
-recorder's code is reading `__code__`, which the audit hook notes as tampering; swapping the
-record pipe's descriptor around a call ends the question (the writer checks the pipe).
+A recorder is built from constants alone (the original function, the record and the
+question's record writer itself sit in its code object): it has no globals, closure, defaults
+or `__wrapped__` that student code could swap or follow, and no slot it reads the writer from
+at each call. Reaching the original through the recorder's code is reading `__code__`, which
+the audit hook notes as tampering; swapping the record pipe's descriptor around a call ends
+the question (the writer checks the pipe).
 """
 
 from __future__ import annotations
@@ -25,12 +26,32 @@ from typing import Any, Callable
 
 from grader.worker.integrity import FORBIDDEN, record
 
-_SOURCE = "def recorded(*args, **kwargs):\n    (1001)[0](1002)\n    return (1003)(*args, **kwargs)\n"
+_SOURCE = "def recorded(*args, **kwargs):\n    (1001)(1002)\n    return (1003)(*args, **kwargs)\n"
+_UNBOUND: Callable[[bytes], Any] = eval("lambda record: None", {"__builtins__": {}})  # noqa: S307
+"""The writer of a recorder made before its process has a record pipe: it writes nothing."""
+_RECORDERS: list[types.FunctionType] = []
 
-WRITER: list[Callable[[bytes], Any]] = [len]
-"""Where every recorder finds the question's record writer (which checks that the record pipe
-is still the one it was): `len`, writing nothing, until a question process puts its own
-here. Reachable from a recorder only through its code object, a door the audit hook watches."""
+
+class _WriterSlot(list):  # type: ignore[type-arg]
+    """`WRITER[0] = write_record`, once per question process, puts the question's record
+    writer (which checks that the record pipe is still the one it was) into the code of every
+    recorder, as a constant. After that the slot is read by nothing: student code that
+    reaches it and puts `len` there changes no recorder, and a second binding is ignored."""
+
+    def __setitem__(self, index: Any, writer: Any) -> None:
+        if index != 0 or list.__getitem__(self, 0) is not _UNBOUND:
+            return
+        list.__setitem__(self, 0, writer)
+        for function in _RECORDERS:
+            function.__code__ = _with_writer(function.__code__, writer)
+
+
+WRITER: list[Callable[[bytes], Any]] = _WriterSlot([_UNBOUND])
+"""Where a question process hands its record writer to the recorders (see _WriterSlot)."""
+
+
+def _with_writer(code: types.CodeType, writer: Callable[[bytes], Any]) -> types.CodeType:
+    return code.replace(co_consts=tuple(writer if c is _UNBOUND else c for c in code.co_consts))
 
 
 def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,7 +60,8 @@ def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         warnings.simplefilter("ignore", SyntaxWarning)  # "int is not callable": placeholders
         module = compile(_SOURCE, f"<recorder of {name}>", "exec")
     code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
-    placeholders = {1001: WRITER, 1002: record(FORBIDDEN, name), 1003: original}
+    placeholders = {1001: list.__getitem__(WRITER, 0), 1002: record(FORBIDDEN, name),
+                    1003: original}
     code = code.replace(co_consts=tuple(placeholders.get(c, c) if isinstance(c, int)
                                         and not isinstance(c, bool) else c
                                         for c in code.co_consts),
@@ -48,6 +70,7 @@ def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
     function.__doc__ = getattr(original, "__doc__", None)
     function.__module__ = getattr(original, "__module__", None)
     function.__qualname__ = getattr(original, "__qualname__", code.co_name)
+    _RECORDERS.append(function)
     return function
 
 

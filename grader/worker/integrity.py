@@ -27,6 +27,7 @@ import os
 import pathlib
 import sys
 import types
+import warnings
 from typing import Any, Callable
 
 RECORD_FD = 3
@@ -63,22 +64,28 @@ _ALWAYS = frozenset({"sys.settrace", "sys.setprofile"})
 def record_writer(fd: int = RECORD_FD) -> Callable[[bytes], None]:
     """A function that appends one record to the record pipe.
 
-    Its globals are a private dict holding only what it needs, bound now: replacing
-    `os.write` or a module attribute later changes nothing. If `fd` is no longer the pipe
-    it was (closed, or another file put in its place), the process ends at once.
+    Everything it needs (os.fstat, os.write, os._exit, the descriptor, the pipe's inode) is a
+    constant of its code, bound now, and its globals are empty: replacing `os.write` or a
+    module attribute later changes nothing, and neither does writing into the globals of
+    the function, which student code that reached it could. If `fd` is no longer the pipe it
+    was (closed, or another file put in its place), the process ends at once.
     """
-    scope: dict[str, Any] = {"__builtins__": {}, "FSTAT": os.fstat, "WRITE": os.write,
-                             "EXIT": os._exit, "FD": fd, "INODE": os.fstat(fd).st_ino,
-                             "CODE": EXIT_TAMPERED, "OSError": OSError}
-    exec(compile(  # noqa: S102 - fixed text, compiled here so it has no module globals
-        "def write_record(record):\n"
-        "    try:\n"
-        "        if FSTAT(FD).st_ino != INODE:\n"
-        "            EXIT(CODE)\n"
-        "        WRITE(FD, record)\n"
-        "    except OSError:\n"
-        "        EXIT(CODE)\n", "<grader record writer>", "exec"), scope)
-    return scope["write_record"]
+    constants = {2001: os.fstat, 2002: fd, 2003: os.fstat(fd).st_ino, 2004: os._exit,
+                 2005: EXIT_TAMPERED, 2006: os.write, 2007: OSError}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # "int is not callable": placeholders
+        module = compile(
+            "def write_record(record):\n"
+            "    try:\n"
+            "        if (2001)(2002).st_ino != 2003:\n"
+            "            (2004)(2005)\n"
+            "        (2006)(2002, record)\n"
+            "    except (2007):\n"
+            "        (2004)(2005)\n", "<grader record writer>", "exec")
+    code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    code = code.replace(co_consts=tuple(
+        constants.get(c, c) if type(c) is int else c for c in code.co_consts))
+    return types.FunctionType(code, {"__builtins__": {}}, "write_record")
 
 
 GRADER_PACKAGE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "")
