@@ -26,25 +26,27 @@ from tests.conftest import SUBMISSIONS
 from tests.graded_outputs import graded_folder
 
 HOSTILE_ID = "<script>alert(\"id\")</script>'\"&amp;"
+CONTROL_ID = "mallory\x1b]0;pwned\x07"
 HOSTILE_OUTPUT = "<script>document.title='pwned'</script>\"quoted\" <img src=x onerror=alert(1)>"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
-def hostile_result() -> SubmissionResult:
+def hostile_result(submission_id: str = HOSTILE_ID) -> SubmissionResult:
     """A submission whose id, test name, message and output are all markup."""
     tests = [GradedTest(name=f"hessian of {HOSTILE_OUTPUT}", nodeid="t::h", question="hessian",
                         visibility="visible", max_score=8, score=0, status="failed",
                         message=HOSTILE_OUTPUT, misconception="grad_accumulation"),
              GradedTest(name="hvp", nodeid="t::v", question="hvp", visibility="visible",
                         max_score=4, score=4, status="passed")]
-    return SubmissionResult(HOSTILE_ID, "second_order", "grade", tests=tests,
+    return SubmissionResult(submission_id, "second_order", "grade", tests=tests,
                             output=HOSTILE_OUTPUT * 20, execution_time=1.5)
 
 
 @pytest.fixture(scope="module")
 def batch() -> GradedBatch:
     graded = load_batch(graded_folder())
-    return graded_batch([*(s.result for s in graded.standings), hostile_result()],
+    return graded_batch([*(s.result for s in graded.standings), hostile_result(),
+                         hostile_result(CONTROL_ID)],
                         questions=graded.questions, max_points=graded.max_points)
 
 
@@ -97,7 +99,10 @@ def assert_inert(document: Document) -> None:
 
 
 def test_the_page_escapes_every_string_from_a_submission(page):
-    assert_inert(Document(page.read_text(encoding="utf-8")))
+    text = page.read_text(encoding="utf-8")
+    assert_inert(Document(text))
+    assert "\x1b" not in text and "\x07" not in text
+    assert "mallory\\x1b]0;pwned\\x07" in "".join(Document(text).text)
 
 
 def browser() -> str:

@@ -8,8 +8,8 @@ exported by rich as HTML); and similar submissions where `grader similarity` has
 OUT/similarity.json.
 
 Every string that came from a submission (ids, messages, output, file and test names) passes
-through :func:`esc` (``html.escape`` with quotes) before it enters the page; charts carry
-numbers only. No script, no external resource.
+through :func:`esc` (control characters escaped, then ``html.escape`` with quotes) before it
+enters the page; charts carry numbers only. No script, no external resource.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from grader.misconceptions import Catalogue
 from grader.outputs import charts, statistics
 from grader.outputs.adjustments import OVERRIDE_MARK, adjustment_lines, marked_points, points
 from grader.standing import GradedBatch, Standing
+from grader.untrusted_text import escape_controls
 
 SIMILARITY_FILE = "similarity.json"
 SHOWN_PAIRS = 30
@@ -52,8 +53,9 @@ nav a { margin-right: 1em; }
 
 
 def esc(text: object) -> str:
-    """Text for HTML content or an attribute value (quotes included)."""
-    return html.escape(str(text), quote=True)
+    """Text for HTML content or an attribute value (quotes included), its control characters
+    shown as escapes as in every other output."""
+    return html.escape(escape_controls(str(text)), quote=True)
 
 
 def class_report(batch: GradedBatch, out: Path | None = None, *,
