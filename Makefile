@@ -12,6 +12,7 @@ $(VENV)/.ready: pyproject.toml scripts/bootstrap.sh
 	touch $@
 
 test: setup
+	bash scripts/test_tools.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
