@@ -209,6 +209,23 @@ def test_the_dict_watch_sees_a_replacement_and_accepts_a_new_submodule():
     assert watch.changes() == ["trusted.grad was replaced"]
 
 
+def test_the_classes_and_tables_of_a_watched_module_are_watched_too():
+    """A method of the input guard's classes, or the table of frame-handing helpers, is looked
+    up at each use: rewriting one, wherever the reference came from, is seen."""
+    namespace = types.ModuleType("trusted")
+    exec("class Guard:\n    def differences(self, t):\n        return ['its values']\n"
+         "GIVERS = {'/inspect.py': frozenset({'stack'})}\n", vars(namespace))
+    other = type("Elsewhere", (), {"f": len})  # defined in another module: not this one's
+    namespace.Elsewhere = other
+    watch = integrity.DictWatch({"trusted": namespace}, FRAMES)
+    other.f = print
+    assert watch.changes() == []
+    namespace.Guard.differences = lambda self, t: []
+    namespace.GIVERS["/second_order.py"] = frozenset({"first_order_grads"})
+    assert watch.changes() == ["trusted.Guard.differences was replaced",
+                               "trusted.GIVERS./second_order.py was replaced"]
+
+
 def test_torch_rebinding_its_own_names_is_not_tampering():
     """A lenient namespace accepts a value from trusted code (torch.set_default_dtype rebinds
     torch.Storage), never one from the student's file, and ignores an undone change."""

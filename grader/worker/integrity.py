@@ -394,6 +394,27 @@ itself rebinds at times, e.g. `torch.Storage` on set_default_dtype): a value fro
 trusted code only."""
 
 
+def _with_their_contents(owners: dict[str, Any],
+                         levels: dict[str, str]) -> list[tuple[str, Any, str]]:
+    """Each owner with its level and, for a strictly watched module, the classes defined in
+    it and the dicts at its top level: trusted code looks names up there too (a method of the
+    input guard's classes, the table of frame-handing helpers), wherever student code found a
+    reference to them."""
+    found = []
+    for label, owner in owners.items():
+        level = levels.get(label, STRICT)
+        found.append((label, owner, level))
+        if level != STRICT or not isinstance(owner, types.ModuleType):
+            continue
+        for name, value in list(vars(owner).items()):
+            if str.startswith(name, "__"):
+                continue
+            if type(value) is dict or (isinstance(value, type)
+                                       and value.__module__ == owner.__name__):
+                found.append((f"{label}.{name}", value, STRICT))
+    return found
+
+
 class DictWatch:
     """The namespaces trusted code depends on, as they were before any student code ran."""
 
@@ -405,10 +426,12 @@ class DictWatch:
                  levels: dict[str, str] | None = None) -> None:
         self._frames = frames
         self._entries = []
-        for label, owner in owners.items():
+        watched: set[int] = set()
+        for label, owner, level in _with_their_contents(owners, levels or {}):
             mapping = namespace_of(owner)
-            level = (levels or {}).get(label, STRICT)
-            self._entries.append([label, mapping, _version(mapping), dict(mapping), level])
+            if id(mapping) not in watched:
+                watched.add(id(mapping))
+                self._entries.append([label, mapping, _version(mapping), dict(mapping), level])
 
     def changes(self) -> list[str]:
         """What changed since the snapshot. Accepted changes (a lazily imported submodule, a
