@@ -17,6 +17,9 @@ instructors:  grader grade NAME subs/ --out results   grade submissions with hid
               grader show results [ID]         show saved reports without regrading
               grader export results --format canvas   csv, canvas, gradescope, junit, markdown, html
               grader report results            the class report: results/report.html
+              grader override results ID Q POINTS --reason TEXT   adjust one question's points
+              grader similarity NAME subs/ --out results   pairs of submissions that look copied
+              grader grade ... --question Q    regrade one question, keep the others
               grader grade ... --shard 2/8; grader merge all/ shard*/   grade on many machines
               grader record NAME               re-record the public tests' expected values
               grader release NAME --out DIR    build what students get (no reference inside)
