@@ -16,10 +16,13 @@ DOORS = frozenset({
     "__wrapped__", "__closure__", "cell_contents", "__code__", "co_consts", "__globals__",
     "_getframe", "currentframe", "f_back", "f_locals", "f_globals", "tb_frame", "gi_frame",
     "get_referrers", "get_referents", "get_objects", "settrace", "setprofile", "ctypes",
-    "pythonapi", "InputSnapshot", "PROBES",
+    "pythonapi", "InputSnapshot", "PROBES", "__array_interface__", "__array_struct__",
+    "ctypeslib",
 })
 """Names that reach trusted objects. functorch is not among them: other questions may use
-any API, and the recorders catch its helpers wherever they are called from."""
+any API, and the recorders catch its helpers wherever they are called from. numpy's array
+interface (an array over any address, of numbers or of objects) and ctypeslib reach any
+object in the process with no audit event at all: here they are at least seen when named."""
 DOOR_PREFIXES = ("grader",)
 """A module or string naming the grader's own code (`grader.worker`, `grader_probes`)."""
 

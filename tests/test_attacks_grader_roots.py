@@ -10,6 +10,8 @@ honest control: the exact scores, and the correct submission in the same batch u
 - hostile_stolen_nonce: the heartbeat's nonce read from the worker's frames (locals that
   traceback captures for its caller), then every reply of the question written by the
   submission itself, saying its inputs were untouched;
+- hostile_raw_memory: numpy's array interface (any address, read as numbers or objects, no
+  audit event) to take torch's original helpers out of their recorders and put one back;
 - hostile_equal_gadget: `torch.equal` rebound to another torch builtin (the dict watch
   accepts torch rebinding its own names) to blind the input guard.
 """
@@ -54,6 +56,7 @@ def second_order_results(tmp_path_factory):
         "reachable_grader": SUBMISSIONS / "hostile_reachable_grader" / "second_order.py",
         "module_rerun": SUBMISSIONS / "hostile_module_rerun" / "second_order.py",
         "stolen_nonce": SUBMISSIONS / "hostile_stolen_nonce" / "second_order.py",
+        "raw_memory": SUBMISSIONS / "hostile_raw_memory" / "second_order.py",
         "changes_inputs": SUBMISSIONS / "second_order" / "changes_inputs.py",
         "forbidden_helper": SUBMISSIONS / "second_order" / "forbidden_helper.py",
     })
@@ -99,6 +102,14 @@ def test_the_worker_frames_locals_are_a_door_too(second_order_results):
     tests = [t for t in result.tests if t.question == "first_order_grads"]
     assert tests and all(t.misconception == "tampering" for t in tests), [
         (t.status, t.message[:120]) for t in tests]
+
+
+def test_nothing_may_take_a_recorders_place(second_order_results):
+    result, control = second_order_results["raw_memory"], second_order_results["forbidden_helper"]
+    assert question_scores(result) == question_scores(control) == {**SECOND_ORDER_FULL,
+                                                                   "hessian": 0}
+    codes = {t.misconception for t in result.tests if t.question == "hessian"}
+    assert codes == {"tampering"}, codes
 
 
 def test_the_correct_submission_beside_the_attacks_keeps_full_marks(second_order_results):

@@ -240,6 +240,18 @@ def test_torch_rebinding_its_own_names_is_not_tampering():
     assert watch.changes() == ["torch.grad was replaced"]
 
 
+def test_nothing_may_take_a_recorders_place_not_even_torchs_own_function():
+    """A lenient or guarded namespace accepts torch rebinding its own names, but a recorder
+    put back to the original helper (found in memory, or in a copy of the module) is not
+    torch rebinding anything: the helper would then run unrecorded."""
+    namespace = types.ModuleType("torch_like")
+    namespace.hessian = forbidden.recorder("torch.autograd.functional.hessian", os.path.join)
+    watch = integrity.DictWatch({"functional": namespace}, FRAMES,
+                                {"functional": integrity.GUARDED})
+    namespace.hessian = os.path.join  # the original: a function of a trusted file
+    assert watch.changes() == ["functional.hessian, a forbidden helper's recorder, was replaced"]
+
+
 def test_an_instance_of_trusted_calls_is_watched_too():
     class Calls:
         def __init__(self):

@@ -72,3 +72,31 @@ def test_a_door_the_audit_hook_cannot_see_still_costs_the_question(tmp_path):
     scores = {q.question: q.score for q in result.questions()}
     assert scores["hessian"] == 0 and result.score == 80
     assert {t.misconception for t in result.tests if t.question == "hessian"} == {"tampering"}
+
+
+def test_numpys_raw_memory_doors_are_named():
+    """An array over any address (numpy's array interface, ctypeslib) reads any object of the
+    worker with no audit event: only the source shows it."""
+    source = """
+import numpy as np
+
+
+class _View:
+    pass
+
+
+def _words(address):
+    view = _View()
+    view.__array_interface__ = {"data": (address, True), "shape": (8,), "typestr": "<u8"}
+    return np.asarray(view)
+
+
+def hessian(f, x):
+    return _words(id(f))
+
+
+def hvp(f, x, v):
+    return np.ctypeslib.as_array(id(f), (8,))
+"""
+    assert tampering_by_question(source, QUESTIONS) == {
+        "hessian": ["__array_interface__"], "hvp": ["ctypeslib"]}
