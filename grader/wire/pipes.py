@@ -18,6 +18,7 @@ the readiness test), so that the logic Windows runs is tested on Linux;
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -87,18 +88,19 @@ class SelectPipes:
 
     def __init__(self, readers: dict[str, int], writer: int | None) -> None:
         self._readers = dict(readers)
+        self._names = {fd: name for name, fd in readers.items()}
+        self._writers = [] if writer is None else [writer]
         self._writer = writer
-        for fd in [*self._readers.values(), *([] if writer is None else [writer])]:
+        for fd in [*self._readers.values(), *self._writers]:
             os.set_blocking(fd, False)
 
     def wait(self, readers: Collection[str], *, write: bool = False,
              timeout: float | None = None) -> Ready:
-        import select
-
-        fds = [self._readers[name] for name in readers]
-        writers = [self._writer] if write and self._writer is not None else []
-        readable, writable, _ = select.select(fds, writers, [], timeout)
-        return {name for name in readers if self._readers[name] in readable}, bool(writable)
+        fds = self._readers
+        readable, writable, _ = select.select([fds[name] for name in readers],
+                                              self._writers if write else [], [], timeout)
+        names = self._names
+        return {names[fd] for fd in readable}, bool(writable)
 
     def read(self, name: str, size: int) -> bytes:
         return os.read(self._readers[name], size)
@@ -213,8 +215,6 @@ def readable_now() -> Callable[[int], bool]:
 
 
 def _posix_readable(fd: int) -> bool:
-    import select
-
     return bool(select.select([fd], [], [], 0)[0])
 
 

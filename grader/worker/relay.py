@@ -26,6 +26,7 @@ OUTPUT_KEEP = 16 * 1024
 RECORD_LINE = 4096
 MAX_RECORDS = 64
 CHUNK = 1 << 20
+SIDE_PIPES = ("output", "records")
 RELAY_FIELDS = ("op", "forbidden", "tampering", "output", protocol.BLOBS)
 
 
@@ -184,10 +185,10 @@ class QuestionRelay:
 
     def _read_exactly(self, size: int) -> bytearray:
         data = bytearray(size)
-        view, filled = memoryview(data), 0
+        view, filled, readinto = memoryview(data), 0, self._io.readinto
         while filled < size:
             if "replies" in self._wait_readable():
-                count = self._io.readinto("replies", view[filled:])
+                count = readinto("replies", view[filled:])
                 if count == 0:
                     raise EOFError
                 filled += count
@@ -195,31 +196,32 @@ class QuestionRelay:
 
     def _wait_readable(self) -> set[str]:
         ready, _ = self._io.wait(("replies", *self._side_pipes()))
-        if ready - {"replies"}:
+        if len(ready) > ("replies" in ready):
             self._drain()
         return ready
 
     def _side_pipes(self) -> list[str]:
         """The output and record pipes not yet closed by every writer."""
-        return [name for name in ("output", "records") if name in self._open]
+        return [name for name in SIDE_PIPES if name in self._open]
 
     def _write_all(self, data: bytes | bytearray | memoryview) -> None:
-        view, sent = memoryview(data).cast("B"), 0
+        view, sent, io = memoryview(data).cast("B"), 0, self._io
         while sent < len(view):
-            readable, writable = self._io.wait(self._side_pipes(), write=True)
+            readable, writable = io.wait(self._side_pipes(), write=True)
             if readable:
                 self._drain()
             if writable:
-                sent += self._io.write(view[sent:sent + CHUNK])
+                sent += io.write(view[sent:sent + CHUNK])
 
     # --- output and records ---------------------------------------------------------------
 
     def _drain(self) -> bool:
         """Read whatever output and records are waiting; True once both pipes are closed."""
+        read = self._io.read
         for name in list(self._open):
             while True:
                 try:
-                    chunk = self._io.read(name, 65536)
+                    chunk = read(name, 65536)
                 except BlockingIOError:
                     break
                 if not chunk:
