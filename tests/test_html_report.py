@@ -19,7 +19,8 @@ import pytest
 
 from grader.outputs import statistics
 from grader.cli import main
-from grader.outputs.html_report import class_report, similarity_section
+from grader.outputs.html_report import class_report
+from grader.outputs.similarity_html import Similar, similarity_section
 from grader.results import GradedTest, SubmissionResult
 from grader.standing import GradedBatch, graded_batch, load_batch
 from tests.conftest import SUBMISSIONS
@@ -211,10 +212,10 @@ def test_the_similarity_section_shows_what_grader_similarity_found(tmp_path):
 def test_the_similarity_section_escapes_ids():
     pairs = [{"a": HOSTILE_ID, "b": "bob", "score": 0.91, "cluster": 1,
               "regions": [{"a_lines": [3, 9], "b_lines": [4, 10]}]}]
-    section = similarity_section(pairs, [{"id": 1, "members": [HOSTILE_ID, "bob", "cy"]}])
+    section = similarity_section(Similar(pairs, [{"id": 1, "members": [HOSTILE_ID, "bob", "cy"]}]))
     document = Document(section)
     assert_inert_markup(document)
-    assert "".join(document.text).count(HOSTILE_ID) == 2 and "3–9 ↔ 4–10" in section
+    assert "".join(document.text).count(HOSTILE_ID) == 4 and "3–9 ↔ 4–10" in section
 
 
 def assert_inert_markup(document: Document) -> None:

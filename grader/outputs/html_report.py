@@ -5,7 +5,7 @@ most failed tests; what the class got wrong (each recognised mistake per questio
 the points it cost); the slowest and largest submissions and every limit hit; the gradebook,
 a row per student linking to that student's own report further down (the terminal report,
 exported by rich as HTML); and similar submissions where `grader similarity` has written
-OUT/similarity.json.
+OUT/similarity.json (similarity_html.py), each suspicious pair's matching code side by side.
 
 Every string that came from a submission (ids, messages, output, file and test names) passes
 through :func:`esc` (control characters escaped, then ``html.escape`` with quotes) before it
@@ -15,12 +15,9 @@ enters the page; charts carry numbers only. No script, no external resource.
 from __future__ import annotations
 
 import html
-import importlib.util
 import io
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from grader.misconceptions import Catalogue
 from grader.outputs import charts, statistics
@@ -28,8 +25,6 @@ from grader.outputs.adjustments import OVERRIDE_MARK, adjustment_lines, marked_p
 from grader.standing import GradedBatch, Standing
 from grader.untrusted_text import escape_controls
 
-SIMILARITY_FILE = "similarity.json"
-SHOWN_PAIRS = 30
 REPORT_WIDTH = 100
 
 STYLE = """
@@ -61,22 +56,23 @@ def esc(text: object) -> str:
 def class_report(batch: GradedBatch, out: Path | None = None, *,
                  catalogue: Catalogue | None = None) -> str:
     """The whole document. `out`: the output folder, where a similarity.json may lie."""
+    from grader.outputs.similarity_html import SIMILARITY_STYLE, read_similarity, similarity_section
     from grader.report import catalogue_of
 
     catalogue = catalogue if catalogue is not None else catalogue_of(batch.assignment)
     anchors = {s.submission_id: f"student-{number}" for number, s in enumerate(batch.standings, 1)}
-    similar = similarity_pairs(out)
+    similar = read_similarity(out)
     sections = [
         _distribution(batch), _questions(batch), _mistakes(batch, catalogue),
         _outliers(batch, anchors), _gradebook(batch, anchors),
-        similarity_section(similar.pairs, similar.clusters, anchors, problem=similar.problem)
-        if similar else "",
+        similarity_section(similar, anchors) if similar else "",
         _student_reports(batch, anchors, catalogue),
     ]
     title = f"{batch.assignment}: class report"
+    style = STYLE + (SIMILARITY_STYLE if similar else "")
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        f"<title>{esc(title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
+        f"<title>{esc(title)}</title>", f"<style>{style}</style>", "</head>", "<body>",
         f"<h1>{esc(title)}</h1>",
         f'<p class="note">{len(batch.standings)} submission(s); the most a submission can '
         f"earn is {esc(points(batch.max_points))} points.</p>",
@@ -90,14 +86,21 @@ def _navigation(similar: bool) -> str:
     return "<nav>" + "".join(f'<a href="#{key}">{esc(name)}</a>' for key, name in links) + "</nav>"
 
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = (),
-           caption: str = "") -> str:
-    """A table of cells that are already HTML; `headers` are plain text."""
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = (),
+          caption: str = "", row_ids: Sequence[str] = ()) -> str:
+    """A table of cells that are already HTML; `headers` are plain text; `row_ids`, where
+    given, are the ids of the rows in order (ids the report made, never a submission's)."""
     head = "".join(f'<th{_num(i, numeric)}>{esc(h)}</th>' for i, h in enumerate(headers))
-    body = "".join("<tr>" + "".join(f"<td{_num(i, numeric)}>{cell}</td>"
-                                    for i, cell in enumerate(row)) + "</tr>" for row in rows)
+    ids = list(row_ids)
+    body = "".join(f'<tr{_row_id(ids, r)}>' + "".join(f"<td{_num(i, numeric)}>{cell}</td>"
+                                                      for i, cell in enumerate(row)) + "</tr>"
+                   for r, row in enumerate(rows))
     caption_html = f"<caption>{esc(caption)}</caption>" if caption else ""
     return f"<table>{caption_html}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _row_id(ids: Sequence[str], index: int) -> str:
+    return f' id="{esc(ids[index])}"' if index < len(ids) else ""
 
 
 def _num(index: int, numeric: Sequence[int]) -> str:
@@ -125,7 +128,7 @@ def _questions(batch: GradedBatch) -> str:
     for number, figures in enumerate(statistics.per_question(batch), 1):
         counts, labels = charts.bins_of(figures.points, figures.max_points)
         svg = charts.bar_chart(counts, labels, xlabel="points", key=f"question-{number}")
-        failed = _table(["test", "submissions failing it"],
+        failed = table(["test", "submissions failing it"],
                         [[esc(name), str(count)] for name, count in figures.most_failed],
                         numeric=[1], caption="most often failed") if figures.most_failed else \
             '<p class="note">No test of this question failed.</p>'
@@ -157,29 +160,35 @@ def _mistakes(batch: GradedBatch, catalogue: Catalogue) -> str:
                          esc(meaning.explanation if meaning else "not in the catalogue")])
         parts.append(f'<div class="question-mistakes" data-question="{esc(question)}">'
                      f"<h3>{esc(question)}</h3>"
-                     + _table(["code", "mistake", "submissions", "points lost", "explanation"],
+                     + table(["code", "mistake", "submissions", "points lost", "explanation"],
                               rows, numeric=[2, 3]) + "</div>")
     return "".join(parts) + "</section>"
 
 
-def _link(submission_id: str, anchors: Mapping[str, str]) -> str:
+def link(submission_id: str, anchors: Mapping[str, str]) -> str:
+    """The id, linking to that student's report where the batch has one."""
     anchor = anchors.get(submission_id)
     return f'<a href="#{anchor}">{esc(submission_id)}</a>' if anchor else esc(submission_id)
 
 
+def row_anchor(anchor: str) -> str:
+    """The id of a student's row in the gradebook, from the id of the student's report."""
+    return f"row-{anchor}"
+
+
 def _outliers(batch: GradedBatch, anchors: Mapping[str, str]) -> str:
-    slowest = _table(["submission", "seconds", "in student code", "peak memory (MiB)"],
-                     [[_link(s.submission_id, anchors), f"{s.result.execution_time:.1f}",
+    slowest = table(["submission", "seconds", "in student code", "peak memory (MiB)"],
+                     [[link(s.submission_id, anchors), f"{s.result.execution_time:.1f}",
                        f"{s.result.student_seconds:.1f}", _memory(s)]
                       for s in statistics.slowest(batch)], numeric=[1, 2, 3], caption="slowest")
     largest = statistics.largest(batch)
-    memory = _table(["submission", "peak memory (MiB)"],
-                    [[_link(s.submission_id, anchors), _memory(s)] for s in largest],
+    memory = table(["submission", "peak memory (MiB)"],
+                    [[link(s.submission_id, anchors), _memory(s)] for s in largest],
                     numeric=[1], caption="largest (all of a submission's processes together)") \
         if largest else '<p class="note">Peak memory not measured (no control group per submission).</p>'
     hits = statistics.limits_hit(batch)
-    limits = _table(["submission", "question", "limit"],
-                    [[_link(h.submission_id, anchors), esc(h.question), esc(h.status)] for h in hits],
+    limits = table(["submission", "question", "limit"],
+                    [[link(h.submission_id, anchors), esc(h.question), esc(h.status)] for h in hits],
                     caption="every limit hit") if hits else "<p>No submission hit a limit.</p>"
     return ('<section id="outliers"><h2>Slowest submissions and limits hit</h2>'
             + slowest + memory + limits + "</section>")
@@ -195,7 +204,7 @@ def _gradebook(batch: GradedBatch, anchors: Mapping[str, str]) -> str:
     headers = ["submission", "total", *batch.questions, *(["late penalty"] if late else []), "problem"]
     rows = []
     for standing in batch.standings:
-        cells = [_link(standing.submission_id, anchors),
+        cells = [link(standing.submission_id, anchors),
                  f"{esc(points(standing.total))}/{esc(points(standing.max_points))}"]
         cells += [_marked(standing, q) for q in batch.questions]
         if late:
@@ -206,7 +215,9 @@ def _gradebook(batch: GradedBatch, anchors: Mapping[str, str]) -> str:
     caption = f"{OVERRIDE_MARK} points set by an instructor's override" \
         if any(s.overrides for s in batch.standings) else ""
     return ('<section id="gradebook"><h2>Students</h2>'
-            + _table(headers, rows, numeric=numeric, caption=caption) + "</section>")
+            + table(headers, rows, numeric=numeric, caption=caption,
+                    row_ids=[row_anchor(anchors[s.submission_id]) for s in batch.standings])
+            + "</section>")
 
 
 def _marked(standing: Standing, question: str) -> str:
@@ -237,71 +248,3 @@ def submission_html(standing: Standing, catalogue: Catalogue) -> str:
                       force_terminal=True, legacy_windows=False)
     console.print(SubmissionReport(standing.result, catalogue=catalogue))
     return console.export_html(inline_styles=True, code_format="<pre>{code}</pre>")
-
-
-# Similar submissions (`grader similarity`): the hook for grader/similarity.py's output.
-
-@dataclass(frozen=True)
-class Similar:
-    """What similarity.json holds, as the report reads it; `problem`: why it could not."""
-
-    pairs: list[dict[str, Any]] = field(default_factory=list)
-    clusters: list[dict[str, Any]] = field(default_factory=list)
-    problem: str = ""
-
-
-def similarity_pairs(out: Path | None) -> Similar | None:
-    """The pairs and clusters `grader similarity` wrote into `out`, when it is installed and
-    has; None otherwise (the report then has no such section). An unreadable file is named in
-    the section rather than stopping the report."""
-    if out is None or importlib.util.find_spec("grader.similarity") is None:
-        return None
-    path = out / SIMILARITY_FILE
-    if not path.is_file():
-        return None
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        pairs, clusters = document["pairs"], document["clusters"]
-        if not isinstance(pairs, list) or not isinstance(clusters, list):
-            raise ValueError("pairs and clusters must be lists")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return Similar(problem=f"{path} could not be read ({exc}): run `grader similarity` again")
-    return Similar([p for p in pairs if isinstance(p, dict)],
-                   [c for c in clusters if isinstance(c, dict)])
-
-
-def similarity_section(pairs: Sequence[Mapping[str, Any]], clusters: Sequence[Mapping[str, Any]],
-                       anchors: Mapping[str, str] | None = None, *, problem: str = "") -> str:
-    """Pairs of similar submissions (best first, with the matching line ranges in each) and
-    clusters of three or more, as grader/similarity.py's Report.to_dict gives them."""
-    anchors = anchors or {}
-    rows = []
-    for pair in list(pairs)[:SHOWN_PAIRS]:
-        regions = ", ".join(f"{_lines(r.get('a_lines'))} ↔ {_lines(r.get('b_lines'))}"
-                            for r in pair.get("regions", []) if isinstance(r, dict))
-        rows.append([_link(str(pair.get("a", "")), anchors), _link(str(pair.get("b", "")), anchors),
-                     esc(f"{_number(pair.get('score')):.2f}"),
-                     esc(pair.get("cluster") if pair.get("cluster") is not None else ""),
-                     esc(regions)])
-    table = _table(["submission", "submission", "score", "cluster", "matching lines (first ↔ second)"],
-                   rows, numeric=[2, 3], caption=f"the {SHOWN_PAIRS} most alike pairs at most")
-    groups = "".join(f"<li>cluster {esc(c.get('id', ''))}: "
-                     + ", ".join(_link(str(m), anchors) for m in c.get("members", [])) + "</li>"
-                     for c in clusters)
-    if problem:
-        return f'<section id="similarity"><h2>Similar submissions</h2><p>{esc(problem)}</p></section>'
-    return ('<section id="similarity"><h2>Similar submissions</h2>'
-            '<p class="note">From <code>grader similarity</code>: code alike after names, '
-            "comments, literals and order are set aside, the stub's code left out.</p>"
-            + table + (f"<ul>{groups}</ul>" if groups else "<p>No cluster of three or more.</p>")
-            + "</section>")
-
-
-def _lines(span: object) -> str:
-    if isinstance(span, list) and len(span) == 2:
-        return f"{_number(span[0]):.0f}–{_number(span[1]):.0f}"
-    return "?"
-
-
-def _number(value: object) -> float:
-    return float(value) if isinstance(value, (int, float)) else 0.0
