@@ -17,9 +17,9 @@ the readiness test), so that the logic Windows runs is tested on Linux;
 
 from __future__ import annotations
 
+import importlib
 import os
 import select
-import subprocess
 import sys
 import threading
 import time
@@ -218,12 +218,15 @@ def _posix_readable(fd: int) -> bool:
     return bool(select.select([fd], [], [], 0)[0])
 
 
-def _windows_readable(fd: int) -> bool:
-    import _winapi  # type: ignore[import-not-found,unused-ignore]
-    import msvcrt
+def _windows(module: str) -> Any:
+    """A module of Windows' own (msvcrt, _winapi), or os or subprocess with the names only
+    Windows has: typed loosely, since the type checker runs where they are missing."""
+    return importlib.import_module(module)
 
+
+def _windows_readable(fd: int) -> bool:
     try:
-        available, _ = _winapi.PeekNamedPipe(msvcrt.get_osfhandle(fd), 0)  # type: ignore[attr-defined,unused-ignore]
+        available, _ = _windows("_winapi").PeekNamedPipe(_windows("msvcrt").get_osfhandle(fd), 0)
     except OSError:
         return True  # the writer is gone (ERROR_BROKEN_PIPE): a read returns b""
     return bool(available)
@@ -268,19 +271,16 @@ def take_from_parent(names: str, count: int) -> list[int]:
 def _windows_pass(fds: Sequence[int]) -> tuple[str, dict[str, Any]]:
     """Windows has no pass_fds: the handles behind `fds`, made inheritable, go in the child's
     handle list (it inherits those and its standard streams only)."""
-    import msvcrt
-
-    handles = [msvcrt.get_osfhandle(fd) for fd in fds]
+    handles: list[int] = [_windows("msvcrt").get_osfhandle(fd) for fd in fds]
     for handle in handles:
-        os.set_handle_inheritable(handle, True)
-    info = subprocess.STARTUPINFO(lpAttributeList={"handle_list": handles})  # type: ignore[attr-defined,unused-ignore]
+        _windows("os").set_handle_inheritable(handle, True)
+    info = _windows("subprocess").STARTUPINFO(lpAttributeList={"handle_list": handles})
     return ",".join(map(str, handles)), {"startupinfo": info, "close_fds": True}
 
 
 def _windows_descriptor(handle: int) -> int:
     """An inherited handle as a descriptor, no longer inheritable (a process the child
     starts gets none of the grader's pipes)."""
-    import msvcrt
-
-    os.set_handle_inheritable(handle, False)
-    return msvcrt.open_osfhandle(handle, getattr(os, "O_BINARY", 0))
+    _windows("os").set_handle_inheritable(handle, False)
+    descriptor: int = _windows("msvcrt").open_osfhandle(handle, getattr(os, "O_BINARY", 0))
+    return descriptor

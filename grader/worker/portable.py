@@ -21,6 +21,7 @@ mode) and the zygote's shared, already warm memory.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import site
 import subprocess
@@ -152,13 +153,12 @@ def _end_with_parent() -> None:
     """Windows kills a process alone, not its group: a question process ends with the worker
     that started it (the grader kills that at a deadline), or it would run on unseen. POSIX
     needs none of this: the grader kills the worker's whole process group."""
-    import _winapi  # type: ignore[import-not-found,unused-ignore]
-
+    _winapi: Any = importlib.import_module("_winapi")  # Windows' own: typed loosely
     synchronize = 0x00100000
-    parent = _winapi.OpenProcess(synchronize, False, os.getppid())  # type: ignore[attr-defined,unused-ignore]
+    parent = _winapi.OpenProcess(synchronize, False, os.getppid())
 
     def watch() -> None:
-        _winapi.WaitForSingleObject(parent, _winapi.INFINITE)  # type: ignore[attr-defined,unused-ignore]
+        _winapi.WaitForSingleObject(parent, _winapi.INFINITE)
         os._exit(EXIT_ORPHANED)
 
     threading.Thread(target=watch, name="grader-parent-watch", daemon=True).start()
