@@ -145,6 +145,47 @@ def test_a_failed_import_may_be_tried_again_but_a_loaded_one_not_run_again(tmp_p
     assert len(records) == 2 and b"lazily_imported.py a second time" in records[1], records
 
 
+@pytest.mark.parametrize("forged", [
+    "import codeop\ncode = codeop.compile_command('import gc\\ngc.get_objects()', "
+    "'<frozen zipimport>', 'exec')\nexec(code, {})",
+    "import codeop, os\ncodeop.compile_command('x = 1', os.__file__, 'exec')",
+    "import importlib.machinery, os\n"
+    "importlib.machinery.SourceFileLoader('os', os.__file__).source_to_code('x = 1', os.__file__)",
+])
+def test_code_given_a_trusted_files_name_is_recorded_whoever_compiles_it(forged):
+    """Trust follows a code object's file name: source compiled under a trusted name by a
+    standard library helper (whose frame is the innermost) would make the student's code
+    trusted, and every door it then opens unseen (gc.get_objects here)."""
+    code, records = run_in_child(with_hook(forged))
+    assert code == 0
+    assert records and all(r.startswith(integrity.TAMPERING + b"compiled code claiming to be")
+                           for r in records), records
+
+
+def test_the_import_system_compiling_a_modules_own_source_is_not_recorded():
+    code, records = run_in_child(with_hook(
+        "import importlib.machinery, os\nsource = open(os.__file__, 'rb').read()\n"
+        "importlib.machinery.SourceFileLoader('os', os.__file__).source_to_code(source, os.__file__)"))
+    assert code == 0
+    assert records == []
+
+
+def test_a_function_named_like_a_frame_giver_in_a_students_file_is_no_giver():
+    """inspect.stack is looked through to its caller; a function of the student's named
+    `stack` in a file of its own called inspect.py is not, even when trusted code calls it."""
+    def body(write_record):
+        scope = {}
+        exec(compile("import sys\ndef stack():\n    return sys._getframe(1)\n",
+                     "/tmp/grader-test-student/inspect.py", "exec"), scope)
+        integrity.install_audit_hook(write_record, FRAMES)
+        list(map(lambda _: scope["stack"](), [0]))  # called from trusted code (map, a builtin)
+
+    code, records = run_in_child(body)
+    assert code == 0
+    assert any(b"called sys._getframe at /tmp/grader-test-student/inspect.py" in r
+               for r in records), records
+
+
 def test_importing_a_module_for_the_first_time_is_not_recorded():
     code, records = run_in_child(with_hook(
         "import colorsys\ncolorsys.rgb_to_hsv(1.0, 0.0, 0.0)\n"

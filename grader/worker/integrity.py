@@ -162,11 +162,11 @@ class StudentFrames:
         if frame is None:
             return False, ""
         code, through = frame.f_code, ""
-        while frame.f_back is not None and _is_frame_giver(code):
+        while frame.f_back is not None and self.is_trusted_file(code.co_filename) and _is_frame_giver(code):
             through = f" (through {code.co_name})"
             frame = frame.f_back
             code = frame.f_code
-        caller = _past_captured_locals(frame)
+        caller = _past_captured_locals(frame, self.is_trusted_file)
         if caller is not None:
             frame, code, through = caller, caller.f_code, " (through traceback's capture_locals)"
         filename = code.co_filename
@@ -182,14 +182,15 @@ class StudentFrames:
         return self.is_trusted_file(filename) and "/torch/" in filename
 
 
-def _past_captured_locals(frame: Any) -> Any:
+def _past_captured_locals(frame: Any, trusted: Callable[[str], bool]) -> Any:
     """The frame that called the traceback module, if `frame` is in it on behalf of a call
     that captures locals (StackSummary.extract, TracebackException with capture_locals=True):
     that call hands every frame's local variables to its caller, as text, the worker's own
     (its heartbeat's nonce) included. None otherwise: traceback formatting an exception, or
     extracting a stack without locals, acts for itself."""
     captures = False
-    while frame is not None and str.endswith(frame.f_code.co_filename, "/traceback.py"):
+    while (frame is not None and str.endswith(frame.f_code.co_filename, "/traceback.py")
+           and trusted(frame.f_code.co_filename)):
         captures = captures or frame.f_locals.get("capture_locals") is True
         frame = frame.f_back
     return frame if captures else None
@@ -266,6 +267,7 @@ def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFra
     busy: set[int] = set()  # threads inside the hook: only their own events are skipped
     getframe, watched, thread = sys._getframe, _WATCHED_EVENTS, _thread.get_ident
     executed = executed if executed is not None else ModuleRuns(frames)
+    read = _file_reader()
 
     def hook(event: str, args: tuple[Any, ...]) -> None:
         if event not in watched and not str.startswith(event, "ctypes."):
@@ -280,6 +282,11 @@ def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFra
                 if again is not None:
                     write_record(record(TAMPERING, again))
                 return
+            if event == "compile":
+                forged = _forged_origin(args, frames, read)
+                if forged is not None:
+                    write_record(record(TAMPERING, f"{forged} at {frames.cause(getframe(1))[1]}"))
+                    return
             reason = _suspicious(event, args, frames)
             if reason is not None:
                 student, where = frames.cause(getframe(1))
@@ -289,6 +296,44 @@ def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFra
             busy.discard(me)
 
     sys.addaudithook(hook)
+
+
+def _file_reader() -> Callable[[str], bytes | None]:
+    """Read a whole file as bytes (None if it cannot be read), with functions bound now."""
+    open_file = open
+
+    def read(filename: str) -> bytes | None:
+        try:
+            with open_file(filename, "rb") as stream:
+                return bytes(stream.read())
+        except (OSError, ValueError):
+            return None
+
+    return read
+
+
+def _forged_origin(args: tuple[Any, ...], frames: StudentFrames,
+                   read: Callable[[str], bytes | None]) -> str | None:
+    """Why compiling this is tampering, whoever asked: source given a trusted file's name
+    that is not that file's own text.
+
+    Trust is judged by a code object's file name, so code compiled under a trusted name
+    would be trusted: compile() called by student code is noted as it happens, but a standard
+    library helper can call it for the student (codeop.compile_command, a source loader's
+    source_to_code), and the innermost caller is then trusted. The import system compiles a
+    module's own source under its own name (when there is no bytecode cache); nothing
+    compiles frozen modules while grading.
+    """
+    filename = _plain_text(args[1])
+    if filename is None or not frames.is_trusted_file(filename):
+        return None
+    if not str.startswith(filename, "<frozen "):
+        source = args[0]
+        if type(source) is str:
+            source = str.encode(source, "utf-8")
+        if type(source) in (bytes, bytearray) and read(filename) == bytes(source):
+            return None
+    return f"compiled code claiming to be {filename}"
 
 
 class ModuleRuns:
