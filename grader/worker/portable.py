@@ -88,7 +88,10 @@ def _spawn(argv: list[str]) -> tuple["subprocess.Popen[bytes]", dict[str, int]]:
     requests, replies, output, records = os.pipe(), os.pipe(), os.pipe(), os.pipe()
     theirs = (requests[0], replies[1], output[1], records[1])
     names, handing = pipes.pass_to_child(theirs)
-    process = subprocess.Popen([*argv, QUESTION_FLAG, names], stdin=subprocess.DEVNULL, **handing)
+    # Its standard output is this process's stderr, named outright: Windows hands a child the
+    # process's standard handles, and the protocol's channel must never be one of them.
+    process = subprocess.Popen([*argv, QUESTION_FLAG, names], stdin=subprocess.DEVNULL,
+                               stdout=2, **handing)
     for fd in theirs:
         os.close(fd)
     return process, {"requests": requests[1], "replies": replies[0], "output": output[0],
