@@ -7,6 +7,7 @@ tests skip, except in CI (GRADER_REQUIRE_SANDBOX=1, set by .ci/run), where they 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
@@ -20,7 +21,8 @@ import pytest
 from grader.outputs import statistics
 from grader.cli import main
 from grader.outputs.html_report import class_report
-from grader.outputs.similarity_html import Similar, similarity_section
+from grader.outputs.similarity_html import (CONTEXT_LINES, REGION_LINES, REGIONS_PER_PAIR,
+                                           SIDE_BY_SIDE_PAIRS, Similar, similarity_section)
 from grader.results import GradedTest, SubmissionResult
 from grader.standing import GradedBatch, graded_batch, load_batch
 from tests.conftest import SUBMISSIONS
@@ -221,3 +223,126 @@ def test_the_similarity_section_escapes_ids():
 def assert_inert_markup(document: Document) -> None:
     assert not {"script", "img", "iframe"} & {tag for tag, _ in document.elements}
     assert not [name for _, attributes in document.elements for name in attributes if name.startswith("on")]
+
+
+# Suspicious pairs side by side: a real `grader similarity` run on the labelled corpus.
+
+CORPUS = Path(__file__).resolve().parent / "similarity_corpus" / "second_order"
+HOSTILE_LINE = "    # <script>alert(1)</script> \"double\" 'single' &amp; a < b > c"
+AS_GRADED = {"compact": "ann", "copy1_compact": "ben"}  # ids the gradebook holds, so links resolve
+
+
+class SideBySide(HTMLParser):
+    """Each pair drawn side by side: its ids, links, and per region both columns' rows as
+    (line number, text, class), as the browser's DOM holds them."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pairs: list[dict] = []
+        self.row_ids: set[str] = set()
+        self._cell: list[str] | None = None
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        classes = (attributes.get("class") or "").split()
+        if tag == "tr" and attributes.get("id"):
+            self.row_ids.add(attributes["id"] or "")
+        if tag == "article" and "pair" in classes:
+            self.pairs.append({"a": attributes["data-a"], "b": attributes["data-b"],
+                               "links": [], "regions": []})
+        elif tag == "a" and self.pairs and not self.pairs[-1]["regions"]:
+            self.pairs[-1]["links"].append(attributes.get("href"))
+        elif tag == "div" and "region" in classes:
+            self.pairs[-1]["regions"].append(
+                {"lines": (attributes["data-a-lines"], attributes["data-b-lines"]), "sides": []})
+        elif tag == "table" and "code" in classes:
+            self.pairs[-1]["regions"][-1]["sides"].append([])
+        elif tag == "tr" and self.pairs and self.pairs[-1]["regions"]:
+            self.pairs[-1]["regions"][-1]["sides"][-1].append(
+                {"class": attributes.get("class"), "cells": []})
+        elif tag == "td" and self.pairs and self.pairs[-1]["regions"]:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.pairs[-1]["regions"][-1]["sides"][-1][-1]["cells"].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+@pytest.fixture(scope="module")
+def similar_report(tmp_path_factory) -> tuple[Path, dict, dict[str, list[str]]]:
+    """The class report of the graded batch after `grader similarity` on the corpus (two files
+    under ids of the gradebook, one with a line of markup), similarity.json, and each
+    submission's lines as read from disk."""
+    root = tmp_path_factory.mktemp("similar")
+    out, submissions = root / "out", root / "submissions"
+    shutil.copytree(graded_folder(), out)
+    submissions.mkdir()
+    sources = {}
+    for path in sorted(CORPUS.glob("*.py")):
+        lines = path.read_text().split("\n")
+        if path.stem == "copy1_compact":
+            lines.insert(18, HOSTILE_LINE)  # inside grads_without_zeroing: within the copy
+        name = AS_GRADED.get(path.stem, path.stem)
+        (submissions / f"{name}.py").write_text("\n".join(lines))
+        sources[name] = lines
+    assert main(["similarity", "second_order", str(submissions), "--out", str(out)]) == 0
+    page = root / "report.html"
+    page.write_text(class_report(load_batch(out), out), encoding="utf-8")
+    document = json.loads((out / "similarity.json").read_text(encoding="utf-8"))
+    return page, document, sources
+
+
+def test_the_browser_shows_each_suspicious_pair_side_by_side(similar_report, tmp_path):
+    page, document, sources = similar_report
+    dom = run_browser(page, tmp_path / "profile", "--dump-dom").stdout
+    drawn = SideBySide(dom).pairs
+    suspicious = [p for p in document["pairs"] if p["suspicious"]]
+    assert len(suspicious) >= 5 and ("ann", "ben") in {(p["a"], p["b"]) for p in suspicious}
+    assert [(p["a"], p["b"]) for p in drawn] == [(p["a"], p["b"]) for p in suspicious][:SIDE_BY_SIDE_PAIRS]
+    for pair, expected in zip(drawn, suspicious):
+        regions = {(_dash(r["a_lines"]), _dash(r["b_lines"])): r for r in expected["regions"]}
+        assert len(pair["regions"]) == min(len(regions), REGIONS_PER_PAIR)
+        for region in pair["regions"]:
+            spans = regions[region["lines"]]  # a region grader similarity found
+            for side, lines, span in zip(region["sides"], (sources[pair["a"]], sources[pair["b"]]),
+                                         (spans["a_lines"], spans["b_lines"])):
+                shown = min(span[1], span[0] + REGION_LINES - 1)  # a longer run is cut, and says so
+                assert rows_of(side, "match") == numbered(lines, span[0], shown)
+                assert [r["cells"][1] for r in side if r["class"] == "gap"] == \
+                    ([f"{span[1] - shown} more matching lines, to line {span[1]}"] if shown < span[1] else [])
+                assert rows_of(side, "context") == numbered(lines, span[0] - CONTEXT_LINES, span[0] - 1) \
+                    + numbered(lines, span[1] + 1, span[1] + CONTEXT_LINES)
+    ann_ben = drawn[[(p["a"], p["b"]) for p in drawn].index(("ann", "ben"))]
+    ids = SideBySide(dom).row_ids
+    assert len(ann_ben["links"]) == 2 and all(link[1:] in ids for link in ann_ben["links"])
+    assert all(link.startswith("#row-student-") for link in ann_ben["links"])
+    matched = [row["cells"][1] for region in ann_ben["regions"] for row in region["sides"][1]
+               if row["class"] == "match"]
+    assert HOSTILE_LINE in matched  # the markup is a line of code, as text
+    assert_inert_markup(Document(dom))
+
+
+def test_a_line_of_markup_is_escaped_in_the_page(similar_report):
+    text = similar_report[0].read_text(encoding="utf-8")
+    assert ("    # &lt;script&gt;alert(1)&lt;/script&gt; &quot;double&quot; &#x27;single&#x27; "
+            "&amp;amp; a &lt; b &gt; c") in text
+    assert "<script" not in text
+
+
+def rows_of(side: list[dict], kind: str) -> list[tuple[int, str]]:
+    return [(int(row["cells"][0]), row["cells"][1]) for row in side if row["class"] == kind]
+
+
+def numbered(lines: list[str], first: int, last: int) -> list[tuple[int, str]]:
+    """Lines first to last of a file (1-based), those that exist, with their numbers."""
+    return [(n, lines[n - 1]) for n in range(max(first, 1), min(last, len(lines)) + 1)]
+
+
+def _dash(span: list[int]) -> str:
+    return f"{span[0]}–{span[1]}"
