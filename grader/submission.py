@@ -28,6 +28,12 @@ COMPILED_CODE = (".so", ".pyd", ".pyc", ".pyo", ".dylib", ".dll")
 MAX_REASON = 400
 SOURCE_SUFFIXES = (".py", ".ipynb")
 SUPPORTED = (*SOURCE_SUFFIXES, ".zip")
+OUTPUT_NAMES = frozenset({"gradebook.sqlite", "gradebook.sqlite-wal", "gradebook.sqlite-shm",
+                          "gradebook.sqlite-journal", "gradebook.csv", "canvas.csv", "junit.xml",
+                          "report.md", "report.html", "summary.txt", "similarity.json"})
+"""What the grader writes at the top of its output folder, beside one folder per id: an id
+named like one (a file `gradebook.csv.py`) would take its place, and the batch could write
+neither (compared case-folded, as some filesystems do)."""
 CANVAS_NAME = re.compile(r"^(?P<student>[A-Za-z0-9-]+?)(?:_late)?_(?P<user>\d+)_\d+_.+$",
                          re.IGNORECASE)
 
@@ -109,7 +115,10 @@ def submission_id(path: Path, assignment: Assignment | None = None) -> str:
             if name.lower().startswith(slug.lower() + "-") and len(name) > len(slug) + 1:
                 name = name[len(slug) + 1:]
                 break
-    return name if name.strip(".") else absolute.name  # never "." or "..": ids name folders
+    for candidate in (name, absolute.name, f"{absolute.name}_"):
+        if candidate.strip(".") and candidate.casefold() not in OUTPUT_NAMES:
+            return candidate  # never ".", ".." or an output's name: ids name folders
+    return f"{absolute.name}_"
 
 
 def _install_file(source: Path, assignment: Assignment, workdir: Path) -> tuple[Path, list[str]]:
