@@ -22,7 +22,8 @@ from grader.outputs import statistics
 from grader.cli import main
 from grader.outputs.html_report import class_report
 from grader.outputs.similarity_html import (CONTEXT_LINES, REGION_LINES, REGIONS_PER_PAIR,
-                                           SIDE_BY_SIDE_PAIRS, Similar, similarity_section)
+                                           SIDE_BY_SIDE_PAIRS, Similar, read_similarity,
+                                           similarity_section)
 from grader.results import GradedTest, SubmissionResult
 from grader.standing import GradedBatch, graded_batch, load_batch
 from tests.conftest import SUBMISSIONS
@@ -346,3 +347,75 @@ def numbered(lines: list[str], first: int, last: int) -> list[tuple[int, str]]:
 
 def _dash(span: list[int]) -> str:
     return f"{span[0]}–{span[1]}"
+
+
+def pair_of(a: str, b: str, score: float, **fields) -> dict:
+    return {"a": a, "b": b, "score": score, "suspicious": score >= 0.4, "cluster": None,
+            "regions": [{"a_lines": [1, 2], "b_lines": [2, 3]}], **fields}
+
+
+def test_the_side_by_side_view_draws_the_top_pairs_and_counts_the_rest():
+    pairs = [pair_of(f"s{i}", f"t{i}", 0.99 - i / 100) for i in range(25)] + [pair_of("u", "v", 0.2)]
+    files = {name: ["one", "two", "three", "four"] for p in pairs for name in (p["a"], p["b"])}
+    section = similarity_section(Similar(pairs, [], files, suspicious_total=31))
+    drawn = SideBySide(section).pairs
+    assert [(p["a"], p["b"]) for p in drawn] == [(f"s{i}", f"t{i}") for i in range(SIDE_BY_SIDE_PAIRS)]
+    assert f"{31 - SIDE_BY_SIDE_PAIRS} more suspicious pair(s) not drawn" in section
+    assert 'href="#pair-20"' in section and 'href="#pair-21"' not in section
+
+
+def test_a_long_region_and_a_long_line_are_cut_and_counted():
+    lines = [f"x{n} = {n}" for n in range(1, 301)]
+    lines[9] = "y" * 1000
+    section = similarity_section(Similar(
+        [pair_of("a", "b", 0.9, regions=[{"a_lines": [10, 200], "b_lines": [290, 299]}])], [],
+        {"a": lines, "b": lines}))
+    (region,) = SideBySide(section).pairs[0]["regions"]
+    left, right = region["sides"]
+    assert len(rows_of(left, "match")) == REGION_LINES
+    assert rows_of(left, "match")[0] == (10, "y" * 200 + f" … {1000 - 200} more characters")
+    assert [r["cells"][1] for r in left if r["class"] == "gap"] == \
+        [f"{191 - REGION_LINES} more matching lines, to line 200"]
+    assert rows_of(right, "match") == numbered(lines, 290, 299)
+    assert rows_of(right, "context") == numbered(lines, 288, 289) + numbered(lines, 300, 301)
+
+
+ODD_DOCUMENTS = {
+    "not json": "{pairs: [",
+    "a list": "[1, 2]",
+    "pairs not a list": json.dumps({"pairs": 3, "clusters": []}),
+    "no clusters, files nor settings": json.dumps({"pairs": [pair_of("a", "b", 0.9)]}),
+    "odd fields": json.dumps({
+        "pairs": [{"a": 1, "b": None, "score": "high", "suspicious": "yes", "regions": 5},
+                  {"a": "a", "b": "b", "score": 0.8, "cluster": [1], "a_share": "x",
+                   "regions": [7, {"a_lines": [5, 2], "b_lines": [1]}, {"a_lines": [True, 3]},
+                               {"a_lines": [1, 2]}, {"a_lines": [900, 905], "b_lines": [1, 2]},
+                               {"a_lines": [1.5, 2], "b_lines": [1, 2]}]}, "not a pair"],
+        "clusters": [{"id": {"x": 1}, "members": 7}, {"members": ["a", 2]}, 3],
+        "files": {"a": ["x = 1", 2, None], "b": "not a list"},
+        "settings": {"threshold": "strict"}, "suspicious_pairs": "many"}),
+    "nested too deep": "[" * 100_000 + "]" * 100_000,
+}
+
+
+@pytest.mark.parametrize("text", ODD_DOCUMENTS.values(), ids=ODD_DOCUMENTS)
+def test_an_odd_similarity_file_gives_a_section_not_a_traceback(text, tmp_path):
+    (tmp_path / "similarity.json").write_text(text, encoding="utf-8")
+    similar = read_similarity(tmp_path)
+    assert similar is not None
+    section = similarity_section(similar, {"a": "student-1"})
+    assert section.startswith('<section id="similarity">') and section.endswith("</section>")
+    assert_inert_markup(Document(section))
+    if similar.problem:
+        assert "run `grader similarity` again" in section
+
+
+def test_what_an_odd_file_lacks_is_shown_as_missing(tmp_path):
+    (tmp_path / "similarity.json").write_text(ODD_DOCUMENTS["odd fields"], encoding="utf-8")
+    section = similarity_section(read_similarity(tmp_path))  # type: ignore[arg-type]
+    drawn = SideBySide(section).pairs
+    assert [(p["a"], p["b"]) for p in drawn] == [("a", "b")]  # by its score, 0.8 from 0.4
+    assert [r["lines"] for r in drawn[0]["regions"]] == [("900–905", "1–2")]  # the one readable
+    assert "beyond the end of the file (3 lines)" in section
+    assert "its text is not in similarity.json" in section
+    assert read_similarity(tmp_path / "nowhere") is None and read_similarity(None) is None
