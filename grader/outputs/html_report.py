@@ -129,8 +129,8 @@ def _questions(batch: GradedBatch) -> str:
         counts, labels = charts.bins_of(figures.points, figures.max_points)
         svg = charts.bar_chart(counts, labels, xlabel="points", key=f"question-{number}")
         failed = table(["test", "submissions failing it"],
-                        [[esc(name), str(count)] for name, count in figures.most_failed],
-                        numeric=[1], caption="most often failed") if figures.most_failed else \
+                       [[esc(name), str(count)] for name, count in figures.most_failed],
+                       numeric=[1], caption="most often failed") if figures.most_failed else \
             '<p class="note">No test of this question failed.</p>'
         parts.append(
             f'<article class="question" id="question-{number}" data-question="{esc(figures.question)}">'
@@ -161,7 +161,7 @@ def _mistakes(batch: GradedBatch, catalogue: Catalogue) -> str:
         parts.append(f'<div class="question-mistakes" data-question="{esc(question)}">'
                      f"<h3>{esc(question)}</h3>"
                      + table(["code", "mistake", "submissions", "points lost", "explanation"],
-                              rows, numeric=[2, 3]) + "</div>")
+                             rows, numeric=[2, 3]) + "</div>")
     return "".join(parts) + "</section>"
 
 
@@ -178,18 +178,18 @@ def row_anchor(anchor: str) -> str:
 
 def _outliers(batch: GradedBatch, anchors: Mapping[str, str]) -> str:
     slowest = table(["submission", "seconds", "in student code", "peak memory (MiB)"],
-                     [[link(s.submission_id, anchors), f"{s.result.execution_time:.1f}",
-                       f"{s.result.student_seconds:.1f}", _memory(s)]
-                      for s in statistics.slowest(batch)], numeric=[1, 2, 3], caption="slowest")
+                    [[link(s.submission_id, anchors), f"{s.result.execution_time:.1f}",
+                      f"{s.result.student_seconds:.1f}", _memory(s)]
+                     for s in statistics.slowest(batch)], numeric=[1, 2, 3], caption="slowest")
     largest = statistics.largest(batch)
     memory = table(["submission", "peak memory (MiB)"],
-                    [[link(s.submission_id, anchors), _memory(s)] for s in largest],
-                    numeric=[1], caption="largest (all of a submission's processes together)") \
+                   [[link(s.submission_id, anchors), _memory(s)] for s in largest],
+                   numeric=[1], caption="largest (all of a submission's processes together)") \
         if largest else '<p class="note">Peak memory not measured (no control group per submission).</p>'
     hits = statistics.limits_hit(batch)
     limits = table(["submission", "question", "limit"],
-                    [[link(h.submission_id, anchors), esc(h.question), esc(h.status)] for h in hits],
-                    caption="every limit hit") if hits else "<p>No submission hit a limit.</p>"
+                   [[link(h.submission_id, anchors), esc(h.question), esc(h.status)] for h in hits],
+                   caption="every limit hit") if hits else "<p>No submission hit a limit.</p>"
     return ('<section id="outliers"><h2>Slowest submissions and limits hit</h2>'
             + slowest + memory + limits + "</section>")
 

@@ -164,7 +164,7 @@ def _side_by_side(similar: Similar, drawn: Sequence[Mapping[str, Any]],
     heading = '<h3 id="side-by-side">Suspicious pairs side by side</h3>'
     if not drawn:
         return heading + (f"<p>No pair scored {similar.threshold:g} or more.</p>" if not total else
-                          f"<p>{total} suspicious pair(s), none of them with its code in "
+                          f"<p>{total} suspicious pair(s) counted, none of them listed in "
                           f"{SIMILARITY_FILE}: run <code>grader similarity</code> again.</p>")
     more = total - len(drawn)
     note = (f'<p class="note">The {len(drawn)} most alike pair(s) scoring {similar.threshold:g} '
@@ -182,18 +182,23 @@ def pair_html(number: int, pair: Mapping[str, Any], files: Mapping[str, Sequence
     a, b = _text(pair.get("a")), _text(pair.get("b"))
     regions = regions_of(pair)
     drawn = sorted(sorted(regions, key=_size, reverse=True)[:REGIONS_PER_PAIR])
-    left = [r for r in regions if r not in drawn]
-    cluster = pair.get("cluster")
-    about = (f"score {_number(pair.get('score')):.2f}"
-             + (f", cluster {_text(cluster)}" if cluster is not None else "")
-             + _shares(a, b, pair) + f"; {len(regions)} matching region(s)"
-             + (f", the {len(drawn)} largest drawn; also {', '.join(f'{_lines(x)} ↔ {_lines(y)}' for x, y in left)}"
-                if left else "") + ".")
     body = "".join(_region(a, b, span_a, span_b, files) for span_a, span_b in drawn) \
         or '<p class="note">No matching region recorded.</p>'
     return (f'<article class="pair" id="pair-{number}" data-a="{esc(a)}" data-b="{esc(b)}">'
             f"<h4>{number}. {_student(a, anchors)} and {_student(b, anchors)}</h4>"
-            f'<p class="note">{esc(about)}</p>{body}</article>')
+            f'<p class="note">{esc(_about(a, b, pair, regions, drawn))}</p>{body}</article>')
+
+
+def _about(a: str, b: str, pair: Mapping[str, Any], regions: Sequence[tuple[Span, Span]],
+           drawn: Sequence[tuple[Span, Span]]) -> str:
+    """The pair's score, cluster and shares, and which of its regions are not drawn."""
+    cluster = pair.get("cluster")
+    left = [f"{_lines(x)} ↔ {_lines(y)}" for x, y in regions if (x, y) not in drawn]
+    return (f"score {_number(pair.get('score')):.2f}"
+            + (f", cluster {_text(cluster)}" if cluster is not None else "")
+            + _shares(a, b, pair) + f"; {len(regions)} matching region(s)"
+            + (f", the {len(drawn)} largest drawn; the others at {', '.join(left)}" if left else "")
+            + ".")
 
 
 def _student(submission_id: str, anchors: Mapping[str, str]) -> str:
