@@ -24,7 +24,10 @@ MAX_DEPTH = 32
 CHUNK = 1 << 16
 NOT_SUBMITTED = ("__pycache__", ".git", ".ipynb_checkpoints")
 """Folders in a submission that are tools' state, not its code: never copied or hashed."""
-OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | \
+    getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+"""Never follow a link, never block on a FIFO. Windows has none of these flags: there only
+`grader check` runs (the sandboxed batch needs Linux), on the student's own files."""
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -224,9 +224,6 @@ print("imported")
 """
 
 
-@pytest.mark.xfail(strict=True, reason="grader/files.py reads os.O_NOFOLLOW, O_NONBLOCK, O_NOCTTY "
-                   "and O_CLOEXEC at import, and grader/worker/namespaces.py (through "
-                   "grader/sandbox.py) loads the C library at import: Windows has neither")
 def test_grader_check_imports_as_on_windows():
     """The whole simulation: no POSIX-only module, os function, flag or signal, and no C
     library found by name, with the standard library and packages imported first as usual."""
