@@ -12,6 +12,8 @@ honest control: the exact scores, and the correct submission in the same batch u
   submission itself, saying its inputs were untouched;
 - hostile_raw_memory: numpy's array interface (any address, read as numbers or objects, no
   audit event) to take torch's original helpers out of their recorders and put one back;
+- hostile_faked_backward: a wrong penalty with hooks on the critic's weights, so that the
+  probe's backward gives the weights the right gradients;
 - hostile_equal_gadget: `torch.equal` rebound to another torch builtin (the dict watch
   accepts torch rebinding its own names) to blind the input guard.
 """
@@ -57,6 +59,8 @@ def second_order_results(tmp_path_factory):
         "module_rerun": SUBMISSIONS / "hostile_module_rerun" / "second_order.py",
         "stolen_nonce": SUBMISSIONS / "hostile_stolen_nonce" / "second_order.py",
         "raw_memory": SUBMISSIONS / "hostile_raw_memory" / "second_order.py",
+        "faked_backward": SUBMISSIONS / "hostile_faked_backward" / "second_order.py",
+        "summed_penalty": SUBMISSIONS / "second_order" / "penalty_sum_instead_of_mean.py",
         "changes_inputs": SUBMISSIONS / "second_order" / "changes_inputs.py",
         "forbidden_helper": SUBMISSIONS / "second_order" / "forbidden_helper.py",
     })
@@ -110,6 +114,14 @@ def test_nothing_may_take_a_recorders_place(second_order_results):
                                                                    "hessian": 0}
     codes = {t.misconception for t in result.tests if t.question == "hessian"}
     assert codes == {"tampering"}, codes
+
+
+def test_a_backward_of_its_own_earns_nothing_for_a_wrong_penalty(second_order_results):
+    result, control = second_order_results["faked_backward"], second_order_results["summed_penalty"]
+    assert question_scores(result) == question_scores(control)
+    assert question_scores(result)["gradient_penalty"] < SECOND_ORDER_FULL["gradient_penalty"]
+    assert all(not t.passed for t in result.tests if t.question == "gradient_penalty"
+               and "backward()" in t.name), [(t.name, t.passed) for t in result.tests]
 
 
 def test_the_correct_submission_beside_the_attacks_keeps_full_marks(second_order_results):

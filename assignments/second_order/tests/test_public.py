@@ -143,6 +143,10 @@ def test_gradient_penalty_backpropagates_to_weights(student, reference, checks, 
     expect_close(reply.value["weight_grads"], expected["weight_grads"],
                  what="the critic's weight gradients after gradient_penalty(f, x).backward()",
                  variants=checks.penalty_probe_mistakes(reference, critic, x, "weight_grads"))
+    # What was differentiated must be the penalty itself: a backward of its own (a hook on
+    # the critic's weights or on the penalty, a custom autograd.Function) can give a wrong
+    # penalty the right gradients.
+    expect_close(reply.value["penalty"], expected["penalty"], what="gradient_penalty(f, x)")
 
 
 def small_critic(generator, *, batch, dim, dtype, hidden=6):
