@@ -61,6 +61,13 @@ class CpuAccount:
 
         return subprocess.Popen(argv, preexec_fn=join, **kwargs)
 
+    def enter(self) -> None:
+        """Move this process into the group: every process it starts from now on is counted
+        with it (close() moves it back out)."""
+        if self.folder is not None:
+            (self.folder / "cgroup.procs").write_text(str(os.getpid()))
+            self._entered = True
+
     def run(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
         with self.popen(argv, **kwargs) as process:
             stdout, stderr = process.communicate()
@@ -79,6 +86,8 @@ class CpuAccount:
     def close(self) -> None:
         """Remove the group (every process that ran in it has ended by now)."""
         if self.folder is not None:
+            if getattr(self, "_entered", False):
+                (self.folder.parent / "cgroup.procs").write_text(str(os.getpid()))
             try:
                 self.folder.rmdir()
             except OSError:
