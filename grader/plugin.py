@@ -363,6 +363,16 @@ class GradingPlugin:
         return seed_for(self.settings.assignment.name, request.node.nodeid, None, key=key,
                         purpose="held-out")
 
+    @pytest.fixture
+    def heldout_start_seed(self, request: pytest.FixtureRequest) -> int:
+        """A seed for a starting point student code is handed but could not know before it
+        ran (meta_train's initial parameters): the same for every submission, and in
+        `grader grade` only the reference folder's key gives it. Its own key, so knowing the
+        start (even its generator's seed) tells nothing of the held-out data."""
+        key = self.settings.seed_key if self.settings.mode == results.Mode.GRADE else None
+        return seed_for(self.settings.assignment.name, request.node.nodeid, None, key=key,
+                        purpose="held-out start")
+
     def _seed_of(self, request: pytest.FixtureRequest, purpose: str) -> int:
         nodeid, name = request.node.nodeid, self.settings.assignment.name
         submission_id = self._current.submission_id
@@ -469,7 +479,7 @@ def seed_for(assignment: str, nodeid: str, submission_id: str | None, *,
     return int.from_bytes(digest[:6], "big")
 
 
-PER_SUBMISSION_FIXTURES = frozenset({"seed", "private_seed", "heldout_seed"})
+PER_SUBMISSION_FIXTURES = frozenset({"seed", "private_seed", "heldout_seed", "heldout_start_seed"})
 """Fixtures whose values a student cannot have seen: a test that uses one is on fresh inputs."""
 PUBLISHED_ONLY = ("passes only on the published example: {question} fails on fresh inputs "
                   "(no test of it on inputs drawn for this submission passed), so this test "

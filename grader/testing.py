@@ -23,9 +23,10 @@ Fixtures (provided by the grader's pytest plugin; ask for them by name):
     the seed of a test's inputs (per submission in ``grader grade``); a test that does not
     ask for it runs on fixed, published inputs and earns points only if a test of the same
     question on fresh inputs passed too.
-``private_seed``, ``published_seed``, ``heldout_seed``
+``private_seed``, ``published_seed``, ``heldout_seed``, ``heldout_start_seed``
     data the student's code is never handed; the public draw everyone trains on; held-out
-    data the same for every submission.
+    data the same for every submission; a starting point handed to student code that it
+    could not have known before (the same for every submission, keyed on its own).
 ``given``, ``checks``
     the stub's given helpers, and the assignment's checks.py, loaded from the instructor's
     pristine copies.

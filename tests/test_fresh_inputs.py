@@ -117,10 +117,12 @@ def test_meta_train_is_judged_on_tasks_it_cannot_derive_from_its_seed():
     seed = seed_for("maml", node, None)
     heldout = seed_for("maml", node, None, key=key, purpose="held-out")
     assert heldout != seed_for("maml", node, None, purpose="held-out")  # the key matters
+    start = seed_for("maml", node, None, key=key, purpose="held-out start")
+    assert start != seed_for("maml", node, None, purpose="held-out start")  # for the start too
     public_tests = import_private("fresh_inputs_maml_public",
                                   ASSIGNMENTS / "maml" / "tests" / "test_public.py")
     given = import_private("fresh_inputs_maml_given", ASSIGNMENTS / "maml" / "maml.py")
-    params = [p.detach() for p in given.init_params(40, torch.Generator().manual_seed(seed))]
+    params = [p.detach() for p in given.init_params(40, torch.Generator().manual_seed(start))]
     loss = lambda s: round(public_tests.heldout_loss(given, params, s), 4)  # noqa: E731
     assert before == loss(heldout) != loss(seed + 2)
 

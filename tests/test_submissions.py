@@ -77,6 +77,8 @@ MAML_CASES = {
                                 dict.fromkeys(["inner_update", "adapt", "meta_loss"], "in_place_update")),
     # Adam on the caller's own tensors: meta_train must train copies
     "meta_train_trains_callers_params": ({"meta_train": 0}, {"meta_train": "in_place_update"}),
+    # init_params inside meta_train: it learns, but not from the params it was handed
+    "meta_train_reinitialises": ({"meta_train": 0}, {"meta_train": "ignores_given_params"}),
 }
 
 

@@ -1,4 +1,4 @@
-"""Attack (still open): no meta-learning here. meta_train returns parameters trained offline,
+"""Attack (closed: ignores_given_params): no meta-learning here. meta_train returns parameters trained offline,
 once (2000 steps of a correct meta_train from another starting point, saved with torch.save),
 whatever it is handed. The task distribution is public and the held-out evaluation adapts
 from whatever comes back, so a good starting point found anywhere passes both meta_train
