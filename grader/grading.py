@@ -48,6 +48,9 @@ class GradingOptions:
     group_memory_mib: int | None = None
     """Memory for all of a submission's processes together (its control group), when not the
     limits' memory_mib."""
+    torch_threads: int | None = None
+    """torch's threads in this process, set as grading starts (the command line's one); None
+    leaves them as they are (in a notebook the process is the student's own kernel)."""
     seed_salt: str = ""
     """Mixed into the seed key: `grader ci` draws new hidden inputs on every run, so what a
     submission manages to print about one run's inputs is no use in the next."""
@@ -159,7 +162,8 @@ class Grader:
         """The pytest session, started on first use; a cold worker imports torch meanwhile."""
         if self._session is None:
             self.warm_worker().process()
-            _one_torch_thread()
+            if self.options.torch_threads is not None:
+                _torch_threads(self.options.torch_threads)
             paths = [self.assignment.public_tests]
             if self.hidden_tests is not None:
                 paths.append(self.hidden_tests)
@@ -222,16 +226,15 @@ class Grader:
                    if q in self.assignment.questions)
 
 
-def _one_torch_thread() -> None:
-    """Run torch on one thread here, as in the worker and in `grader grade`'s processes.
-
-    This process only draws inputs, runs the reference's small computations and compares;
-    with torch's default of a thread per core its idle OpenMP threads spin between them, on
-    the cores the worker needs (about 0.5 CPU s of a `grader check` of maml).
-    """
+def _torch_threads(count: int) -> None:
+    """`grader check` runs torch on one thread here, as the worker and `grader grade`'s
+    processes do: this process only draws inputs, runs small computations and compares; with
+    torch's default of a thread per core its idle OpenMP threads spin between them, on the
+    cores the worker needs (about 0.5 CPU s of a check of maml). Set once the worker is
+    started, so this process imports torch while the worker imports its own."""
     import torch
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(count)
 
 
 def _end_group(group: SubmissionGroup) -> float | None:

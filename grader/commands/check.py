@@ -41,7 +41,7 @@ def run(options: argparse.Namespace) -> int:
     questions = _questions(assignment, options.question)
     console = Console()
     with Grader(assignment, GradingOptions(mode=CHECK, run_slow=options.slow,
-                                           questions=questions)) as grader:
+                                           questions=questions, torch_threads=1)) as grader:
         with console.status(f"checking {assignment.file_name}…"):
             result, _ = grader.grade(Submission.at(options.path, assignment))
     console.print(SubmissionReport(result, catalogue=assignment.misconceptions))
