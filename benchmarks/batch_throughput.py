@@ -15,9 +15,14 @@ N correct and N wrong submissions (from tests/submissions) are graded:
       run in this process with the student's module imported here (no worker, no sandbox);
       only the time inside the student's functions and the reference counts.
 It prints submissions per minute, seconds per submission, the overhead beyond the floor
-(in CPU seconds, so parallel jobs hide nothing) and the peak memory, both as resident memory
-summed over the process tree (shared pages counted once per process) and as proportional set
-size (shared pages divided among the processes sharing them: the memory really used).
+(in CPU seconds, so parallel jobs hide nothing: counted in a control group of each command's
+own, see benchmarks/cpu_account.py) and the peak memory, both as resident memory summed over
+the process tree (shared pages counted once per process) and as proportional set size
+(shared pages divided among the processes sharing them: the memory really used). Then (a)
+again on 2 of the submissions: what a batch costs before its first submission is graded
+(start-up), apart from what each further submission costs.
+The wall times and the floor are times, not CPU seconds: on a machine others are using they
+swell (the fresh pytest's default thread per core most of all), so compare runs made alike.
 Not part of the test suite.
 """
 
