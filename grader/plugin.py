@@ -366,7 +366,7 @@ class GradingPlugin:
     @pytest.fixture
     def heldout_start_seed(self, request: pytest.FixtureRequest) -> int:
         """A seed for a starting point student code is handed but could not know before it
-        ran (meta_train's initial parameters): the same for every submission, and in
+        ran (a training function's initial parameters): the same for every submission, and in
         `grader grade` only the reference folder's key gives it. Its own key, so knowing the
         start (even its generator's seed) tells nothing of the held-out data."""
         key = self.settings.seed_key if self.settings.mode == results.Mode.GRADE else None

@@ -98,7 +98,7 @@ class SubmissionWitnesses:
     The fork starts from exactly this memory, in a process that never runs student code.
     Done in the question instead, walking every module and copying every namespace wrote to
     thousands of pages shared with the zygote, each a copy-on-write fault in every question
-    (about 3,300 of a `second_order` question's 5,100). Here they are taken once per
+    (about 3,300 of a question's 5,100). Here they are taken once per
     submission, and taken again only if something here changed what they saw (the relay
     imported a module, or wrote to a watched namespace).
     """
