@@ -230,8 +230,9 @@ def _torch_threads(count: int) -> None:
     """`grader check` runs torch on one thread here, as the worker and `grader grade`'s
     processes do: this process only draws inputs, runs small computations and compares; with
     torch's default of a thread per core its idle OpenMP threads spin between them, on the
-    cores the worker needs (about 0.5 CPU s of a check of an assignment that trains). Set once the worker is
-    started, so this process imports torch while the worker imports its own."""
+    cores the worker needs (about 0.5 CPU s of a check of an assignment that trains). Set
+    once the worker is started, so this process imports torch while the worker imports its
+    own."""
     import torch
 
     torch.set_num_threads(count)
