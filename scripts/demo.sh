@@ -19,3 +19,9 @@ done
 echo
 echo "== the gradebook (demo-out/gradebook.csv) =="
 cat demo-out/gradebook.csv
+echo
+echo "== grader similarity: pairs of submissions that look copied =="
+"$grader" similarity second_order examples/second_order --out demo-out
+"$grader" report demo-out
+echo
+echo "The class report, with charts and the similarity section: open demo-out/report.html"
