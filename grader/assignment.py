@@ -95,6 +95,16 @@ class Assignment:
     def expectations_path(self) -> Path:
         return self.folder / "expected.json"
 
+    def question_selection(self, names: list[str] | None) -> frozenset[str] | None:
+        """The questions named on a command line (--question), checked; None when none is."""
+        if not names:
+            return None
+        unknown = [n for n in names if n not in self.questions]
+        if unknown:
+            raise GraderError(f"unknown question {unknown[0]!r} in {self.name}: choose from "
+                              f"{', '.join(self.questions)}")
+        return frozenset(names)
+
     @property
     def total_points(self) -> float:
         return sum(q.total for q in self.questions.values())

@@ -22,17 +22,6 @@ from grader.submission import Submission
 SHOWN_IDS = 5
 
 
-def selected_questions(assignment: Assignment, names: list[str] | None) -> frozenset[str] | None:
-    """The questions named with --question, checked against the assignment; None if none."""
-    if not names:
-        return None
-    unknown = [n for n in names if n not in assignment.questions]
-    if unknown:
-        raise GraderError(f"unknown question {unknown[0]!r} in {assignment.name}: choose from "
-                          f"{', '.join(assignment.questions)}")
-    return frozenset(names)
-
-
 def regradable(submissions: list[Submission], gradebook: Gradebook,
                hashes: dict[str, str]) -> list[Submission]:
     """All the submissions, each graded before from the same content; else one line naming

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(options: argparse.Namespace) -> int:
     _quick_exit()
     assignment = locate_assignment(options.path, options.assignment)
-    questions = _questions(assignment, options.question)
+    questions = assignment.question_selection(options.question)
     console = Console()
     with Grader(assignment, GradingOptions(mode=CHECK, run_slow=options.slow,
                                            questions=questions, torch_threads=1)) as grader:
@@ -82,13 +82,3 @@ def locate_assignment(path: Path, name: str | None) -> Assignment:
         raise GraderError(f"no assignment file ({files}) in {path}: give its path")
     raise GraderError(f"{path} holds several assignments: pass --assignment "
                       f"({', '.join(a.name for a in found)})")
-
-
-def _questions(assignment: Assignment, names: list[str] | None) -> frozenset[str] | None:
-    if not names:
-        return None
-    unknown = [n for n in names if n not in assignment.questions]
-    if unknown:
-        raise GraderError(f"unknown question {unknown[0]!r} in {assignment.name}: "
-                          f"choose from {', '.join(assignment.questions)}")
-    return frozenset(names)

@@ -88,7 +88,7 @@ def run(options: argparse.Namespace) -> int:
     from grader.batch import BatchSettings, grade_all
     from grader.batch_summary import ClassStatistics, GradebookTable
     from grader.outputs.registry import try_class_report
-    from grader.regrade import merged, regradable, selected_questions
+    from grader.regrade import merged, regradable
     from grader.sandbox import Sandbox
     from grader.submission_times import record_times
 
@@ -96,7 +96,7 @@ def run(options: argparse.Namespace) -> int:
         raise GraderError(f"invalid --jobs {options.jobs}: use 1 or more")
     assignment = find_assignment(options.assignment)
     reference_dir = find_reference(assignment, options.reference)
-    questions = selected_questions(assignment, options.question)
+    questions = assignment.question_selection(options.question)
     every = expand_submissions(options.submissions, assignment)
     submissions = [s for s in every if in_shard(s.id, options.shard)]
     if not options.no_sandbox:
