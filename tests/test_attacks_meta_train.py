@@ -88,3 +88,17 @@ def test_constants_trained_offline_earn_nothing_for_meta_train():
 def test_constants_trained_from_the_check_start_earn_nothing_for_meta_train(tmp_path):
     score, codes = grade_meta_train(write_attack(tmp_path))
     assert (score, codes) == (0, {"ignores_given_params"})
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "open: an outcome test cannot tell training from reordering. Parameters trained offline, "
+    "their hidden units permuted to match the start (what they compute and how one SGD step "
+    "adapts them unchanged), keep the offline held-out ratio (about 0.4) and correlate with the "
+    "start as the reference's own result does (mean 0.72-0.76 against 0.75-0.77); adding the "
+    "start's second-layer weights lifts even the largest tensor to the reference's 0.6. "
+    "Closing it needs meta_train's result compared with the reference's training from the "
+    "same start and draws, which would also grade the first-order and wrong-sign variants "
+    "that now keep meta_train's points"))
+def test_offline_parameters_reordered_like_the_start_earn_nothing_for_meta_train():
+    score, codes = grade_meta_train(SUBMISSIONS / "hostile_aligned_meta_train" / "maml.py")
+    assert score == 0 and codes <= {"ignores_given_params", None}
