@@ -17,7 +17,7 @@ from rich.console import Console
 from grader.assignment import Assignment
 from grader.gradebook_db import FROM_EXPORT, Gradebook
 from grader.late_policy import gradescope_times, read_extensions, read_submission_times
-from grader.submission import CANVAS_NAME, Submission
+from grader.submission import CANVAS_NAME, Submission, holds_source
 from grader.untrusted_text import escape_controls
 
 SHOWN_IDS = 5
@@ -29,13 +29,9 @@ def record_times(gradebook: Gradebook, assignment: Assignment, paths: list[Path]
                  submitted_at: Path | None, extensions: Path | None) -> None:
     """Read and record the times and extensions for these submissions; say what is missing."""
     ids = {s.id for s in submissions}
-    times: dict[str, datetime.datetime] = {}
-    for path in paths:
-        if path.is_dir():
-            times.update(gradescope_times(path))
+    times = _export_times(assignment, paths, submissions, console)
     if times:
-        gradebook.set_submission_times(_known(times, ids, "the Gradescope export", console),
-                                       FROM_EXPORT)
+        gradebook.set_submission_times(times, FROM_EXPORT)
     if submitted_at is not None:
         listed = read_submission_times(submitted_at)
         gradebook.set_submission_times(_known(listed, ids, str(submitted_at), console),
@@ -44,6 +40,21 @@ def record_times(gradebook: Gradebook, assignment: Assignment, paths: list[Path]
         # every row is kept: a student with an extension may not have handed in yet
         gradebook.set_extensions(read_extensions(extensions), str(extensions))
     _say_what_is_missing(gradebook, assignment, submissions, console)
+
+
+def _export_times(assignment: Assignment, paths: list[Path], submissions: list[Submission],
+                  console: Console) -> dict[str, datetime.datetime]:
+    """The times in the metadata of each folder of submissions, for its own submissions only.
+
+    A folder that is itself a submission is the student's: a submission_metadata.yml in it is
+    a file they handed in, and says nothing of when they, or anyone, handed in."""
+    times: dict[str, datetime.datetime] = {}
+    for path in paths:
+        if path.is_dir() and not holds_source(path, assignment):
+            inside = {s.id for s in submissions if s.path.parent == path}
+            times.update(_known(gradescope_times(path), inside, "the Gradescope export",
+                                console))
+    return times
 
 
 def _known(values: Mapping[str, Value], ids: set[str], source: str,
