@@ -74,6 +74,9 @@ class _AttributeCalls:
 class LiveReference(_AttributeCalls):
     """Runs the reference solution in this (trusted) process."""
 
+    live = True
+    """It runs the solution (grader grade): it can answer what no recording holds."""
+
     def __init__(self, module: ModuleType, probes: ModuleType,
                  variants: ModuleType | None = None) -> None:
         self._module = module
@@ -124,6 +127,10 @@ class LiveReference(_AttributeCalls):
 class RecordingReference(_AttributeCalls):
     """A live reference that also writes down every answer it gives, per test."""
 
+    live = False
+    """What it is asked is what grader check will ask expected.json: a comparison made only
+    where the reference is live is neither recorded nor replayed."""
+
     def __init__(self, live: LiveReference, entries: list[dict[str, Any]]) -> None:
         self._live = live
         self._entries = entries
@@ -146,6 +153,8 @@ class RecordingReference(_AttributeCalls):
 
 class RecordedReference(_AttributeCalls):
     """Answers from expected.json, checking each question was asked with the same inputs."""
+
+    live = False
 
     def __init__(self, nodeid: str, entries: list[dict[str, Any]] | None) -> None:
         self._nodeid = nodeid

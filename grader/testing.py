@@ -19,6 +19,8 @@ Fixtures (provided by the grader's pytest plugin; ask for them by name):
     expected values: ``reference.f(*args)`` and ``reference.probe(name, *args)``, live from
     the solution in ``grader grade`` and ``grader record``, recorded (expected.json) for the
     public tests in ``grader check``. Call it with the same arguments as ``student``.
+    ``reference.live`` is true in ``grader grade`` only: a comparison that grading needs
+    and ``grader check`` cannot replay (slow tests are never recorded) asks it only then.
 ``seed``
     the seed of a test's inputs (per submission in ``grader grade``); a test that does not
     ask for it runs on fixed, published inputs and earns points only if a test of the same

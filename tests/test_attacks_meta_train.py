@@ -1,15 +1,20 @@
 """meta_train is graded on what it achieves, so an attacker's cheapest move is to achieve it
 somewhere else: train once, offline, and return the result as constants whatever it is
-handed. Two such submissions, each beside nothing but the grader:
+handed. Three such submissions, each beside nothing but the grader:
 
 - hostile_precomputed_meta_train: parameters trained from another start (checked in).
 - the same trick aimed better: parameters trained by the reference itself from the very
   start `grader check` hands meta_train on the student's machine (made here, as an attacker
   would, from the published derivation of the start's seed).
 
-Both must earn nothing for meta_train: in `grader grade` the start is keyed (only the
-reference folder's key gives it), and a result that does not come from the start it was
-handed fails with ignores_given_params.
+- hostile_aligned_meta_train: parameters trained from another start, their hidden units
+  reordered to correlate with the start they are handed (a ReLU network computes, and
+  adapts, the same whatever the order of its hidden units).
+
+Each must earn nothing for meta_train: in `grader grade` the start is keyed (only the
+reference folder's key gives it), a result that does not come from the start it was handed
+fails with ignores_given_params, and so does one whose change from the start is not the
+change the reference's training makes from it (the same start and draws).
 """
 
 from __future__ import annotations
@@ -90,15 +95,9 @@ def test_constants_trained_from_the_check_start_earn_nothing_for_meta_train(tmp_
     assert (score, codes) == (0, {"ignores_given_params"})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open: an outcome test cannot tell training from reordering. Parameters trained offline, "
-    "their hidden units permuted to match the start (what they compute and how one SGD step "
-    "adapts them unchanged), keep the offline held-out ratio (about 0.4) and correlate with the "
-    "start as the reference's own result does (mean 0.72-0.76 against 0.75-0.77); adding the "
-    "start's second-layer weights lifts even the largest tensor to the reference's 0.6. "
-    "Closing it needs meta_train's result compared with the reference's training from the "
-    "same start and draws, which would also grade the first-order and wrong-sign variants "
-    "that now keep meta_train's points"))
 def test_offline_parameters_reordered_like_the_start_earn_nothing_for_meta_train():
+    """Reordered hidden units keep the offline held-out ratio and look like the start (mean
+    correlation 0.72-0.76, the reference's own 0.75-0.77): only the direction of the change,
+    compared with the reference's training from the same start, gives them away."""
     score, codes = grade_meta_train(SUBMISSIONS / "hostile_aligned_meta_train" / "maml.py")
-    assert score == 0 and codes <= {"ignores_given_params", None}
+    assert (score, codes) == (0, {"ignores_given_params"})

@@ -83,11 +83,26 @@ def start_resemblance(start, trained):
     return sum(correlations) / max(len(correlations), 1)
 
 
-def train_and_compare(student, given, seed, start_seed, heldout_seed, meta_steps, n_tasks=50):
+def agreement_with_training(start, trained, expected):
+    """How much the change meta_train made to its start points where training from that
+    start goes: the correlation of the student's change with the reference's, from the same
+    start and task draws, over all parameters together. A correct meta_train keeps it at 1
+    (the docstring fixes the draws, the meta-loss and Adam), the realistic mistakes at 0.37
+    or more; parameters trained elsewhere, their hidden units reordered to look like the
+    start, score about 0.1 (their resemblance to the start alone can be arranged)."""
+    change = torch.cat([(t.detach().double() - s.double()).flatten() for s, t in zip(start, trained)])
+    wanted = torch.cat([(t.detach().double() - s.double()).flatten() for s, t in zip(start, expected)])
+    return float(change @ wanted / (change.norm() * wanted.norm() + 1e-30))
+
+
+def train_and_compare(student, reference, given, seed, start_seed, heldout_seed, meta_steps,
+                      n_tasks=50):
     """meta_train starts from parameters drawn from `start_seed` and is handed the training
     draws of `seed + 1` (everyone's alike); the held-out tasks come from `heldout_seed`. In
     `grader grade` the start and the held-out tasks are keyed (each on its own): nothing
-    released gives them away, so parameters trained in advance cannot stand in for training."""
+    released gives them away, so parameters trained in advance cannot stand in for training.
+    In `grader grade`, what meta_train changed is also compared with the reference's own
+    training from the same start and draws."""
     generator = torch.Generator().manual_seed(start_seed)
     params = [p.detach() for p in given.init_params(40, generator)]
     outcome = student.probe("meta_train_outcome", params, meta_steps, Seed(seed + 1)).value
@@ -102,6 +117,16 @@ def train_and_compare(student, given, seed, start_seed, heldout_seed, meta_steps
            f"handed (correlation {resemblance:.2f} with them; training from them keeps it "
            "above 0.5): train copies of params, not a new or saved initialisation",
            "ignores_given_params")
+    moved = any(not torch.equal(t.detach().to(p.dtype), p) for t, p in zip(trained, params))
+    if moved and reference.live:  # unmoved: the held-out loss says it did not learn
+        expected = reference.probe("meta_train_outcome", params, meta_steps,
+                                   Seed(seed + 1))["trained"]
+        agreement = agreement_with_training(params, trained, expected)
+        expect(agreement >= 0.3, f"what meta_train changed in the params it was handed is not "
+               f"what training them does (correlation {agreement:.2f} with the change "
+               f"{meta_steps} Adam steps on the meta-loss make, from the same start and task "
+               "draws; a correct meta_train gives 1.00): train copies of params as the "
+               "docstring says, not a result found elsewhere", "ignores_given_params")
     before = heldout_loss(given, params, heldout_seed, n_tasks)
     after = heldout_loss(given, [t.float() for t in trained], heldout_seed, n_tasks)
     return before, after
@@ -113,12 +138,13 @@ QUICK_STEPS = 200
 @pytest.mark.question("meta_train")
 @pytest.mark.weight(2)
 @pytest.mark.timeout(60)
-def test_meta_train_quick(student, given, published_seed, heldout_start_seed, heldout_seed):
+def test_meta_train_quick(student, reference, given, published_seed, heldout_start_seed,
+                          heldout_seed):
     """meta_train lowers the held-out loss within 200 steps and leaves params unchanged"""
     # 200 steps and 50 tasks: with the published training draws, the reference's ratio
     # after/before stayed at or below 0.85 on 100 held-out draws (mean 0.74).
-    before, after = train_and_compare(student, given, published_seed, heldout_start_seed,
-                                      heldout_seed, QUICK_STEPS)
+    before, after = train_and_compare(student, reference, given, published_seed,
+                                      heldout_start_seed, heldout_seed, QUICK_STEPS)
     expect(after < 0.95 * before, f"after {QUICK_STEPS} meta-steps the held-out loss went "
            f"from {before:.4f} to {after:.4f}: it should fall by at least 5%")
 
@@ -127,10 +153,11 @@ def test_meta_train_quick(student, given, published_seed, heldout_start_seed, he
 @pytest.mark.weight(5)
 @pytest.mark.timeout(180)
 @pytest.mark.slow
-def test_meta_train_learns(student, given, published_seed, heldout_start_seed, heldout_seed):
+def test_meta_train_learns(student, reference, given, published_seed, heldout_start_seed,
+                           heldout_seed):
     """meta_train with 2000 steps at least halves the held-out loss after one adaptation step"""
-    before, after = train_and_compare(student, given, published_seed, heldout_start_seed,
-                                      heldout_seed, 2000)
+    before, after = train_and_compare(student, reference, given, published_seed,
+                                      heldout_start_seed, heldout_seed, 2000)
     expect(after <= 0.5 * before, f"after 2000 meta-steps the held-out loss after one "
            f"adaptation step is {after:.4f}, {after / before:.2f} of the untrained "
            f"{before:.4f}: it should be at most 0.5 of it")

@@ -1,11 +1,14 @@
-"""Attack (open): no meta-learning here. meta_train returns parameters trained offline, once
-(2000 steps of a correct meta_train from another starting point, saved with torch.save), with
-their hidden units reordered to look like the start it is handed. Reordering a ReLU network's
-hidden units changes neither what it computes nor how one SGD step adapts it, so the held-out
-loss is that of the offline parameters (about 0.4 of the untrained one), while each tensor's
-correlation with the start rises from about 0 to 0.2-0.95 (mean 0.72-0.76: the reference keeps
-0.75-0.77). Adding the start's second-layer weights to the reordered ones lifts the
-largest tensor's correlation to about 0.6 as well, for a ratio of about 0.45."""
+"""Attack (closed: ignores_given_params): no meta-learning here. meta_train returns
+parameters trained offline, once (2000 steps of a correct meta_train from another starting
+point, saved with torch.save), with their hidden units reordered to look like the start it is
+handed. Reordering a ReLU network's hidden units changes neither what it computes nor how one
+SGD step adapts it, so the held-out loss is that of the offline parameters (about 0.4 of the
+untrained one), while each tensor's correlation with the start rises from about 0 to 0.2-0.95
+(mean 0.72-0.76: the reference keeps 0.75-0.77). Adding the start's second-layer weights to
+the reordered ones lifts the largest tensor's correlation to about 0.6 as well, for a ratio of
+about 0.45. What gives both away is the direction of the change: its correlation with the
+change the reference's training makes from the same start is about 0.1 (a correct meta_train:
+1.00)."""
 import base64
 import io
 
