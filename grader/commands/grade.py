@@ -29,6 +29,7 @@ from grader.gradebook_db import Gradebook, content_hash, folder_hash
 from grader.gradescope import results_json
 from grader.late_policy import GRADESCOPE_METADATA
 from grader.results import SubmissionResult
+from grader.same_id import one_per_id
 from grader.standing import GradedBatch, load_batch
 from grader.submission import Submission, holds_source
 
@@ -237,9 +238,10 @@ def expand_submissions(paths: list[Path], assignment: Assignment) -> list[Submis
         if not path.exists():
             raise GraderError(f"{path}: no such file or folder")
         if path.is_dir() and not holds_source(path, assignment):
-            submissions += [Submission.at(entry, assignment) for entry in sorted(path.iterdir())
-                            if not entry.name.startswith((".", "__"))
-                            and entry.name != GRADESCOPE_METADATA]
+            submissions += one_per_id([Submission.at(entry, assignment)
+                                       for entry in sorted(path.iterdir())
+                                       if not entry.name.startswith((".", "__"))
+                                       and entry.name != GRADESCOPE_METADATA], assignment)
         else:
             submissions.append(Submission.at(path, assignment))
     seen: dict[str, Path] = {}
