@@ -1,6 +1,6 @@
 """Entries of one folder of submissions that carry one student's id.
 
-Canvas downloads each file of a submission on its own (`ann_12_345_maml.py` and
+Canvas downloads each file of a submission on its own (`ann_12_345_hw.py` and
 `ann_12_346_notes.md` are both `ann_12`), so one student who handed in two files once stopped
 the whole batch ("two submissions have the id"). Where Canvas named the files, a shared id
 is the student's doing and costs only that student: the entry that is the assignment's file
@@ -22,7 +22,7 @@ from grader.submission import CANVAS_NAME, SOURCE_SUFFIXES, Submission, one_line
 SHOWN_NAMES = 5
 _CANVAS_NUMBER = re.compile(r"^_\d+_")
 _RESUBMITTED = re.compile(r"^(?P<stem>.+?)(?:-\d+)?$")
-"""Canvas renames a file handed in again `maml-1.py`."""
+"""Canvas renames a file handed in again `hw-1.py`."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ def _choose(group: list[Submission], assignment: Assignment) -> Submission:
 
 
 def is_the_assignment_file(name: str, assignment: Assignment) -> bool:
-    """Whether `name`, less any Canvas prefix, is the assignment's file (`maml.py`, a
-    notebook or a zip of that name, `maml-1.py` as Canvas renames a file handed in again)."""
+    """Whether `name`, less any Canvas prefix, is the assignment's file (`hw.py`, a
+    notebook or a zip of that name, `hw-1.py` as Canvas renames a file handed in again)."""
     if match := CANVAS_NAME.match(name):
         rest = name[match.end("user"):]
         name = rest[number.end():] if (number := _CANVAS_NUMBER.match(rest)) else rest
