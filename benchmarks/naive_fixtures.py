@@ -92,3 +92,9 @@ def published_seed(request: pytest.FixtureRequest, assignment: Assignment) -> in
 def heldout_seed(request: pytest.FixtureRequest, assignment: Assignment) -> int:
     """Held-out evaluation data, the same for everyone."""
     return seed_for(assignment.name, request.node.nodeid, None, purpose="held-out")
+
+
+@pytest.fixture
+def heldout_start_seed(request: pytest.FixtureRequest, assignment: Assignment) -> int:
+    """A starting point handed to student code, the same for everyone."""
+    return seed_for(assignment.name, request.node.nodeid, None, purpose="held-out start")
