@@ -1,12 +1,13 @@
 """meta_train is graded on what it achieves, so an attacker's cheapest move is to achieve it
 somewhere else: train once, offline, and return the result as constants whatever it is
-handed. Three such submissions, each beside nothing but the grader:
+handed. Four such submissions, each beside nothing but the grader:
 
 - hostile_precomputed_meta_train: parameters trained from another start (checked in).
 - the same trick aimed better: parameters trained by the reference itself from the very
   start `grader check` hands meta_train on the student's machine (made here, as an attacker
   would, from the published derivation of the start's seed).
-
+- hostile_pretrain_mix: the start trained on the plain regression loss (no inner step), then
+  moved most of the way to reordered offline parameters.
 - hostile_aligned_meta_train: parameters trained from another start, their hidden units
   reordered to correlate with the start they are handed (a ReLU network computes, and
   adapts, the same whatever the order of its hidden units).
@@ -100,4 +101,12 @@ def test_offline_parameters_reordered_like_the_start_earn_nothing_for_meta_train
     correlation 0.72-0.76, the reference's own 0.75-0.77): only the direction of the change,
     compared with the reference's training from the same start, gives them away."""
     score, codes = grade_meta_train(SUBMISSIONS / "hostile_aligned_meta_train" / "maml.py")
+    assert (score, codes) == (0, {"ignores_given_params"})
+
+
+def test_plain_training_mixed_with_reordered_offline_parameters_earns_nothing():
+    """Training the start on the plain regression loss points the change where meta-training
+    does; offline parameters, reordered, bring the held-out loss down. Neither alone, nor
+    mixed, is both close enough to the reference's training and as good on held-out tasks."""
+    score, codes = grade_meta_train(SUBMISSIONS / "hostile_pretrain_mix" / "maml.py")
     assert (score, codes) == (0, {"ignores_given_params"})

@@ -118,18 +118,23 @@ def train_and_compare(student, reference, given, seed, start_seed, heldout_seed,
            "above 0.5): train copies of params, not a new or saved initialisation",
            "ignores_given_params")
     moved = any(not torch.equal(t.detach().to(p.dtype), p) for t, p in zip(trained, params))
+    agreement = None
     if moved and reference.live:  # unmoved: the held-out loss says it did not learn
         expected = reference.probe("meta_train_outcome", params, meta_steps,
                                    Seed(seed + 1))["trained"]
         agreement = agreement_with_training(params, trained, expected)
-        expect(agreement >= 0.3, f"what meta_train changed in the params it was handed is not "
-               f"what training them does (correlation {agreement:.2f} with the change "
-               f"{meta_steps} Adam steps on the meta-loss make, from the same start and task "
-               "draws; a correct meta_train gives 1.00): train copies of params as the "
-               "docstring says, not a result found elsewhere", "ignores_given_params")
+        expect_training(agreement, 0.3, meta_steps)
     before = heldout_loss(given, params, heldout_seed, n_tasks)
     after = heldout_loss(given, [t.float() for t in trained], heldout_seed, n_tasks)
-    return before, after
+    return before, after, agreement
+
+
+def expect_training(agreement, least, meta_steps):
+    expect(agreement >= least, f"what meta_train changed in the params it was handed is not "
+           f"what training them does (correlation {agreement:.2f} with the change "
+           f"{meta_steps} Adam steps on the meta-loss make, from the same start and task draws; "
+           f"at least {least} is needed, a correct meta_train gives 1.00): train copies of "
+           "params as the docstring says, not a result found elsewhere", "ignores_given_params")
 
 
 QUICK_STEPS = 200
@@ -143,8 +148,10 @@ def test_meta_train_quick(student, reference, given, published_seed, heldout_sta
     """meta_train lowers the held-out loss within 200 steps and leaves params unchanged"""
     # 200 steps and 50 tasks: with the published training draws, the reference's ratio
     # after/before stayed at or below 0.85 on 100 held-out draws (mean 0.74).
-    before, after = train_and_compare(student, reference, given, published_seed,
-                                      heldout_start_seed, heldout_seed, QUICK_STEPS)
+    # Plain multi-task training from the start (no inner step) passes this test too: at 200
+    # steps it is not told apart from meta-learning; the 2000-step test tells them apart.
+    before, after, _ = train_and_compare(student, reference, given, published_seed,
+                                         heldout_start_seed, heldout_seed, QUICK_STEPS)
     expect(after < 0.95 * before, f"after {QUICK_STEPS} meta-steps the held-out loss went "
            f"from {before:.4f} to {after:.4f}: it should fall by at least 5%")
 
@@ -156,8 +163,13 @@ def test_meta_train_quick(student, reference, given, published_seed, heldout_sta
 def test_meta_train_learns(student, reference, given, published_seed, heldout_start_seed,
                            heldout_seed):
     """meta_train with 2000 steps at least halves the held-out loss after one adaptation step"""
-    before, after = train_and_compare(student, reference, given, published_seed,
-                                      heldout_start_seed, heldout_seed, 2000)
+    before, after, agreement = train_and_compare(student, reference, given, published_seed,
+                                                 heldout_start_seed, heldout_seed, 2000)
     expect(after <= 0.5 * before, f"after 2000 meta-steps the held-out loss after one "
            f"adaptation step is {after:.4f}, {after / before:.2f} of the untrained "
            f"{before:.4f}: it should be at most 0.5 of it")
+    # A result that learned this much came from training close to the reference's (a correct
+    # meta_train 1.00, first-order MAML 0.93); mixing plain multi-task training from the
+    # start with reordered offline parameters reached the ratio only below 0.3.
+    if agreement is not None:
+        expect_training(agreement, 0.6, 2000)
