@@ -167,8 +167,11 @@ def run_fresh_pytest(assignment: str, paths: list[Path]) -> Measured:
                               "--rootdir", str(folder), "--import-mode=importlib",
                               str(folder / "tests"), str(reference / "tests")],
                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if run.returncode not in (0, 1):  # 1: some tests failed, as wrong submissions do
-            raise SystemExit(f"the baseline could not run on {path}:\n{run.stdout.decode()[-2000:]}")
+        output = run.stdout.decode(errors="replace")
+        # 1: some tests failed, as wrong submissions do; but a test that errors before it runs
+        # (a fixture the baseline lacks) would make the baseline look fast
+        if run.returncode not in (0, 1) or " error" in output.splitlines()[-1]:
+            raise SystemExit(f"the baseline could not run on {path}:\n{output[-2000:]}")
     wall, cpu = time.perf_counter() - started, account.seconds()
     account.close()
     return Measured(wall, cpu)

@@ -71,6 +71,21 @@ class _AttributeCalls:
         return [(code, self.variant(name, *args)) for code, name, args in known]
 
 
+SLOW_ANSWER_SECONDS = 0.5
+SLOW_ANSWERS_KEPT = 8
+
+
+def _call_key(target: Any, request: Any, blobs: list[protocol.Blob]) -> str:
+    """A digest of what is called and exactly what it is handed (the encoded arguments and
+    every tensor's bytes): the reference is deterministic, so equal keys give equal answers."""
+    digest = hashlib.sha256(f"{target.__module__}.{target.__qualname__}".encode())
+    digest.update(json.dumps(request, sort_keys=True, default=repr).encode())
+    for blob in blobs:
+        digest.update(len(blob).to_bytes(8, "big"))
+        digest.update(blob)
+    return digest.hexdigest()
+
+
 class LiveReference(_AttributeCalls):
     """Runs the reference solution in this (trusted) process."""
 
@@ -83,6 +98,9 @@ class LiveReference(_AttributeCalls):
         self._probes = probes
         self._variants = variants
         self.seconds = 0.0  # spent inside reference code: what a benchmark's floor counts
+        self._slow_answers: dict[str, tuple[Any, list[bytes]]] = {}
+        """Answers that took long, by a digest of the call: the same inputs for every
+        submission (a training run from the course's one start) are computed once a batch."""
 
     def _run(self, target: Any, leading: tuple[Any, ...], args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> Any:
@@ -90,14 +108,26 @@ class LiveReference(_AttributeCalls):
         value exactly as a worker's reply would decode: both sides get the same forms."""
         build = lambda name, fn_args: self._probes.FUNCTIONS[name](*fn_args)  # noqa: E731
         blobs: list[protocol.Blob] = []
-        sent = protocol.decode_request_value(
-            protocol.encode_value([list(args), dict(kwargs)], blobs=blobs), build, blobs)
-        started = time.perf_counter()
-        value = target(*leading, *sent[0], **sent[1])
-        self.seconds += time.perf_counter() - started
-        reply_blobs: list[protocol.Blob] = []
-        return protocol.decode_reply_value(protocol.encode_value(value, blobs=reply_blobs),
-                                           reply_blobs)
+        request = protocol.encode_value([list(args), dict(kwargs)], blobs=blobs)
+        key = _call_key(target, request, blobs)
+        reply = self._slow_answers.get(key)
+        if reply is None:
+            sent = protocol.decode_request_value(request, build, blobs)
+            started = time.perf_counter()
+            value = target(*leading, *sent[0], **sent[1])
+            spent = time.perf_counter() - started
+            self.seconds += spent
+            reply_blobs: list[protocol.Blob] = []
+            reply = (protocol.encode_value(value, blobs=reply_blobs),
+                     [bytes(blob) for blob in reply_blobs])
+            if spent >= SLOW_ANSWER_SECONDS:
+                self._keep(key, reply)
+        return protocol.decode_reply_value(reply[0], [bytearray(blob) for blob in reply[1]])
+
+    def _keep(self, key: str, reply: tuple[Any, list[bytes]]) -> None:
+        if len(self._slow_answers) >= SLOW_ANSWERS_KEPT:
+            self._slow_answers.pop(next(iter(self._slow_answers)))
+        self._slow_answers[key] = reply
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
         return self._run(getattr(self._module, function), (), args, kwargs)
