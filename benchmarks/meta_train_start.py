@@ -4,8 +4,9 @@ assignments/maml/tests/test_public.py (the threshold 0.3).
 
     .venv/bin/python benchmarks/meta_train_start.py [STEPS] [SEED ...]
 
-For each seed, the reference trains from its own start; the first two seeds then stand in for
-an attacker: the second's trained parameters returned as constants to the first's start, and
+For each seed, the reference trains from its own start; from the first start it trains again
+on other task draws (how much a correct meta_train's change can differ from the reference's:
+`agreement_with_training`); the first two seeds then stand in for an attacker: the second's trained parameters returned as constants to the first's start, and
 two ways of aiming them at it (adding the offline training's change to the start, and a blend).
 """
 
@@ -58,6 +59,12 @@ def main(argv: list[str]) -> None:
         print(f"reference from start {seed}: {steps} steps in {time.perf_counter() - began:.1f} s, "
               f"held-out ratio {ratio(trained, start):.3f}, resemblance "
               f"{public.start_resemblance(start, trained):.3f}")
+    start, trained = runs[seeds[0]]
+    other_draws = [t.detach() for t in reference.meta_train(
+        start, steps, generator=torch.Generator().manual_seed(seeds[0] + 1000))]
+    print(f"the reference from start {seeds[0]} with other task draws: agreement with its "
+          f"change {public.agreement_with_training(start, other_draws, trained):.3f}, held-out "
+          f"ratio {ratio(other_draws, start):.3f}")
     if len(seeds) < 2:
         return
     (start, _), (other_start, other_trained) = runs[seeds[0]], runs[seeds[1]]
@@ -69,7 +76,8 @@ def main(argv: list[str]) -> None:
     }
     for name, params in attacks.items():
         print(f"{name}: held-out ratio {ratio(params, start):.3f}, resemblance "
-              f"{public.start_resemblance(start, params):.3f}")
+              f"{public.start_resemblance(start, params):.3f}, agreement "
+              f"{public.agreement_with_training(start, params, runs[seeds[0]][1]):.3f}")
 
 
 if __name__ == "__main__":
