@@ -18,9 +18,7 @@ from grader.errors import GraderError
 from grader.gradebook_db import Gradebook
 from grader.results import SubmissionResult
 from grader.submission import Submission
-
-SHOWN_IDS = 5
-
+from grader.untrusted_text import first_names
 
 def regradable(submissions: list[Submission], gradebook: Gradebook,
                hashes: dict[str, str]) -> list[Submission]:
@@ -32,9 +30,8 @@ def regradable(submissions: list[Submission], gradebook: Gradebook,
     changed = [s.id for s in submissions if s.id in recorded and recorded[s.id] != hashes[s.id]]
     for ids, why in ((new, "not graded yet"), (changed, "changed since they were graded")):
         if ids:
-            shown = ", ".join(ids[:SHOWN_IDS]) + (", …" if len(ids) > SHOWN_IDS else "")
             raise GraderError(f"--question regrades graded submissions only; {len(ids)} are {why} "
-                              f"({shown}): grade them without --question first")
+                              f"({first_names(ids)}): grade them without --question first")
     return submissions
 
 

@@ -18,8 +18,8 @@ from typing import Iterable
 from grader.assignment import Assignment
 from grader.errors import SubmissionError
 from grader.submission import CANVAS_NAME, SOURCE_SUFFIXES, Submission, one_line
+from grader.untrusted_text import first_names
 
-SHOWN_NAMES = 5
 _CANVAS_NUMBER = re.compile(r"^_\d+_")
 _RESUBMITTED = re.compile(r"^(?P<stem>.+?)(?:-\d+)?$")
 """Canvas renames a file handed in again `hw-1.py`."""
@@ -55,8 +55,7 @@ def _choose(group: list[Submission], assignment: Assignment) -> Submission:
     named = [s for s in group if is_the_assignment_file(s.path.name, assignment)]
     if len(named) == 1:
         return named[0]
-    names = ", ".join(s.path.name for s in group[:SHOWN_NAMES]) + (
-        ", …" if len(group) > SHOWN_NAMES else "")
+    names = first_names([s.path.name for s in group])
     return Ambiguous(group[0].id, group[0].path, one_line(
         f"{len(group)} entries carry the id {group[0].id} ({names}) and "
         f"{'none' if not named else 'more than one'} of them is {assignment.file_name}: "

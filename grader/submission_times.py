@@ -18,9 +18,8 @@ from grader.assignment import Assignment
 from grader.gradebook_db import FROM_EXPORT, Gradebook
 from grader.late_policy import gradescope_times, read_extensions, read_submission_times
 from grader.submission import CANVAS_NAME, Submission, holds_source
-from grader.untrusted_text import escape_controls
+from grader.untrusted_text import escape_controls, first_names
 
-SHOWN_IDS = 5
 Value = TypeVar("Value")
 
 
@@ -63,7 +62,7 @@ def _known(values: Mapping[str, Value], ids: set[str], source: str,
     unknown = sorted(set(values) - ids)
     if unknown:
         _say(console, f"{source} names {len(unknown)} id(s) that are not submissions here "
-             f"({_some(unknown)}): ignored")
+             f"({first_names(unknown)}): ignored")
     return {key: value for key, value in values.items() if key in ids}
 
 
@@ -78,11 +77,12 @@ def _say_what_is_missing(gradebook: Gradebook, assignment: Assignment,
         return
     missing = sorted(ids - known)
     if missing:
-        _say(console, f"{len(missing)} submission(s) have no submission time ({_some(missing)}) "
-             "and lose nothing for lateness: give their times with --submitted-at FILE")
+        _say(console, f"{len(missing)} submission(s) have no submission time "
+             f"({first_names(missing)}) and lose nothing for lateness: give their times with "
+             "--submitted-at FILE")
     marked = sorted(s.id for s in submissions if s.id in missing and canvas_marks_late(s.path))
     if marked:
-        _say(console, f"Canvas marks {len(marked)} of them late ({_some(marked)}) but its "
+        _say(console, f"Canvas marks {len(marked)} of them late ({first_names(marked)}) but its "
              "download names carry no time: take the times from Canvas's submission list")
 
 
@@ -90,10 +90,6 @@ def canvas_marks_late(path: Path) -> bool:
     """Whether a Canvas download name says the submission was late (`login_late_123_456_f.py`)."""
     match = CANVAS_NAME.match(path.name)
     return match is not None and path.name[match.end("student"):].lower().startswith("_late_")
-
-
-def _some(ids: list[str]) -> str:
-    return ", ".join(ids[:SHOWN_IDS]) + (", …" if len(ids) > SHOWN_IDS else "")
 
 
 def _say(console: Console, line: str) -> None:

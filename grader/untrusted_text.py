@@ -12,7 +12,7 @@ Each output format adds its own escaping on top (:func:`for_markdown`, :func:`fo
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Sequence
 
 NAME = 256
 """Type names, function names, input names: one line's worth."""
@@ -92,3 +92,12 @@ def for_csv(text: str) -> str:
     """A text cell a spreadsheet will not run as a formula (numbers are not text cells)."""
     text = escape_controls(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+SHOWN_NAMES = 5
+
+
+def first_names(names: Sequence[str], most: int = SHOWN_NAMES) -> str:
+    """The first `most` names, comma-separated, with "…" where more were left out: a one-line
+    message names a few ids or files, never a whole class."""
+    return ", ".join(names[:most]) + (", …" if len(names) > most else "")

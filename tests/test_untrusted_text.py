@@ -258,3 +258,11 @@ def test_a_hostile_submission_is_graded_small_and_shown_inert(tmp_path, capsys):
     assert any(t.status == "error" for t in result.tests)
     ET.fromstring(junit_xml([result]))
     assert len(results_json(result)) < MB
+
+
+def test_first_names_lists_a_few_and_says_more_were_left_out():
+    from grader.untrusted_text import first_names
+
+    assert first_names(["a", "b", "c"], most=3) == "a, b, c"
+    assert first_names(["a", "b", "c", "d"], most=3) == "a, b, c, …"
+    assert first_names([]) == ""

@@ -19,11 +19,11 @@ from grader.assignment import Assignment
 from grader.errors import ExitCode, GraderError
 from grader.gradebook_db import FILE_NAME, Gradebook
 from grader.standing import GradedBatch, Override, Standing, load_batch, recorded_assignment
-from grader.untrusted_text import MESSAGE, NAME as NAME_LENGTH, bounded, escape_controls
+from grader.untrusted_text import (MESSAGE, NAME as NAME_LENGTH, bounded, escape_controls,
+                                   first_names)
 
 NAME = "override"
 HELP = "set (or --remove) an instructor's points for one question of one submission"
-SHOWN_IDS = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +78,7 @@ def checked_target(gradebook: Gradebook, out: Path, submission_id: str,
     result = gradebook.result_of(submission_id)
     if result is None:
         known = sorted(gradebook.recorded_hashes())
-        shown = ", ".join(known[:SHOWN_IDS]) + (", …" if len(known) > SHOWN_IDS else "")
+        shown = first_names(known)
         raise GraderError(f"no submission {submission_id!r} in {out} (ids there: "
                           f"{escape_controls(shown) or 'none'}); "
                           "give an id as `grader show OUT` lists it")
