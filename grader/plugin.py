@@ -359,9 +359,7 @@ class GradingPlugin:
         """A seed for held-out evaluation data, the same for every submission (a fair
         comparison), which in `grader grade` only the reference folder's key gives: nothing
         student code receives, and nothing in a release, derives it."""
-        key = self.settings.seed_key if self.settings.mode == results.Mode.GRADE else None
-        return seed_for(self.settings.assignment.name, request.node.nodeid, None, key=key,
-                        purpose="held-out")
+        return self._course_seed(request, "held-out")
 
     @pytest.fixture
     def heldout_start_seed(self, request: pytest.FixtureRequest) -> int:
@@ -369,9 +367,13 @@ class GradingPlugin:
         ran (a training function's initial parameters): the same for every submission, and in
         `grader grade` only the reference folder's key gives it. Its own key, so knowing the
         start (even its generator's seed) tells nothing of the held-out data."""
+        return self._course_seed(request, "held-out start")
+
+    def _course_seed(self, request: pytest.FixtureRequest, purpose: str) -> int:
+        """One seed for every submission, keyed in `grader grade` (public elsewhere)."""
         key = self.settings.seed_key if self.settings.mode == results.Mode.GRADE else None
         return seed_for(self.settings.assignment.name, request.node.nodeid, None, key=key,
-                        purpose="held-out start")
+                        purpose=purpose)
 
     def _seed_of(self, request: pytest.FixtureRequest, purpose: str) -> int:
         nodeid, name = request.node.nodeid, self.settings.assignment.name
