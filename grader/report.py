@@ -19,6 +19,7 @@ from grader import results
 from grader.assignment import find_assignment
 from grader.errors import GraderError
 from grader.misconceptions import Catalogue
+from grader.outputs.adjustments import points
 from grader.untrusted_text import escape_controls
 from grader.results import GradedTest, SubmissionResult
 
@@ -36,10 +37,6 @@ def catalogue_of(assignment: str) -> Catalogue:
         return find_assignment(assignment).misconceptions
     except GraderError:
         return Catalogue()
-
-
-def points(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def plain(text: str, style: str = "") -> Text:
