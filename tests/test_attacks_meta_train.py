@@ -30,6 +30,7 @@ import pytest
 import torch
 
 from grader import results
+from grader.assignment import find_assignment
 from grader.grading import Grader
 from grader.plugin import seed_for
 from grader.submission import Submission
@@ -110,3 +111,18 @@ def test_plain_training_mixed_with_reordered_offline_parameters_earns_nothing():
     mixed, is both close enough to the reference's training and as good on held-out tasks."""
     score, codes = grade_meta_train(SUBMISSIONS / "hostile_pretrain_mix" / "maml.py")
     assert (score, codes) == (0, {"ignores_given_params"})
+
+
+def test_grader_check_names_a_result_that_did_not_start_from_its_params():
+    """On a student's machine the reference is not live, so only the result's resemblance to
+    the start it was handed can tell: a meta_train that trains a fresh initialisation is
+    named there, before it is handed in."""
+    from grader.grading import CHECK, GradingOptions
+
+    with Grader(find_assignment("maml"), GradingOptions(
+            mode=CHECK, questions=frozenset({"meta_train"}))) as grader:
+        result, _ = grader.grade(Submission.at(
+            SUBMISSIONS / "maml" / "meta_train_reinitialises.py"))
+    quick = [t for t in result.tests if t.question == "meta_train" and t.status != results.NOT_RUN]
+    assert quick and all(t.misconception == "ignores_given_params" for t in quick)
+    assert all("does not come from the params it was handed" in t.message for t in quick)
