@@ -8,6 +8,7 @@ import sys
 from typing import Callable, Sequence
 
 from grader.errors import ExitCode, GraderError
+from grader.untrusted_text import escape_controls
 
 DESCRIPTION = """\
 Grade PyTorch homework with pytest.
@@ -64,7 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(options))
     except GraderError as exc:
-        print(f"grader: error: {exc}", file=sys.stderr)
+        # messages name files and ids that came from students: no control character of
+        # theirs reaches the terminal, whichever message carries it
+        print(f"grader: error: {escape_controls(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("grader: interrupted; what was already graded is saved", file=sys.stderr)

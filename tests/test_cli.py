@@ -146,3 +146,16 @@ def test_recorded_expectations_are_up_to_date(capsys):
     for name in ("second_order", "maml"):
         code, out, _ = run(capsys, "record", name, "--check", "--reference", str(REFERENCE))
         assert code == 0, out
+
+
+def test_an_error_naming_a_students_file_shows_its_control_characters_escaped(tmp_path, capsys):
+    """A path or id in an error message came from a student: an escape sequence in it is
+    shown, never sent to the terminal."""
+    from grader.cli import main
+
+    missing = tmp_path / "bob\x1b]52;c;aGk=\x07.py"
+    assert main(["grade", "second_order", str(missing), "--out", str(tmp_path / "out"),
+                 "--no-sandbox"]) != 0
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert "bob\\x1b]52;c;aGk=\\x07.py" in err
