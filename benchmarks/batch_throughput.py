@@ -182,7 +182,7 @@ def run_floor(assignment_name: str, paths: list[Path]) -> float:
     import torch
 
     from benchmarks.direct import DirectPool
-    from grader.assignment import find_assignment
+    from grader.course.assignment import find_assignment
     from grader.grading import GRADE, Grader, GradingOptions
     from grader.plugin import SubmissionRun
 

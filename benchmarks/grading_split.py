@@ -35,10 +35,10 @@ def main() -> None:
     parser.add_argument("count", nargs="?", type=int, default=3)
     parser.add_argument("--assignment", default="maml", choices=sorted(CORRECT))
     options = parser.parse_args()
-    from grader.assignment import find_assignment
+    from grader.course.assignment import find_assignment
     from grader.grading import GRADE, Grader, GradingOptions
-    from grader.sandbox import Sandbox
-    from grader.submission import Submission
+    from grader.sandbox.bubblewrap import Sandbox
+    from grader.intake.submission import Submission
 
     account = CpuAccount()
     account.enter()

@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 from benchmarks.direct import DirectPool
-from grader.assignment import Assignment
+from grader.course.assignment import Assignment
 from grader.plugin import MARKERS, seed_for
 from grader.reference import LiveReference, import_private, load_live_reference
 from grader.student import StudentProxy

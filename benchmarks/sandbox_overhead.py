@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.assignment import find_assignment  # noqa: E402
+from grader.course.assignment import find_assignment  # noqa: E402
 from grader.grading import GRADE, Grader, GradingOptions  # noqa: E402
-from grader.sandbox import Sandbox  # noqa: E402
-from grader.submission import Submission  # noqa: E402
+from grader.sandbox.bubblewrap import Sandbox  # noqa: E402
+from grader.intake.submission import Submission  # noqa: E402
 
 
 def seconds_per_submission(grader: Grader, submissions: list[Submission]) -> float:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from grader.results import SubmissionResult
-from grader.submission import Submission
+from grader.intake.submission import Submission
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,9 @@ def _start_process(settings: BatchSettings, torch_threads: int = 1) -> None:
 
 
 def build_grader(settings: BatchSettings):
-    from grader.assignment import Assignment
+    from grader.course.assignment import Assignment
     from grader.grading import GRADE, Grader, GradingOptions
-    from grader.sandbox import Sandbox
+    from grader.sandbox.bubblewrap import Sandbox
 
     assignment = Assignment.load(settings.assignment_folder)
     sandbox = Sandbox.require(assignment) if settings.sandbox else None

@@ -18,18 +18,18 @@ from pathlib import Path
 from typing import ContextManager
 
 from grader import results
-from grader.assignment import Assignment, Limits
-from grader.cgroups import Cgroups, SubmissionGroup, open_cgroups
+from grader.course.assignment import Assignment, Limits
+from grader.sandbox.cgroups import Cgroups, SubmissionGroup, open_cgroups
 from grader.errors import ConfigError, GraderError, SubmissionError
-from grader.gradebook_db import trusted_folder_contents
+from grader.gradebook.store import trusted_folder_contents
 from grader.wire.limits import ResourceLimits
 from grader.plugin import GradingSettings, SubmissionRun
 from grader.reference import LiveReference, load_expectations, load_live_reference
-from grader.submission import Submission
-from grader.sandbox import SLOT_INSIDE, Sandbox
+from grader.intake.submission import Submission
+from grader.sandbox.bubblewrap import SLOT_INSIDE, Sandbox
 from grader.session import PytestSession
 from grader.static_check import tampering_by_question
-from grader.uid_pool import lease_uid
+from grader.sandbox.uid_pool import lease_uid
 from grader.worker_client import SubmissionSpec, WarmWorker, WorkerPool, WorkerSpec
 
 CHECK, GRADE, RECORD = results.Mode.CHECK, results.Mode.GRADE, results.Mode.RECORD

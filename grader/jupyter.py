@@ -11,9 +11,9 @@ import ast
 import tempfile
 from pathlib import Path
 
-from grader.assignment import Assignment, known_assignments
+from grader.course.assignment import Assignment, known_assignments
 from grader.errors import GraderError
-from grader.notebook_source import module_from_cells, without_checks
+from grader.intake.notebook_module import module_from_cells, without_checks
 from grader.results import SubmissionResult
 
 
@@ -50,10 +50,10 @@ def check(question: str | None = None, *, assignment: str | None = None,
     """Run the public tests of `question` (or of every question) on this notebook's code."""
     from rich import print as rich_print
 
-    from grader.assignment import find_assignment
+    from grader.course.assignment import find_assignment
     from grader.grading import CHECK, Grader, GradingOptions
-    from grader.report import SubmissionReport
-    from grader.submission import Submission
+    from grader.outputs.submission_report import SubmissionReport
+    from grader.intake.submission import Submission
 
     sources = [without_checks(cell) for cell in (cells if cells is not None else executed_cells())]
     module = module_from_cells(list(enumerate(sources, start=1)), label="executed cell")

@@ -26,7 +26,7 @@ import pytest
 
 from grader import problems, results
 from grader.problems import Tampering
-from grader.assignment import Assignment, Limits
+from grader.course.assignment import Assignment, Limits
 from grader.errors import ConfigError
 from grader.reference import (LiveReference, RecordedReference, RecordingReference,
                               StaleExpectations, import_private)

@@ -62,7 +62,7 @@ class SubmissionSpec:
     uid: int | None = None
     disk_mib: int = 64
     cgroup: Any = None
-    """The submission's control group (:class:`grader.cgroups.SubmissionGroup`), if any: its
+    """The submission's control group (:class:`grader.sandbox.cgroups.SubmissionGroup`), if any: its
     first process joins it before anything else, and a process the kernel killed for its
     memory limit loses the question in flight."""
 

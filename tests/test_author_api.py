@@ -71,12 +71,3 @@ def test_probes_importing_the_api_load_nothing_of_the_trusted_side():
                and not m.startswith(("grader.wire", "grader.worker"))]
     assert outside == []
 
-
-def test_old_module_paths_still_serve_released_tests():
-    from grader.feedback import expect_close
-    from grader.input_guard import InputSnapshot
-    from grader.protocol import Fn, Seed
-    import grader.testing as api
-
-    assert (expect_close, InputSnapshot, Fn, Seed) == (api.expect_close, api.InputSnapshot,
-                                                       api.Fn, api.Seed)

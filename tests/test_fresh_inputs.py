@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from grader import results
-from grader.assignment import find_assignment
+from grader.course.assignment import find_assignment
 from grader.grading import CHECK, GRADE, Grader, GradingOptions, secret_seed_key
 from grader.plugin import seed_for
 from grader.reference import import_private
-from grader.submission import Submission
+from grader.intake.submission import Submission
 from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS
 
 LOOKUP = SUBMISSIONS / "hostile" / "answers_from_release.py"
@@ -132,7 +132,7 @@ def test_ci_draws_new_hidden_inputs_on_every_run(monkeypatch):
     import argparse
 
     from grader.commands import ci
-    from grader.sandbox import Sandbox
+    from grader.sandbox.bubblewrap import Sandbox
 
     monkeypatch.setenv("GRADER_REFERENCE", str(REFERENCE / "second_order"))
     monkeypatch.setattr(Sandbox, "require", classmethod(lambda cls, assignment: None))

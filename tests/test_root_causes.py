@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from grader import results
-from grader.assignment import Assignment
+from grader.course.assignment import Assignment
 from grader.errors import ConfigError
-from grader.misconceptions import Misconception
+from grader.course.misconceptions import Misconception
 from grader.plugin import TAMPERING, name_root_causes, reachable
 from tests.conftest import ASSIGNMENTS
 

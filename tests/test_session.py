@@ -8,12 +8,12 @@ import textwrap
 
 import pytest
 
-from grader.assignment import Assignment, Limits
+from grader.course.assignment import Assignment, Limits
 from grader.errors import ConfigError, GraderError
 from grader.grading import CHECK, GRADE, Grader, GradingOptions
 from grader.problems import StudentTimedOut
 from grader.results import HIDDEN, PASSED
-from grader.submission import Submission
+from grader.intake.submission import Submission
 from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS
 
 HANGS_IN_HVP = '''

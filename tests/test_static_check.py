@@ -57,9 +57,9 @@ def test_unparsable_source_is_left_to_the_import():
 
 def test_a_door_the_audit_hook_cannot_see_still_costs_the_question(tmp_path):
     """Reading a function's __globals__ raises no audit event; the source shows it."""
-    from grader.assignment import find_assignment
+    from grader.course.assignment import find_assignment
     from grader.grading import GRADE, Grader, GradingOptions
-    from grader.submission import Submission
+    from grader.intake.submission import Submission
     from tests.conftest import REFERENCE
 
     source = (SUBMISSIONS / "second_order" / "correct_compact.py").read_text().replace(

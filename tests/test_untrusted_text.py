@@ -14,15 +14,15 @@ from junitparser import JUnitXml
 from rich.console import Console
 
 from grader import problems, untrusted_text
-from grader.batch_summary import BatchStatistics
-from grader.canvas import canvas_csv
+from grader.outputs.class_table import BatchStatistics
+from grader.outputs.canvas import canvas_csv
 from grader.cli import main
-from grader.gradebook import gradebook_csv
-from grader.gradebook_db import Gradebook
-from grader.gradescope import results_json
-from grader.junit import junit_xml
-from grader.markdown_report import markdown_report
-from grader.report import BatchSummary, SubmissionReport
+from grader.outputs.csv_gradebook import gradebook_csv
+from grader.gradebook.store import Gradebook
+from grader.outputs.gradescope import results_json
+from grader.outputs.junit import junit_xml
+from grader.outputs.markdown import markdown_report
+from grader.outputs.submission_report import BatchSummary, SubmissionReport
 from grader.results import GradedTest, SubmissionResult
 from grader.student import StudentProxy, _number
 from grader.worker_client import _describe_exit, _import_problem

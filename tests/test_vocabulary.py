@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from grader import problems, results
-from grader.batch_summary import BatchStatistics
+from grader.outputs.class_table import BatchStatistics
 from grader.results import GradedTest, Status, SubmissionResult
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.assignment import Assignment, find_assignment, known_assignments
+from grader.course.assignment import Assignment, find_assignment, known_assignments
 from grader.errors import ExitCode, GraderError
-from grader.files import write_text_atomic
+from grader.intake.files import write_text_atomic
 from grader.grading import CHECK, Grader, GradingOptions
-from grader.report import SubmissionReport
-from grader.submission import SOURCE_SUFFIXES, Submission, holds_source
+from grader.outputs.submission_report import SubmissionReport
+from grader.intake.submission import SOURCE_SUFFIXES, Submission, holds_source
 
 NAME = "check"
 HELP = "run the public tests on your work (students)"

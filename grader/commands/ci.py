@@ -21,16 +21,16 @@ from rich.console import Console
 
 from grader import results
 from grader.errors import ExitCode, GraderError
-from grader.files import write_text_atomic
-from grader.junit import junit_xml
-from grader.markdown_report import markdown_report
-from grader.report import SubmissionReport, points
+from grader.intake.files import write_text_atomic
+from grader.outputs.junit import junit_xml
+from grader.outputs.markdown import markdown_report
+from grader.outputs.submission_report import SubmissionReport, points
 from grader.results import SubmissionResult
 
 if TYPE_CHECKING:
-    from grader.assignment import Assignment
+    from grader.course.assignment import Assignment
     from grader.grading import GradingOptions
-    from grader.sandbox import Sandbox
+    from grader.sandbox.bubblewrap import Sandbox
 
 NAME = "ci"
 HELP = "autograde a repository in CI (GitHub Actions and others)"
@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(options: argparse.Namespace) -> int:
     from grader.commands.check import locate_assignment
     from grader.grading import Grader
-    from grader.submission import Submission
+    from grader.intake.submission import Submission
 
     assignment = locate_assignment(options.path, options.assignment)
     with Grader(assignment, grading_options(assignment, options)) as grader:
@@ -78,7 +78,7 @@ def grading_options(assignment: Assignment, options: argparse.Namespace) -> Grad
     reference = os.environ.get("GRADER_REFERENCE")
     grading = GradingOptions(mode=GRADE if reference else CHECK)
     if reference:
-        from grader.assignment import find_reference
+        from grader.course.assignment import find_reference
 
         grading.reference_dir = find_reference(assignment, Path(reference))
         grading.run_slow = True
@@ -95,7 +95,7 @@ UNSAFE_HINT = ("pass --unsafe-no-sandbox to run them without it, where student c
 
 def _sandbox(assignment: Assignment, options: argparse.Namespace) -> Sandbox | None:
     """The sandbox the hidden tests run in; none only when --unsafe-no-sandbox asks for it."""
-    from grader.sandbox import NO_SANDBOX_HINT, Sandbox
+    from grader.sandbox.bubblewrap import NO_SANDBOX_HINT, Sandbox
 
     if options.unsafe_no_sandbox:
         return None

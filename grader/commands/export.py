@@ -1,7 +1,7 @@
 """Export a graded batch in the formats courses already use, from its gradebook.
 
 Every format is rendered from the same graded batch (grader/outputs/registry.py): totals,
-overridden points and late penalties as grader/standing.py defines them. csv: the gradebook,
+overridden points and late penalties as grader/gradebook/standing.py defines them. csv: the gradebook,
 one column per question. canvas: Canvas's gradebook import CSV. gradescope: one results.json
 per submission. junit: JUnit XML. markdown: a report. html: the instructor's class report.
 terminal: the summary `grader grade` prints, as plain text.
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     from grader.outputs.registry import render, write
-    from grader.standing import load_batch
+    from grader.gradebook.standing import load_batch
 
     batch = load_batch(options.out)
     if not batch.standings:

@@ -22,16 +22,16 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-from grader.assignment import Assignment, find_assignment, find_reference
+from grader.course.assignment import Assignment, find_assignment, find_reference
 from grader.errors import ExitCode, GraderError
-from grader.files import write_text_atomic
-from grader.gradebook_db import Gradebook, content_hash, folder_hash
-from grader.gradescope import results_json
-from grader.late_policy import GRADESCOPE_METADATA
+from grader.intake.files import write_text_atomic
+from grader.gradebook.store import Gradebook, content_hash, folder_hash
+from grader.outputs.gradescope import results_json
+from grader.course.late_policy import GRADESCOPE_METADATA
 from grader.results import SubmissionResult
-from grader.same_id import one_per_id
-from grader.standing import GradedBatch, load_batch
-from grader.submission import Submission, holds_source
+from grader.intake.same_id import one_per_id
+from grader.gradebook.standing import GradedBatch, load_batch
+from grader.intake.submission import Submission, holds_source
 
 NAME = "grade"
 HELP = "grade submissions with public and hidden tests (instructors, CI)"
@@ -87,11 +87,11 @@ def in_shard(submission_id: str, shard: tuple[int, int] | None) -> bool:
 
 def run(options: argparse.Namespace) -> int:
     from grader.batch import BatchSettings, grade_all
-    from grader.batch_summary import ClassStatistics, GradebookTable
+    from grader.outputs.class_table import ClassStatistics, GradebookTable
     from grader.outputs.registry import try_class_report
-    from grader.regrade import merged, regradable
-    from grader.sandbox import Sandbox
-    from grader.submission_times import record_times
+    from grader.gradebook.regrade import merged, regradable
+    from grader.sandbox.bubblewrap import Sandbox
+    from grader.gradebook.submission_times import record_times
 
     if options.jobs < 1:
         raise GraderError(f"invalid --jobs {options.jobs}: use 1 or more")
@@ -104,7 +104,7 @@ def run(options: argparse.Namespace) -> int:
         Sandbox.require(assignment)  # fail now, in one line, if it cannot run here
     console = Console()
     if not options.no_sandbox:
-        from grader.cgroups import describe
+        from grader.sandbox.cgroups import describe
         from grader.wire.limits import ResourceLimits
 
         console.print(describe(assignment.limits.memory_mib, ResourceLimits().processes),
@@ -225,9 +225,9 @@ def grade_batch(grader, submissions: list[Submission], out: Path,
         recorded = record_batch(results, gradebook, hashes, "custom", out, console,
                                 total=len(submissions))
     except BaseException:
-        _try_to_write_gradebook_csv(out, gradebook, grader.assignment)
+        _try_to_write_gradebook_csv(out, gradebook, grader.course.assignment)
         raise
-    write_outputs_of(out, grader.assignment)
+    write_outputs_of(out, grader.course.assignment)
     return recorded
 
 

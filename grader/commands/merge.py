@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.errors import ExitCode, GraderError
-from grader.gradebook_db import FILE_NAME, Gradebook
+from grader.gradebook.store import FILE_NAME, Gradebook
 
 NAME = "merge"
 HELP = "merge shard gradebooks into one output folder (instructors)"
@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(options: argparse.Namespace) -> int:
     from grader.commands.grade import output_errors
     from grader.outputs.registry import try_class_report, write_outputs
-    from grader.standing import load_batch
+    from grader.gradebook.standing import load_batch
 
     for folder in options.shards:
         if not (folder / FILE_NAME).is_file():

@@ -3,7 +3,7 @@
 `grader new NAME` writes assignments/NAME/ (stub, lessons, public tests, probes, config,
 misconception catalogue) and reference/NAME/ (solution, hidden tests, a known-wrong variant)
 under the course folder, with one example question; `grader validate NAME` passes on it as
-generated. Edit the files, then `grader record NAME`, `python -m grader.notebooks NAME` and
+generated. Edit the files, then `grader record NAME`, `python -m grader.authoring.notebook NAME` and
 `grader validate NAME` again.
 """
 
@@ -25,10 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.assignment import Assignment
+    from grader.course.assignment import Assignment
     from grader.commands.record import recorded_expectations
-    from grader.notebooks import notebook_text
-    from grader.scaffold import scaffold, write_text
+    from grader.authoring.notebook import notebook_text
+    from grader.authoring.scaffold import scaffold, write_text
 
     written = scaffold(options.name, options.course)
     assignment = Assignment.load(options.course / "assignments" / options.name)

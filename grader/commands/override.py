@@ -15,10 +15,10 @@ import getpass
 import math
 from pathlib import Path
 
-from grader.assignment import Assignment
+from grader.course.assignment import Assignment
 from grader.errors import ExitCode, GraderError
-from grader.gradebook_db import FILE_NAME, Gradebook
-from grader.standing import GradedBatch, Override, Standing, load_batch, recorded_assignment
+from grader.gradebook.store import FILE_NAME, Gradebook
+from grader.gradebook.standing import GradedBatch, Override, Standing, load_batch, recorded_assignment
 from grader.untrusted_text import (MESSAGE, NAME as NAME_LENGTH, bounded, escape_controls,
                                    first_names)
 

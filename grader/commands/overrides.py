@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grader.commands.override import open_existing
 from grader.errors import ExitCode
-from grader.standing import load_batch
+from grader.gradebook.standing import load_batch
 from grader.untrusted_text import escape_controls
 
 NAME = "overrides"

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.assignment import find_assignment, find_reference
+from grader.course.assignment import find_assignment, find_reference
 from grader.errors import ExitCode, GraderError
-from grader.files import write_text_atomic
-from grader.freshness import stale_differences
+from grader.intake.files import write_text_atomic
+from grader.authoring.freshness import stale_differences
 from grader.grading import RECORD, Grader, GradingOptions
 from grader.reference import dump_expectations
-from grader.submission import Submission
+from grader.intake.submission import Submission
 
 NAME = "record"
 HELP = "re-record the public tests' expected values from the reference (instructors)"
@@ -53,7 +53,7 @@ def run(options: argparse.Namespace) -> int:
     current = Path(path).read_text() if Path(path).is_file() else ""
     if options.check:
         # Judged as grading compares (within tolerances, inputs by digest), never bit for
-        # bit: another CPU computes some values a last bit differently (grader/freshness.py).
+        # bit: another CPU computes some values a last bit differently (grader/authoring/freshness.py).
         problems = stale_differences(current, text)
         if problems:
             console.print(f"{path} is stale: run `grader record {options.assignment}`",

@@ -17,10 +17,10 @@ from pathlib import Path
 from rich.console import Console
 
 from grader import DISTRIBUTION, __version__
-from grader.assignment import Assignment, find_assignment
+from grader.course.assignment import Assignment, find_assignment
 from grader.errors import ExitCode, GraderError
-from grader.files import write_text_atomic
-from grader.report import points
+from grader.intake.files import write_text_atomic
+from grader.outputs.submission_report import points
 
 NAME = "release"
 HELP = "build the student release of an assignment (instructors)"

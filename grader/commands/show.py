@@ -1,7 +1,7 @@
 """Show graded results again without regrading: one student's full report, or the gradebook.
 
 Reads the gradebook that `grader grade` keeps in its output folder, with the instructor's
-overrides and late penalties (grader/standing.py). What it prints came from students (ids
+overrides and late penalties (grader/gradebook/standing.py). What it prints came from students (ids
 from file names, messages, output): the reports escape it, and so do the errors here.
 """
 
@@ -25,10 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.batch_summary import GradebookTable
+    from grader.outputs.class_table import GradebookTable
     from grader.outputs.adjustments import adjustment_lines
-    from grader.report import SubmissionReport, plain
-    from grader.standing import load_batch
+    from grader.outputs.submission_report import SubmissionReport, plain
+    from grader.gradebook.standing import load_batch
 
     batch = load_batch(options.out)
     if not batch.standings:

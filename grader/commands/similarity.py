@@ -24,11 +24,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.assignment import Assignment, find_assignment
+from grader.course.assignment import Assignment, find_assignment
 from grader.errors import ExitCode, GraderError, SubmissionError
-from grader.files import read_capped, write_text_atomic
+from grader.intake.files import read_capped, write_text_atomic
 from grader.similarity import Pair, Report, Settings, Source, compare
-from grader.submission import Submission
+from grader.intake.submission import Submission
 from grader.untrusted_text import NAME as NAME_LIMIT
 from grader.untrusted_text import bounded
 

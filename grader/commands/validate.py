@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.validation import validate
+    from grader.authoring.validation import validate
 
     problems = validate(options.assignment, reference=options.reference,
                         sandboxed=not options.no_sandbox,

@@ -7,7 +7,7 @@ assignment; each format still escapes them for itself.
 
 from __future__ import annotations
 
-from grader.standing import Override, Standing
+from grader.gradebook.standing import Override, Standing
 
 OVERRIDE_MARK = "*"
 """Beside a question's points wherever an override set them."""

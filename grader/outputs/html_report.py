@@ -19,10 +19,10 @@ import io
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from grader.misconceptions import Catalogue
+from grader.course.misconceptions import Catalogue
 from grader.outputs import charts, statistics
 from grader.outputs.adjustments import OVERRIDE_MARK, adjustment_lines, marked_points, points
-from grader.standing import GradedBatch, Standing
+from grader.gradebook.standing import GradedBatch, Standing
 from grader.untrusted_text import escape_controls
 
 REPORT_WIDTH = 100
@@ -57,7 +57,7 @@ def class_report(batch: GradedBatch, out: Path | None = None, *,
                  catalogue: Catalogue | None = None) -> str:
     """The whole document. `out`: the output folder, where a similarity.json may lie."""
     from grader.outputs.similarity_html import SIMILARITY_STYLE, read_similarity, similarity_section
-    from grader.report import catalogue_of
+    from grader.outputs.submission_report import catalogue_of
 
     catalogue = catalogue if catalogue is not None else catalogue_of(batch.assignment)
     anchors = {s.submission_id: f"student-{number}" for number, s in enumerate(batch.standings, 1)}
@@ -242,7 +242,7 @@ def submission_html(standing: Standing, catalogue: Catalogue) -> str:
     """The terminal report of one submission, as rich exports it (its text escaped there)."""
     from rich.console import Console
 
-    from grader.report import SubmissionReport
+    from grader.outputs.submission_report import SubmissionReport
 
     console = Console(record=True, file=io.StringIO(), width=REPORT_WIDTH, color_system="truecolor",
                       force_terminal=True, legacy_windows=False)

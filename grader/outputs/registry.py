@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Callable
 
 from grader.errors import GraderError
-from grader.files import write_text_atomic
-from grader.standing import GradedBatch
+from grader.intake.files import write_text_atomic
+from grader.gradebook.standing import GradedBatch
 
 Files = dict[str, str]
 
@@ -37,7 +37,7 @@ class Format:
 def _terminal(batch: GradedBatch, out: Path | None) -> Files:
     from rich.console import Console, Group
 
-    from grader.batch_summary import ClassStatistics, GradebookTable
+    from grader.outputs.class_table import ClassStatistics, GradebookTable
 
     stream = io.StringIO()
     Console(file=stream, width=120, color_system=None, legacy_windows=False).print(
@@ -46,31 +46,31 @@ def _terminal(batch: GradedBatch, out: Path | None) -> Files:
 
 
 def _csv(batch: GradedBatch, out: Path | None) -> Files:
-    from grader.gradebook import gradebook_csv_of
+    from grader.outputs.csv_gradebook import gradebook_csv_of
 
     return {"gradebook.csv": gradebook_csv_of(batch)}
 
 
 def _canvas(batch: GradedBatch, out: Path | None) -> Files:
-    from grader.canvas import canvas_csv_of
+    from grader.outputs.canvas import canvas_csv_of
 
     return {"canvas.csv": canvas_csv_of(batch, assignment_title(batch))}
 
 
 def _gradescope(batch: GradedBatch, out: Path | None) -> Files:
-    from grader.gradescope import results_json_of
+    from grader.outputs.gradescope import results_json_of
 
     return {f"{s.submission_id}/results.json": results_json_of(s) for s in batch.standings}
 
 
 def _junit(batch: GradedBatch, out: Path | None) -> Files:
-    from grader.junit import junit_xml_of
+    from grader.outputs.junit import junit_xml_of
 
     return {"junit.xml": junit_xml_of(batch)}
 
 
 def _markdown(batch: GradedBatch, out: Path | None) -> Files:
-    from grader.markdown_report import markdown_batch
+    from grader.outputs.markdown import markdown_batch
 
     return {"report.md": markdown_batch(batch)}
 
@@ -98,7 +98,7 @@ is :func:`write_class_report`'s: a failure there must not cost these)."""
 
 def assignment_title(batch: GradedBatch) -> str:
     """The assignment's title where its folder is found, else its name."""
-    from grader.assignment import find_assignment
+    from grader.course.assignment import find_assignment
 
     try:
         return find_assignment(batch.assignment).title

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from grader import results
 from grader.results import LIMITS, GradedTest
-from grader.standing import GradedBatch, Standing
+from grader.gradebook.standing import GradedBatch, Standing
 
 BINS = 10
 FULL = 1e-6

@@ -1,0 +1,1 @@
+"""A course author's tools: scaffold a question, write notebooks, record and validate."""

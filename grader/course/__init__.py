@@ -1,0 +1,1 @@
+"""An assignment on disk: its configuration, misconception catalogue and late policy."""

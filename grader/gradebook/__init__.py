@@ -1,0 +1,1 @@
+"""The SQLite gradebook, the one definition of a total, and regrading."""

@@ -1,0 +1,182 @@
+"""What a submission earns once the instructor's adjustments apply: the one definition of a total.
+
+The tests give each question its graded points; an instructor's override replaces a
+question's points; a late penalty is subtracted from the sum, shown on its own and never
+folded silently into a question. Every output (terminal summary, results.json, CSV, Canvas,
+Gradescope, JUnit, markdown, HTML) reads a submission's points from a :class:`Standing`,
+so `grade`, `merge` and `export` cannot disagree about a total. :func:`load_batch` reads
+all of it (results, overrides, late penalties, the version that graded each question) from
+an output folder's gradebook.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+from grader.errors import GraderError
+from grader.results import SubmissionResult
+
+if TYPE_CHECKING:
+    from grader.course.assignment import Assignment
+    from grader.course.late_policy import LatePolicy
+
+
+@dataclass(frozen=True)
+class Override:
+    """An instructor's points for one question of one submission, with who, when and why."""
+
+    question: str
+    points: float
+    reason: str
+    by: str
+    at: str
+    """When it was made, ISO 8601 in UTC."""
+
+
+@dataclass(frozen=True)
+class LatePenalty:
+    """Points taken off a late submission's total, and the sentence that says why."""
+
+    seconds_late: float
+    points: float
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One submission's points, question by question, after overrides and late penalty."""
+
+    result: SubmissionResult
+    questions: tuple[str, ...]
+    max_points: float
+    overrides: tuple[Override, ...] = ()
+    late: LatePenalty | None = None
+    versions: tuple[tuple[str, str], ...] = ()
+    """(question, assignment version that graded it), as the gradebook recorded them."""
+
+    @property
+    def submission_id(self) -> str:
+        return self.result.submission_id
+
+    def version_of(self, question: str) -> str | None:
+        """The assignment version that graded the question (None if not recorded)."""
+        return dict(self.versions).get(question)
+
+    def graded_points(self, question: str) -> float:
+        """What the tests gave the question, before any override."""
+        return round(sum(t.score for t in self.result.tests if t.question == question), 6)
+
+    def override_of(self, question: str) -> Override | None:
+        found = [o for o in self.overrides if o.question == question]
+        return found[-1] if found else None
+
+    def points(self, question: str) -> float:
+        """The question's points as every output shows them: an override wins."""
+        override = self.override_of(question)
+        return override.points if override is not None else self.graded_points(question)
+
+    @property
+    def before_penalty(self) -> float:
+        return round(sum(self.points(q) for q in self.questions), 6)
+
+    @property
+    def penalty(self) -> float:
+        return self.late.points if self.late is not None else 0.0
+
+    @property
+    def total(self) -> float:
+        """The submission's grade: never below zero."""
+        return round(max(self.before_penalty - self.penalty, 0.0), 6)
+
+
+@dataclass(frozen=True)
+class GradedBatch:
+    """A graded batch as every output renders it."""
+
+    assignment: str
+    questions: tuple[str, ...]
+    max_points: float
+    standings: tuple[Standing, ...]
+
+    def by_id(self) -> dict[str, Standing]:
+        return {s.submission_id: s for s in self.standings}
+
+
+def questions_in(results: Iterable[SubmissionResult]) -> tuple[str, ...]:
+    """The questions graded in a batch, in the order their tests ran."""
+    return tuple(dict.fromkeys(t.question for r in results for t in r.tests))
+
+
+def graded_batch(results: Iterable[SubmissionResult], *,
+                 questions: Iterable[str] | None = None, max_points: float | None = None,
+                 overrides: Mapping[str, list[Override]] | None = None,
+                 late: Mapping[str, LatePenalty] | None = None,
+                 versions: Mapping[str, Mapping[str, str]] | None = None) -> GradedBatch:
+    """Standings for results, sorted by submission id; adjustments keyed by submission id."""
+    ordered = sorted(results, key=lambda r: r.submission_id)
+    names = tuple(questions) if questions is not None else questions_in(ordered)
+    most = max_points if max_points is not None else max((r.max_score for r in ordered), default=0.0)
+    overrides, late, versions = overrides or {}, late or {}, versions or {}
+    standings = tuple(Standing(r, names, most, tuple(overrides.get(r.submission_id, ())),
+                               late.get(r.submission_id),
+                               tuple(versions.get(r.submission_id, {}).items()))
+                      for r in ordered)
+    assignment = ordered[0].assignment if ordered else ""
+    return GradedBatch(assignment, names, most, standings)
+
+
+def late_penalties(policy: LatePolicy, submitted: Mapping[str, datetime.datetime],
+                   extensions: Mapping[str, float]) -> dict[str, LatePenalty]:
+    """Each late submission's penalty under the policy, by submission id."""
+    found = {}
+    for submission_id, when in submitted.items():
+        penalty = policy.penalty(when, extensions.get(submission_id, 0.0))
+        if penalty is not None:
+            found[submission_id] = penalty
+    return found
+
+
+def load_batch(out: Path, assignment: Assignment | None = None) -> GradedBatch:
+    """The graded batch in `out` as every output shows it: results from its gradebook, the
+    instructor's overrides, and late penalties under the assignment's [late] policy.
+
+    Without an assignment, the one graded is read from the folder the gradebook recorded,
+    else looked up by name; where it cannot be found, questions and points come from the results, unless the gradebook holds submission
+    times: then the lookup's error stands, since no penalty may be silently left out.
+    """
+    from grader.gradebook.store import FILE_NAME, Gradebook
+
+    if not (out / FILE_NAME).is_file():
+        raise GraderError(f"{out} holds no {FILE_NAME}: give the folder `grader grade --out` wrote")
+    gradebook = Gradebook(out / FILE_NAME)
+    try:
+        results, overrides = gradebook.results(), gradebook.overrides()
+        submitted, extensions = gradebook.submission_times(), gradebook.extensions()
+        versions, folder = gradebook.question_versions(), gradebook.assignment_folder()
+    finally:
+        gradebook.close()
+    if assignment is None and results:
+        try:
+            assignment = recorded_assignment(results[0].assignment, folder)
+        except GraderError:
+            if submitted:
+                raise
+    policy = assignment.late if assignment is not None else None
+    return graded_batch(
+        results, questions=tuple(assignment.questions) if assignment is not None else None,
+        max_points=assignment.total_points if assignment is not None else None,
+        overrides=overrides, versions=versions,
+        late=late_penalties(policy, submitted, extensions) if policy is not None else None)
+
+
+def recorded_assignment(name: str, folder: Path | None) -> Assignment:
+    """The assignment graded: from the folder the gradebook recorded where it is still that
+    assignment's, else found by name; else the one-line error of the lookup."""
+    from grader.course.assignment import CONFIG_FILE, Assignment, find_assignment
+
+    if folder is not None and folder.name == name and (folder / CONFIG_FILE).is_file():
+        return Assignment.load(folder)
+    return find_assignment(name)

@@ -1,0 +1,1 @@
+"""Confinement, trusted half: bubblewrap, control groups, leased uids."""
