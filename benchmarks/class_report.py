@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from grader.outputs.html_report import class_report
-from grader.gradebook.standing import graded_batch, load_batch
+from grader.gradebook.standing import graded_batch
+from grader.gradebook.load import load_batch
 
 
 def main(out: Path, count: int) -> None:

@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = _Parser(prog="grader", description=DESCRIPTION,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    from grader import installed_version
+    from grader.version import installed_version
 
     parser.add_argument("--version", action="version", version=installed_version())
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

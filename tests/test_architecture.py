@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("intake: what students hand in", ("grader.intake",)),
     ("gradebook: stored results and the one total", ("grader.gradebook",)),
     ("sandbox: confinement, trusted half", ("grader.sandbox",)),
+    ("similarity: how alike a class's submissions are", ("grader.similarity",)),
     ("outputs: renderings of a graded batch", ("grader.outputs",)),
     ("one submission through pytest", ("grader.reference", "grader.student",
                                        "grader.worker_client", "grader.feedback",
@@ -72,7 +73,8 @@ def grader_imports(path: Path) -> list[str]:
 
 
 def within(module: str, prefix: str) -> bool:
-    return module == prefix or module.startswith(prefix + ".")
+    """`module` is `prefix` or inside it; the bare package `grader` names only its __init__."""
+    return module == prefix or ("." in prefix and module.startswith(prefix + "."))
 
 
 def layer_of(module: str) -> int:

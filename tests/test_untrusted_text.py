@@ -14,7 +14,8 @@ from junitparser import JUnitXml
 from rich.console import Console
 
 from grader import problems, untrusted_text
-from grader.outputs.class_table import BatchStatistics
+from grader.gradebook.standing import graded_batch
+from grader.outputs.class_table import BatchStatistics, GradebookTable
 from grader.outputs.canvas import canvas_csv
 from grader.cli import main
 from grader.outputs.csv_gradebook import gradebook_csv
@@ -22,7 +23,7 @@ from grader.gradebook.store import Gradebook
 from grader.outputs.gradescope import results_json
 from grader.outputs.junit import junit_xml
 from grader.outputs.markdown import markdown_report
-from grader.outputs.submission_report import BatchSummary, SubmissionReport
+from grader.outputs.submission_report import SubmissionReport
 from grader.results import GradedTest, SubmissionResult
 from grader.student import StudentProxy, _number
 from grader.worker_client import _describe_exit, _import_problem
@@ -166,14 +167,14 @@ def render(renderable, *, terminal: bool, width: int = 120) -> str:
 @pytest.mark.parametrize("terminal", [False, True])
 def test_the_terminal_report_shows_markup_literally_and_sends_no_escape_sequence(batch, terminal):
     questions = ["q1", "q2"]
-    for renderable in (*map(SubmissionReport, batch), BatchSummary(batch, questions),
+    for renderable in (*map(SubmissionReport, batch), GradebookTable(graded_batch(batch, questions=questions)),
                        BatchStatistics(batch, questions)):
         text = render(renderable, terminal=terminal)
         assert_no_controls(RICH_STYLE.sub("", text))
     plain = render(SubmissionReport(batch[0]), terminal=False)
     assert plain.count("[red]x[/red]") >= 3  # in the title, a test's name and its message
     assert "[link=https://evil]click[/link]" in plain and "\\x1b]52;c;" in plain
-    summary = render(BatchSummary(batch, questions), terminal=False, width=10_000)
+    summary = render(GradebookTable(graded_batch(batch, questions=questions)), terminal=False, width=10_000)
     assert "A0[red]x[/red]\\x1b]0;t\\x07" in summary  # an id
     assert "[link=https://evil]click[/link]" in summary  # a problem
 

@@ -179,7 +179,7 @@ def unknown_codes(assignment: Assignment, reference_dir: Path) -> list[Problem]:
 
 
 def stale_expectations(assignment: Assignment, reference_dir: Path) -> list[Problem]:
-    from grader.commands.record import recorded_expectations
+    from grader.authoring.expectations import recorded_expectations
     from grader.authoring.freshness import stale_differences
 
     path = assignment.expectations_path

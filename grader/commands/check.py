@@ -13,12 +13,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.course.assignment import Assignment, find_assignment, known_assignments
-from grader.errors import ExitCode, GraderError
+from grader.errors import ExitCode
 from grader.intake.files import write_text_atomic
 from grader.grading import CHECK, Grader, GradingOptions
 from grader.outputs.submission_report import SubmissionReport
-from grader.intake.submission import SOURCE_SUFFIXES, Submission, holds_source
+from grader.intake.submission import Submission
+from grader.intake.submission import locate_assignment
 
 NAME = "check"
 HELP = "run the public tests on your work (students)"
@@ -58,27 +58,3 @@ def _quick_exit() -> None:
     atexit.unregister(gc.freeze)  # once, however often run() is called in one process
     atexit.register(gc.freeze)
 
-
-def locate_assignment(path: Path, name: str | None) -> Assignment:
-    """The assignment named, else the one whose file `path` is or holds."""
-    if name:
-        return find_assignment(name)
-    known = known_assignments()
-    if not path.exists():
-        raise GraderError(f"{path}: no such file or folder")
-    if path.is_file():
-        for folder in known.values():
-            assignment = Assignment.load(folder)
-            if path.stem == assignment.module_name and path.suffix in SOURCE_SUFFIXES:
-                return assignment
-        raise GraderError(f"cannot tell which assignment {path.name} is for: "
-                          f"pass --assignment ({', '.join(sorted(known))})")
-    found = [Assignment.load(folder) for folder in known.values()]
-    found = [a for a in found if holds_source(path, a)]
-    if len(found) == 1:
-        return found[0]
-    files = " or ".join(sorted(Assignment.load(f).file_name for f in known.values()))
-    if not found:
-        raise GraderError(f"no assignment file ({files}) in {path}: give its path")
-    raise GraderError(f"{path} holds several assignments: pass --assignment "
-                      f"({', '.join(a.name for a in found)})")

@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.commands.check import locate_assignment
+    from grader.intake.submission import locate_assignment
     from grader.grading import Grader
     from grader.intake.submission import Submission
 

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     from grader.outputs.registry import render, write
-    from grader.gradebook.standing import load_batch
+    from grader.gradebook.load import load_batch
 
     batch = load_batch(options.out)
     if not batch.standings:

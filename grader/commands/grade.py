@@ -11,12 +11,11 @@ completed, not redone.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import os
 import sqlite3
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
@@ -27,11 +26,12 @@ from grader.errors import ExitCode, GraderError
 from grader.intake.files import write_text_atomic
 from grader.gradebook.store import Gradebook, content_hash, folder_hash
 from grader.outputs.gradescope import results_json
-from grader.course.late_policy import GRADESCOPE_METADATA
 from grader.results import SubmissionResult
-from grader.intake.same_id import one_per_id
-from grader.gradebook.standing import GradedBatch, load_batch
-from grader.intake.submission import Submission, holds_source
+from grader.gradebook.standing import GradedBatch
+from grader.gradebook.load import load_batch
+from grader.intake.submission import Submission
+from grader.intake.collect import expand_submissions
+from grader.gradebook.store import open_gradebook, output_errors
 
 NAME = "grade"
 HELP = "grade submissions with public and hidden tests (instructors, CI)"
@@ -196,23 +196,8 @@ def _try_to_write_gradebook_csv(out: Path, gradebook: Gradebook, assignment: Ass
         pass
 
 
-def open_gradebook(out: Path) -> Gradebook:
-    """The gradebook in `out`, or one line saying why it cannot be opened there."""
-    with output_errors(out):
-        return Gradebook.in_folder(out)
 
 
-@contextlib.contextmanager
-def output_errors(out: Path) -> Iterator[None]:
-    """Turn a failed write under `out` (a full disk, a quota, a read-only folder) into one line
-    that says what to do; what is recorded already stays recorded."""
-    try:
-        yield
-    except (OSError, sqlite3.Error) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise GraderError(f"cannot write to {out} ({why}): free space there (or choose another "
-                          "--out) and run the same command again; every submission recorded "
-                          "so far is kept") from None
 
 
 def grade_batch(grader, submissions: list[Submission], out: Path,
@@ -230,24 +215,3 @@ def grade_batch(grader, submissions: list[Submission], out: Path,
     write_outputs_of(out, grader.course.assignment)
     return recorded
 
-
-def expand_submissions(paths: list[Path], assignment: Assignment) -> list[Submission]:
-    """Each path is one submission, or a folder with one submission per entry."""
-    submissions = []
-    for path in paths:
-        if not path.exists():
-            raise GraderError(f"{path}: no such file or folder")
-        if path.is_dir() and not holds_source(path, assignment):
-            submissions += one_per_id([Submission.at(entry, assignment)
-                                       for entry in sorted(path.iterdir())
-                                       if not entry.name.startswith((".", "__"))
-                                       and entry.name != GRADESCOPE_METADATA], assignment)
-        else:
-            submissions.append(Submission.at(path, assignment))
-    seen: dict[str, Path] = {}
-    for submission in submissions:
-        if submission.id in seen:
-            raise GraderError(f"two submissions have the id {submission.id!r} "
-                              f"({seen[submission.id]} and {submission.path}): rename one")
-        seen[submission.id] = submission.path
-    return submissions

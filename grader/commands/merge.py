@@ -27,9 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.commands.grade import output_errors
+    from grader.gradebook.store import output_errors
     from grader.outputs.registry import try_class_report, write_outputs
-    from grader.gradebook.standing import load_batch
+    from grader.gradebook.load import load_batch
 
     for folder in options.shards:
         if not (folder / FILE_NAME).is_file():

@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     from grader.course.assignment import Assignment
-    from grader.commands.record import recorded_expectations
+    from grader.authoring.expectations import recorded_expectations
     from grader.authoring.notebook import notebook_text
     from grader.authoring.scaffold import scaffold, write_text
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from grader.course.assignment import Assignment
 from grader.errors import ExitCode, GraderError
-from grader.gradebook.store import FILE_NAME, Gradebook
-from grader.gradebook.standing import GradedBatch, Override, Standing, load_batch, recorded_assignment
+from grader.gradebook.store import Gradebook, open_existing
+from grader.gradebook.standing import GradedBatch, Override, Standing
+from grader.gradebook.load import load_batch, recorded_assignment
 from grader.untrusted_text import (MESSAGE, NAME as NAME_LENGTH, bounded, escape_controls,
                                    first_names)
 
@@ -64,11 +65,6 @@ def run(options: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def open_existing(out: Path) -> Gradebook:
-    """OUT's gradebook, which must exist: an override never starts a new one."""
-    if not (out / FILE_NAME).is_file():
-        raise GraderError(f"{out} holds no {FILE_NAME}: give the folder `grader grade --out` wrote")
-    return Gradebook.in_folder(out)
 
 
 def checked_target(gradebook: Gradebook, out: Path, submission_id: str,
@@ -126,7 +122,7 @@ def _login() -> str:
 def rerender(out: Path, batch: GradedBatch) -> None:
     """Render OUT's outputs again (its class report too, where there is one), so that none
     shows the points from before."""
-    from grader.commands.grade import output_errors
+    from grader.gradebook.store import output_errors
     from grader.outputs.registry import try_class_report, write_outputs
 
     with output_errors(out):

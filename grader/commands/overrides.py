@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from grader.commands.override import open_existing
+from grader.gradebook.store import open_existing
 from grader.errors import ExitCode
-from grader.gradebook.standing import load_batch
+from grader.gradebook.load import load_batch
 from grader.untrusted_text import escape_controls
 
 NAME = "overrides"

@@ -13,13 +13,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.course.assignment import find_assignment, find_reference
-from grader.errors import ExitCode, GraderError
+from grader.authoring.expectations import recorded_expectations
+from grader.errors import ExitCode
 from grader.intake.files import write_text_atomic
 from grader.authoring.freshness import stale_differences
-from grader.grading import RECORD, Grader, GradingOptions
-from grader.reference import dump_expectations
-from grader.intake.submission import Submission
 
 NAME = "record"
 HELP = "re-record the public tests' expected values from the reference (instructors)"
@@ -33,18 +30,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write nothing; exit 1 if the recorded expectations are stale")
 
 
-def recorded_expectations(assignment_name: str, reference: Path | None) -> tuple[str, str]:
-    """Return (path, text) of the expectations the reference gives now."""
-    assignment = find_assignment(assignment_name)
-    reference_dir = find_reference(assignment, reference)
-    with Grader(assignment, GradingOptions(mode=RECORD, reference_dir=reference_dir,
-                                           run_slow=False)) as grader:
-        result, recorded = grader.grade(Submission.at(reference_dir / assignment.file_name))
-    failing = [t for t in result.run_tests if not t.passed]
-    if failing:
-        raise GraderError(f"the reference fails the public test {failing[0].nodeid!r}: "
-                          f"{failing[0].message}")
-    return str(assignment.expectations_path), dump_expectations(assignment.name, recorded)
 
 
 def run(options: argparse.Namespace) -> int:

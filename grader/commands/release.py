@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader import DISTRIBUTION, __version__
+from grader.version import DISTRIBUTION, __version__
 from grader.course.assignment import Assignment, find_assignment
 from grader.errors import ExitCode, GraderError
 from grader.intake.files import write_text_atomic

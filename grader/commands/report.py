@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(options: argparse.Namespace) -> int:
     from grader.outputs.registry import write_class_report
-    from grader.gradebook.standing import load_batch
+    from grader.gradebook.load import load_batch
 
     if options.html is not None and options.html.is_dir():
         raise GraderError(f"{options.html} is a folder: give a file name, e.g. "

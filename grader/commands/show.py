@@ -28,7 +28,7 @@ def run(options: argparse.Namespace) -> int:
     from grader.outputs.class_table import GradebookTable
     from grader.outputs.adjustments import adjustment_lines
     from grader.outputs.submission_report import SubmissionReport, plain
-    from grader.gradebook.standing import load_batch
+    from grader.gradebook.load import load_batch
 
     batch = load_batch(options.out)
     if not batch.standings:

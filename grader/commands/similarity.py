@@ -57,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.commands.grade import expand_submissions, output_errors
+    from grader.gradebook.store import output_errors
+    from grader.intake.collect import expand_submissions
 
     if not 0 < options.threshold <= 1:
         raise GraderError(f"invalid --threshold {options.threshold}: use a score above 0 and "

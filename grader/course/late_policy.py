@@ -31,13 +31,21 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import ConfigError, GraderError
-from grader.gradebook.standing import LatePenalty
 
 DAY = 86400.0
 POLICY_KEYS = {"deadline", "per_day", "cap", "grace_minutes"}
 GRADESCOPE_METADATA = "submission_metadata.yml"
 _GRADESCOPE_ENTRY = re.compile(r"^(?P<id>[^\s:#'\"][^:]*):\s*$")
 _GRADESCOPE_TIME = re.compile(r"^  :created_at:\s*(?P<time>.+?)\s*$")
+
+
+@dataclass(frozen=True)
+class LatePenalty:
+    """Points taken off a late submission's total, and the sentence that says why."""
+
+    seconds_late: float
+    points: float
+    explanation: str
 
 
 @dataclass(frozen=True)

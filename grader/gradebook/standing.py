@@ -4,24 +4,18 @@ The tests give each question its graded points; an instructor's override replace
 question's points; a late penalty is subtracted from the sum, shown on its own and never
 folded silently into a question. Every output (terminal summary, results.json, CSV, Canvas,
 Gradescope, JUnit, markdown, HTML) reads a submission's points from a :class:`Standing`,
-so `grade`, `merge` and `export` cannot disagree about a total. :func:`load_batch` reads
-all of it (results, overrides, late penalties, the version that graded each question) from
-an output folder's gradebook.
+so `grade`, `merge` and `export` cannot disagree about a total (:mod:`grader.gradebook.load`
+reads all of it from an output folder's gradebook). Pure: nothing here reads a file.
 """
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import Iterable, Mapping
 
-from grader.errors import GraderError
+from grader.course.late_policy import LatePenalty, LatePolicy
 from grader.results import SubmissionResult
-
-if TYPE_CHECKING:
-    from grader.course.assignment import Assignment
-    from grader.course.late_policy import LatePolicy
 
 
 @dataclass(frozen=True)
@@ -34,15 +28,6 @@ class Override:
     by: str
     at: str
     """When it was made, ISO 8601 in UTC."""
-
-
-@dataclass(frozen=True)
-class LatePenalty:
-    """Points taken off a late submission's total, and the sentence that says why."""
-
-    seconds_late: float
-    points: float
-    explanation: str
 
 
 @dataclass(frozen=True)
@@ -137,46 +122,3 @@ def late_penalties(policy: LatePolicy, submitted: Mapping[str, datetime.datetime
         if penalty is not None:
             found[submission_id] = penalty
     return found
-
-
-def load_batch(out: Path, assignment: Assignment | None = None) -> GradedBatch:
-    """The graded batch in `out` as every output shows it: results from its gradebook, the
-    instructor's overrides, and late penalties under the assignment's [late] policy.
-
-    Without an assignment, the one graded is read from the folder the gradebook recorded,
-    else looked up by name; where it cannot be found, questions and points come from the results, unless the gradebook holds submission
-    times: then the lookup's error stands, since no penalty may be silently left out.
-    """
-    from grader.gradebook.store import FILE_NAME, Gradebook
-
-    if not (out / FILE_NAME).is_file():
-        raise GraderError(f"{out} holds no {FILE_NAME}: give the folder `grader grade --out` wrote")
-    gradebook = Gradebook(out / FILE_NAME)
-    try:
-        results, overrides = gradebook.results(), gradebook.overrides()
-        submitted, extensions = gradebook.submission_times(), gradebook.extensions()
-        versions, folder = gradebook.question_versions(), gradebook.assignment_folder()
-    finally:
-        gradebook.close()
-    if assignment is None and results:
-        try:
-            assignment = recorded_assignment(results[0].assignment, folder)
-        except GraderError:
-            if submitted:
-                raise
-    policy = assignment.late if assignment is not None else None
-    return graded_batch(
-        results, questions=tuple(assignment.questions) if assignment is not None else None,
-        max_points=assignment.total_points if assignment is not None else None,
-        overrides=overrides, versions=versions,
-        late=late_penalties(policy, submitted, extensions) if policy is not None else None)
-
-
-def recorded_assignment(name: str, folder: Path | None) -> Assignment:
-    """The assignment graded: from the folder the gradebook recorded where it is still that
-    assignment's, else found by name; else the one-line error of the lookup."""
-    from grader.course.assignment import CONFIG_FILE, Assignment, find_assignment
-
-    if folder is not None and folder.name == name and (folder / CONFIG_FILE).is_file():
-        return Assignment.load(folder)
-    return find_assignment(name)

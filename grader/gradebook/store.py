@@ -11,6 +11,7 @@ gradebook.csv, results.json and every export are rendered from here (grader.grad
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -20,8 +21,8 @@ import stat
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator, Mapping
 
-from grader import __version__
-from grader.errors import SubmissionError
+from grader.version import __version__
+from grader.errors import GraderError, SubmissionError
 from grader.intake.files import (MAX_FILE_BYTES, NOT_SUBMITTED, Entry, list_folder, lstat_entry,
                           read_capped)
 from grader.results import SubmissionResult
@@ -343,3 +344,29 @@ class Gradebook:
 
     def close(self) -> None:
         self.connection.close()
+
+
+@contextlib.contextmanager
+def output_errors(out: Path) -> Iterator[None]:
+    """Turn a failed write under `out` (a full disk, a quota, a read-only folder) into one line
+    that says what to do; what is recorded already stays recorded."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise GraderError(f"cannot write to {out} ({why}): free space there (or choose another "
+                          "--out) and run the same command again; every submission recorded "
+                          "so far is kept") from None
+
+
+def open_gradebook(out: Path) -> Gradebook:
+    """The gradebook in `out`, or one line saying why it cannot be opened there."""
+    with output_errors(out):
+        return Gradebook.in_folder(out)
+
+
+def open_existing(out: Path) -> Gradebook:
+    """OUT's gradebook, which must exist: an override never starts a new one."""
+    if not (out / FILE_NAME).is_file():
+        raise GraderError(f"{out} holds no {FILE_NAME}: give the folder `grader grade --out` wrote")
+    return Gradebook.in_folder(out)

@@ -2,7 +2,7 @@
 
 `grader grade` reads them from where they are (a Gradescope export's metadata in a folder of
 submissions, `--submitted-at FILE`, `--extensions FILE`) and keeps them in the gradebook, so
-that every later output computes the same late penalty (grader.gradebook.standing.load_batch). A time
+that every later output computes the same late penalty (grader.gradebook.load.load_batch). A time
 in the CSV wins over the export's. Each run says, in a line, what lateness it cannot judge.
 """
 

@@ -14,8 +14,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from grader.course.assignment import Assignment
-from grader.errors import SubmissionError
+from grader.course.assignment import Assignment, find_assignment, known_assignments
+from grader.errors import GraderError, SubmissionError
 from grader.intake.files import (MAX_FILE_BYTES, NOT_SUBMITTED, Entry, kind, list_folder,
                           lstat_entry, read_capped, size_in_words)
 from grader.intake.notebook_module import ModuleSource, notebook_module, stub_grader_imports
@@ -204,3 +204,29 @@ def _copy_helpers(source: Path, target: Path, *, skip: str) -> None:
         destination.parent.mkdir(parents=True, exist_ok=True)
         with open(destination, "xb") as sink:
             sink.write(data)
+
+
+def locate_assignment(path: Path, name: str | None) -> Assignment:
+    """The assignment named, else the one whose file `path` is or holds."""
+    if name:
+        return find_assignment(name)
+    known = known_assignments()
+    if not path.exists():
+        raise GraderError(f"{path}: no such file or folder")
+    if path.is_file():
+        for folder in known.values():
+            assignment = Assignment.load(folder)
+            if path.stem == assignment.module_name and path.suffix in SOURCE_SUFFIXES:
+                return assignment
+        raise GraderError(f"cannot tell which assignment {path.name} is for: "
+                          f"pass --assignment ({', '.join(sorted(known))})")
+    found = [Assignment.load(folder) for folder in known.values()]
+    found = [a for a in found if holds_source(path, a)]
+    if len(found) == 1:
+        return found[0]
+    files = " or ".join(sorted(Assignment.load(f).file_name for f in known.values()))
+    if not found:
+        raise GraderError(f"no assignment file ({files}) in {path}: give its path")
+    raise GraderError(f"{path} holds several assignments: pass --assignment "
+                      f"({', '.join(a.name for a in found)})")
+

@@ -14,16 +14,16 @@ enters the page; charts carry numbers only. No script, no external resource.
 
 from __future__ import annotations
 
-import html
 import io
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping
 
 from grader.course.misconceptions import Catalogue
 from grader.outputs import charts, statistics
+from grader.outputs.html import esc, link, row_anchor, table
+from grader.outputs.similarity_html import SIMILARITY_STYLE, read_similarity, similarity_section
 from grader.outputs.adjustments import OVERRIDE_MARK, adjustment_lines, marked_points, points
 from grader.gradebook.standing import GradedBatch, Standing
-from grader.untrusted_text import escape_controls
 
 REPORT_WIDTH = 100
 
@@ -47,16 +47,9 @@ nav a { margin-right: 1em; }
 """
 
 
-def esc(text: object) -> str:
-    """Text for HTML content or an attribute value (quotes included), its control characters
-    shown as escapes as in every other output."""
-    return html.escape(escape_controls(str(text)), quote=True)
-
-
 def class_report(batch: GradedBatch, out: Path | None = None, *,
                  catalogue: Catalogue | None = None) -> str:
     """The whole document. `out`: the output folder, where a similarity.json may lie."""
-    from grader.outputs.similarity_html import SIMILARITY_STYLE, read_similarity, similarity_section
     from grader.outputs.submission_report import catalogue_of
 
     catalogue = catalogue if catalogue is not None else catalogue_of(batch.assignment)
@@ -84,27 +77,6 @@ def _navigation(similar: bool) -> str:
              ("mistakes", "what the class got wrong"), ("outliers", "slowest and limits"),
              ("gradebook", "students")] + ([("similarity", "similar submissions")] if similar else [])
     return "<nav>" + "".join(f'<a href="#{key}">{esc(name)}</a>' for key, name in links) + "</nav>"
-
-
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = (),
-          caption: str = "", row_ids: Sequence[str] = ()) -> str:
-    """A table of cells that are already HTML; `headers` are plain text; `row_ids`, where
-    given, are the ids of the rows in order (ids the report made, never a submission's)."""
-    head = "".join(f'<th{_num(i, numeric)}>{esc(h)}</th>' for i, h in enumerate(headers))
-    ids = list(row_ids)
-    body = "".join(f'<tr{_row_id(ids, r)}>' + "".join(f"<td{_num(i, numeric)}>{cell}</td>"
-                                                      for i, cell in enumerate(row)) + "</tr>"
-                   for r, row in enumerate(rows))
-    caption_html = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return f"<table>{caption_html}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _row_id(ids: Sequence[str], index: int) -> str:
-    return f' id="{esc(ids[index])}"' if index < len(ids) else ""
-
-
-def _num(index: int, numeric: Sequence[int]) -> str:
-    return ' class="num"' if index in numeric else ""
 
 
 def _figure(svg: str, question: str | None, caption: str) -> str:
@@ -163,17 +135,6 @@ def _mistakes(batch: GradedBatch, catalogue: Catalogue) -> str:
                      + table(["code", "mistake", "submissions", "points lost", "explanation"],
                              rows, numeric=[2, 3]) + "</div>")
     return "".join(parts) + "</section>"
-
-
-def link(submission_id: str, anchors: Mapping[str, str]) -> str:
-    """The id, linking to that student's report where the batch has one."""
-    anchor = anchors.get(submission_id)
-    return f'<a href="#{anchor}">{esc(submission_id)}</a>' if anchor else esc(submission_id)
-
-
-def row_anchor(anchor: str) -> str:
-    """The id of a student's row in the gradebook, from the id of the student's report."""
-    return f"row-{anchor}"
 
 
 def _outliers(batch: GradedBatch, anchors: Mapping[str, str]) -> str:

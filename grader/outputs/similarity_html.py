@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from grader.outputs.html_report import esc, link, row_anchor, table
+from grader.outputs.html import esc, link, row_anchor, table
 from grader.similarity import Settings
 
 SIMILARITY_FILE = "similarity.json"

@@ -1,4 +1,4 @@
-"""Rich renderables for one submission's report and for a batch summary.
+"""Rich renderables for one submission's report, in the terminal and in a notebook.
 
 Reports never claim more than they know: `grader check` ran the public tests only, and says
 how many points the hidden tests still hold. Every string from a result reaches the console
@@ -8,7 +8,6 @@ characters escaped.
 
 from __future__ import annotations
 
-from typing import Iterable
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.panel import Panel
@@ -148,20 +147,6 @@ class SubmissionReport:
             return line
         return Text(f"Score: {points(result.score)}/{points(result.max_score)}", style="bold")
 
-
-class BatchSummary:
-    """The gradebook table of results with no instructor adjustments
-    (:class:`grader.outputs.class_table.GradebookTable` renders a GradedBatch)."""
-
-    def __init__(self, batch: Iterable[SubmissionResult], questions: list[str]) -> None:
-        self.batch = list(batch)
-        self.questions = questions
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from grader.outputs.class_table import GradebookTable
-        from grader.gradebook.standing import graded_batch
-
-        yield GradebookTable(graded_batch(self.batch, questions=self.questions))
 
 
 def _excerpt(output: str, lines: int = 20) -> str:

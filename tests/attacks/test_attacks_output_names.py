@@ -16,7 +16,8 @@ import shutil
 from rich.console import Console
 
 from grader.course.assignment import find_assignment
-from grader.commands.grade import expand_submissions, grade_batch
+from grader.commands.grade import grade_batch
+from grader.intake.collect import expand_submissions
 from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.submission import OUTPUT_NAMES
 from tests.conftest import REFERENCE, SUBMISSIONS

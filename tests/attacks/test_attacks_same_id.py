@@ -43,7 +43,7 @@ def test_files_sharing_an_id_cost_only_that_student(tmp_path, capsys):
 
 def test_the_same_folder_given_twice_is_still_an_error(tmp_path):
     from grader.course.assignment import Assignment
-    from grader.commands.grade import expand_submissions
+    from grader.intake.collect import expand_submissions
 
     folder = tmp_path / "class"
     folder.mkdir()

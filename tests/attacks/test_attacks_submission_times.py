@@ -21,7 +21,7 @@ HOSTILE = SUBMISSIONS / "hostile_own_metadata"
 
 
 def test_a_metadata_file_inside_a_submission_sets_no_ones_time(tmp_path, capsys):
-    from grader.gradebook.standing import load_batch
+    from grader.gradebook.load import load_batch
 
     assignment = copy_course(tmp_path, LATE_TABLE)
     export = tmp_path / "export"
@@ -41,7 +41,7 @@ def test_a_metadata_file_inside_a_submission_sets_no_ones_time(tmp_path, capsys)
 
 
 def test_an_exports_own_metadata_still_gives_its_submissions_times(tmp_path):
-    from grader.gradebook.standing import load_batch
+    from grader.gradebook.load import load_batch
 
     assignment = copy_course(tmp_path, LATE_TABLE)
     export = tmp_path / "export"

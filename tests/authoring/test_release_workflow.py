@@ -21,7 +21,7 @@ import torch
 from junitparser import JUnitXml
 from ruamel.yaml import YAML
 
-from grader import DISTRIBUTION, __version__
+from grader.version import DISTRIBUTION, __version__
 from grader.cli import main
 from tests.conftest import SUBMISSIONS
 

@@ -197,7 +197,7 @@ def late_batch(tmp_path_factory):
 
 
 def test_each_boundary_in_a_graded_batch(late_batch, capsys):
-    from grader.gradebook.standing import load_batch
+    from grader.gradebook.load import load_batch
 
     assert late_batch["code"] == 0
     batch = load_batch(late_batch["out"])
@@ -238,7 +238,7 @@ def test_what_cannot_be_judged_is_said_in_a_line(late_batch, capsys):
     said = " ".join(capsys.readouterr().out.split())
     assert "1 submission(s) have no submission time (submission_7)" in said
     assert "absent_student" not in said  # an extension for someone yet to hand in is normal
-    from grader.gradebook.standing import load_batch
+    from grader.gradebook.load import load_batch
 
     # the export's metadata, read again, does not replace the time the instructor gave
     assert load_batch(late_batch["out"]).by_id()["submission_6"].penalty == 20

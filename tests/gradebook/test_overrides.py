@@ -16,7 +16,7 @@ import pytest
 from grader.cli import main
 from grader.gradebook.store import Gradebook
 from grader.outputs.registry import render
-from grader.gradebook.standing import load_batch
+from grader.gradebook.load import load_batch
 from tests.course_copy import CORRECT, ZEROED, copy_course, grade, hand_in
 
 QUESTION = "grads_without_zeroing"

@@ -28,7 +28,8 @@ import grader.intake.submission as submission_module
 import grader.intake.zip_archive as zip_reader
 from grader.course.assignment import find_assignment
 from grader.cli import main
-from grader.commands.grade import expand_submissions, grade_batch, record_batch
+from grader.commands.grade import grade_batch, record_batch
+from grader.intake.collect import expand_submissions
 from grader.errors import GraderError, SubmissionError
 from grader.intake.files import read_capped
 from grader.gradebook.store import Gradebook, content_hash, folder_hash

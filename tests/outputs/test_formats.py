@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from grader.course.assignment import find_assignment
-from grader.commands.grade import expand_submissions
+from grader.intake.collect import expand_submissions
 from grader.errors import SubmissionError
 from grader.grading import CHECK, Grader, GradingOptions
 from grader.intake.notebook_module import module_from_cells, neutralise_magics

@@ -25,7 +25,8 @@ from grader.outputs.similarity_html import (CONTEXT_LINES, REGION_LINES, REGIONS
                                            SIDE_BY_SIDE_PAIRS, Similar, read_similarity,
                                            similarity_section)
 from grader.results import GradedTest, SubmissionResult
-from grader.gradebook.standing import GradedBatch, graded_batch, load_batch
+from grader.gradebook.standing import GradedBatch, graded_batch
+from grader.gradebook.load import load_batch
 from tests.conftest import SUBMISSIONS
 from tests.graded_outputs import graded_folder
 

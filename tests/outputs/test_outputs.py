@@ -19,7 +19,9 @@ import pytest
 
 from grader.cli import main
 from grader.outputs.registry import FORMATS, render, try_class_report
-from grader.gradebook.standing import GradedBatch, LatePenalty, Override, graded_batch, load_batch
+from grader.gradebook.standing import GradedBatch, Override, graded_batch
+from grader.gradebook.load import load_batch
+from grader.course.late_policy import LatePenalty
 from tests.graded_outputs import graded_folder
 
 OVERRIDE = Override("hessian", 9.0, "the hessian was right up to a transpose", "prof", "2026-12-01T09:00:00Z")
