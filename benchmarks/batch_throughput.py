@@ -43,8 +43,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.cpu_account import CpuAccount  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = {"second_order": ("correct_compact", "zeroed_gradients"),
-         "maml": ("correct_loop_style", "sum_instead_of_mean")}
+CASES = {
+    "second_order": ("correct_compact", "zeroed_gradients"),
+    "maml": ("correct_loop_style", "sum_instead_of_mean"),
+}
+
 
 def make_batch(assignment: str, count: int, folder: Path) -> list[Path]:
     paths = []
@@ -118,16 +121,27 @@ class Measured:
 def run_grader(assignment: str, batch: Path, out: Path, sandbox: bool) -> Measured:
     """Time `grader grade --jobs 2` on the batch, then run it again to sample its memory."""
     measured = _grade_batch(assignment, batch, out, sandbox, sample_memory=False)
-    sampled = _grade_batch(assignment, batch, out.with_name(out.name + "-memory"), sandbox,
-                           sample_memory=True)
+    sampled = _grade_batch(
+        assignment, batch, out.with_name(out.name + "-memory"), sandbox, sample_memory=True
+    )
     measured.peak_rss, measured.peak_pss = sampled.peak_rss, sampled.peak_pss
     return measured
 
 
-def _grade_batch(assignment: str, batch: Path, out: Path, sandbox: bool, *,
-                 sample_memory: bool) -> Measured:
-    command = [sys.executable, "-m", "grader", "grade", assignment, str(batch), "--out", str(out),
-               "--jobs", "2", *([] if sandbox else ["--no-sandbox"])]
+def _grade_batch(assignment: str, batch: Path, out: Path, sandbox: bool, *, sample_memory: bool) -> Measured:
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        assignment,
+        str(batch),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        *([] if sandbox else ["--no-sandbox"]),
+    ]
     with CpuAccount() as account:
         started = time.perf_counter()
         process = account.popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -160,13 +174,30 @@ def run_fresh_pytest(assignment: str, paths: list[Path]) -> Measured:
     account = CpuAccount()
     started = time.perf_counter()
     for path in paths:
-        env = {**os.environ, "STUDENT": str(path), "ASSIGNMENT": str(folder),
-               "REFERENCE": str(reference)}
-        run = account.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                              "-p", "benchmarks.naive_fixtures", "-c", os.devnull,
-                              "--rootdir", str(folder), "--import-mode=importlib",
-                              str(folder / "tests"), str(reference / "tests")],
-                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        env = {**os.environ, "STUDENT": str(path), "ASSIGNMENT": str(folder), "REFERENCE": str(reference)}
+        run = account.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "benchmarks.naive_fixtures",
+                "-c",
+                os.devnull,
+                "--rootdir",
+                str(folder),
+                "--import-mode=importlib",
+                str(folder / "tests"),
+                str(reference / "tests"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         output = run.stdout.decode(errors="replace")
         # 1: some tests failed, as wrong submissions do; but a test that errors before it runs
         # (a fixture the baseline lacks) would make the baseline look fast
@@ -188,8 +219,10 @@ def run_floor(assignment_name: str, paths: list[Path]) -> float:
 
     torch.set_num_threads(1)  # as in the worker and in each of the grader's --jobs processes
     assignment = find_assignment(str(ROOT / "assignments" / assignment_name))
-    grader = Grader(assignment, GradingOptions(mode=GRADE, run_slow=True,
-                                               reference_dir=ROOT / "reference" / assignment_name))
+    grader = Grader(
+        assignment,
+        GradingOptions(mode=GRADE, run_slow=True, reference_dir=ROOT / "reference" / assignment_name),
+    )
     pools: list[DirectPool] = []
 
     def direct_pool(path: Path) -> DirectPool:
@@ -223,36 +256,53 @@ def main() -> None:
         (folder / "pair").mkdir()
         for path in paths[:2]:  # one of each kind: what a batch costs before its steady state
             shutil.copy(path, folder / "pair" / path.name)
-        start_up = _grade_batch(options.assignment, folder / "pair", folder / "out-pair", sandbox,
-                                sample_memory=False)
+        start_up = _grade_batch(
+            options.assignment, folder / "pair", folder / "out-pair", sandbox, sample_memory=False
+        )
         fresh = run_fresh_pytest(options.assignment, paths)
         floor = run_floor(options.assignment, paths)
-    print(f"{options.assignment}: {n} submissions ({options.count} correct, {options.count} wrong), "
-          f"{os.cpu_count()} cores")
-    for label, measured in ((f"(a) grader grade --jobs 2{' (sandbox)' if sandbox else ''}", grader),
-                            ("(b) fresh python -m pytest per submission, same tests", fresh)):
-        print(f"  {label:46s} {measured.wall:7.1f} s wall  {measured.wall / n:6.3f} s/submission  "
-              f"{n / measured.wall * 60:7.1f} submissions/min  ({measured.cpu / n:.3f} CPU s/submission)")
-    print(f"  {'(c) floor: inside student and reference code':46s} {floor:7.1f} s       "
-          f"{floor / n:6.3f} s/submission (one warm process)")
-    print(f"  {'    the same, as timed inside run (a)':46s} {grader.inside_code:7.1f} s       "
-          f"{grader.inside_code / n:6.3f} s/submission (student code in fresh processes)")
+    print(
+        f"{options.assignment}: {n} submissions ({options.count} correct, {options.count} wrong), "
+        f"{os.cpu_count()} cores"
+    )
+    for label, measured in (
+        (f"(a) grader grade --jobs 2{' (sandbox)' if sandbox else ''}", grader),
+        ("(b) fresh python -m pytest per submission, same tests", fresh),
+    ):
+        print(
+            f"  {label:46s} {measured.wall:7.1f} s wall  {measured.wall / n:6.3f} s/submission  "
+            f"{n / measured.wall * 60:7.1f} submissions/min  ({measured.cpu / n:.3f} CPU s/submission)"
+        )
+    print(
+        f"  {'(c) floor: inside student and reference code':46s} {floor:7.1f} s       "
+        f"{floor / n:6.3f} s/submission (one warm process)"
+    )
+    print(
+        f"  {'    the same, as timed inside run (a)':46s} {grader.inside_code:7.1f} s       "
+        f"{grader.inside_code / n:6.3f} s/submission (student code in fresh processes)"
+    )
     print(f"  throughput, grader / fresh pytest: {fresh.wall / grader.wall:.2f}x")
-    print(f"  grader overhead beyond the floor: {(grader.cpu - floor) / n:.3f} CPU s/submission; "
-          f"beyond the time inside code in run (a): {(grader.cpu - grader.inside_code) / n:.3f} "
-          f"CPU s/submission")
+    print(
+        f"  grader overhead beyond the floor: {(grader.cpu - floor) / n:.3f} CPU s/submission; "
+        f"beyond the time inside code in run (a): {(grader.cpu - grader.inside_code) / n:.3f} "
+        f"CPU s/submission"
+    )
     print(f"  1,000 submissions at this rate: {1000 * grader.wall / n / 60:.1f} min")
     steady = n - 2
-    print(f"  the same batch of 2 (start-up: fork server, 2 zygotes, 2 pytest sessions, the "
-          f"reference): {start_up.wall:.1f} s wall, {start_up.cpu:.2f} CPU s; each further "
-          f"submission: {(grader.wall - start_up.wall) / steady:.3f} s wall, overhead beyond "
-          f"the time inside code {((grader.cpu - grader.inside_code) - (start_up.cpu - start_up.inside_code)) / steady:.3f} CPU s; "
-          f"1,000 submissions: {(start_up.wall + 998 * (grader.wall - start_up.wall) / steady) / 60:.1f} min")
+    print(
+        f"  the same batch of 2 (start-up: fork server, 2 zygotes, 2 pytest sessions, the "
+        f"reference): {start_up.wall:.1f} s wall, {start_up.cpu:.2f} CPU s; each further "
+        f"submission: {(grader.wall - start_up.wall) / steady:.3f} s wall, overhead beyond "
+        f"the time inside code {((grader.cpu - grader.inside_code) - (start_up.cpu - start_up.inside_code)) / steady:.3f} CPU s; "
+        f"1,000 submissions: {(start_up.wall + 998 * (grader.wall - start_up.wall) / steady) / 60:.1f} min"
+    )
     with CpuAccount() as account:
         print(f"  CPU counted by {account.source}")
-    print(f"  peak memory of grader grade --jobs 2 (a second run, sampled): "
-          f"{grader.peak_pss / 2**30:.2f} GiB PSS "
-          f"(process tree RSS, shared pages counted per process: {grader.peak_rss / 2**30:.2f} GiB)")
+    print(
+        f"  peak memory of grader grade --jobs 2 (a second run, sampled): "
+        f"{grader.peak_pss / 2**30:.2f} GiB PSS "
+        f"(process tree RSS, shared pages counted per process: {grader.peak_rss / 2**30:.2f} GiB)"
+    )
 
 
 if __name__ == "__main__":

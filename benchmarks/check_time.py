@@ -29,8 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "tests" / "submissions"
 PYTHON = sys.executable
 GRADER = str(Path(PYTHON).parent / "grader")
-CHECKS = {"maml": SUBMISSIONS / "maml" / "correct_loop_style.py",
-          "second_order": SUBMISSIONS / "second_order" / "correct_compact.py"}
+CHECKS = {
+    "maml": SUBMISSIONS / "maml" / "correct_loop_style.py",
+    "second_order": SUBMISSIONS / "second_order" / "correct_compact.py",
+}
 TARGETS = {"maml": 2.0, "second_order": 1.0}
 
 
@@ -49,8 +51,9 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str], label: str = "") -> f
     seconds = time.perf_counter() - started
     CPU.setdefault(label, []).append(children_cpu() - cpu)
     if argv[-1].endswith(".py") and run.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({run.returncode}):\n{run.stdout[-2000:]}"
-                         f"{run.stderr[-2000:]}")
+        raise SystemExit(
+            f"{' '.join(argv)} failed ({run.returncode}):\n{run.stdout[-2000:]}{run.stderr[-2000:]}"
+        )
     return seconds
 
 
@@ -59,8 +62,9 @@ def releases(folder: Path, env: dict[str, str]) -> dict[str, Path]:
     made = {}
     for name, submission in CHECKS.items():
         out = folder / name
-        subprocess.run([GRADER, "release", name, "--out", str(out)], check=True, env=env,
-                       capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [GRADER, "release", name, "--out", str(out)], check=True, env=env, capture_output=True, cwd=ROOT
+        )
         shutil.copy(submission, out / f"{name}.py")
         made[name] = out
     return made
@@ -80,22 +84,25 @@ def main() -> None:
         rows: dict[str, list[float]] = {"import torch": [], **{n: [] for n in CHECKS}}
         timed([PYTHON, "-c", "import torch"], ROOT, env)  # a first, cold run is not counted
         for round_ in range(1, options.rounds + 1):
-            rows["import torch"].append(timed([PYTHON, "-c", "import torch"], ROOT, env,
-                                              "import torch"))
+            rows["import torch"].append(timed([PYTHON, "-c", "import torch"], ROOT, env, "import torch"))
             for name, folder in folders.items():
                 rows[name].append(timed([GRADER, "check", f"{name}.py"], folder, env, name))
-            print(f"round {round_}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in rows.items()),
-                  flush=True)
+            print(f"round {round_}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in rows.items()), flush=True)
     base = statistics.median(rows["import torch"])
-    print(f"\nmedians over {options.rounds} rounds (worker: "
-          f"{options.worker or 'default for this platform'}):")
-    print(f"  import torch                  {base:6.2f} s   "
-          f"({statistics.median(CPU['import torch']):.2f} CPU s)")
+    print(
+        f"\nmedians over {options.rounds} rounds (worker: {options.worker or 'default for this platform'}):"
+    )
+    print(
+        f"  import torch                  {base:6.2f} s   "
+        f"({statistics.median(CPU['import torch']):.2f} CPU s)"
+    )
     for name in CHECKS:
         median = statistics.median(rows[name])
-        print(f"  grader check {name + '.py':17s}{median:6.2f} s   import torch + "
-              f"{median - base:.2f} s (target + {TARGETS[name]:g} s)   "
-              f"({statistics.median(CPU[name]):.2f} CPU s, its worker's included)")
+        print(
+            f"  grader check {name + '.py':17s}{median:6.2f} s   import torch + "
+            f"{median - base:.2f} s (target + {TARGETS[name]:g} s)   "
+            f"({statistics.median(CPU[name]):.2f} CPU s, its worker's included)"
+        )
 
 
 if __name__ == "__main__":

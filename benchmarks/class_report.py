@@ -11,16 +11,15 @@ import sys
 import time
 from pathlib import Path
 
-from grader.outputs.html_report import class_report
-from grader.gradebook.standing import graded_batch
 from grader.gradebook.load import load_batch
+from grader.gradebook.standing import graded_batch
+from grader.outputs.html_report import class_report
 
 
 def main(out: Path, count: int) -> None:
     graded = load_batch(out)
     results = [s.result for s in graded.standings]
-    many = [dataclasses.replace(results[i % len(results)], submission_id=f"s{i:05d}")
-            for i in range(count)]
+    many = [dataclasses.replace(results[i % len(results)], submission_id=f"s{i:05d}") for i in range(count)]
     batch = graded_batch(many, questions=graded.questions, max_points=graded.max_points)
     started = time.perf_counter()
     page = class_report(batch, out)

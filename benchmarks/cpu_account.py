@@ -35,8 +35,10 @@ class CpuAccount:
         self.folder: Path | None = None
         self.source = "the whole machine's busy time (/proc/stat): run on an idle machine"
         self._machine_start = machine_cpu()
-        for parent, usage, label in ((V1, "cpuacct.usage", "cgroup v1 cpuacct"),
-                                     (V2, "cgroup.controllers", "cgroup v2 cpu.stat")):
+        for parent, usage, label in (
+            (V1, "cpuacct.usage", "cgroup v1 cpuacct"),
+            (V2, "cgroup.controllers", "cgroup v2 cpu.stat"),
+        ):
             if (parent / usage).is_file():
                 folder = parent / f"grader-bench-{os.getpid()}-{id(self)}"
                 try:
@@ -93,9 +95,8 @@ class CpuAccount:
             except OSError:
                 pass
 
-    def __enter__(self) -> "CpuAccount":
+    def __enter__(self) -> CpuAccount:
         return self
 
     def __exit__(self, *_: object) -> None:
         self.close()
-

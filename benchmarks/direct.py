@@ -31,8 +31,7 @@ class DirectPool:
         self.seconds = 0.0
         self.late_tampering: dict[str, str] = {}  # no relay here: nothing is recorded
 
-    def request(self, message: dict[str, Any], seconds: float, during: str,
-                question: str) -> dict[str, Any]:
+    def request(self, message: dict[str, Any], seconds: float, during: str, question: str) -> dict[str, Any]:
         reply = worker.handle(self._state, message)
         self.seconds += reply.get("student_seconds", 0.0)
         return reply

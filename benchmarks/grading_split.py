@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchmarks.cpu_account import CpuAccount  # noqa: E402
+
 CORRECT = {"second_order": "correct_compact", "maml": "correct_loop_style"}
 
 
@@ -37,16 +38,22 @@ def main() -> None:
     options = parser.parse_args()
     from grader.course.assignment import find_assignment
     from grader.grading import GRADE, Grader, GradingOptions
-    from grader.sandbox.bubblewrap import Sandbox
     from grader.intake.submission import Submission
+    from grader.sandbox.bubblewrap import Sandbox
 
     account = CpuAccount()
     account.enter()
     assignment = find_assignment(options.assignment)
     path = ROOT / "tests" / "submissions" / options.assignment / f"{CORRECT[options.assignment]}.py"
-    with Grader(assignment, GradingOptions(mode=GRADE, run_slow=True,
-                                           reference_dir=ROOT / "reference" / options.assignment,
-                                           sandbox=Sandbox.require(assignment))) as grader:
+    with Grader(
+        assignment,
+        GradingOptions(
+            mode=GRADE,
+            run_slow=True,
+            reference_dir=ROOT / "reference" / options.assignment,
+            sandbox=Sandbox.require(assignment),
+        ),
+    ) as grader:
         grader.grade(Submission("warm-up", path))
         started, inside, reference = cpu_seconds(), 0.0, 0.0
         everything = account.seconds()
@@ -59,12 +66,16 @@ def main() -> None:
     account.close()
     n = options.count
     print(f"{options.assignment}: {n} warm submissions")
-    print(f"  grading process CPU per submission: {trusted / n:.3f} s "
-          f"(inside the reference: {reference / n:.3f} s)")
+    print(
+        f"  grading process CPU per submission: {trusted / n:.3f} s "
+        f"(inside the reference: {reference / n:.3f} s)"
+    )
     print(f"  inside student code per submission: {inside / n:.3f} s (the worker's timing)")
-    print(f"  everything per submission (grading process and worker): {everything / n:.3f} CPU s, "
-          f"{(everything - inside - reference) / n:.3f} beyond the time inside student and "
-          f"reference code ({account.source})")
+    print(
+        f"  everything per submission (grading process and worker): {everything / n:.3f} CPU s, "
+        f"{(everything - inside - reference) / n:.3f} beyond the time inside student and "
+        f"reference code ({account.source})"
+    )
 
 
 if __name__ == "__main__":

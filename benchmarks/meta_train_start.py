@@ -24,8 +24,9 @@ HELDOUT_SEED = 999
 
 
 def load_reference():
-    spec = importlib.util.spec_from_file_location("bench_reference_maml",
-                                                  ROOT / "reference" / "maml" / "maml.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_reference_maml", ROOT / "reference" / "maml" / "maml.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -33,7 +34,8 @@ def load_reference():
 
 def load_public_tests():
     spec = importlib.util.spec_from_file_location(
-        "bench_maml_public", ROOT / "assignments" / "maml" / "tests" / "test_public.py")
+        "bench_maml_public", ROOT / "assignments" / "maml" / "tests" / "test_public.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -46,38 +48,50 @@ def main(argv: list[str]) -> None:
     reference, public = load_reference(), load_public_tests()
 
     def ratio(params, start):
-        return (public.heldout_loss(reference, [p.detach() for p in params], HELDOUT_SEED)
-                / public.heldout_loss(reference, start, HELDOUT_SEED))
+        return public.heldout_loss(
+            reference, [p.detach() for p in params], HELDOUT_SEED
+        ) / public.heldout_loss(reference, start, HELDOUT_SEED)
 
     runs = {}
     for seed in seeds:
         start = [p.detach() for p in reference.init_params(40, torch.Generator().manual_seed(seed))]
         began = time.perf_counter()
-        trained = [t.detach() for t in reference.meta_train(
-            start, steps, generator=torch.Generator().manual_seed(seed + 1))]
+        trained = [
+            t.detach()
+            for t in reference.meta_train(start, steps, generator=torch.Generator().manual_seed(seed + 1))
+        ]
         runs[seed] = (start, trained)
-        print(f"reference from start {seed}: {steps} steps in {time.perf_counter() - began:.1f} s, "
-              f"held-out ratio {ratio(trained, start):.3f}, resemblance "
-              f"{public.start_resemblance(start, trained):.3f}")
+        print(
+            f"reference from start {seed}: {steps} steps in {time.perf_counter() - began:.1f} s, "
+            f"held-out ratio {ratio(trained, start):.3f}, resemblance "
+            f"{public.start_resemblance(start, trained):.3f}"
+        )
     start, trained = runs[seeds[0]]
-    other_draws = [t.detach() for t in reference.meta_train(
-        start, steps, generator=torch.Generator().manual_seed(seeds[0] + 1000))]
-    print(f"the reference from start {seeds[0]} with other task draws: agreement with its "
-          f"change {public.agreement_with_training(start, other_draws, trained):.3f}, held-out "
-          f"ratio {ratio(other_draws, start):.3f}")
+    other_draws = [
+        t.detach()
+        for t in reference.meta_train(start, steps, generator=torch.Generator().manual_seed(seeds[0] + 1000))
+    ]
+    print(
+        f"the reference from start {seeds[0]} with other task draws: agreement with its "
+        f"change {public.agreement_with_training(start, other_draws, trained):.3f}, held-out "
+        f"ratio {ratio(other_draws, start):.3f}"
+    )
     if len(seeds) < 2:
         return
     (start, _), (other_start, other_trained) = runs[seeds[0]], runs[seeds[1]]
     attacks = {
         "constants trained from another start": other_trained,
         "start + (offline trained - offline start)": [
-            s + (t - o) for s, t, o in zip(start, other_trained, other_start)],
+            s + (t - o) for s, t, o in zip(start, other_trained, other_start)
+        ],
         "blend 0.5 start + 0.5 offline": [0.5 * s + 0.5 * t for s, t in zip(start, other_trained)],
     }
     for name, params in attacks.items():
-        print(f"{name}: held-out ratio {ratio(params, start):.3f}, resemblance "
-              f"{public.start_resemblance(start, params):.3f}, agreement "
-              f"{public.agreement_with_training(start, params, runs[seeds[0]][1]):.3f}")
+        print(
+            f"{name}: held-out ratio {ratio(params, start):.3f}, resemblance "
+            f"{public.start_resemblance(start, params):.3f}, agreement "
+            f"{public.agreement_with_training(start, params, runs[seeds[0]][1]):.3f}"
+        )
 
 
 if __name__ == "__main__":

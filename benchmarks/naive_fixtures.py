@@ -48,8 +48,12 @@ def live_reference(assignment: Assignment) -> LiveReference:
 @pytest.fixture
 def student(request: pytest.FixtureRequest, pool: DirectPool, assignment: Assignment) -> StudentProxy:
     question = request.node.get_closest_marker("question").args[0]
-    return StudentProxy(pool, question=question, call_seconds=assignment.limits.call_seconds,
-                        memory_mib=assignment.limits.memory_mib)
+    return StudentProxy(
+        pool,
+        question=question,
+        call_seconds=assignment.limits.call_seconds,
+        memory_mib=assignment.limits.memory_mib,
+    )
 
 
 @pytest.fixture
@@ -78,8 +82,7 @@ def seed(request: pytest.FixtureRequest, assignment: Assignment) -> int:
 def private_seed(request: pytest.FixtureRequest, assignment: Assignment) -> int:
     """As the grader's, without its key: what student code is never handed."""
     hidden = Path(str(request.node.path)).resolve().is_relative_to(REFERENCE.resolve())
-    return seed_for(assignment.name, request.node.nodeid, STUDENT.stem if hidden else None,
-                    purpose="private")
+    return seed_for(assignment.name, request.node.nodeid, STUDENT.stem if hidden else None, purpose="private")
 
 
 @pytest.fixture

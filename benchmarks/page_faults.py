@@ -24,8 +24,8 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 MIB = 1 << 20
@@ -35,8 +35,14 @@ MADV_HUGEPAGE, MADV_POPULATE_WRITE = 14, 23  # from <sys/mman.h>
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                      ctypes.c_long]
+libc.mmap.argtypes = [
+    ctypes.c_void_p,
+    ctypes.c_size_t,
+    ctypes.c_int,
+    ctypes.c_int,
+    ctypes.c_int,
+    ctypes.c_long,
+]
 libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
 PROT_RW, MAP_PRIVATE_ANONYMOUS = 3, 0x22
@@ -92,6 +98,7 @@ def resident_shared(size: int) -> tuple[float, int]:
 
 def huge_pages(size: int, idle_before: float) -> tuple[float, int]:
     """Touch huge pages, free them, wait `idle_before`, then time touching as many again."""
+
     def touch() -> tuple[float, int]:
         address, start = anonymous(size, HUGE)
         try:
@@ -108,8 +115,10 @@ def huge_pages(size: int, idle_before: float) -> tuple[float, int]:
 def report(label: str, size: int, measured: tuple[float, int]) -> None:
     seconds, faults = measured
     per_page = seconds / (size // PAGE) * 1e6
-    print(f"  {label:55s} {seconds * 1000:7.1f} ms per {size // MIB} MiB  "
-          f"{faults:7d} faults  {per_page:5.2f} us per 4 KiB")
+    print(
+        f"  {label:55s} {seconds * 1000:7.1f} ms per {size // MIB} MiB  "
+        f"{faults:7d} faults  {per_page:5.2f} us per 4 KiB"
+    )
 
 
 def hvp_pair() -> None:
@@ -154,8 +163,10 @@ def main() -> None:
     print(f"  {'warm, in this process':55s} {seconds:7.3f} s   {faults:7d} faults")
     for attempt in range(3):
         seconds, faults, kernel = in_fresh_fork(hvp_pair)
-        print(f"  {'in a fresh fork of this process':55s} {seconds:7.3f} s   {faults:7d} faults"
-              f"  ({kernel:.3f} s of it in the kernel)")
+        print(
+            f"  {'in a fresh fork of this process':55s} {seconds:7.3f} s   {faults:7d} faults"
+            f"  ({kernel:.3f} s of it in the kernel)"
+        )
 
 
 if __name__ == "__main__":

@@ -56,18 +56,22 @@ def main() -> None:
     parser.add_argument("--polled", action="store_true")
     options = parser.parse_args()
     upstream_read, upstream_write = os.pipe()
-    threading.Thread(target=lambda: [None for _ in iter(lambda: os.read(upstream_read, 1 << 20), b"")],
-                     daemon=True).start()  # the grader's side, reading everything
-    relay = QuestionRelay(os.fdopen(upstream_write, "wb", buffering=0), reap_all=False,
-                          portable_pipes=options.polled)
+    threading.Thread(
+        target=lambda: [None for _ in iter(lambda: os.read(upstream_read, 1 << 20), b"")], daemon=True
+    ).start()  # the grader's side, reading everything
+    relay = QuestionRelay(
+        os.fdopen(upstream_write, "wb", buffering=0), reap_all=False, portable_pipes=options.polled
+    )
     relay.start(question)
     relay.pass_reply()
     small = timed(relay, {"op": "call", "args": [1, 2, 3]}, options.small)
     big = timed(relay, {"op": "call", "big": True}, options.big)
     relay.end()
-    print(f"{'polled' if options.polled else 'select'} pipes: {options.small} small round trips "
-          f"{small[0] * 1e6:.0f} us wall, {small[1] * 1e6:.0f} us relay CPU each; {options.big} "
-          f"x 16 MB back {big[0] * 1e3:.1f} ms wall, {big[1] * 1e3:.1f} ms relay CPU each")
+    print(
+        f"{'polled' if options.polled else 'select'} pipes: {options.small} small round trips "
+        f"{small[0] * 1e6:.0f} us wall, {small[1] * 1e6:.0f} us relay CPU each; {options.big} "
+        f"x 16 MB back {big[0] * 1e3:.1f} ms wall, {big[1] * 1e3:.1f} ms relay CPU each"
+    )
 
 
 if __name__ == "__main__":

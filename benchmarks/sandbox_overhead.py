@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from grader.course.assignment import find_assignment  # noqa: E402
 from grader.grading import GRADE, Grader, GradingOptions  # noqa: E402
-from grader.sandbox.bubblewrap import Sandbox  # noqa: E402
 from grader.intake.submission import Submission  # noqa: E402
+from grader.sandbox.bubblewrap import Sandbox  # noqa: E402
 
 
 def seconds_per_submission(grader: Grader, submissions: list[Submission]) -> float:
@@ -39,8 +39,7 @@ def main(count: int) -> None:
     sandbox = Sandbox.require(assignment)
     graders = {
         "no sandbox": Grader(assignment, GradingOptions(mode=GRADE, reference_dir=reference)),
-        "sandbox": Grader(assignment, GradingOptions(mode=GRADE, reference_dir=reference,
-                                                     sandbox=sandbox)),
+        "sandbox": Grader(assignment, GradingOptions(mode=GRADE, reference_dir=reference, sandbox=sandbox)),
     }
     source = ROOT / "tests" / "submissions" / "second_order" / "correct_compact.py"
     with tempfile.TemporaryDirectory() as folder:

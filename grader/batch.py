@@ -14,12 +14,12 @@ import ctypes
 import ctypes.util
 import multiprocessing
 import multiprocessing.util
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
-from grader.results import SubmissionResult
 from grader.intake.submission import Submission
+from grader.results import SubmissionResult
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,16 @@ def build_grader(settings: BatchSettings):
 
     assignment = Assignment.load(settings.assignment_folder)
     sandbox = Sandbox.require(assignment) if settings.sandbox else None
-    return Grader(assignment, GradingOptions(mode=GRADE, reference_dir=settings.reference_dir,
-                                             run_slow=True, sandbox=sandbox,
-                                             questions=settings.questions))
+    return Grader(
+        assignment,
+        GradingOptions(
+            mode=GRADE,
+            reference_dir=settings.reference_dir,
+            run_slow=True,
+            sandbox=sandbox,
+            questions=settings.questions,
+        ),
+    )
 
 
 def _grade_here(submission: Submission) -> dict:
@@ -89,8 +96,9 @@ def _grade_here(submission: Submission) -> dict:
     return result.to_dict()
 
 
-def grade_all(settings: BatchSettings, submissions: list[Submission],
-              jobs: int) -> Iterator[SubmissionResult]:
+def grade_all(
+    settings: BatchSettings, submissions: list[Submission], jobs: int
+) -> Iterator[SubmissionResult]:
     """Yield each submission's result as soon as it is graded (in completion order)."""
     if not submissions:
         return
@@ -104,9 +112,9 @@ def grade_all(settings: BatchSettings, submissions: list[Submission],
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOADED)
-    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context,
-                                                initializer=_start_process,
-                                                initargs=(settings, 1)) as pool:
+    with concurrent.futures.ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start_process, initargs=(settings, 1)
+    ) as pool:
         futures = [pool.submit(_grade_here, submission) for submission in submissions]
         try:
             for future in concurrent.futures.as_completed(futures):

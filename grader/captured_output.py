@@ -26,7 +26,7 @@ class CapturedOutput:
                 chunk = chunk[room:]
             if chunk:
                 self.tail += chunk
-                del self.tail[:-self.keep]
+                del self.tail[: -self.keep]
 
     def text(self) -> str:
         """What was kept, as text safe to show: control characters escaped."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from grader.errors import ExitCode, GraderError
 from grader.untrusted_text import escape_controls
@@ -37,19 +37,52 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from grader.commands import (check, ci, export, grade, merge, new, override, overrides,
-                                 record, release, report, show, similarity, validate)
+    from grader.commands import (
+        check,
+        ci,
+        export,
+        grade,
+        merge,
+        new,
+        override,
+        overrides,
+        record,
+        release,
+        report,
+        show,
+        similarity,
+        validate,
+    )
 
-    parser = _Parser(prog="grader", description=DESCRIPTION,
-                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="grader", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     from grader.version import installed_version
 
     parser.add_argument("--version", action="version", version=installed_version())
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (check, grade, show, export, merge, override, overrides, report, similarity,
-                   record, release, ci, new, validate):
-        sub = subcommands.add_parser(module.NAME, help=module.HELP, description=module.__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    for module in (
+        check,
+        grade,
+        show,
+        export,
+        merge,
+        override,
+        overrides,
+        report,
+        similarity,
+        record,
+        release,
+        ci,
+        new,
+        validate,
+    ):
+        sub = subcommands.add_parser(
+            module.NAME,
+            help=module.HELP,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(sub)
         sub.set_defaults(handler=module.run)
     return parser
@@ -75,8 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the edge of the program
         if os.environ.get("GRADER_DEBUG"):
             raise
-        print(f"grader: internal error: {type(exc).__name__}: {exc} "
-              "(set GRADER_DEBUG=1 for a traceback)", file=sys.stderr)
+        print(
+            f"grader: internal error: {type(exc).__name__}: {exc} (set GRADER_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
         return ExitCode.INTERNAL_ERROR
 
 

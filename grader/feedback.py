@@ -6,14 +6,19 @@ plugin reports as a failed test with this message (and a misconception code, if 
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import torch
 
 from grader.problems import Mismatch
 
-TOLERANCES = {torch.float16: (1e-2, 1e-3), torch.bfloat16: (1e-2, 1e-2),
-              torch.float32: (1e-4, 1e-5), torch.float64: (1e-7, 1e-10)}
+TOLERANCES = {
+    torch.float16: (1e-2, 1e-3),
+    torch.bfloat16: (1e-2, 1e-2),
+    torch.float32: (1e-4, 1e-5),
+    torch.float64: (1e-7, 1e-10),
+}
 
 
 def expect(condition: bool, message: str, misconception: str | None = None) -> None:
@@ -22,9 +27,15 @@ def expect(condition: bool, message: str, misconception: str | None = None) -> N
         raise Mismatch(message, misconception)
 
 
-def expect_close(got: Any, expected: Any, *, what: str, rtol: float | None = None,
-                 atol: float | None = None,
-                 variants: Iterable[tuple[str, Any]] = ()) -> None:
+def expect_close(
+    got: Any,
+    expected: Any,
+    *,
+    what: str,
+    rtol: float | None = None,
+    atol: float | None = None,
+    variants: Iterable[tuple[str, Any]] = (),
+) -> None:
     """Compare a returned structure of tensors with the expected one, element by element.
 
     `variants` pairs misconception codes with what a known-wrong variant gives on the same
@@ -35,8 +46,9 @@ def expect_close(got: Any, expected: Any, *, what: str, rtol: float | None = Non
         raise Mismatch(problem, recognise(got, variants, rtol, atol))
 
 
-def recognise(got: Any, variants: Iterable[tuple[str, Any]], rtol: float | None = None,
-              atol: float | None = None) -> str | None:
+def recognise(
+    got: Any, variants: Iterable[tuple[str, Any]], rtol: float | None = None, atol: float | None = None
+) -> str | None:
     """The first misconception whose variant gives exactly this answer, if any."""
     for code, value in variants:
         if value is not None and not difference(got, value, "", rtol, atol):
@@ -44,8 +56,9 @@ def recognise(got: Any, variants: Iterable[tuple[str, Any]], rtol: float | None 
     return None
 
 
-def difference(got: Any, expected: Any, what: str, rtol: float | None = None,
-               atol: float | None = None) -> str:
+def difference(
+    got: Any, expected: Any, what: str, rtol: float | None = None, atol: float | None = None
+) -> str:
     """Describe the first way `got` differs from `expected`, or '' when they match."""
     if isinstance(expected, torch.Tensor):
         return _tensor_difference(got, expected, what, rtol, atol)
@@ -53,8 +66,9 @@ def difference(got: Any, expected: Any, what: str, rtol: float | None = None,
         return _sequence_difference(got, expected, what, rtol, atol)
     if isinstance(expected, dict):
         for key, value in expected.items():
-            if problem := difference(got.get(key) if isinstance(got, dict) else None,
-                                     value, f"{what}[{key!r}]", rtol, atol):
+            if problem := difference(
+                got.get(key) if isinstance(got, dict) else None, value, f"{what}[{key!r}]", rtol, atol
+            ):
                 return problem
         return ""
     if got != expected:
@@ -62,8 +76,7 @@ def difference(got: Any, expected: Any, what: str, rtol: float | None = None,
     return ""
 
 
-def _sequence_difference(got: Any, expected: Any, what: str, rtol: float | None,
-                         atol: float | None) -> str:
+def _sequence_difference(got: Any, expected: Any, what: str, rtol: float | None, atol: float | None) -> str:
     kind = "a tuple" if isinstance(expected, tuple) else "a list"
     if not isinstance(got, (tuple, list)):
         return f"{what} returned {_kind(got)}, expected {kind} of {len(expected)} tensors"
@@ -91,8 +104,9 @@ def _form_difference(got: Any, shape: tuple[int, ...], dtype: torch.dtype, what:
     return ""
 
 
-def _tensor_difference(got: Any, expected: torch.Tensor, what: str, rtol: float | None,
-                       atol: float | None) -> str:
+def _tensor_difference(
+    got: Any, expected: torch.Tensor, what: str, rtol: float | None, atol: float | None
+) -> str:
     if problem := _form_difference(got, tuple(expected.shape), expected.dtype, what):
         return problem
     default_rtol, default_atol = TOLERANCES.get(expected.dtype, (0.0, 0.0))
@@ -101,8 +115,7 @@ def _tensor_difference(got: Any, expected: torch.Tensor, what: str, rtol: float 
     return _value_difference(got, expected, what, rtol, atol)
 
 
-def _value_difference(got: torch.Tensor, expected: torch.Tensor, what: str,
-                      rtol: float, atol: float) -> str:
+def _value_difference(got: torch.Tensor, expected: torch.Tensor, what: str, rtol: float, atol: float) -> str:
     if got.numel() == 0:
         return ""
     g, e = got.detach().double(), expected.detach().double()
@@ -114,10 +127,12 @@ def _value_difference(got: torch.Tensor, expected: torch.Tensor, what: str,
     flat = int(error.flatten().argmax())
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(flat), g.shape))
     where = f" at index {index}" if index else ""
-    return (f"{what} differs from the expected value: largest difference "
-            f"{float(error.flatten()[flat]):.3g}{where} (got {float(g.flatten()[flat]):.6g}, "
-            f"expected {float(e.flatten()[flat]):.6g}); {int(bad.sum())} of {g.numel()} "
-            f"elements are off by more than {atol * scale:.1g} + {rtol:.1g}·|expected|")
+    return (
+        f"{what} differs from the expected value: largest difference "
+        f"{float(error.flatten()[flat]):.3g}{where} (got {float(g.flatten()[flat]):.6g}, "
+        f"expected {float(e.flatten()[flat]):.6g}); {int(bad.sum())} of {g.numel()} "
+        f"elements are off by more than {atol * scale:.1g} + {rtol:.1g}·|expected|"
+    )
 
 
 def _dtype(t: torch.Tensor) -> str:
@@ -146,9 +161,12 @@ def expect_clean_call(reply: Any, *, forbid_helpers: bool = False) -> None:
     if forbid_helpers and reply.forbidden_calls:
         names = ", ".join(reply.forbidden_calls)
         advice = f": {reply.forbidden_advice}" if getattr(reply, "forbidden_advice", "") else ""
-        raise Mismatch(f"{function} called {names}, which this question does not allow{advice}",
-                       "forbidden_api")
+        raise Mismatch(
+            f"{function} called {names}, which this question does not allow{advice}", "forbidden_api"
+        )
     if reply.modified_inputs:
-        raise Mismatch(f"{function} changed its inputs ({'; '.join(reply.modified_inputs)}): "
-                       "work on copies, e.g. x.detach().clone().requires_grad_(True)",
-                       "in_place_update")
+        raise Mismatch(
+            f"{function} changed its inputs ({'; '.join(reply.modified_inputs)}): "
+            "work on copies, e.g. x.detach().clone().requires_grad_(True)",
+            "in_place_update",
+        )

@@ -19,17 +19,17 @@ from typing import ContextManager
 
 from grader import results
 from grader.course.assignment import Assignment, Limits
-from grader.sandbox.cgroups import Cgroups, SubmissionGroup, open_cgroups
 from grader.errors import ConfigError, GraderError, SubmissionError
 from grader.gradebook.store import trusted_folder_contents
-from grader.wire.limits import ResourceLimits
+from grader.intake.submission import Submission
 from grader.plugin import GradingSettings, SubmissionRun
 from grader.reference import LiveReference, load_expectations, load_live_reference
-from grader.intake.submission import Submission
 from grader.sandbox.bubblewrap import SLOT_INSIDE, Sandbox
+from grader.sandbox.cgroups import Cgroups, SubmissionGroup, open_cgroups
+from grader.sandbox.uid_pool import lease_uid
 from grader.session import PytestSession
 from grader.static_check import tampering_by_question
-from grader.sandbox.uid_pool import lease_uid
+from grader.wire.limits import ResourceLimits
 from grader.worker_client import SubmissionSpec, WarmWorker, WorkerPool, WorkerSpec
 
 CHECK, GRADE, RECORD = results.Mode.CHECK, results.Mode.GRADE, results.Mode.RECORD
@@ -61,19 +61,25 @@ class Grader:
 
     def __init__(self, assignment: Assignment, options: GradingOptions) -> None:
         if not assignment.probes_path.is_file():  # the instructor's to fix, not each student's
-            raise ConfigError(f"{assignment.probes_path} is missing: every assignment needs one "
-                              "(FUNCTIONS and PROBES dicts, empty if unused)")
+            raise ConfigError(
+                f"{assignment.probes_path} is missing: every assignment needs one "
+                "(FUNCTIONS and PROBES dicts, empty if unused)"
+            )
         self.assignment = assignment
         self.options = options
         self.live_reference = self._load_reference() if options.mode != CHECK else None
         # Recorded answers are in every student's release: they serve `grader check` only.
-        self.expectations = (load_expectations(assignment.expectations_path)
-                             if options.mode == CHECK else {})
-        self.seed_key = (salted(secret_seed_key(options.reference_dir), options.seed_salt)
-                         if options.mode == GRADE else None)
+        self.expectations = load_expectations(assignment.expectations_path) if options.mode == CHECK else {}
+        self.seed_key = (
+            salted(secret_seed_key(options.reference_dir), options.seed_salt)
+            if options.mode == GRADE
+            else None
+        )
         if options.mode == CHECK and not self.expectations:
-            raise GraderError(f"{assignment.expectations_path} is missing: the public tests "
-                              f"have no recorded expectations (run `grader record {assignment.name}`)")
+            raise GraderError(
+                f"{assignment.expectations_path} is missing: the public tests "
+                f"have no recorded expectations (run `grader record {assignment.name}`)"
+            )
         self._slot = Path(tempfile.mkdtemp(prefix="grader-slot-"))
         self._slot.chmod(0o711)  # each uid reaches its own folder; none can list the others
         self._warm: WarmWorker | None = None
@@ -84,7 +90,8 @@ class Grader:
         self.cgroup_line = ""  # why there is none, in one line
         if options.sandbox is not None:
             self.cgroups, self.cgroup_line = open_cgroups(
-                options.group_memory_mib or self.limits.memory_mib, ResourceLimits().processes)
+                options.group_memory_mib or self.limits.memory_mib, ResourceLimits().processes
+            )
 
     def _load_reference(self) -> LiveReference:
         folder = self.options.reference_dir
@@ -107,14 +114,21 @@ class Grader:
         """The worker this grader keeps warm across submissions (started on first use)."""
         if self._warm is None:
             sandbox = self.options.sandbox
-            self._warm = WarmWorker(WorkerSpec(
-                folder=self._slot, home=self._inside(self._slot),
-                limits=ResourceLimits(memory_mib=self.limits.memory_mib),
-                launcher=(sandbox.launcher(self._slot, self.cgroups.bind_arguments()
-                                           if self.cgroups else None)
-                          if sandbox else (lambda argv: argv)),
-                warm_optimizer=self.assignment.trains, isolate=sandbox is not None,
-                forbid=tuple(self.assignment.forbidden.as_arguments())))
+            self._warm = WarmWorker(
+                WorkerSpec(
+                    folder=self._slot,
+                    home=self._inside(self._slot),
+                    limits=ResourceLimits(memory_mib=self.limits.memory_mib),
+                    launcher=(
+                        sandbox.launcher(self._slot, self.cgroups.bind_arguments() if self.cgroups else None)
+                        if sandbox
+                        else (lambda argv: argv)
+                    ),
+                    warm_optimizer=self.assignment.trains,
+                    isolate=sandbox is not None,
+                    forbid=tuple(self.assignment.forbidden.as_arguments()),
+                )
+            )
         return self._warm
 
     def grade(self, submission: Submission) -> tuple[results.SubmissionResult, dict]:
@@ -137,8 +151,8 @@ class Grader:
                 try:
                     run = self._submission_run(submission, module_path, workdir, uid, group)
                     run.static_tampering = tampering_by_question(
-                        module_path.read_text(encoding="utf-8", errors="replace"),
-                        self.assignment.questions)
+                        module_path.read_text(encoding="utf-8", errors="replace"), self.assignment.questions
+                    )
                     reference_before = self._reference_seconds()
                     self.session().grade(run)
                 finally:
@@ -171,11 +185,17 @@ class Grader:
         return self._session
 
     def _settings(self) -> GradingSettings:
-        return GradingSettings(assignment=self.assignment, mode=self.options.mode,
-                               hidden_tests=self.hidden_tests, live_reference=self.live_reference,
-                               expectations=self.expectations, run_slow=self.options.run_slow,
-                               questions=self.options.questions, limits=self.limits,
-                               seed_key=self.seed_key)
+        return GradingSettings(
+            assignment=self.assignment,
+            mode=self.options.mode,
+            hidden_tests=self.hidden_tests,
+            live_reference=self.live_reference,
+            expectations=self.expectations,
+            run_slow=self.options.run_slow,
+            questions=self.options.questions,
+            limits=self.limits,
+            seed_key=self.seed_key,
+        )
 
     def _inside(self, path: Path) -> Path:
         """Where the worker sees a path of the grader's folder (elsewhere in the sandbox)."""
@@ -198,7 +218,7 @@ class Grader:
                 pass  # the next grading process to start removes what is left
         shutil.rmtree(self._slot, ignore_errors=True)
 
-    def __enter__(self) -> "Grader":
+    def __enter__(self) -> Grader:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -209,21 +229,29 @@ class Grader:
         holds it meanwhile); none otherwise."""
         return lease_uid() if self.options.sandbox is not None else nullcontext(None)
 
-    def _submission_run(self, submission: Submission, module_path: Path, workdir: Path,
-                        uid: int | None, group: SubmissionGroup | None = None) -> SubmissionRun:
-        spec = SubmissionSpec(module_path=self._inside(module_path),
-                              module_name=self.assignment.module_name,
-                              probes_path=self.assignment.probes_path,
-                              workdir=self._inside(workdir),
-                              import_seconds=self.limits.import_seconds, uid=uid,
-                              cgroup=group)
+    def _submission_run(
+        self,
+        submission: Submission,
+        module_path: Path,
+        workdir: Path,
+        uid: int | None,
+        group: SubmissionGroup | None = None,
+    ) -> SubmissionRun:
+        spec = SubmissionSpec(
+            module_path=self._inside(module_path),
+            module_name=self.assignment.module_name,
+            probes_path=self.assignment.probes_path,
+            workdir=self._inside(workdir),
+            import_seconds=self.limits.import_seconds,
+            uid=uid,
+            cgroup=group,
+        )
         warm = self.warm_worker()
         return SubmissionRun(submission.id, make_pool=lambda: WorkerPool(warm, spec))
 
     def _ungraded_hidden_points(self) -> float:
         names = self.options.questions or self.assignment.questions.keys()
-        return sum(self.assignment.questions[q].hidden for q in names
-                   if q in self.assignment.questions)
+        return sum(self.assignment.questions[q].hidden for q in names if q in self.assignment.questions)
 
 
 def _torch_threads(count: int) -> None:

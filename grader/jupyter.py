@@ -37,23 +37,23 @@ def guess_assignment(question: str | None, source: str) -> Assignment:
         if not owners:
             raise GraderError(f"no assignment has a question named {question!r}")
         return owners[0]
-    defined = {node.name for node in ast.walk(ast.parse(source))
-               if isinstance(node, ast.FunctionDef)}
+    defined = {node.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.FunctionDef)}
     best = max(assignments, key=lambda a: len(defined & set(a.questions)), default=None)
     if best is None or not defined & set(best.questions):
         raise GraderError("no graded function is defined in this notebook yet")
     return best
 
 
-def check(question: str | None = None, *, assignment: str | None = None,
-          cells: list[str] | None = None) -> SubmissionResult:
+def check(
+    question: str | None = None, *, assignment: str | None = None, cells: list[str] | None = None
+) -> SubmissionResult:
     """Run the public tests of `question` (or of every question) on this notebook's code."""
     from rich import print as rich_print
 
     from grader.course.assignment import find_assignment
     from grader.grading import CHECK, Grader, GradingOptions
-    from grader.outputs.submission_report import SubmissionReport
     from grader.intake.submission import Submission
+    from grader.outputs.submission_report import SubmissionReport
 
     sources = [without_checks(cell) for cell in (cells if cells is not None else executed_cells())]
     module = module_from_cells(list(enumerate(sources, start=1)), label="executed cell")

@@ -17,19 +17,25 @@ import hmac
 import json
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
 from grader import problems, results
-from grader.problems import Tampering
 from grader.course.assignment import Assignment, Limits
 from grader.errors import ConfigError
-from grader.reference import (LiveReference, RecordedReference, RecordingReference,
-                              StaleExpectations, import_private)
+from grader.problems import Tampering
+from grader.reference import (
+    LiveReference,
+    RecordedReference,
+    RecordingReference,
+    StaleExpectations,
+    import_private,
+)
 from grader.student import StudentProxy
 from grader.worker_client import WorkerPool
 
@@ -76,8 +82,10 @@ class GradingSettings:
 
     def __post_init__(self) -> None:
         if self.mode == results.Mode.GRADE and not self.seed_key:
-            raise ValueError("grading needs the secret seed key: without it, anyone could "
-                             "compute every submission's inputs from the public code")
+            raise ValueError(
+                "grading needs the secret seed key: without it, anyone could "
+                "compute every submission's inputs from the public code"
+            )
 
 
 @dataclass
@@ -124,8 +132,7 @@ class GradingPlugin:
     `next_run` hands over the next submission to grade, or None when the session should end.
     """
 
-    def __init__(self, settings: GradingSettings,
-                 next_run: Callable[[], SubmissionRun | None]) -> None:
+    def __init__(self, settings: GradingSettings, next_run: Callable[[], SubmissionRun | None]) -> None:
         self.settings = settings
         self._next_run = next_run
         self.run: SubmissionRun | None = None
@@ -144,8 +151,7 @@ class GradingPlugin:
         config.option.tbstyle = "line"
 
     @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config: pytest.Config,
-                                      items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         try:
             self._select(items)
         except ConfigError as exc:
@@ -202,8 +208,11 @@ class GradingPlugin:
             hold_back_published_only(self._current.tests, fresh_input_tests(items))
         self._current.close()  # the last question ends first: what it records as it ends counts
         zero_tampered_questions(self._current.tests, self._current.late_tampering)
-        name_root_causes(self._current.tests, self.settings.assignment.calls,
-                         self.settings.assignment.misconceptions.explain)
+        name_root_causes(
+            self._current.tests,
+            self.settings.assignment.calls,
+            self.settings.assignment.misconceptions.explain,
+        )
 
     def _plan(self, item: pytest.Item) -> PlannedTest:
         where = f"the markers on {item.nodeid}"
@@ -212,16 +221,24 @@ class GradingPlugin:
             raise ConfigError(f"missing @pytest.mark.question(name) on {item.nodeid}")
         question = marker.args[0]
         if question not in self.settings.assignment.questions:
-            raise ConfigError(f"unknown question {question!r} from {where}: "
-                              "add it to assignment.toml or fix the marker")
+            raise ConfigError(
+                f"unknown question {question!r} from {where}: add it to assignment.toml or fix the marker"
+            )
         weight_marker = item.get_closest_marker("weight")
         weight = _positive(weight_marker.args[0] if weight_marker else 1, "weight", where)
         timeout_marker = item.get_closest_marker("timeout")
         timeout = _positive(timeout_marker.args[0], "timeout", where) if timeout_marker else None
-        hidden = self.settings.hidden_tests is not None and \
-            Path(str(item.path)).is_relative_to(self.settings.hidden_tests)
-        return PlannedTest(question, weight, timeout, results.HIDDEN if hidden else results.VISIBLE,
-                           item.get_closest_marker("slow") is not None, _sentence(item))
+        hidden = self.settings.hidden_tests is not None and Path(str(item.path)).is_relative_to(
+            self.settings.hidden_tests
+        )
+        return PlannedTest(
+            question,
+            weight,
+            timeout,
+            results.HIDDEN if hidden else results.VISIBLE,
+            item.get_closest_marker("slow") is not None,
+            _sentence(item),
+        )
 
     def _assign_points(self, items: list[pytest.Item]) -> None:
         weights: dict[tuple[str, str], float] = {}
@@ -245,48 +262,78 @@ class GradingPlugin:
                 shares.append((results.HIDDEN, points.hidden))
             for visibility, share in shares:
                 if share > 0 and (question, visibility) not in weights:
-                    raise ConfigError(f"{question} has {share:g} {visibility} points in "
-                                      "assignment.toml but no test for them")
+                    raise ConfigError(
+                        f"{question} has {share:g} {visibility} points in "
+                        "assignment.toml but no test for them"
+                    )
 
     # --- outcomes ---------------------------------------------------------------------------
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item,
-                                  call: pytest.CallInfo[None]) -> Iterator[Any]:
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
         report = yield
         if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
             status, message, trace, misconception = _classify(call.excinfo)
             if misconception is None and status not in (results.PASSED, results.NOT_RUN):
                 misconception = self.settings.assignment.misconceptions.recognise_error(
-                    item.stash[PLAN_KEY].question, message)
+                    item.stash[PLAN_KEY].question, message
+                )
             if misconception is not None and misconception not in self.settings.assignment.misconceptions:
                 status, trace = results.GRADER_ERROR, ""
-                message = (f"unknown misconception code {misconception!r}: it is not in "
-                           f"{self.settings.assignment.name}'s misconceptions.toml")
+                message = (
+                    f"unknown misconception code {misconception!r}: it is not in "
+                    f"{self.settings.assignment.name}'s misconceptions.toml"
+                )
                 misconception = None
             self._remember_lost_question(item, call.excinfo)
-            self._record(item, status, message, trace, misconception, call.duration,
-                         after_lost=getattr(call.excinfo and call.excinfo.value, "after_lost", False))
+            self._record(
+                item,
+                status,
+                message,
+                trace,
+                misconception,
+                call.duration,
+                after_lost=getattr(call.excinfo and call.excinfo.value, "after_lost", False),
+            )
         return report
 
-    def _remember_lost_question(self, item: pytest.Item,
-                                excinfo: pytest.ExceptionInfo[BaseException] | None) -> None:
+    def _remember_lost_question(
+        self, item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException] | None
+    ) -> None:
         """A hang or crash loses its question: its remaining tests fail without a new worker."""
         if excinfo is not None and isinstance(excinfo.value, LOSES_QUESTION):
             question = item.stash[PLAN_KEY].question
             self._current.lost_questions.setdefault(question, excinfo.value)
 
-    def _record(self, item: pytest.Item, status: str, message: str, traceback: str = "",
-                misconception: str | None = None, seconds: float = 0.0, *,
-                after_lost: bool = False) -> None:
+    def _record(
+        self,
+        item: pytest.Item,
+        status: str,
+        message: str,
+        traceback: str = "",
+        misconception: str | None = None,
+        seconds: float = 0.0,
+        *,
+        after_lost: bool = False,
+    ) -> None:
         plan = item.stash[PLAN_KEY]
         max_score = item.stash[SCORE_KEY]
-        self._current.tests.append(results.GradedTest(
-            name=plan.name, nodeid=item.nodeid, question=plan.question,
-            visibility=plan.visibility, max_score=max_score,
-            score=max_score if status == results.PASSED else 0.0, status=status,
-            message=message, traceback=traceback, misconception=misconception,
-            seconds=round(seconds, 4), after_lost=after_lost))
+        self._current.tests.append(
+            results.GradedTest(
+                name=plan.name,
+                nodeid=item.nodeid,
+                question=plan.question,
+                visibility=plan.visibility,
+                max_score=max_score,
+                score=max_score if status == results.PASSED else 0.0,
+                status=status,
+                message=message,
+                traceback=traceback,
+                misconception=misconception,
+                seconds=round(seconds, 4),
+                after_lost=after_lost,
+            )
+        )
 
     # --- fixtures ---------------------------------------------------------------------------
 
@@ -297,17 +344,23 @@ class GradingPlugin:
         plan = request.node.stash[PLAN_KEY]
         lost = self._current.lost_questions.get(plan.question)
         if lost is not None:
-            raise type(lost)(f"not run: {lost.message} in an earlier test of {plan.question}",
-                             after_lost=True)
+            raise type(lost)(
+                f"not run: {lost.message} in an earlier test of {plan.question}", after_lost=True
+            )
         doors = self._current.static_tampering.get(plan.question)
         if doors:
-            raise Tampering(f"the code {plan.question} runs uses {', '.join(doors)}, which "
-                            "reach into the grader's code: this question scores zero")
+            raise Tampering(
+                f"the code {plan.question} runs uses {', '.join(doors)}, which "
+                "reach into the grader's code: this question scores zero"
+            )
         limits = self.settings.limits
-        return StudentProxy(pool, question=plan.question,
-                            call_seconds=plan.timeout or limits.call_seconds,
-                            memory_mib=limits.memory_mib,
-                            forbidden_advice=self.settings.assignment.forbidden.advice)
+        return StudentProxy(
+            pool,
+            question=plan.question,
+            call_seconds=plan.timeout or limits.call_seconds,
+            memory_mib=limits.memory_mib,
+            forbidden_advice=self.settings.assignment.forbidden.advice,
+        )
 
     @pytest.fixture
     def reference(self, request: pytest.FixtureRequest) -> Any:
@@ -316,8 +369,9 @@ class GradingPlugin:
         nodeid = request.node.nodeid
         if self.settings.mode == results.Mode.RECORD:
             assert self.settings.live_reference is not None
-            return RecordingReference(self.settings.live_reference,
-                                      self._current.recorded.setdefault(nodeid, []))
+            return RecordingReference(
+                self.settings.live_reference, self._current.recorded.setdefault(nodeid, [])
+            )
         if self.settings.mode == results.Mode.GRADE:
             assert self.settings.live_reference is not None, "grading needs the reference"
             return self.settings.live_reference
@@ -372,15 +426,13 @@ class GradingPlugin:
     def _course_seed(self, request: pytest.FixtureRequest, purpose: str) -> int:
         """One seed for every submission, keyed in `grader grade` (public elsewhere)."""
         key = self.settings.seed_key if self.settings.mode == results.Mode.GRADE else None
-        return seed_for(self.settings.assignment.name, request.node.nodeid, None, key=key,
-                        purpose=purpose)
+        return seed_for(self.settings.assignment.name, request.node.nodeid, None, key=key, purpose=purpose)
 
     def _seed_of(self, request: pytest.FixtureRequest, purpose: str) -> int:
         nodeid, name = request.node.nodeid, self.settings.assignment.name
         submission_id = self._current.submission_id
         if self.settings.mode == results.Mode.GRADE:
-            return seed_for(name, nodeid, submission_id, key=self.settings.seed_key,
-                            purpose=purpose)
+            return seed_for(name, nodeid, submission_id, key=self.settings.seed_key, purpose=purpose)
         hidden = request.node.stash[PLAN_KEY].visibility == results.HIDDEN
         return seed_for(name, nodeid, submission_id if hidden else None, purpose=purpose)
 
@@ -390,27 +442,32 @@ class GradingPlugin:
         return self.run
 
 
-def zero_tampered_questions(tests: list[results.GradedTest],
-                            late: dict[str, str] | None = None) -> None:
+def zero_tampered_questions(tests: list[results.GradedTest], late: dict[str, str] | None = None) -> None:
     """Tampering in any call of a question costs the whole question, the tests it passed
     before the tampering was seen included: their answers came from the same process.
     `late` holds what was recorded after a question's last reply, as it ended."""
-    tampered = {**(late or {}),
-                **{t.question: t.message for t in tests if t.misconception == TAMPERING}}
+    tampered = {**(late or {}), **{t.question: t.message for t in tests if t.misconception == TAMPERING}}
     for index, test in enumerate(tests):
         if test.question in tampered and test.misconception != TAMPERING:
             tests[index] = replace(
-                test, score=0.0, status=results.FAILED, misconception=TAMPERING,
-                message=f"not counted: {tampered[test.question]}")
+                test,
+                score=0.0,
+                status=results.FAILED,
+                misconception=TAMPERING,
+                message=f"not counted: {tampered[test.question]}",
+            )
 
 
-ROOT_CAUSE = ("{message}. The cause may be in a function {question} calls: your {callee} "
-              "shows a recognised mistake, {title} ({code})")
+ROOT_CAUSE = (
+    "{message}. The cause may be in a function {question} calls: your {callee} "
+    "shows a recognised mistake, {title} ({code})"
+)
 NO_ROOT_CAUSE = (results.PASSED, results.NOT_RUN, results.NOT_ATTEMPTED, results.GRADER_ERROR)
 
 
-def name_root_causes(tests: list[results.GradedTest], calls: dict[str, tuple[str, ...]],
-                     explain: Callable[[str], Any]) -> None:
+def name_root_causes(
+    tests: list[results.GradedTest], calls: dict[str, tuple[str, ...]], explain: Callable[[str], Any]
+) -> None:
     """A failing test of a question that calls functions the student wrote (assignment.toml's
     [calls]) names a recognised mistake in one of them: the function where it starts (no
     function that one calls in turn shows the same code). A test that carries no code is given
@@ -426,29 +483,46 @@ def name_root_causes(tests: list[results.GradedTest], calls: dict[str, tuple[str
             continue
         callee, code = cause
         entry = explain(code)
-        tests[index] = replace(test, misconception=code, message=ROOT_CAUSE.format(
-            message=test.message.rstrip(". "), question=test.question, callee=callee,
-            title=entry.title if entry is not None else code, code=code))
+        tests[index] = replace(
+            test,
+            misconception=code,
+            message=ROOT_CAUSE.format(
+                message=test.message.rstrip(". "),
+                question=test.question,
+                callee=callee,
+                title=entry.title if entry is not None else code,
+                code=code,
+            ),
+        )
 
 
 def mistakes_by_question(tests: list[results.GradedTest]) -> dict[str, str]:
     """Each question's recognised mistake: the code most of its failing tests carry."""
     counts: dict[str, dict[str, int]] = {}
     for test in tests:
-        if test.misconception and test.misconception != TAMPERING and not test.passed \
-                and test.status != results.NOT_RUN:
+        if (
+            test.misconception
+            and test.misconception != TAMPERING
+            and not test.passed
+            and test.status != results.NOT_RUN
+        ):
             codes = counts.setdefault(test.question, {})
             codes[test.misconception] = codes.get(test.misconception, 0) + 1
     return {question: max(codes, key=codes.__getitem__) for question, codes in counts.items()}
 
 
-def root_cause(question: str, calls: dict[str, tuple[str, ...]], shown: dict[str, str],
-               wanted: str | None = None) -> tuple[str, str] | None:
+def root_cause(
+    question: str, calls: dict[str, tuple[str, ...]], shown: dict[str, str], wanted: str | None = None
+) -> tuple[str, str] | None:
     """(callee, code): the first function `question` calls, directly or not, that shows a
     mistake (`wanted`, if given) none of the functions it calls in turn shows too."""
     for callee in reachable(question, calls):
         code = shown.get(callee)
-        if code and wanted in (None, code) and not any(shown.get(deeper) == code for deeper in reachable(callee, calls)):
+        if (
+            code
+            and wanted in (None, code)
+            and not any(shown.get(deeper) == code for deeper in reachable(callee, calls))
+        ):
             return callee, code
     return None
 
@@ -465,8 +539,14 @@ def reachable(question: str, calls: dict[str, tuple[str, ...]]) -> list[str]:
     return order
 
 
-def seed_for(assignment: str, nodeid: str, submission_id: str | None, *,
-             key: bytes | None = None, purpose: str = "inputs") -> int:
+def seed_for(
+    assignment: str,
+    nodeid: str,
+    submission_id: str | None,
+    *,
+    key: bytes | None = None,
+    purpose: str = "inputs",
+) -> int:
     """A test's seed, the same at every re-grade. Without a key (`grader check`, `record`):
     one for everyone in public tests (no submission id), each submission's own in hidden ones.
     With the grader's secret key (`grader grade`): an HMAC, which nobody without the key can
@@ -483,15 +563,16 @@ def seed_for(assignment: str, nodeid: str, submission_id: str | None, *,
 
 PER_SUBMISSION_FIXTURES = frozenset({"seed", "private_seed", "heldout_seed", "heldout_start_seed"})
 """Fixtures whose values a student cannot have seen: a test that uses one is on fresh inputs."""
-PUBLISHED_ONLY = ("passes only on the published example: {question} fails on fresh inputs "
-                  "(no test of it on inputs drawn for this submission passed), so this test "
-                  "earns no points")
+PUBLISHED_ONLY = (
+    "passes only on the published example: {question} fails on fresh inputs "
+    "(no test of it on inputs drawn for this submission passed), so this test "
+    "earns no points"
+)
 
 
 def fresh_input_tests(items: list[pytest.Item]) -> set[str]:
     """The node ids of the tests whose inputs are drawn per submission in `grader grade`."""
-    return {item.nodeid for item in items
-            if PER_SUBMISSION_FIXTURES & set(getattr(item, "fixturenames", ()))}
+    return {item.nodeid for item in items if PER_SUBMISSION_FIXTURES & set(getattr(item, "fixturenames", ()))}
 
 
 def hold_back_published_only(tests: list[results.GradedTest], fresh: set[str]) -> None:
@@ -501,10 +582,19 @@ def hold_back_published_only(tests: list[results.GradedTest], fresh: set[str]) -
     for index, test in enumerate(tests):
         if test.passed and test.nodeid not in fresh and test.question not in proven:
             tests[index] = replace(
-                test, status=results.FAILED, score=0.0,
+                test,
+                status=results.FAILED,
+                score=0.0,
                 message=PUBLISHED_ONLY.format(question=test.question),
-                misconception=next((t.misconception for t in tests if t.nodeid in fresh
-                                    and t.question == test.question and t.misconception), None))
+                misconception=next(
+                    (
+                        t.misconception
+                        for t in tests
+                        if t.nodeid in fresh and t.question == test.question and t.misconception
+                    ),
+                    None,
+                ),
+            )
 
 
 def forget_test_modules(folders: list[Path]) -> None:
@@ -517,8 +607,7 @@ def forget_test_modules(folders: list[Path]) -> None:
             del sys.modules[name]
 
 
-def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None
-              ) -> tuple[str, str, str, str | None]:
+def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None) -> tuple[str, str, str, str | None]:
     """Map how a test ended to (status, message, student traceback, misconception)."""
     if excinfo is None:
         return results.PASSED, "", "", None
@@ -530,8 +619,13 @@ def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None
     if isinstance(exc, AssertionError):
         return results.FAILED, str(exc).split("\nassert ")[0], "", None
     if isinstance(exc, StaleExpectations):
-        return (results.GRADER_ERROR, f"{exc}: the recorded expectations are stale; "
-                "ask your instructor for the current assignment files", "", None)
+        return (
+            results.GRADER_ERROR,
+            f"{exc}: the recorded expectations are stale; "
+            "ask your instructor for the current assignment files",
+            "",
+            None,
+        )
     if excinfo.errisinstance(pytest.skip.Exception):
         return results.NOT_RUN, str(exc), "", None
     return results.GRADER_ERROR, f"{type(exc).__name__}: {exc}", "", None
@@ -552,7 +646,6 @@ def _sentence(item: pytest.Item) -> str:
         return first.format(**{key: _plain(value) for key, value in params.items()})
     except (KeyError, IndexError, ValueError):
         return first
-
 
 
 def _plain(value: Any) -> str:

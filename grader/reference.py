@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from grader.wire import protocol
 from grader.wire.module_files import import_file
@@ -30,15 +31,14 @@ def import_private(name: str, path: Path) -> ModuleType:
     return import_file(name, path)
 
 
-def load_live_reference(assignment: Any, folder: Path) -> "LiveReference":
+def load_live_reference(assignment: Any, folder: Path) -> LiveReference:
     """The reference solution in `folder`, with the assignment's probes and, if present, the
     known-wrong variants beside it (variants.py), each imported privately."""
     name = assignment.name
     module = import_private(f"grader_reference_{name}", folder / assignment.file_name)
     probes = import_private(f"grader_probes_{name}", assignment.probes_path)
     variants_path = folder / "variants.py"
-    variants = (import_private(f"grader_variants_{name}", variants_path)
-                if variants_path.is_file() else None)
+    variants = import_private(f"grader_variants_{name}", variants_path) if variants_path.is_file() else None
     return LiveReference(module, probes, variants)
 
 
@@ -92,8 +92,7 @@ class LiveReference(_AttributeCalls):
     live = True
     """It runs the solution (grader grade): it can answer what no recording holds."""
 
-    def __init__(self, module: ModuleType, probes: ModuleType,
-                 variants: ModuleType | None = None) -> None:
+    def __init__(self, module: ModuleType, probes: ModuleType, variants: ModuleType | None = None) -> None:
         self._module = module
         self._probes = probes
         self._variants = variants
@@ -102,8 +101,9 @@ class LiveReference(_AttributeCalls):
         """Answers that took long, by a digest of the call: the same inputs for every
         submission (a training run from the course's one start) are computed once a batch."""
 
-    def _run(self, target: Any, leading: tuple[Any, ...], args: tuple[Any, ...],
-             kwargs: dict[str, Any]) -> Any:
+    def _run(
+        self, target: Any, leading: tuple[Any, ...], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         """Call `target` on the inputs exactly as a worker would decode them, and return the
         value exactly as a worker's reply would decode: both sides get the same forms."""
         build = lambda name, fn_args: self._probes.FUNCTIONS[name](*fn_args)  # noqa: E731
@@ -118,8 +118,7 @@ class LiveReference(_AttributeCalls):
             spent = time.perf_counter() - started
             self.seconds += spent
             reply_blobs: list[protocol.Blob] = []
-            reply = (protocol.encode_value(value, blobs=reply_blobs),
-                     [bytes(blob) for blob in reply_blobs])
+            reply = (protocol.encode_value(value, blobs=reply_blobs), [bytes(blob) for blob in reply_blobs])
             if spent >= SLOW_ANSWER_SECONDS:
                 self._keep(key, reply)
         return protocol.decode_reply_value(reply[0], [bytearray(blob) for blob in reply[1]])
@@ -147,8 +146,9 @@ class LiveReference(_AttributeCalls):
         costs no variant at all."""
         return ((code, self.variant(name, *args)) for code, name, args in known)
 
-    def encoded(self, kind: str, name: str, args: tuple[Any, ...],
-                kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    def encoded(
+        self, kind: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[dict[str, Any], Any]:
         """The message and the encoded expected value, for recording."""
         value = getattr(self, kind)(name, *args, **kwargs)
         return message_for(args, kwargs), protocol.encode_value(value)
@@ -167,8 +167,7 @@ class RecordingReference(_AttributeCalls):
 
     def _record(self, kind: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         message, encoded = self._live.encoded(kind, name, args, kwargs)
-        self._entries.append({"kind": kind, "name": name, "digest": digest(message),
-                              "value": encoded})
+        self._entries.append({"kind": kind, "name": name, "digest": digest(message), "value": encoded})
         return protocol.decode_reply_value(encoded)
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
@@ -196,10 +195,10 @@ class RecordedReference(_AttributeCalls):
             raise StaleExpectations(f"no recorded expectation for {self._nodeid}")
         entry = self._entries[self._next]
         self._next += 1
-        if (entry.get("kind"), entry.get("name")) != (kind, name) or \
-                entry.get("digest") != digest(message_for(args, kwargs)):
-            raise StaleExpectations(f"the recorded expectation for {self._nodeid} was made "
-                                    "from other inputs")
+        if (entry.get("kind"), entry.get("name")) != (kind, name) or entry.get("digest") != digest(
+            message_for(args, kwargs)
+        ):
+            raise StaleExpectations(f"the recorded expectation for {self._nodeid} was made from other inputs")
         return protocol.decode_reply_value(entry["value"])
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
@@ -223,5 +222,11 @@ def load_expectations(path: Path) -> dict[str, list[dict[str, Any]]]:
 
 
 def dump_expectations(assignment: str, tests: dict[str, list[dict[str, Any]]]) -> str:
-    return json.dumps({"version": EXPECTATIONS_VERSION, "assignment": assignment,
-                       "tests": dict(sorted(tests.items()))}, indent=1, sort_keys=True) + "\n"
+    return (
+        json.dumps(
+            {"version": EXPECTATIONS_VERSION, "assignment": assignment, "tests": dict(sorted(tests.items()))},
+            indent=1,
+            sort_keys=True,
+        )
+        + "\n"
+    )

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from grader import untrusted_text
 
+
 class Status(StrEnum):
     """Every way a test can end: the report's status column, and results.json's."""
 
@@ -52,6 +53,8 @@ class Mode(StrEnum):
     CHECK = "check"
     GRADE = "grade"
     RECORD = "record"
+
+
 NOTES = 32
 
 
@@ -80,8 +83,11 @@ class GradedTest(_BoundedText):
     """The outcome of one test on one submission."""
 
     _TEXT_LIMITS: ClassVar[dict[str, int]] = {
-        "name": 4 * untrusted_text.NAME, "message": untrusted_text.MESSAGE,
-        "traceback": untrusted_text.TRACEBACK, "misconception": untrusted_text.NAME}
+        "name": 4 * untrusted_text.NAME,
+        "message": untrusted_text.MESSAGE,
+        "traceback": untrusted_text.TRACEBACK,
+        "misconception": untrusted_text.NAME,
+    }
 
     name: str
     nodeid: str
@@ -106,7 +112,7 @@ class GradedTest(_BoundedText):
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "GradedTest":
+    def from_dict(cls, data: dict[str, Any]) -> GradedTest:
         return cls(**{key: data[key] for key in cls.__dataclass_fields__ if key in data})
 
 
@@ -125,8 +131,10 @@ class SubmissionResult(_BoundedText):
     """Everything graded for one submission, in one mode (check or grade)."""
 
     _TEXT_LIMITS: ClassVar[dict[str, int]] = {
-        "output": untrusted_text.OUTPUT, "problem": untrusted_text.MESSAGE,
-        "notes": untrusted_text.MESSAGE}
+        "output": untrusted_text.OUTPUT,
+        "problem": untrusted_text.MESSAGE,
+        "notes": untrusted_text.MESSAGE,
+    }
 
     submission_id: str
     assignment: str
@@ -166,9 +174,14 @@ class SubmissionResult(_BoundedText):
         scores = []
         for name in names:
             tests = [t for t in self.tests if t.question == name]
-            scores.append(QuestionScore(name, round(sum(t.score for t in tests), 6),
-                                        round(sum(t.max_score for t in tests), 6),
-                                        _question_status(tests)))
+            scores.append(
+                QuestionScore(
+                    name,
+                    round(sum(t.score for t in tests), 6),
+                    round(sum(t.max_score for t in tests), 6),
+                    _question_status(tests),
+                )
+            )
         return scores
 
     def to_dict(self) -> dict[str, Any]:
@@ -177,7 +190,7 @@ class SubmissionResult(_BoundedText):
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SubmissionResult":
+    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
         fields = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
         fields["tests"] = [GradedTest.from_dict(t) for t in data.get("tests", [])]
         return cls(**fields)

@@ -50,14 +50,29 @@ class PytestSession:
             self._thread.join(timeout=10)
 
     def _main(self) -> None:
-        args = [*map(str, self._test_paths), "-c", os.devnull,
-                "--rootdir", str(self._rootdir), "-p", "no:cacheprovider",
-                "-p", "no:randomly", "-p", "no:terminal", "-p", "no:logging",
-                # Its clean-up runs a full garbage collection twice as the session ends:
-                # about 0.1 s each with torch's objects in memory, for warnings nobody reads.
-                "-p", "no:unraisableexception",
-                "--capture=no", "--import-mode=importlib",
-                "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        args = [
+            *map(str, self._test_paths),
+            "-c",
+            os.devnull,
+            "--rootdir",
+            str(self._rootdir),
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:terminal",
+            "-p",
+            "no:logging",
+            # Its clean-up runs a full garbage collection twice as the session ends:
+            # about 0.1 s each with torch's objects in memory, for warnings nobody reads.
+            "-p",
+            "no:unraisableexception",
+            "--capture=no",
+            "--import-mode=importlib",
+            "-W",
+            "ignore::pytest.PytestAssertRewriteWarning",
+        ]
         try:
             self._exit_code = pytest.main(args, plugins=[self._plugin])
         except BaseException as exc:  # noqa: BLE001 - reported to whoever waits for a run
@@ -69,8 +84,9 @@ class PytestSession:
         if plugin.config_error:
             return ConfigError(plugin.config_error)
         if plugin.collection_errors:
-            return GraderError("the tests could not be collected:\n"
-                               + "\n".join(plugin.collection_errors)[-3000:])
-        return GraderError(f"the test session ended unexpectedly "
-                           f"({self._crash!r} / exit code {self._exit_code})")
-
+            return GraderError(
+                "the tests could not be collected:\n" + "\n".join(plugin.collection_errors)[-3000:]
+            )
+        return GraderError(
+            f"the test session ended unexpectedly ({self._crash!r} / exit code {self._exit_code})"
+        )

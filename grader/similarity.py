@@ -29,21 +29,32 @@ import keyword
 import math
 import tokenize
 import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
 
 from grader.untrusted_text import NAME, bounded, escape_controls
 
 IDENTIFIER = "V"
 NUMBER = "N"
 STRING = "S"
-SKIPPED = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
-                     tokenize.DEDENT, tokenize.ENCODING, tokenize.ENDMARKER})
+SKIPPED = frozenset(
+    {
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENCODING,
+        tokenize.ENDMARKER,
+    }
+)
 STATEMENT_START = frozenset({tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT})
-STRING_OPENERS = frozenset(getattr(tokenize, name) for name in ("FSTRING_START", "TSTRING_START")
-                           if hasattr(tokenize, name))
-STRING_CLOSERS = frozenset(getattr(tokenize, name) for name in ("FSTRING_END", "TSTRING_END")
-                           if hasattr(tokenize, name))
+STRING_OPENERS = frozenset(
+    getattr(tokenize, name) for name in ("FSTRING_START", "TSTRING_START") if hasattr(tokenize, name)
+)
+STRING_CLOSERS = frozenset(
+    getattr(tokenize, name) for name in ("FSTRING_END", "TSTRING_END") if hasattr(tokenize, name)
+)
 KEPT_NAMES = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | frozenset(dir(builtins))
 """Names kept as written: the language's and its builtins', which a copier leaves alone."""
 _MODULUS = (1 << 61) - 1
@@ -154,21 +165,34 @@ class Report:
         """
         return {
             "format": 1,
-            "settings": {"k": self.settings.k, "window": self.settings.window,
-                         "threshold": self.settings.threshold},
+            "settings": {
+                "k": self.settings.k,
+                "window": self.settings.window,
+                "threshold": self.settings.threshold,
+            },
             "submissions": [bounded(s, NAME) for s in self.submissions],
             "suspicious_pairs": self.suspicious_total,
-            "pairs": [{"a": bounded(p.a, NAME), "b": bounded(p.b, NAME),
-                       "score": round(p.score, 4), "a_share": round(p.a_share, 4),
-                       "b_share": round(p.b_share, 4), "cluster": p.cluster,
-                       "suspicious": p.score >= self.settings.threshold,
-                       "regions": [{"a_lines": list(r.a), "b_lines": list(r.b)}
-                                   for r in p.regions]}
-                      for p in self.pairs],
-            "clusters": [{"id": number, "members": [bounded(m, NAME) for m in members]}
-                         for number, members in enumerate(self.clusters, 1)],
-            "files": {bounded(name, NAME): [escape_controls(line) for line in text.split("\n")]
-                      for name, text in sorted(self.texts.items())},
+            "pairs": [
+                {
+                    "a": bounded(p.a, NAME),
+                    "b": bounded(p.b, NAME),
+                    "score": round(p.score, 4),
+                    "a_share": round(p.a_share, 4),
+                    "b_share": round(p.b_share, 4),
+                    "cluster": p.cluster,
+                    "suspicious": p.score >= self.settings.threshold,
+                    "regions": [{"a_lines": list(r.a), "b_lines": list(r.b)} for r in p.regions],
+                }
+                for p in self.pairs
+            ],
+            "clusters": [
+                {"id": number, "members": [bounded(m, NAME) for m in members]}
+                for number, members in enumerate(self.clusters, 1)
+            ],
+            "files": {
+                bounded(name, NAME): [escape_controls(line) for line in text.split("\n")]
+                for name, text in sorted(self.texts.items())
+            },
         }
 
 
@@ -185,8 +209,9 @@ def tokens(text: str) -> list[Token]:
             depth += (string in "([{") - (string in ")]}")
             kept.append(Token(string, token.start[0]))
         elif kind == tokenize.STRING:
-            if _is_docstring(raw, index, run_ends[index]) or (kept and kept[-1].symbol == STRING
-                                             and raw[index - 1].type == tokenize.STRING):
+            if _is_docstring(raw, index, run_ends[index]) or (
+                kept and kept[-1].symbol == STRING and raw[index - 1].type == tokenize.STRING
+            ):
                 continue
             kept.append(Token(STRING, token.start[0]))
         elif kind == tokenize.NUMBER:
@@ -315,35 +340,51 @@ def weights(prints: Iterable[Fingerprints], count: int) -> dict[int, float]:
     return {digest: math.log1p(count / df) for digest, df in frequency.items()}
 
 
-def compare(sources: Sequence[Source], stub: str | None = None,
-            settings: Settings = Settings()) -> Report:
+def compare(sources: Sequence[Source], stub: str | None = None, settings: Settings = Settings()) -> Report:
     """Score every pair of submissions; report the suspicious ones and the best `keep`."""
     handout = handout_hashes(stub, settings)
     prints = [fingerprints(s.text, settings, handout) for s in sources]
     weight = weights(prints, len(sources))
     keys = [frozenset(p.places) for p in prints]
     totals = [sum(weight[d] for d in key) for key in keys]
-    scored = sorted(pair_scores(keys, totals, weight),
-                    key=lambda item: (-item[0], sources[item[1]].id, sources[item[2]].id))
-    links = [(sources[i].id, sources[j].id) for score, i, j, _ in scored
-             if score >= settings.threshold]
+    scored = sorted(
+        pair_scores(keys, totals, weight),
+        key=lambda item: (-item[0], sources[item[1]].id, sources[item[2]].id),
+    )
+    links = [(sources[i].id, sources[j].id) for score, i, j, _ in scored if score >= settings.threshold]
     groups = clusters(links)
     cluster_of = {member: number for number, group in enumerate(groups, 1) for member in group}
     pairs = []
-    for rank, (score, i, j, overlap) in enumerate(scored[:settings.limit]):
+    for rank, (score, i, j, overlap) in enumerate(scored[: settings.limit]):
         if rank >= settings.keep and score < settings.threshold:
             break
         a, b = sources[i].id, sources[j].id
         cluster = cluster_of.get(a) if cluster_of.get(a) == cluster_of.get(b) else None
-        pairs.append(Pair(a, b, score, overlap / totals[i], overlap / totals[j],
-                          regions(prints[i], prints[j], keys[i] & keys[j]), cluster))
+        pairs.append(
+            Pair(
+                a,
+                b,
+                score,
+                overlap / totals[i],
+                overlap / totals[j],
+                regions(prints[i], prints[j], keys[i] & keys[j]),
+                cluster,
+            )
+        )
     named = {p.a for p in pairs} | {p.b for p in pairs}
-    return Report(settings, tuple(s.id for s in sources), tuple(pairs), tuple(groups),
-                  {s.id: s.text for s in sources if s.id in named}, suspicious_total=len(links))
+    return Report(
+        settings,
+        tuple(s.id for s in sources),
+        tuple(pairs),
+        tuple(groups),
+        {s.id: s.text for s in sources if s.id in named},
+        suspicious_total=len(links),
+    )
 
 
-def pair_scores(keys: Sequence[frozenset[int]], totals: Sequence[float],
-                weight: dict[int, float]) -> Iterator[tuple[float, int, int, float]]:
+def pair_scores(
+    keys: Sequence[frozenset[int]], totals: Sequence[float], weight: dict[int, float]
+) -> Iterator[tuple[float, int, int, float]]:
     """(score, i, j, shared weight) of every pair sharing a fingerprint. The score is the
     weighted Dice coefficient, 2 |A & B| / (|A| + |B|): symmetric, 1 for identical work, and
     a short file inside a long one scores low (a few common lines are not a copied file)."""
@@ -360,8 +401,12 @@ def regions(a: Fingerprints, b: Fingerprints, shared: Iterable[int]) -> tuple[Re
     files, largest first; a run whose lines on both sides lie inside larger runs (the same
     idiom matched at another of its places) is left out. A run moves forward in both files,
     so a function moved elsewhere is a run of its own. Sorted by their lines in `a`."""
-    matches = sorted((place_a, place_b) for digest in shared
-                     for place_a in a.places[digest] for place_b in b.places[digest])
+    matches = sorted(
+        (place_a, place_b)
+        for digest in shared
+        for place_a in a.places[digest]
+        for place_b in b.places[digest]
+    )
     runs: list[list[int]] = []
     for (a_start, a_end), (b_start, b_end) in matches:
         for run in reversed(runs[-OPEN_RUNS:]):  # [a lines, b lines, last match's b start]

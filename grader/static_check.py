@@ -10,15 +10,37 @@ question; a function's body counts for each question that reaches it by name.
 from __future__ import annotations
 
 import ast
-from typing import Iterable
+from collections.abc import Iterable
 
-DOORS = frozenset({
-    "__wrapped__", "__closure__", "cell_contents", "__code__", "co_consts", "__globals__",
-    "_getframe", "currentframe", "f_back", "f_locals", "f_globals", "tb_frame", "gi_frame",
-    "get_referrers", "get_referents", "get_objects", "settrace", "setprofile", "ctypes",
-    "pythonapi", "InputSnapshot", "PROBES", "__array_interface__", "__array_struct__",
-    "ctypeslib",
-})
+DOORS = frozenset(
+    {
+        "__wrapped__",
+        "__closure__",
+        "cell_contents",
+        "__code__",
+        "co_consts",
+        "__globals__",
+        "_getframe",
+        "currentframe",
+        "f_back",
+        "f_locals",
+        "f_globals",
+        "tb_frame",
+        "gi_frame",
+        "get_referrers",
+        "get_referents",
+        "get_objects",
+        "settrace",
+        "setprofile",
+        "ctypes",
+        "pythonapi",
+        "InputSnapshot",
+        "PROBES",
+        "__array_interface__",
+        "__array_struct__",
+        "ctypeslib",
+    }
+)
 """Names that reach trusted objects. functorch is not among them: other questions may use
 any API, and the recorders catch its helpers wherever they are called from. numpy's array
 interface (an array over any address, of numbers or of objects) and ctypeslib reach any

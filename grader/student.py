@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader import problems, untrusted_text
+from grader.call_description import describe_call
 from grader.untrusted_text import from_worker
 from grader.wire import protocol
-from grader.call_description import describe_call
 from grader.worker_client import WorkerPool
 
 MEMORY_MESSAGE = "memory limit of {mib} MiB exceeded while running {call}"
@@ -37,8 +37,15 @@ class Reply:
 class StudentProxy:
     """Calls into the submission through its worker, with a per-call time limit."""
 
-    def __init__(self, pool: WorkerPool, *, question: str, call_seconds: float,
-                 memory_mib: int, forbidden_advice: str = "") -> None:
+    def __init__(
+        self,
+        pool: WorkerPool,
+        *,
+        question: str,
+        call_seconds: float,
+        memory_mib: int,
+        forbidden_advice: str = "",
+    ) -> None:
         self._pool = pool
         self._forbidden_advice = forbidden_advice
         self._question = question
@@ -64,8 +71,9 @@ class StudentProxy:
         message = {"op": "probe", "probe": name}
         return self._send(message, describe_call(name, args, kwargs), args, kwargs)
 
-    def _send(self, message: dict[str, Any], call: str, args: tuple[Any, ...],
-              kwargs: dict[str, Any]) -> Reply:
+    def _send(
+        self, message: dict[str, Any], call: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Reply:
         blobs: list[protocol.Blob] = []
         message["args"] = protocol.encode_value(list(args), blobs=blobs)
         message["kwargs"] = protocol.encode_value(dict(kwargs), blobs=blobs)
@@ -79,9 +87,14 @@ class StudentProxy:
                 value = protocol.decode_reply_value(raw.get("value"), raw.get(protocol.BLOBS))
             except protocol.ProtocolError as exc:
                 raise problems.InvalidReply(f"{call} gave back an unreadable value: {exc}") from None
-            return Reply(call, value, _strings(raw.get("modified")),
-                         _strings(raw.get("forbidden")), _number(raw.get("seconds")),
-                         self._forbidden_advice)
+            return Reply(
+                call,
+                value,
+                _strings(raw.get("modified")),
+                _strings(raw.get("forbidden")),
+                _number(raw.get("seconds")),
+                self._forbidden_advice,
+            )
         raise self._problem(raw.get("error"), call)
 
     def _problem(self, error: Any, call: str) -> problems.StudentProblem:
@@ -90,15 +103,13 @@ class StudentProxy:
         kind = error.get("kind")
         message = from_worker(error.get("message"), untrusted_text.MESSAGE)
         traceback = from_worker(error.get("traceback"), untrusted_text.TRACEBACK)
-        function = (from_worker(error.get("function"), untrusted_text.NAME)
-                    or call.split("(")[0])
+        function = from_worker(error.get("function"), untrusted_text.NAME) or call.split("(")[0]
         if kind == "not_implemented":
             return problems.NotAttempted(f"{function} still raises NotImplementedError")
         if kind == "missing":
             return problems.NotAttempted(f"the submission defines no function named {function}")
         if kind == "memory":
-            return problems.MemoryLimitExceeded(
-                MEMORY_MESSAGE.format(mib=self._memory_mib, call=call))
+            return problems.MemoryLimitExceeded(MEMORY_MESSAGE.format(mib=self._memory_mib, call=call))
         if kind == "exit":
             return problems.StudentRaised(f"{call} called sys.exit({message})", traceback=traceback)
         if kind == "unsendable":

@@ -60,8 +60,9 @@ from grader.wire.protocol import Fn, Seed
 from grader.worker.input_guard import InputSnapshot
 
 if TYPE_CHECKING:
-    from grader.feedback import (difference, expect, expect_clean_call, expect_close,  # noqa: F401
-                                 expect_tensor, recognise)
+    from grader.feedback import (
+        expect_close,  # noqa: F401
+    )
     from grader.problems import Mismatch  # noqa: F401
     from grader.student import Reply  # noqa: F401
 
@@ -72,10 +73,14 @@ TAMPERING = "tampering"
 """The grader's own code for a submission that reached into the code beside it."""
 
 _LAZY = {
-    "expect": "grader.feedback", "expect_close": "grader.feedback",
-    "expect_tensor": "grader.feedback", "expect_clean_call": "grader.feedback",
-    "difference": "grader.feedback", "recognise": "grader.feedback",
-    "Mismatch": "grader.problems", "Reply": "grader.student",
+    "expect": "grader.feedback",
+    "expect_close": "grader.feedback",
+    "expect_tensor": "grader.feedback",
+    "expect_clean_call": "grader.feedback",
+    "difference": "grader.feedback",
+    "recognise": "grader.feedback",
+    "Mismatch": "grader.problems",
+    "Reply": "grader.student",
 }
 """Trusted-side names, imported on first use so that probes never load them in the worker."""
 

@@ -12,7 +12,8 @@ Each output format adds its own escaping on top (:func:`for_markdown`, :func:`fo
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 NAME = 256
 """Type names, function names, input names: one line's worth."""
@@ -29,7 +30,8 @@ _CONTROLS = re.compile(
     "\ud800-\udfff"  # lone surrogates: not encodable, not XML
     "\ufdd0-\ufdef\ufffe\uffff"  # noncharacters
     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidi controls: text that reads reordered
-    "\u2028\u2029]")  # line and paragraph separators
+    "\u2028\u2029]"
+)  # line and paragraph separators
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]|~#])")
 _MARKDOWN_LIST = re.compile(r"^(\d*)([-+.)])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -58,7 +60,7 @@ def _clip(text: str, limit: int, already_dropped: int) -> str:
     room = max(limit - _MARKER_ROOM, 2)
     dropped = len(text) - room + already_dropped
     head, tail = room // 2, room - room // 2
-    return f"{text[:head]}\n… [{dropped} characters left out] …\n{text[len(text) - tail:]}"
+    return f"{text[:head]}\n… [{dropped} characters left out] …\n{text[len(text) - tail :]}"
 
 
 def from_worker(value: Any, limit: int, default: str = "") -> str:

@@ -15,26 +15,27 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from grader import problems, untrusted_text
-from grader.wire import pipes, protocol
 from grader.captured_output import CapturedOutput
+from grader.wire import pipes, protocol
 from grader.wire.limits import ResourceLimits
-from grader.worker_mode import MODULES, PORTABLE, worker_module
 from grader.worker.memory import WORKER_MALLOC
+from grader.worker_mode import MODULES, PORTABLE, worker_module
 
 OUTPUT_PER_REPLY = 64 * 1024
 WINDOWS_ENVIRONMENT = ("SYSTEMROOT", "WINDIR", "TEMP", "TMP", "PATHEXT", "LOCALAPPDATA")
 """What a Python (and torch's DLLs) on Windows needs in its environment to start."""
-WINDOWS_CRASHES = {0xC0000005: "an access violation (a segmentation fault)",
-                   0xC00000FD: "a stack overflow"}
+WINDOWS_CRASHES = {0xC0000005: "an access violation (a segmentation fault)", 0xC00000FD: "a stack overflow"}
 """Exit codes of a Windows process the system ended (its NTSTATUS), as Popen reports them."""
 
 Launcher = Callable[[list[str]], list[str]]
 """Wraps the worker's command line, e.g. in a sandbox; the identity runs it directly."""
+
 
 @dataclass(frozen=True)
 class WorkerSpec:
@@ -76,10 +77,10 @@ def _describe_exit(returncode: int | None, during: str) -> problems.StudentProbl
         return problems.StudentCrashed(f"the worker stopped answering while {during}")
     if returncode in WINDOWS_CRASHES:
         return problems.StudentCrashed(
-            f"the submission crashed with {WINDOWS_CRASHES[returncode]} while {during}")
+            f"the submission crashed with {WINDOWS_CRASHES[returncode]} while {during}"
+        )
     if not -256 < returncode < 256:
-        return problems.StudentCrashed(
-            f"the submission ended with an unknown status while {during}")
+        return problems.StudentCrashed(f"the submission ended with an unknown status while {during}")
     if returncode < 0:
         sig = -returncode
         if sig == signal.SIGSEGV:
@@ -108,9 +109,14 @@ class WorkerProcess:
         if spec.isolate:
             argv.append("--isolate")
         self.process = subprocess.Popen(
-            spec.launcher(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=spec.folder, env=_environment(spec, module),
-            start_new_session=True)
+            spec.launcher(argv),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=spec.folder,
+            env=_environment(spec, module),
+            start_new_session=True,
+        )
         for stream in (self.process.stdin, self.process.stdout):
             pipes.widen(stream.fileno())
         # Read unbuffered, so that a wait on the pipe sees every byte not yet read.
@@ -134,12 +140,15 @@ class WorkerProcess:
             protocol.write_frame(self.process.stdin, message)
             header = self._read(protocol.FRAME_HEADER.size, deadline, seconds, during)
             return protocol.read_frame_after_header(
-                header, lambda size: self._read(size, deadline, seconds, during))
+                header, lambda size: self._read(size, deadline, seconds, during)
+            )
         except (BrokenPipeError, ConnectionResetError, EOFError):
             raise self._died(during) from None
         except protocol.ProtocolError as exc:
             self.kill()
-            raise problems.InvalidReply(f"the worker sent an unreadable reply while {during}: {exc}") from None
+            raise problems.InvalidReply(
+                f"the worker sent an unreadable reply while {during}: {exc}"
+            ) from None
 
     def _read(self, size: int, deadline: float, seconds: float, during: str) -> bytearray:
         """Read exactly `size` bytes by `deadline`."""
@@ -203,10 +212,17 @@ class WorkerProcess:
 
 def _environment(spec: WorkerSpec, module: str) -> dict[str, str]:
     """The worker's whole environment: nothing of the grader's but what it needs to start."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "HOME": str(spec.home), "TMPDIR": "/tmp",
-           "LANG": "C.UTF-8", **WORKER_MALLOC}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "HOME": str(spec.home),
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        **WORKER_MALLOC,
+    }
     if module == MODULES[PORTABLE]:
         env.update(pipes.environment())  # GRADER_PIPES: the fork mode always selects
     if sys.platform == "win32":
@@ -262,8 +278,7 @@ class WorkerPool:
         self._import_failure: problems.StudentProblem | None = None
         self._oom_kills = 0  # the group's count of processes killed for memory, as last seen
 
-    def request(self, message: dict[str, Any], seconds: float, during: str,
-                question: str) -> dict[str, Any]:
+    def request(self, message: dict[str, Any], seconds: float, during: str, question: str) -> dict[str, Any]:
         """Send `message` to a child serving `question`, forking a fresh one if needed."""
         worker = self._child_for(question)
         try:
@@ -294,8 +309,9 @@ class WorkerPool:
 
     def _child_for(self, question: str) -> WorkerProcess:
         if self._import_failure is not None:
-            raise type(self._import_failure)(self._import_failure.message,
-                                             traceback=self._import_failure.traceback)
+            raise type(self._import_failure)(
+                self._import_failure.message, traceback=self._import_failure.traceback
+            )
         if self._worker is None or not self._worker.alive:
             self._begin()
         if self._question != question:
@@ -307,9 +323,13 @@ class WorkerPool:
         """Fork this submission's process from the warm worker."""
         self._question = None
         self._worker = self.warm.process()
-        message = {"op": "submission", "workdir": str(self.spec.workdir),
-                   "probes": str(self.spec.probes_path), "uid": self.spec.uid,
-                   "disk_mib": self.spec.disk_mib}
+        message = {
+            "op": "submission",
+            "workdir": str(self.spec.workdir),
+            "probes": str(self.spec.probes_path),
+            "uid": self.spec.uid,
+            "disk_mib": self.spec.disk_mib,
+        }
         if self.spec.cgroup is not None:
             message["cgroup"] = self.spec.cgroup.join_request()
         try:
@@ -319,8 +339,9 @@ class WorkerPool:
             raise
         if reply.get("ok") is not True:
             self._lose_worker()
-            raise problems.WorkerUnavailable("the grader could not start this submission's "
-                                             "process; grade it again")
+            raise problems.WorkerUnavailable(
+                "the grader could not start this submission's process; grade it again"
+            )
 
     def _end_child(self) -> None:
         if self._question is None or self._worker is None:
@@ -342,8 +363,7 @@ class WorkerPool:
         return reply
 
     def _load_child(self, question: str) -> None:
-        message = {"op": "load", "path": str(self.spec.module_path),
-                   "module": self.spec.module_name}
+        message = {"op": "load", "path": str(self.spec.module_path), "module": self.spec.module_name}
         during = "importing the submission"
         try:
             reply = self._worker.request(message, self.spec.import_seconds, during)
@@ -367,8 +387,7 @@ class WorkerPool:
 
     def _fail_import(self, problem: problems.StudentProblem) -> None:
         problem = self._group_memory("importing the submission") or problem
-        if not isinstance(problem, (problems.ImportFailed, problems.MemoryLimitExceeded,
-                                    problems.Tampering)):
+        if not isinstance(problem, (problems.ImportFailed, problems.MemoryLimitExceeded, problems.Tampering)):
             problem = problems.ImportFailed(problem.message, traceback=problem.traceback)
         self._import_failure = problem
         raise problem
@@ -385,7 +404,8 @@ class WorkerPool:
         self._oom_kills = kills
         return problems.MemoryLimitExceeded(
             f"the submission's processes together exceeded its memory limit of "
-            f"{group.memory_mib} MiB while {during}")
+            f"{group.memory_mib} MiB while {during}"
+        )
 
     def _lose_worker(self) -> None:
         """The warm worker hung or broke: kill it; the next request starts a new one."""
@@ -434,8 +454,11 @@ def _exit_problem(reply: dict[str, Any], during: str) -> problems.StudentProblem
 def _tampering(reply: dict[str, Any]) -> problems.Tampering:
     """Tampering, as the question's relay recorded it."""
     reasons = untrusted_text.strings_from_worker(reply.get("tampering"), limit=300, items=5)
-    return problems.Tampering("the submission tampered with the grader's code beside it ("
-                              + "; ".join(reasons) + "): this question scores zero")
+    return problems.Tampering(
+        "the submission tampered with the grader's code beside it ("
+        + "; ".join(reasons)
+        + "): this question scores zero"
+    )
 
 
 def _as_int(value: Any) -> int:

@@ -22,8 +22,7 @@ os.environ["GRADER_ASSIGNMENTS"] = str(ASSIGNMENTS)
 @pytest.fixture(scope="session")
 def second_order():
     """The reference solution of `second_order`, imported privately."""
-    return import_private("tests_reference_second_order",
-                          REFERENCE / "second_order" / "second_order.py")
+    return import_private("tests_reference_second_order", REFERENCE / "second_order" / "second_order.py")
 
 
 @pytest.fixture(scope="session")

@@ -36,5 +36,6 @@ def hand_in(folder: Path, sources: dict[str, Path]) -> Path:
 
 def grade(assignment: Path, submissions: Path, out: Path, *extra: str) -> int:
     """`grader grade` in this process, without the sandbox (not the point here), one job."""
-    return main(["grade", str(assignment), str(submissions), "--out", str(out), "--no-sandbox",
-                 "--jobs", "1", *extra])
+    return main(
+        ["grade", str(assignment), str(submissions), "--out", str(out), "--no-sandbox", "--jobs", "1", *extra]
+    )

@@ -15,8 +15,12 @@ from pathlib import Path
 from grader.cli import main
 from tests.conftest import SUBMISSIONS
 
-GRADED = {"ann": "correct_compact.py", "ben": "zeroed_gradients.py",
-          "cat": "grad_accumulation.py", "dan": "missing_create_graph.py"}
+GRADED = {
+    "ann": "correct_compact.py",
+    "ben": "zeroed_gradients.py",
+    "cat": "grad_accumulation.py",
+    "dan": "missing_create_graph.py",
+}
 
 
 @functools.cache
@@ -30,7 +34,6 @@ def graded_folder() -> Path:
         shutil.copy(SUBMISSIONS / "second_order" / file, batch / f"{name}.py")
     (batch / "eve.rar").write_bytes(b"Rar!")
     out = root / "out"
-    code = main(["grade", "second_order", str(batch), "--out", str(out), "--no-sandbox",
-                 "--jobs", "2"])
+    code = main(["grade", "second_order", str(batch), "--out", str(out), "--no-sandbox", "--jobs", "2"])
     assert code == 0
     return out

@@ -26,21 +26,42 @@ PACKAGE = ROOT / "grader"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("wire: what both sides of the boundary share", ("grader.wire",)),
     ("worker: everything beside student code", ("grader.worker",)),
-    ("shared by every stage", ("grader.version", "grader.errors", "grader.untrusted_text",
-                               "grader.atomic", "grader.results", "grader.problems",
-                               "grader.call_description", "grader.captured_output",
-                               "grader.worker_mode")),
+    (
+        "shared by every stage",
+        (
+            "grader.version",
+            "grader.errors",
+            "grader.untrusted_text",
+            "grader.atomic",
+            "grader.results",
+            "grader.problems",
+            "grader.call_description",
+            "grader.captured_output",
+            "grader.worker_mode",
+        ),
+    ),
     ("course: an assignment on disk", ("grader.course",)),
     ("intake: what students hand in", ("grader.intake",)),
     ("gradebook: stored results and the one total", ("grader.gradebook",)),
     ("sandbox: confinement, trusted half", ("grader.sandbox",)),
     ("similarity: how alike a class's submissions are", ("grader.similarity",)),
     ("outputs: renderings of a graded batch", ("grader.outputs",)),
-    ("one submission through pytest", ("grader.reference", "grader.student",
-                                       "grader.worker_client", "grader.feedback",
-                                       "grader.static_check", "grader.testing", "grader.plugin",
-                                       "grader.session", "grader.grading", "grader.batch",
-                                       "grader.similarity")),
+    (
+        "one submission through pytest",
+        (
+            "grader.reference",
+            "grader.student",
+            "grader.worker_client",
+            "grader.feedback",
+            "grader.static_check",
+            "grader.testing",
+            "grader.plugin",
+            "grader.session",
+            "grader.grading",
+            "grader.batch",
+            "grader.similarity",
+        ),
+    ),
     ("entry points beside the commands", ("grader.jupyter", "grader.authoring")),
     ("commands: one module per subcommand", ("grader.commands",)),
     ("the edge", ("grader.cli", "grader.__main__", "grader")),
@@ -100,10 +121,14 @@ def upward_imports(graph: dict[str, set[str]]) -> list[str]:
             if name == "relative import":
                 found.append(f"{module} uses a relative import")
             elif layer_of(name) > layer_of(module):
-                found.append(f"{module} ({LAYERS[layer_of(module)][0]}) imports {name} "
-                             f"({LAYERS[layer_of(name)][0]})")
-            elif module.startswith("grader.commands.") and name.startswith("grader.commands.") \
-                    and name != module:
+                found.append(
+                    f"{module} ({LAYERS[layer_of(module)][0]}) imports {name} ({LAYERS[layer_of(name)][0]})"
+                )
+            elif (
+                module.startswith("grader.commands.")
+                and name.startswith("grader.commands.")
+                and name != module
+            ):
                 found.append(f"{module} imports another command, {name}")
     return found
 
@@ -158,8 +183,9 @@ def test_there_is_no_import_cycle():
     assert cycles(GRAPH) == []
 
 
-@pytest.mark.parametrize("side,allowed", [("worker", ("grader.worker", "grader.wire")),
-                                          ("wire", ("grader.wire",))])
+@pytest.mark.parametrize(
+    "side,allowed", [("worker", ("grader.worker", "grader.wire")), ("wire", ("grader.wire",))]
+)
 def test_a_side_of_the_trust_boundary_imports_only_what_it_may(side, allowed):
     modules = [m for m in GRAPH if within(m, f"grader.{side}")]
     assert modules, f"grader/{side}/ is empty"
@@ -173,13 +199,16 @@ def test_the_checks_find_a_crossing_an_upward_import_and_a_cycle(tmp_path):
     worker = tmp_path / "worker.py"
     worker.write_text("def f():\n    import grader.grading\nfrom grader.plugin import GradingPlugin\n")
     assert grader_imports(worker) == ["grader.plugin", "grader.grading"]
-    graph = {"grader.course.assignment": {"grader.commands.grade"},
-             "grader.commands.merge": {"grader.commands.grade"},
-             "grader.commands.grade": set(),
-             "grader.gradebook.store": {"grader.gradebook.standing"},
-             "grader.gradebook.standing": {"grader.gradebook.store"}}
+    graph = {
+        "grader.course.assignment": {"grader.commands.grade"},
+        "grader.commands.merge": {"grader.commands.grade"},
+        "grader.commands.grade": set(),
+        "grader.gradebook.store": {"grader.gradebook.standing"},
+        "grader.gradebook.standing": {"grader.gradebook.store"},
+    }
     assert upward_imports(graph) == [
         "grader.commands.merge imports another command, grader.commands.grade",
         "grader.course.assignment (course: an assignment on disk) imports grader.commands.grade "
-        "(commands: one module per subcommand)"]
+        "(commands: one module per subcommand)",
+    ]
     assert cycles(graph) == [["grader.gradebook.standing", "grader.gradebook.store"]]

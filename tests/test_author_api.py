@@ -34,24 +34,41 @@ def course_files() -> list[Path]:
 def test_course_files_import_only_the_author_api():
     files = course_files()
     assert len(files) >= 8
-    offenders = [f"{path.relative_to(ROOT)} imports {name}" for path in files
-                 for name in grader_imports(path) if name != AUTHOR_API]
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in files
+        for name in grader_imports(path)
+        if name != AUTHOR_API
+    ]
     assert offenders == []
 
 
 def test_the_scan_finds_an_internal_import(tmp_path):
     bad = tmp_path / "test_bad.py"
-    bad.write_text("import grader.feedback\nfrom grader.wire.protocol import Fn\n"
-                   "from grader.testing import expect\nimport grader\n")
-    assert grader_imports(bad) == ["grader.feedback", "grader.wire.protocol", "grader.testing",
-                                   "grader"]
+    bad.write_text(
+        "import grader.feedback\nfrom grader.wire.protocol import Fn\n"
+        "from grader.testing import expect\nimport grader\n"
+    )
+    assert grader_imports(bad) == ["grader.feedback", "grader.wire.protocol", "grader.testing", "grader"]
 
 
 def test_the_api_names_what_course_files_use():
     import grader.testing as api
 
-    for name in ("expect", "expect_close", "expect_tensor", "expect_clean_call", "difference",
-                 "recognise", "Mismatch", "Reply", "Fn", "Seed", "InputSnapshot", "TAMPERING"):
+    for name in (
+        "expect",
+        "expect_close",
+        "expect_tensor",
+        "expect_clean_call",
+        "difference",
+        "recognise",
+        "Mismatch",
+        "Reply",
+        "Fn",
+        "Seed",
+        "InputSnapshot",
+        "TAMPERING",
+    ):
         assert getattr(api, name) is not None, name
         assert name in api.__all__ and name in dir(api)
     major, minor = api.API_VERSION.split(".")
@@ -61,13 +78,18 @@ def test_the_api_names_what_course_files_use():
 def test_probes_importing_the_api_load_nothing_of_the_trusted_side():
     """In the worker a probe's `from grader.testing import InputSnapshot` loads only the
     worker's and the wire's modules: the comparisons load on first use, trusted side only."""
-    code = ("import sys; from grader.testing import InputSnapshot, Fn, Seed; "
-            "print(sorted(m for m in sys.modules if m.startswith('grader')))")
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, cwd=ROOT).stdout
+    code = (
+        "import sys; from grader.testing import InputSnapshot, Fn, Seed; "
+        "print(sorted(m for m in sys.modules if m.startswith('grader')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
     modules = ast.literal_eval(loaded)
     assert "grader.testing" in modules
-    outside = [m for m in modules if m not in ("grader", "grader.testing")
-               and not m.startswith(("grader.wire", "grader.worker"))]
+    outside = [
+        m
+        for m in modules
+        if m not in ("grader", "grader.testing") and not m.startswith(("grader.wire", "grader.worker"))
+    ]
     assert outside == []
-

@@ -12,9 +12,9 @@ import torch
 from grader import results
 from grader.course.assignment import find_assignment
 from grader.grading import CHECK, GRADE, Grader, GradingOptions, secret_seed_key
+from grader.intake.submission import Submission
 from grader.plugin import seed_for
 from grader.reference import import_private
-from grader.intake.submission import Submission
 from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS
 
 LOOKUP = SUBMISSIONS / "hostile" / "answers_from_release.py"
@@ -22,8 +22,7 @@ LOOKUP = SUBMISSIONS / "hostile" / "answers_from_release.py"
 
 def grader_for(name: str, mode: str, **options) -> Grader:
     reference = REFERENCE / name if mode == GRADE else None
-    return Grader(find_assignment(name), GradingOptions(mode=mode, reference_dir=reference,
-                                                        **options))
+    return Grader(find_assignment(name), GradingOptions(mode=mode, reference_dir=reference, **options))
 
 
 @pytest.fixture
@@ -39,14 +38,14 @@ def test_released_answers_earn_the_public_points_in_check_but_nothing_in_grade(l
     with grader_for("second_order", CHECK) as grader:
         checked, _ = grader.grade(Submission("student", lookup))
     looked_up = {q.question: q.score for q in checked.questions()}
-    assert checked.score > 0 and (looked_up["first_order_grads"], looked_up["gradient_penalty"]) \
-        == (4, 8), "the lookup earns public points in check, or this test proves nothing"
+    assert checked.score > 0 and (looked_up["first_order_grads"], looked_up["gradient_penalty"]) == (4, 8), (
+        "the lookup earns public points in check, or this test proves nothing"
+    )
     with grader_for("second_order", GRADE) as grader:
         graded, _ = grader.grade(Submission("student", lookup))
     assert graded.score == 0, [(t.name, t.status) for t in graded.tests if t.passed]
     published = [t for t in graded.tests if t.status == results.FAILED]
-    assert published and all("passes only on the published example" in t.message
-                             for t in published)
+    assert published and all("passes only on the published example" in t.message for t in published)
 
 
 def inputs_seen(grader: Grader, submission_id: str, path) -> tuple[float, list[str]]:
@@ -56,18 +55,22 @@ def inputs_seen(grader: Grader, submission_id: str, path) -> tuple[float, list[s
 
 def test_a_regrade_draws_the_same_inputs_and_two_students_different_ones(tmp_path):
     printing = tmp_path / "prints_its_inputs.py"
-    printing.write_text((SUBMISSIONS / "second_order" / "correct_compact.py").read_text() + (
-        "\n\n_first_order_grads = first_order_grads\n\n\n"
-        "def first_order_grads(x, y):\n"
-        "    print(f'n={len(x)} {x.tolist()}')\n"
-        "    return _first_order_grads(x, y)\n"))
+    printing.write_text(
+        (SUBMISSIONS / "second_order" / "correct_compact.py").read_text()
+        + (
+            "\n\n_first_order_grads = first_order_grads\n\n\n"
+            "def first_order_grads(x, y):\n"
+            "    print(f'n={len(x)} {x.tolist()}')\n"
+            "    return _first_order_grads(x, y)\n"
+        )
+    )
     with grader_for("second_order", GRADE, questions=frozenset({"first_order_grads"})) as grader:
-        alice, alice_again, bob = (inputs_seen(grader, who, printing)
-                                   for who in ("alice", "alice", "bob"))
+        alice, alice_again, bob = (inputs_seen(grader, who, printing) for who in ("alice", "alice", "bob"))
     public = lambda seen: [line for line in seen[1] if line.startswith("n=5 ")]  # noqa: E731
     assert alice == alice_again and alice[0] == 10, "a re-grade draws the same inputs"
-    assert len(public(alice)) == 2 and not set(public(alice)) & set(public(bob)), \
+    assert len(public(alice)) == 2 and not set(public(alice)) & set(public(bob)), (
         "two students get different public inputs too"
+    )
     assert "n=2 [3.0, 1.0]" in alice[1], "the worked example is still asked"
 
 
@@ -119,8 +122,9 @@ def test_meta_train_is_judged_on_tasks_it_cannot_derive_from_its_seed():
     assert heldout != seed_for("maml", node, None, purpose="held-out")  # the key matters
     start = seed_for("maml", node, None, key=key, purpose="held-out start")
     assert start != seed_for("maml", node, None, purpose="held-out start")  # for the start too
-    public_tests = import_private("fresh_inputs_maml_public",
-                                  ASSIGNMENTS / "maml" / "tests" / "test_public.py")
+    public_tests = import_private(
+        "fresh_inputs_maml_public", ASSIGNMENTS / "maml" / "tests" / "test_public.py"
+    )
     given = import_private("fresh_inputs_maml_given", ASSIGNMENTS / "maml" / "maml.py")
     params = [p.detach() for p in given.init_params(40, torch.Generator().manual_seed(start))]
     loss = lambda s: round(public_tests.heldout_loss(given, params, s), 4)  # noqa: E731

@@ -27,8 +27,11 @@ def fake_kernel(monkeypatch):
 
 def test_check_grades_the_running_notebook(fake_kernel, capsys):
     imports, rest = CORRECT.split("\n\n\n", 1)
-    fake_kernel += ["%matplotlib inline\n" + imports, rest,
-                    "from grader import check\ncheck('second_partials')"]
+    fake_kernel += [
+        "%matplotlib inline\n" + imports,
+        rest,
+        "from grader import check\ncheck('second_partials')",
+    ]
     result = check("second_partials")
     assert {t.question for t in result.tests} == {"second_partials"}
     assert result.score == pytest.approx(8) and result.all_passed
@@ -53,8 +56,10 @@ def test_check_outside_jupyter_says_what_to_do(monkeypatch):
 def test_the_grader_is_left_out_of_the_module_and_check_does_nothing():
     """Grader imports become names bound to a stand-in whose calls do nothing; everything
     else (decorators, comments, line numbers, `result = check()`) stays as it was."""
-    source = ("import grader\nfrom grader import check as c, check\nx = 1  # kept\n"
-              "check('hvp')\nresult = c()\ngrader.jupyter.check()\n")
+    source = (
+        "import grader\nfrom grader import check as c, check\nx = 1  # kept\n"
+        "check('hvp')\nresult = c()\ngrader.jupyter.check()\n"
+    )
     kept = without_checks(source)
     assert "import grader" not in kept and "from grader" not in kept
     assert kept.splitlines()[2:] == source.splitlines()[2:]

@@ -27,21 +27,22 @@ SECOND_ORDER = SUBMISSIONS / "second_order"
 
 def function_source(path, name: str) -> str:
     source = path.read_text()
-    node = next(n for n in ast.parse(source).body
-                if isinstance(n, ast.FunctionDef) and n.name == name)
+    node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == name)
     return ast.get_source_segment(source, node)
 
 
 def answer(notebook, name: str, source: str) -> None:
     """Replace the stub's cell for `name` with the student's answer."""
-    cell = next(c for c in notebook.cells
-                if c.cell_type == "code" and c.source.lstrip().startswith(f"def {name}("))
+    cell = next(
+        c for c in notebook.cells if c.cell_type == "code" and c.source.lstrip().startswith(f"def {name}(")
+    )
     cell.source = source
 
 
 def insert_after(notebook, name: str, *sources: str) -> None:
-    index = next(i for i, c in enumerate(notebook.cells)
-                 if c.cell_type == "code" and f"def {name}(" in c.source)
+    index = next(
+        i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and f"def {name}(" in c.source
+    )
     for offset, source in enumerate(sources, start=1):
         notebook.cells.insert(index + offset, nbformat.v4.new_code_cell(source))
 
@@ -78,17 +79,24 @@ def executed(tmp_path_factory):
     insert_after(notebook, "second_partials", 'check("second_partials")')
     insert_after(notebook, "hessian", 'check("hessian")')
     insert_after(notebook, "hvp", function_source(correct, "hvp"), 'check("hvp")')
-    insert_after(notebook, "gradient_penalty",
-                 "# a later 'simplification' that drops create_graph\n"
-                 + function_source(mistaken, "gradient_penalty"),
-                 'check("gradient_penalty")')
-    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(release)}})
+    insert_after(
+        notebook,
+        "gradient_penalty",
+        "# a later 'simplification' that drops create_graph\n"
+        + function_source(mistaken, "gradient_penalty"),
+        'check("gradient_penalty")',
+    )
+    client = nbclient.NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(release)}}
+    )
     with pytest.MonkeyPatch.context() as patch:  # the kernel finds the release's .grader/
         patch.delenv("GRADER_ASSIGNMENTS", raising=False)
         client.execute()
-    checks = {re.search(r'check\("(\w+)"\)', c.source).group(1): c for c in notebook.cells
-              if c.cell_type == "code" and c.source.startswith("check(")}
+    checks = {
+        re.search(r'check\("(\w+)"\)', c.source).group(1): c
+        for c in notebook.cells
+        if c.cell_type == "code" and c.source.startswith("check(")
+    }
     return checks
 
 

@@ -11,12 +11,12 @@ import pytest
 from grader.course.assignment import Assignment, Limits
 from grader.errors import ConfigError, GraderError
 from grader.grading import CHECK, GRADE, Grader, GradingOptions
+from grader.intake.submission import Submission
 from grader.problems import StudentTimedOut
 from grader.results import HIDDEN, PASSED
-from grader.intake.submission import Submission
 from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS
 
-HANGS_IN_HVP = '''
+HANGS_IN_HVP = """
 import torch
 
 
@@ -30,7 +30,7 @@ def first_order_grads(x, y):
 def hvp(f, x, v):
     while True:
         pass
-'''
+"""
 
 
 @pytest.fixture
@@ -43,16 +43,21 @@ def assignment_copy(tmp_path):
 
 def test_one_session_grades_many_submissions_and_nothing_carries_over(tmp_path):
     assignment = Assignment.load(ASSIGNMENTS / "second_order")
-    options = GradingOptions(mode=GRADE, reference_dir=REFERENCE / "second_order",
-                             questions=frozenset({"first_order_grads", "hvp"}),
-                             limits=Limits(call_seconds=2, import_seconds=60, memory_mib=2048))
+    options = GradingOptions(
+        mode=GRADE,
+        reference_dir=REFERENCE / "second_order",
+        questions=frozenset({"first_order_grads", "hvp"}),
+        limits=Limits(call_seconds=2, import_seconds=60, memory_mib=2048),
+    )
     hangs = tmp_path / "hangs.py"
     hangs.write_text(HANGS_IN_HVP)
     with Grader(assignment, options) as grader:
         first, _ = grader.grade(Submission("correct", SUBMISSIONS / "second_order" / "correct_compact.py"))
         session = grader.session()
         hung, _ = grader.grade(Submission("hangs", hangs))
-        again, _ = grader.grade(Submission("correct-again", SUBMISSIONS / "second_order" / "correct_compact.py"))
+        again, _ = grader.grade(
+            Submission("correct-again", SUBMISSIONS / "second_order" / "correct_compact.py")
+        )
         assert grader.session() is session, "the tests are collected once per grader"
     assert first.score == first.max_score == again.score == again.max_score > 0
     assert {t.status for t in hung.tests if t.question == "first_order_grads"} == {PASSED}
@@ -63,8 +68,9 @@ def test_one_session_grades_many_submissions_and_nothing_carries_over(tmp_path):
 
 def test_hidden_inputs_still_differ_per_submission_within_one_session():
     assignment = Assignment.load(ASSIGNMENTS / "second_order")
-    options = GradingOptions(mode=GRADE, reference_dir=REFERENCE / "second_order",
-                             questions=frozenset({"second_partials"}))
+    options = GradingOptions(
+        mode=GRADE, reference_dir=REFERENCE / "second_order", questions=frozenset({"second_partials"})
+    )
     wrong = SUBMISSIONS / "second_order" / "second_partials_no_create_graph.py"
     with Grader(assignment, options) as grader:
         alice, _ = grader.grade(Submission("alice", wrong))
@@ -77,19 +83,23 @@ def test_hidden_inputs_still_differ_per_submission_within_one_session():
 
 def test_a_test_file_that_cannot_be_collected_is_one_clear_error(assignment_copy):
     (assignment_copy / "tests" / "test_broken.py").write_text("raise RuntimeError('broken on purpose')\n")
-    with Grader(Assignment.load(assignment_copy), GradingOptions(mode=CHECK)) as grader:
-        with pytest.raises(GraderError, match="(?s)could not be collected.*test_broken.py.*broken on purpose"):
-            grader.grade(Submission.at(SUBMISSIONS / "second_order" / "correct_compact.py"))
+    with (
+        Grader(Assignment.load(assignment_copy), GradingOptions(mode=CHECK)) as grader,
+        pytest.raises(GraderError, match="(?s)could not be collected.*test_broken.py.*broken on purpose"),
+    ):
+        grader.grade(Submission.at(SUBMISSIONS / "second_order" / "correct_compact.py"))
 
 
 def test_a_marker_naming_an_unknown_question_is_a_config_error(assignment_copy):
-    (assignment_copy / "tests" / "test_extra.py").write_text(textwrap.dedent('''
+    (assignment_copy / "tests" / "test_extra.py").write_text(
+        textwrap.dedent("""
         import pytest
 
         @pytest.mark.question("no_such_question")
         def test_extra(student):
             pass
-    '''))
+    """)
+    )
     with Grader(Assignment.load(assignment_copy), GradingOptions(mode=CHECK)) as grader:
         with pytest.raises(ConfigError, match="unknown question 'no_such_question'"):
             grader.grade(Submission.at(SUBMISSIONS / "second_order" / "correct_compact.py"))

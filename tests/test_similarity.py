@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader.cli import main
-from grader.similarity import (Settings, Source, compare, fingerprints, kgram_hashes, tokens,
-                               winnow)
+from grader.similarity import Settings, Source, compare, fingerprints, kgram_hashes, tokens, winnow
 from tests.conftest import ASSIGNMENTS
 
 CORPUS = Path(__file__).resolve().parent / "similarity_corpus"
@@ -47,12 +46,11 @@ def copy_pairs(assignment: str) -> set[tuple[str, str]]:
 def test_copies_outrank_independent_solutions(assignment):
     copies = copy_pairs(assignment)
     report = compare(corpus(assignment), stub(assignment), Settings(keep=1000))
-    top = [(p.a, p.b) for p in report.pairs[:len(copies)]]
+    top = [(p.a, p.b) for p in report.pairs[: len(copies)]]
     assert sum(pair in copies for pair in top) / len(copies) >= PRECISION_BAR
     whole = {(a, b) for a, b in LABELS[assignment]["copies"]}
     assert all(p.score >= report.settings.threshold for p in report.pairs if (p.a, p.b) in whole)
-    assert all(p.score < report.settings.threshold for p in report.pairs
-               if (p.a, p.b) not in copies)
+    assert all(p.score < report.settings.threshold for p in report.pairs if (p.a, p.b) not in copies)
 
 
 @pytest.mark.parametrize("assignment", ["second_order", "maml"])
@@ -61,10 +59,15 @@ def test_clusters_are_copies_of_one_original(assignment):
     copies = copy_pairs(assignment)
     assert report.clusters
     for cluster in report.clusters:  # nothing independent joins a cluster
-        assert all((a, b) in copies or (b, a) in copies or _linked(a, b, copies)
-                   for a in cluster for b in cluster if a < b)
-    whole_families = [f for f in LABELS[assignment]["clusters"]
-                      if not any(name.startswith("partial") for name in f)]
+        assert all(
+            (a, b) in copies or (b, a) in copies or _linked(a, b, copies)
+            for a in cluster
+            for b in cluster
+            if a < b
+        )
+    whole_families = [
+        f for f in LABELS[assignment]["clusters"] if not any(name.startswith("partial") for name in f)
+    ]
     for family in whole_families:
         assert any(set(family) <= set(cluster) for cluster in report.clusters)
     for pair in report.pairs:
@@ -78,7 +81,7 @@ def _linked(a: str, b: str, copies: set[tuple[str, str]]) -> bool:
     while frontier:
         here = frontier.pop()
         for x, y in copies:
-            for there in ((y,) if x == here else (x,) if y == here else ()):
+            for there in (y,) if x == here else (x,) if y == here else ():
                 if there not in reached:
                     reached.add(there)
                     frontier.append(there)
@@ -96,10 +99,14 @@ def test_stub_only_submissions_score_nothing_against_each_other():
 
 
 def test_renaming_comments_blank_lines_and_literals_do_not_change_the_tokens():
-    original = "def f(x, lr=0.1):\n    y = x.detach() * 2\n    return torch.autograd.grad(y, x, create_graph=True)\n"
-    disguised = ('def f(inp, lr=0.5):\n    """Mine."""\n    # a comment\n\n'
-                 "    out = inp.detach() * 3  # noted\n"
-                 "    return torch.autograd.grad(out, inp, create_graph=True)\n")
+    original = (
+        "def f(x, lr=0.1):\n    y = x.detach() * 2\n    return torch.autograd.grad(y, x, create_graph=True)\n"
+    )
+    disguised = (
+        'def f(inp, lr=0.5):\n    """Mine."""\n    # a comment\n\n'
+        "    out = inp.detach() * 3  # noted\n"
+        "    return torch.autograd.grad(out, inp, create_graph=True)\n"
+    )
     assert [t.symbol for t in tokens(original)] == [t.symbol for t in tokens(disguised)]
     symbols = {t.symbol for t in tokens(original)}
     assert {"detach", "grad", "create_graph", "lr"} <= symbols  # the API stays as written
@@ -110,16 +117,35 @@ def test_strings_are_one_symbol_on_every_python():
     # Python 3.12 splits f-strings into parts; a report must not change with the Python.
     code = 'def f(a):\n    """doc"""\n    f"x"\n    return f"{a.b} {3:>{a}} x" + "s" f"t" + 1\n'
     assert [t.symbol for t in tokens(code)] == [
-        "def", "V", "(", "V", ")", ":", "return", "S", "+", "S", "+", "N"]
+        "def",
+        "V",
+        "(",
+        "V",
+        ")",
+        ":",
+        "return",
+        "S",
+        "+",
+        "S",
+        "+",
+        "N",
+    ]
 
 
 def test_reordered_functions_still_match():
-    functions = [f"def g{i}(a):\n    b = a.sum(dim={i}) + a.mean() * {i}\n    return b.pow({i}).exp().log()\n"
-                 for i in range(6)]
+    functions = [
+        f"def g{i}(a):\n    b = a.sum(dim={i}) + a.mean() * {i}\n    return b.pow({i}).exp().log()\n"
+        for i in range(6)
+    ]
     shuffled = functions[:]
     random.Random(0).shuffle(shuffled)
-    report = compare([Source("a", "\n".join(functions)), Source("b", "\n".join(shuffled)),
-                      Source("c", "def h(q):\n    return q\n")])
+    report = compare(
+        [
+            Source("a", "\n".join(functions)),
+            Source("b", "\n".join(shuffled)),
+            Source("c", "def h(q):\n    return q\n"),
+        ]
+    )
     assert report.pairs[0].a == "a" and report.pairs[0].b == "b" and report.pairs[0].score > 0.9
 
 
@@ -130,17 +156,22 @@ def test_winnowing_finds_every_run_as_long_as_its_guarantee():
         shared = [rng.choice("abcdefgh") for _ in range(settings.k + settings.window - 1)]
         a = [rng.choice("ijklmnop") for _ in range(rng.randrange(30))] + shared
         b = shared + [rng.choice("qrstuvwx") for _ in range(rng.randrange(30))]
-        picked = [{h[i] for i in winnow(h, settings.window)}
-                  for h in (kgram_hashes(a, settings.k), kgram_hashes(b, settings.k))]
+        picked = [
+            {h[i] for i in winnow(h, settings.window)}
+            for h in (kgram_hashes(a, settings.k), kgram_hashes(b, settings.k))
+        ]
         assert picked[0] & picked[1]
 
 
 def test_hashes_do_not_depend_on_the_process():
     # Python salts str hashes per process; fingerprints must not (a rerun gives one report).
     assert kgram_hashes(["def", "V", "("], 2) == [
-        kgram_hashes(["def", "V"], 2)[0], kgram_hashes(["V", "("], 2)[0]]
+        kgram_hashes(["def", "V"], 2)[0],
+        kgram_hashes(["V", "("], 2)[0],
+    ]
     assert set(fingerprints("x = a.b(c)\n" * 3, Settings(k=2, window=2)).places) == set(
-        fingerprints("y = d.b(e)\n" * 3, Settings(k=2, window=2)).places)
+        fingerprints("y = d.b(e)\n" * 3, Settings(k=2, window=2)).places
+    )
 
 
 def test_broken_code_is_compared_as_far_as_it_tokenises():
@@ -172,7 +203,8 @@ def test_the_command_writes_the_json_the_report_reads(capsys, tmp_path):
     region = best["regions"][0]
     assert region["a_lines"][1] <= len(data["files"][best["a"]])
     assert [c["members"] for c in data["clusters"]] == [
-        list(c) for c in compare(corpus("maml"), stub("maml")).clusters]
+        list(c) for c in compare(corpus("maml"), stub("maml")).clusters
+    ]
     assert f"{best['a']}" in out and "cluster 1:" in out
 
 
@@ -221,13 +253,16 @@ def test_what_submissions_hold_is_escaped(capsys, tmp_path):
     assert any("\\x1b[2J" in line for line in data["files"]["[bold red]x\\x1b]52;c;aGk=\\x07"])
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["maml", "nowhere"], "nowhere: no such file or folder"),
-    (["no_such_assignment", "."], "no_such_assignment"),
-    (["maml", CORPUS / "maml", "--threshold", "1.5"], "invalid --threshold 1.5"),
-    (["maml", CORPUS / "maml", "--top", "0"], "invalid --top 0"),
-    (["maml", CORPUS / "maml" / "loops.py"], "give at least two to compare"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["maml", "nowhere"], "nowhere: no such file or folder"),
+        (["no_such_assignment", "."], "no_such_assignment"),
+        (["maml", CORPUS / "maml", "--threshold", "1.5"], "invalid --threshold 1.5"),
+        (["maml", CORPUS / "maml", "--top", "0"], "invalid --top 0"),
+        (["maml", CORPUS / "maml" / "loops.py"], "give at least two to compare"),
+    ],
+)
 def test_bad_input_is_one_line(capsys, argv, message):
     code, _, err = run(capsys, "similarity", *argv)
     assert code == 2

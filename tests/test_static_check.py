@@ -34,8 +34,7 @@ def gradient_penalty(f, x):
 if __name__ == "__main__":
     sys._getframe()
 '''
-    assert tampering_by_question(source, QUESTIONS) == {
-        "hessian": ["__wrapped__"], "hvp": ["grader_probes"]}
+    assert tampering_by_question(source, QUESTIONS) == {"hessian": ["__wrapped__"], "hvp": ["grader_probes"]}
 
 
 def test_module_level_code_counts_for_every_question():
@@ -46,8 +45,16 @@ def test_module_level_code_counts_for_every_question():
 def test_correct_and_mistaken_submissions_name_no_door():
     for path in sorted(SUBMISSIONS.glob("*/*.py")):
         if path.parent.name in ("second_order", "maml"):
-            names = ["first_order_grads", "second_partials", "grads_without_zeroing", *QUESTIONS,
-                     "inner_update", "adapt", "meta_loss", "meta_train"]
+            names = [
+                "first_order_grads",
+                "second_partials",
+                "grads_without_zeroing",
+                *QUESTIONS,
+                "inner_update",
+                "adapt",
+                "meta_loss",
+                "meta_train",
+            ]
             assert tampering_by_question(path.read_text(), names) == {}, path
 
 
@@ -62,12 +69,16 @@ def test_a_door_the_audit_hook_cannot_see_still_costs_the_question(tmp_path):
     from grader.intake.submission import Submission
     from tests.conftest import REFERENCE
 
-    source = (SUBMISSIONS / "second_order" / "correct_compact.py").read_text().replace(
-        "def hessian(f, x):\n", "def hessian(f, x):\n    trusted = f.__globals__\n")
+    source = (
+        (SUBMISSIONS / "second_order" / "correct_compact.py")
+        .read_text()
+        .replace("def hessian(f, x):\n", "def hessian(f, x):\n    trusted = f.__globals__\n")
+    )
     path = tmp_path / "second_order.py"
     path.write_text(source)
-    with Grader(find_assignment("second_order"), GradingOptions(
-            mode=GRADE, reference_dir=REFERENCE / "second_order")) as grader:
+    with Grader(
+        find_assignment("second_order"), GradingOptions(mode=GRADE, reference_dir=REFERENCE / "second_order")
+    ) as grader:
         result, _ = grader.grade(Submission.at(path))
     scores = {q.question: q.score for q in result.questions()}
     assert scores["hessian"] == 0 and result.score == 80
@@ -99,4 +110,6 @@ def hvp(f, x, v):
     return np.ctypeslib.as_array(id(f), (8,))
 """
     assert tampering_by_question(source, QUESTIONS) == {
-        "hessian": ["__array_interface__"], "hvp": ["ctypeslib"]}
+        "hessian": ["__array_interface__"],
+        "hvp": ["ctypeslib"],
+    }

@@ -14,28 +14,32 @@ from junitparser import JUnitXml
 from rich.console import Console
 
 from grader import problems, untrusted_text
-from grader.gradebook.standing import graded_batch
-from grader.outputs.class_table import BatchStatistics, GradebookTable
-from grader.outputs.canvas import canvas_csv
 from grader.cli import main
-from grader.outputs.csv_gradebook import gradebook_csv
+from grader.gradebook.standing import graded_batch
 from grader.gradebook.store import Gradebook
+from grader.outputs.canvas import canvas_csv
+from grader.outputs.class_table import BatchStatistics, GradebookTable
+from grader.outputs.csv_gradebook import gradebook_csv
 from grader.outputs.gradescope import results_json
 from grader.outputs.junit import junit_xml
 from grader.outputs.markdown import markdown_report
 from grader.outputs.submission_report import SubmissionReport
 from grader.results import GradedTest, SubmissionResult
 from grader.student import StudentProxy, _number
-from grader.worker_client import _describe_exit, _import_problem
 from grader.wire import protocol
+from grader.worker_client import _describe_exit, _import_problem
 
 MB = 1024 * 1024
-HOSTILE = ("\x1b[31mred\x1b[0m \x1b]52;c;cm0gLXJmIH4=\x07 \x1b]0;pwned\x1b\\ \x9b2J"
-           " \x00\x0b\x0c\x7f"
-           " over\rwritten \ud800 \u202egnp.exe \ufffe [red]x[/red] [link=https://evil]click[/link]"
-           " <script>alert(1)</script> | a | b | `code` ![i](https://evil/x.png)")
-CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
-                     "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+HOSTILE = (
+    "\x1b[31mred\x1b[0m \x1b]52;c;cm0gLXJmIH4=\x07 \x1b]0;pwned\x1b\\ \x9b2J"
+    " \x00\x0b\x0c\x7f"
+    " over\rwritten \ud800 \u202egnp.exe \ufffe [red]x[/red] [link=https://evil]click[/link]"
+    " <script>alert(1)</script> | a | b | `code` ![i](https://evil/x.png)"
+)
+CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
 RICH_STYLE = re.compile("\x1b\\[[0-9;]*m")
 
 
@@ -44,21 +48,54 @@ def assert_no_controls(text: str) -> None:
     assert not found, found
 
 
-def hostile_result(submission_id: str = "=cmd|' /C calc'!A0[red]x[/red]\x1b]0;t\x07", *,
-                   problem: str = "") -> SubmissionResult:
+def hostile_result(
+    submission_id: str = "=cmd|' /C calc'!A0[red]x[/red]\x1b]0;t\x07", *, problem: str = ""
+) -> SubmissionResult:
     huge = HOSTILE + "x" * (4 * MB) + HOSTILE
-    tests = [GradedTest(name=f"test_{HOSTILE}", nodeid="t::a", question="q1", visibility="visible",
-                        max_score=2, status="crashed", message=huge, traceback=huge,
-                        misconception=None),
-             GradedTest(name="test_b", nodeid="t::b", question="q1", visibility="hidden",
-                        max_score=1, status="failed", message=HOSTILE),
-             GradedTest(name="test_c", nodeid="t::c", question="q2", visibility="visible",
-                        max_score=1, score=1, status="passed")]
-    return SubmissionResult(submission_id, "second_order", "grade", tests=tests, output=huge,
-                            problem=problem, notes=[HOSTILE] * 1000)
+    tests = [
+        GradedTest(
+            name=f"test_{HOSTILE}",
+            nodeid="t::a",
+            question="q1",
+            visibility="visible",
+            max_score=2,
+            status="crashed",
+            message=huge,
+            traceback=huge,
+            misconception=None,
+        ),
+        GradedTest(
+            name="test_b",
+            nodeid="t::b",
+            question="q1",
+            visibility="hidden",
+            max_score=1,
+            status="failed",
+            message=HOSTILE,
+        ),
+        GradedTest(
+            name="test_c",
+            nodeid="t::c",
+            question="q2",
+            visibility="visible",
+            max_score=1,
+            score=1,
+            status="passed",
+        ),
+    ]
+    return SubmissionResult(
+        submission_id,
+        "second_order",
+        "grade",
+        tests=tests,
+        output=huge,
+        problem=problem,
+        notes=[HOSTILE] * 1000,
+    )
 
 
 # The one place that bounds and escapes
+
 
 def test_escaping_leaves_no_control_character_and_keeps_lines():
     escaped = untrusted_text.escape_controls(HOSTILE + "\nnext\tline\r\n")
@@ -77,8 +114,9 @@ def test_bounded_text_is_short_says_what_went_and_is_stable():
     assert untrusted_text.bounded(short, 4096) == short
 
 
-@pytest.mark.parametrize("value,expected", [(None, ""), ([1], ""), ({"a": 1}, ""), (3, "3"),
-                                            (True, "True"), ("a\x1bb", "a\\x1bb")])
+@pytest.mark.parametrize(
+    "value,expected", [(None, ""), ([1], ""), ({"a": 1}, ""), (3, "3"), (True, "True"), ("a\x1bb", "a\\x1bb")]
+)
 def test_a_reply_field_is_text_only_if_it_was_a_scalar(value, expected):
     assert untrusted_text.from_worker(value, 100) == expected
 
@@ -100,9 +138,15 @@ def test_markdown_and_csv_cells_are_inert():
 
 # Bounded where replies are read, and again in the result model
 
+
 def test_a_4_mb_type_name_and_message_give_a_small_result():
-    error = {"kind": "raised", "type": "E" * (4 * MB), "message": HOSTILE + "m" * (4 * MB),
-             "traceback": "t" * (4 * MB), "function": "f" * MB}
+    error = {
+        "kind": "raised",
+        "type": "E" * (4 * MB),
+        "message": HOSTILE + "m" * (4 * MB),
+        "traceback": "t" * (4 * MB),
+        "function": "f" * MB,
+    }
     proxy = StudentProxy(None, question="q1", call_seconds=1.0, memory_mib=64)
     with pytest.raises(problems.StudentRaised) as raised:
         proxy._read_reply({"ok": False, "error": error}, "f(x)")
@@ -111,8 +155,16 @@ def test_a_4_mb_type_name_and_message_give_a_small_result():
     assert_no_controls(problem.message)
     imported = _import_problem(error)
     assert len(imported.message) < 6000 and len(imported.traceback) <= untrusted_text.TRACEBACK
-    test = GradedTest("t", "t::t", "q1", "visible", 1.0, status=problem.status,
-                      message=problem.message, traceback=problem.traceback)
+    test = GradedTest(
+        "t",
+        "t::t",
+        "q1",
+        "visible",
+        1.0,
+        status=problem.status,
+        message=problem.message,
+        traceback=problem.traceback,
+    )
     result = SubmissionResult("ann", "second_order", "grade", tests=[test] * 20)
     assert len(results_json(result)) < MB // 4
     assert len(json.dumps(result.to_dict())) < MB // 4
@@ -120,8 +172,14 @@ def test_a_4_mb_type_name_and_message_give_a_small_result():
 
 def test_reply_lists_and_numbers_are_bounded():
     proxy = StudentProxy(None, question="q1", call_seconds=1.0, memory_mib=64)
-    raw = {"ok": True, "value": 1, "modified": ["x" * MB] * 5000, "forbidden": "hessian",
-           "seconds": float("nan"), protocol.BLOBS: []}
+    raw = {
+        "ok": True,
+        "value": 1,
+        "modified": ["x" * MB] * 5000,
+        "forbidden": "hessian",
+        "seconds": float("nan"),
+        protocol.BLOBS: [],
+    }
     reply = proxy._read_reply(raw, "f(x)")
     assert len(reply.modified_inputs) == untrusted_text.ITEMS and reply.forbidden_calls == []
     assert reply.seconds == 0.0
@@ -150,16 +208,25 @@ def test_the_result_model_bounds_on_construction_loading_and_assignment():
 
 # Rendered safely by every output
 
+
 @pytest.fixture
 def batch():
-    return [hostile_result(), hostile_result("ann"),
-            hostile_result("-bob\x1b[2J", problem=f"bob.zip: {HOSTILE}")]
+    return [
+        hostile_result(),
+        hostile_result("ann"),
+        hostile_result("-bob\x1b[2J", problem=f"bob.zip: {HOSTILE}"),
+    ]
 
 
 def render(renderable, *, terminal: bool, width: int = 120) -> str:
     stream = io.StringIO()
-    console = Console(file=stream, force_terminal=terminal, color_system="truecolor" if terminal
-                      else None, width=width, legacy_windows=False)
+    console = Console(
+        file=stream,
+        force_terminal=terminal,
+        color_system="truecolor" if terminal else None,
+        width=width,
+        legacy_windows=False,
+    )
     console.print(renderable)
     return stream.getvalue()
 
@@ -167,8 +234,11 @@ def render(renderable, *, terminal: bool, width: int = 120) -> str:
 @pytest.mark.parametrize("terminal", [False, True])
 def test_the_terminal_report_shows_markup_literally_and_sends_no_escape_sequence(batch, terminal):
     questions = ["q1", "q2"]
-    for renderable in (*map(SubmissionReport, batch), GradebookTable(graded_batch(batch, questions=questions)),
-                       BatchStatistics(batch, questions)):
+    for renderable in (
+        *map(SubmissionReport, batch),
+        GradebookTable(graded_batch(batch, questions=questions)),
+        BatchStatistics(batch, questions),
+    ):
         text = render(renderable, terminal=terminal)
         assert_no_controls(RICH_STYLE.sub("", text))
     plain = render(SubmissionReport(batch[0]), terminal=False)
@@ -218,8 +288,12 @@ def test_csv_cells_are_escaped_and_never_formulas(batch):
         assert_no_controls(text.replace("\r\n", "\n"))  # csv's own line ends
         rows = list(csv.reader(io.StringIO(text)))
         cells = [cell for row in rows[1:] for cell in row]
-        assert not [c for c in cells if c.startswith(("=", "+", "@")) or
-                    (c.startswith("-") and not c.lstrip("-").replace(".", "").isdigit())]
+        assert not [
+            c
+            for c in cells
+            if c.startswith(("=", "+", "@"))
+            or (c.startswith("-") and not c.lstrip("-").replace(".", "").isdigit())
+        ]
     rows = list(csv.reader(io.StringIO(gradebook_csv(batch, ["q1", "q2"], 4.0))))
     assert rows[1][0] == "'-bob\\x1b[2J" and rows[1][1] == "1"  # a number: not guarded
 
@@ -235,14 +309,14 @@ def test_gradescope_results_are_small_plain_text(batch):
 
 # End to end: a submission that tries all of it
 
-HOSTILE_SUBMISSION = f'''
+HOSTILE_SUBMISSION = f"""
 import sys
 
 def first_order_grads(x, y):
-    print({HOSTILE.replace(chr(0xd800), "")!r} * 3)  # print cannot encode a lone surrogate
+    print({HOSTILE.replace(chr(0xD800), "")!r} * 3)  # print cannot encode a lone surrogate
     sys.stderr.write("\\x1b]52;c;" + "A" * (1 << 22) + "\\x07\\x9b")
     raise type("E" * (4 << 20), (Exception,), {{}})({HOSTILE!r} + "m" * (4 << 20))
-'''
+"""
 
 
 def test_a_hostile_submission_is_graded_small_and_shown_inert(tmp_path, capsys):

@@ -15,7 +15,7 @@ def test_every_problem_status_is_in_the_one_vocabulary():
     classes = [problems.StudentProblem, *problems.StudentProblem.__subclasses__()]
     assert len(classes) > 5
     assert all(isinstance(cls.status, Status) for cls in classes)
-    assert results.LIMITS <= set(Status)
+    assert set(Status) >= results.LIMITS
 
 
 def summary_text(tests: list[GradedTest]) -> str:
@@ -27,9 +27,16 @@ def summary_text(tests: list[GradedTest]) -> str:
 
 def test_a_limit_counts_where_it_was_hit_whatever_the_messages_say():
     def test(name: str, after_lost: bool, message: str) -> GradedTest:
-        return GradedTest(name=name, nodeid=name, question="q", visibility=results.VISIBLE,
-                          max_score=1, status=Status.TIMED_OUT, message=message,
-                          after_lost=after_lost)
+        return GradedTest(
+            name=name,
+            nodeid=name,
+            question="q",
+            visibility=results.VISIBLE,
+            max_score=1,
+            status=Status.TIMED_OUT,
+            message=message,
+            after_lost=after_lost,
+        )
 
     hit = summary_text([test("a", False, "not run in time: the call took too long")])
     assert "hit a limit: alice (q: timed out)" in hit

@@ -9,8 +9,9 @@ and against the submission in its worker, so both sides compute exactly the same
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -25,8 +26,9 @@ def _load_given() -> Any:
     """The stub's given helpers, from the instructor's copy beside this file: a probe runs the
     network with the given `forward`, never with the submission's, so a submission cannot
     route the probe's gradients through a forward of its own."""
-    spec = importlib.util.spec_from_file_location("grader_given_maml_helpers",
-                                                  Path(__file__).with_name("maml.py"))
+    spec = importlib.util.spec_from_file_location(
+        "grader_given_maml_helpers", Path(__file__).with_name("maml.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -52,8 +54,9 @@ def _plain(values: Any) -> Any:
     return values
 
 
-def _meta_gradient(module: Any, adapted: Any, leaves: list[Tensor], x_query: Tensor,
-                   y_query: Tensor) -> tuple[Tensor, ...] | None:
+def _meta_gradient(
+    module: Any, adapted: Any, leaves: list[Tensor], x_query: Tensor, y_query: Tensor
+) -> tuple[Tensor, ...] | None:
     """d query_loss(adapted) / d leaves; None when the adapted parameters are detached."""
     if not _plain_tensors(adapted):
         return None
@@ -70,43 +73,75 @@ def _gradient(value: Any, leaves: list[Tensor]) -> tuple[Tensor, ...] | None:
     return tuple(torch.zeros_like(p) if g is None else g for p, g in zip(leaves, grads))
 
 
-def inner_update_outcome(module: Any, params: list[Tensor], x: Tensor, y: Tensor, lr: float,
-                         first_order: bool, x_query: Tensor, y_query: Tensor) -> dict[str, Any]:
+def inner_update_outcome(
+    module: Any,
+    params: list[Tensor],
+    x: Tensor,
+    y: Tensor,
+    lr: float,
+    first_order: bool,
+    x_query: Tensor,
+    y_query: Tensor,
+) -> dict[str, Any]:
     """The updated parameters, whether params changed, and the meta-gradient through them."""
     leaves = _leaves(params)
     loss = F.mse_loss(GIVEN.forward(leaves, x), y)
     snapshot = InputSnapshot.take([leaves], {})
     updated = module.inner_update(leaves, loss, lr, first_order=first_order)
     changed = snapshot.changes([leaves], {})
-    return {"values": _plain(updated), "params_changed": changed,
-            "meta_grads": _meta_gradient(module, updated, leaves, x_query, y_query)}
+    return {
+        "values": _plain(updated),
+        "params_changed": changed,
+        "meta_grads": _meta_gradient(module, updated, leaves, x_query, y_query),
+    }
 
 
-def adapt_outcome(module: Any, params: list[Tensor], x_support: Tensor, y_support: Tensor,
-                  lr: float, steps: int, first_order: bool, x_query: Tensor,
-                  y_query: Tensor) -> dict[str, Any]:
+def adapt_outcome(
+    module: Any,
+    params: list[Tensor],
+    x_support: Tensor,
+    y_support: Tensor,
+    lr: float,
+    steps: int,
+    first_order: bool,
+    x_query: Tensor,
+    y_query: Tensor,
+) -> dict[str, Any]:
     """The adapted parameters, whether params changed, and the meta-gradient through them."""
     leaves = _leaves(params)
     snapshot = InputSnapshot.take([leaves], {})
     adapted = module.adapt(leaves, x_support, y_support, lr, steps, first_order=first_order)
     changed = snapshot.changes([leaves], {})
-    return {"values": _plain(adapted), "params_changed": changed,
-            "meta_grads": _meta_gradient(module, adapted, leaves, x_query, y_query)}
+    return {
+        "values": _plain(adapted),
+        "params_changed": changed,
+        "meta_grads": _meta_gradient(module, adapted, leaves, x_query, y_query),
+    }
 
 
-def meta_loss_outcome(module: Any, params: list[Tensor], tasks: list[tuple[Tensor, ...]],
-                      inner_lr: float, inner_steps: int, first_order: bool) -> dict[str, Any]:
+def meta_loss_outcome(
+    module: Any,
+    params: list[Tensor],
+    tasks: list[tuple[Tensor, ...]],
+    inner_lr: float,
+    inner_steps: int,
+    first_order: bool,
+) -> dict[str, Any]:
     """The meta-loss, whether params changed, and its gradient w.r.t. params."""
     leaves = _leaves(params)
     snapshot = InputSnapshot.take([leaves], {})
     value = module.meta_loss(leaves, list(tasks), inner_lr, inner_steps, first_order=first_order)
     changed = snapshot.changes([leaves], {})
-    return {"value": value.detach() if isinstance(value, Tensor) else value,
-            "params_changed": changed, "meta_grads": _gradient(value, leaves)}
+    return {
+        "value": value.detach() if isinstance(value, Tensor) else value,
+        "params_changed": changed,
+        "meta_grads": _gradient(value, leaves),
+    }
 
 
-def meta_train_outcome(module: Any, params: list[Tensor], meta_steps: int,
-                       generator: torch.Generator) -> dict[str, Any]:
+def meta_train_outcome(
+    module: Any, params: list[Tensor], meta_steps: int, generator: torch.Generator
+) -> dict[str, Any]:
     """The trained parameters, and whether the caller's parameters changed."""
     leaves = _leaves(params)
     snapshot = InputSnapshot.take([leaves], {})
@@ -115,6 +150,8 @@ def meta_train_outcome(module: Any, params: list[Tensor], meta_steps: int,
 
 
 PROBES: dict[str, Callable[..., Any]] = {
-    "inner_update_outcome": inner_update_outcome, "adapt_outcome": adapt_outcome,
-    "meta_loss_outcome": meta_loss_outcome, "meta_train_outcome": meta_train_outcome,
+    "inner_update_outcome": inner_update_outcome,
+    "adapt_outcome": adapt_outcome,
+    "meta_loss_outcome": meta_loss_outcome,
+    "meta_train_outcome": meta_train_outcome,
 }

@@ -8,7 +8,8 @@ reference in the grading process and against the submission in its worker.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -46,8 +47,11 @@ class Critic:
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "quartic": quartic, "dot_squared": dot_squared, "rosenbrock": rosenbrock,
-    "log_sum_exp": log_sum_exp, "critic": Critic,
+    "quartic": quartic,
+    "dot_squared": dot_squared,
+    "rosenbrock": rosenbrock,
+    "log_sum_exp": log_sum_exp,
+    "critic": Critic,
 }
 
 

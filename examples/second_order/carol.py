@@ -19,7 +19,7 @@ Run ``grader check`` to test your work.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor

@@ -17,11 +17,11 @@ def recorded_expectations(assignment_name: str, reference: Path | None) -> tuple
     """Return (path, text) of the expectations the reference gives now."""
     assignment = find_assignment(assignment_name)
     reference_dir = find_reference(assignment, reference)
-    with Grader(assignment, GradingOptions(mode=RECORD, reference_dir=reference_dir,
-                                           run_slow=False)) as grader:
+    with Grader(
+        assignment, GradingOptions(mode=RECORD, reference_dir=reference_dir, run_slow=False)
+    ) as grader:
         result, recorded = grader.grade(Submission.at(reference_dir / assignment.file_name))
     failing = [t for t in result.run_tests if not t.passed]
     if failing:
-        raise GraderError(f"the reference fails the public test {failing[0].nodeid!r}: "
-                          f"{failing[0].message}")
+        raise GraderError(f"the reference fails the public test {failing[0].nodeid!r}: {failing[0].message}")
     return str(assignment.expectations_path), dump_expectations(assignment.name, recorded)

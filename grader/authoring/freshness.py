@@ -18,8 +18,12 @@ from typing import Any
 
 import numpy as np
 
-FLOAT_TOLERANCES = {"float16": (1e-2, 1e-3), "bfloat16": (1e-2, 1e-2),
-                    "float32": (1e-4, 1e-5), "float64": (1e-7, 1e-10)}
+FLOAT_TOLERANCES = {
+    "float16": (1e-2, 1e-3),
+    "bfloat16": (1e-2, 1e-2),
+    "float32": (1e-4, 1e-5),
+    "float64": (1e-7, 1e-10),
+}
 """rtol, atol per dtype: the defaults of grader.feedback.TOLERANCES (a test keeps them in step)."""
 
 PLAIN_FLOAT = FLOAT_TOLERANCES["float64"]
@@ -65,8 +69,12 @@ def stale_differences(recorded_text: str, fresh_text: str, limit: int = 10) -> l
 
 def value_difference(recorded: Any, fresh: Any, where: str) -> str:
     """'' when two encoded values (grader.wire.protocol's JSON form) agree within tolerance."""
-    if isinstance(recorded, dict) and isinstance(fresh, dict) \
-            and "$tensor" in recorded and "$tensor" in fresh:
+    if (
+        isinstance(recorded, dict)
+        and isinstance(fresh, dict)
+        and "$tensor" in recorded
+        and "$tensor" in fresh
+    ):
         return _tensor_difference(recorded["$tensor"], fresh["$tensor"], where)
     if isinstance(recorded, dict) and isinstance(fresh, dict):
         if set(recorded) != set(fresh):
@@ -82,8 +90,7 @@ def value_difference(recorded: Any, fresh: Any, where: str) -> str:
             if problem := value_difference(a, b, f"{where}[{index}]"):
                 return problem
         return ""
-    if isinstance(recorded, float) and isinstance(fresh, (int, float)) \
-            and not isinstance(fresh, bool):
+    if isinstance(recorded, float) and isinstance(fresh, (int, float)) and not isinstance(fresh, bool):
         rtol, atol = PLAIN_FLOAT
         if math.isclose(recorded, fresh, rel_tol=rtol, abs_tol=atol * max(1.0, abs(recorded))):
             return ""
@@ -95,8 +102,10 @@ def value_difference(recorded: Any, fresh: Any, where: str) -> str:
 
 def _tensor_difference(recorded: dict[str, Any], fresh: dict[str, Any], where: str) -> str:
     if recorded.get("dtype") != fresh.get("dtype") or recorded.get("shape") != fresh.get("shape"):
-        return (f"{where} is a {recorded.get('dtype')} tensor of shape {recorded.get('shape')}, "
-                f"now {fresh.get('dtype')} of shape {fresh.get('shape')}")
+        return (
+            f"{where} is a {recorded.get('dtype')} tensor of shape {recorded.get('shape')}, "
+            f"now {fresh.get('dtype')} of shape {fresh.get('shape')}"
+        )
     dtype = recorded["dtype"]
     if "data" not in recorded or "data" not in fresh:
         return "" if recorded == fresh else f"{where} differs"
@@ -115,8 +124,10 @@ def _tensor_difference(recorded: dict[str, Any], fresh: dict[str, Any], where: s
     if close.all():
         return ""
     worst = int(np.argmax(np.where(close, 0.0, np.nan_to_num(np.abs(b - a), nan=np.inf))))
-    return (f"{where}: {int((~close).sum())} of {a.size} elements differ by more than the "
-            f"tolerance (element {worst}: recorded {a[worst]:.9g}, now {b[worst]:.9g})")
+    return (
+        f"{where}: {int((~close).sum())} of {a.size} elements differ by more than the "
+        f"tolerance (element {worst}: recorded {a[worst]:.9g}, now {b[worst]:.9g})"
+    )
 
 
 def _as_float64(raw: bytes, dtype: str) -> np.ndarray:

@@ -26,7 +26,7 @@ def lessons(text: str) -> dict[str, str]:
     for mark, following in zip(marks, marks[1:] + [None]):
         end = following.start() if following else len(text)
         key = mark.group(2) or mark.group(1)
-        found[key] = text[mark.end():end].strip()
+        found[key] = text[mark.end() : end].strip()
     return found
 
 
@@ -44,7 +44,7 @@ def code_cells(source: str) -> list[tuple[str | None, str]]:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             if start < first and "\n".join(lines[start:first]).strip():
                 chunks.append((None, "\n".join(lines[start:first]).strip()))
-            chunks.append((node.name, "\n".join(lines[first:node.end_lineno]).strip()))
+            chunks.append((node.name, "\n".join(lines[first : node.end_lineno]).strip()))
             start = node.end_lineno
     if "\n".join(lines[start:]).strip():
         chunks.append((None, "\n".join(lines[start:]).strip()))
@@ -55,8 +55,10 @@ def build_notebook(assignment: Assignment) -> nbformat.NotebookNode:
     source = assignment.stub_path.read_text()
     lesson = lessons((assignment.folder / "lessons.md").read_text())
     docstring = ast.get_docstring(ast.parse(source)) or ""
-    cells = [nbformat.v4.new_markdown_cell(lesson.get("intro", f"# {assignment.title}")),
-             nbformat.v4.new_markdown_cell(f"```text\n{docstring}\n```")]
+    cells = [
+        nbformat.v4.new_markdown_cell(lesson.get("intro", f"# {assignment.title}")),
+        nbformat.v4.new_markdown_cell(f"```text\n{docstring}\n```"),
+    ]
     for name, chunk in code_cells(source):
         if name in lesson:
             cells.append(nbformat.v4.new_markdown_cell(lesson[name]))
@@ -66,9 +68,12 @@ def build_notebook(assignment: Assignment) -> nbformat.NotebookNode:
     for index, cell in enumerate(cells):
         cell["id"] = f"{assignment.name}-{index:02d}"  # stable ids: rebuilding changes nothing
     notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata.update({"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                             "language": "python"},
-                              "language_info": {"name": "python"}})
+    notebook.metadata.update(
+        {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        }
+    )
     return notebook
 
 

@@ -15,7 +15,7 @@ from grader.intake.files import write_text_atomic
 
 EXAMPLE = "square_grad"
 
-ASSIGNMENT_TOML = '''\
+ASSIGNMENT_TOML = """\
 title = "{name}"
 module = "{name}"
 
@@ -34,7 +34,7 @@ memory_mib = 2048
 # advice = "compute it with torch.autograd.grad"
 # [forbidden.helpers]
 # "torch.func" = ["grad", "vmap"]
-'''
+"""
 
 STUB = '''\
 """Homework: {name}.
@@ -56,7 +56,7 @@ def {example}(x: Tensor) -> Tensor:
     raise NotImplementedError("{example}")
 '''
 
-LESSONS = '''\
+LESSONS = """\
 <!-- intro -->
 # {name}
 
@@ -68,7 +68,7 @@ Fill in each function, then check your work with `grader check` in a terminal, o
 
 Build the sum of squares from a copy of `x` that requires grad, and ask
 `torch.autograd.grad` for its gradient.
-'''
+"""
 
 PROBES = '''\
 """Trusted test code that runs beside the submission (see grader.testing).
@@ -215,8 +215,9 @@ def write_text(path: Path, text: str) -> None:
 def scaffold(name: str, course: Path) -> list[Path]:
     """Write both halves of a new assignment `name` under `course`; return the files."""
     if not name.isidentifier() or name.startswith("_"):
-        raise GraderError(f"invalid assignment name {name!r}: use a Python identifier "
-                          "(it is also the module's name)")
+        raise GraderError(
+            f"invalid assignment name {name!r}: use a Python identifier (it is also the module's name)"
+        )
     folders = {half: course / half / name for half in ("assignments", "reference")}
     for folder in folders.values():
         if folder.exists():

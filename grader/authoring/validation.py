@@ -13,14 +13,14 @@ from __future__ import annotations
 import ast
 import difflib
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from grader import results
 from grader.course.assignment import CONFIG_FILE, Assignment, find_assignment, find_reference
-from grader.errors import ConfigError, GraderError
 from grader.course.misconceptions import CATALOGUE_FILE
+from grader.errors import ConfigError, GraderError
 from grader.results import SubmissionResult
 
 VARIANTS_FILE = "variants.py"
@@ -48,8 +48,13 @@ class Variant:
     line: int
 
 
-def validate(name_or_path: str, *, reference: Path | None = None, sandboxed: bool = True,
-             progress: Callable[[str], None] = lambda step: None) -> list[Problem]:
+def validate(
+    name_or_path: str,
+    *,
+    reference: Path | None = None,
+    sandboxed: bool = True,
+    progress: Callable[[str], None] = lambda step: None,
+) -> list[Problem]:
     """Every problem found; an empty list means the assignment is ready."""
     try:
         assignment = find_assignment(name_or_path)
@@ -74,11 +79,13 @@ def validate(name_or_path: str, *, reference: Path | None = None, sandboxed: boo
 
 
 def missing_files(assignment: Assignment, reference_dir: Path) -> Iterator[Problem]:
-    needed = {assignment.stub_path: "the stub students fill in",
-              assignment.folder / "lessons.md": "the notebook's lessons",
-              assignment.probes_path: "probes.py (FUNCTIONS and PROBES, empty if unused)",
-              assignment.expectations_path: "expected.json (run `grader record`)",
-              assignment.notebook_path: "the notebook (run `python -m grader.authoring.notebook`)"}
+    needed = {
+        assignment.stub_path: "the stub students fill in",
+        assignment.folder / "lessons.md": "the notebook's lessons",
+        assignment.probes_path: "probes.py (FUNCTIONS and PROBES, empty if unused)",
+        assignment.expectations_path: "expected.json (run `grader record`)",
+        assignment.notebook_path: "the notebook (run `python -m grader.authoring.notebook`)",
+    }
     for path, what in needed.items():
         if not path.is_file():
             yield Problem(path, 1, f"missing: {what}")
@@ -95,8 +102,11 @@ def missing_files(assignment: Assignment, reference_dir: Path) -> Iterator[Probl
 def _assigned_names(path: Path) -> set[str]:
     names = set()
     for node in ast.parse(path.read_text()).body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else ([node.target] if isinstance(node, ast.AnnAssign) else [])
+        )
         names |= {t.id for t in targets if isinstance(t, ast.Name)}
     return names
 
@@ -107,19 +117,25 @@ def _assigned_keys(path: Path, name: str) -> set[str]:
     keys: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else ([node.target] if isinstance(node, ast.AnnAssign) else [])
+        )
         for target in targets:
             if isinstance(target, ast.Name) and target.id == name and isinstance(value, ast.Dict):
                 keys |= {str(k.value) for k in value.keys if isinstance(k, ast.Constant)}
-            if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
-                    and target.value.id == name and isinstance(target.slice, ast.Constant)):
+            if (
+                isinstance(target, ast.Subscript)
+                and isinstance(target.value, ast.Name)
+                and target.value.id == name
+                and isinstance(target.slice, ast.Constant)
+            ):
                 keys.add(str(target.slice.value))
     return keys
 
 
-def read_variants(assignment: Assignment,
-                  reference_dir: Path) -> tuple[list[Variant], list[Problem]]:
+def read_variants(assignment: Assignment, reference_dir: Path) -> tuple[list[Variant], list[Problem]]:
     """The variants in variants.py: each named `<question>_...`, its docstring starting
     with its code (`code: what it does`)."""
     path = reference_dir / VARIANTS_FILE
@@ -137,11 +153,21 @@ def read_variants(assignment: Assignment,
         if imitates_probe and code in assignment.misconceptions:
             continue  # what a probe sees of a wrong answer: checked by the tests that use it
         if question is None:
-            problems.append(Problem(path, node.lineno, f"variant {node.name} is not named "
-                                    "after a question (QUESTION_what_it_does)"))
+            problems.append(
+                Problem(
+                    path,
+                    node.lineno,
+                    f"variant {node.name} is not named after a question (QUESTION_what_it_does)",
+                )
+            )
         elif code not in assignment.misconceptions:
-            problems.append(Problem(path, node.lineno, f"variant {node.name}'s docstring names "
-                                    f"code {code!r}, which is not in {CATALOGUE_FILE}"))
+            problems.append(
+                Problem(
+                    path,
+                    node.lineno,
+                    f"variant {node.name}'s docstring names code {code!r}, which is not in {CATALOGUE_FILE}",
+                )
+            )
         else:
             variants.append(Variant(node.name, question, code, node.lineno))
     return variants, problems
@@ -151,14 +177,22 @@ def notebook_problems(assignment: Assignment) -> list[Problem]:
     from grader.authoring.notebook import notebook_text
 
     if assignment.notebook_path.read_text() != notebook_text(assignment):
-        return [Problem(assignment.notebook_path, 1, "does not match the stub and lessons.md: "
-                        f"run `python -m grader.authoring.notebook {assignment.folder}`")]
+        return [
+            Problem(
+                assignment.notebook_path,
+                1,
+                "does not match the stub and lessons.md: "
+                f"run `python -m grader.authoring.notebook {assignment.folder}`",
+            )
+        ]
     return []
 
 
 def course_sources(assignment: Assignment, reference_dir: Path) -> list[Path]:
-    return sorted({*assignment.folder.rglob("*.py"), *reference_dir.rglob("*.py")}
-                  - {assignment.stub_path, reference_dir / assignment.file_name})
+    return sorted(
+        {*assignment.folder.rglob("*.py"), *reference_dir.rglob("*.py")}
+        - {assignment.stub_path, reference_dir / assignment.file_name}
+    )
 
 
 def unknown_codes(assignment: Assignment, reference_dir: Path) -> list[Problem]:
@@ -168,13 +202,22 @@ def unknown_codes(assignment: Assignment, reference_dir: Path) -> list[Problem]:
     problems = []
     for path in course_sources(assignment, reference_dir):
         for node in ast.walk(ast.parse(path.read_text())):
-            if not (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                    and node.value.isidentifier() and "_" in node.value):
+            if not (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and node.value.isidentifier()
+                and "_" in node.value
+            ):
                 continue
             near = difflib.get_close_matches(node.value, codes, n=1, cutoff=0.85)
             if near and node.value not in codes and node.value not in assignment.questions:
-                problems.append(Problem(path, node.lineno, f"unknown misconception code "
-                                        f"{node.value!r} (did you mean {near[0]!r}?)"))
+                problems.append(
+                    Problem(
+                        path,
+                        node.lineno,
+                        f"unknown misconception code {node.value!r} (did you mean {near[0]!r}?)",
+                    )
+                )
     return problems
 
 
@@ -187,15 +230,22 @@ def stale_expectations(assignment: Assignment, reference_dir: Path) -> list[Prob
         _, fresh = recorded_expectations(str(assignment.folder), reference_dir)
     except GraderError as exc:
         return [Problem(path, 1, f"cannot record: {exc}")]
-    return [Problem(path, 1, f"stale ({difference}): run `grader record {assignment.folder}`")
-            for difference in stale_differences(path.read_text(), fresh)]
+    return [
+        Problem(path, 1, f"stale ({difference}): run `grader record {assignment.folder}`")
+        for difference in stale_differences(path.read_text(), fresh)
+    ]
 
 
-def graded_problems(assignment: Assignment, reference_dir: Path, variants: list[Variant],
-                    sandboxed: bool, progress: Callable[[str], None]) -> list[Problem]:
+def graded_problems(
+    assignment: Assignment,
+    reference_dir: Path,
+    variants: list[Variant],
+    sandboxed: bool,
+    progress: Callable[[str], None],
+) -> list[Problem]:
     from grader.grading import GRADE, Grader, GradingOptions
-    from grader.sandbox.bubblewrap import Sandbox
     from grader.intake.submission import Submission
+    from grader.sandbox.bubblewrap import Sandbox
 
     sandbox = None
     if sandboxed:
@@ -203,11 +253,13 @@ def graded_problems(assignment: Assignment, reference_dir: Path, variants: list[
             sandbox = Sandbox.require(assignment)
         except GraderError as exc:  # "when possible": say so, and grade without it
             progress(f"without the sandbox, which cannot run here ({exc})")
-    options = GradingOptions(mode=GRADE, reference_dir=reference_dir, run_slow=True,
-                             sandbox=sandbox)
+    options = GradingOptions(mode=GRADE, reference_dir=reference_dir, run_slow=True, sandbox=sandbox)
     problems: list[Problem] = []
-    with tempfile.TemporaryDirectory(prefix="grader-validate-") as scratch, \
-            Grader(assignment, options) as grader:
+    with (
+        tempfile.TemporaryDirectory(prefix="grader-validate-") as scratch,
+        Grader(assignment, options) as grader,
+    ):
+
         def grade(source: str, label: str) -> SubmissionResult:
             folder = Path(scratch) / label
             folder.mkdir()
@@ -219,18 +271,25 @@ def graded_problems(assignment: Assignment, reference_dir: Path, variants: list[
         problems += stub_problems(grade(assignment.stub_path.read_text(), "stub"), assignment)
         for variant in variants:
             source = with_variant(solution, (reference_dir / VARIANTS_FILE).read_text(), variant)
-            problems += variant_problems(grade(source, variant.function), variant,
-                                         reference_dir / VARIANTS_FILE)
+            problems += variant_problems(
+                grade(source, variant.function), variant, reference_dir / VARIANTS_FILE
+            )
     return problems
 
 
-def reference_problems(result: SubmissionResult, assignment: Assignment,
-                       reference_dir: Path) -> list[Problem]:
+def reference_problems(
+    result: SubmissionResult, assignment: Assignment, reference_dir: Path
+) -> list[Problem]:
     if result.problem:
         return [Problem(reference_dir / assignment.file_name, 1, result.problem)]
-    return [Problem(*test_location(test.nodeid, assignment, reference_dir),
-                    f"the reference fails {test.name}: {test.status}: {test.message}")
-            for test in result.tests if not test.passed]
+    return [
+        Problem(
+            *test_location(test.nodeid, assignment, reference_dir),
+            f"the reference fails {test.name}: {test.status}: {test.message}",
+        )
+        for test in result.tests
+        if not test.passed
+    ]
 
 
 def stub_problems(result: SubmissionResult, assignment: Assignment) -> list[Problem]:
@@ -238,10 +297,15 @@ def stub_problems(result: SubmissionResult, assignment: Assignment) -> list[Prob
     problems = []
     for question in result.questions():
         if question.score > 0 or question.status != results.NOT_ATTEMPTED:
-            problems.append(Problem(assignment.stub_path, lines.get(question.question, 1),
-                                    f"the stub's {question.question} is {question.status} "
-                                    f"with {question.score:g} points, expected 0 and "
-                                    "'not attempted' (raise NotImplementedError)"))
+            problems.append(
+                Problem(
+                    assignment.stub_path,
+                    lines.get(question.question, 1),
+                    f"the stub's {question.question} is {question.status} "
+                    f"with {question.score:g} points, expected 0 and "
+                    "'not attempted' (raise NotImplementedError)",
+                )
+            )
     return problems
 
 
@@ -249,24 +313,37 @@ def variant_problems(result: SubmissionResult, variant: Variant, path: Path) -> 
     tests = [t for t in result.tests if t.question == variant.question]
     lost = sum(t.max_score - t.score for t in tests)
     if lost <= 0:
-        return [Problem(path, variant.line, f"variant {variant.function} loses no points on "
-                        f"{variant.question}: no test tells it from the reference")]
+        return [
+            Problem(
+                path,
+                variant.line,
+                f"variant {variant.function} loses no points on "
+                f"{variant.question}: no test tells it from the reference",
+            )
+        ]
     if not any(t.misconception == variant.code for t in tests if not t.passed):
-        return [Problem(path, variant.line, f"variant {variant.function} loses points on "
-                        f"{variant.question} but no failing test names {variant.code!r}")]
+        return [
+            Problem(
+                path,
+                variant.line,
+                f"variant {variant.function} loses points on "
+                f"{variant.question} but no failing test names {variant.code!r}",
+            )
+        ]
     return []
 
 
 def with_variant(solution: str, variants: str, variant: Variant) -> str:
     """The reference with one question answered by a variant: its file as a submission."""
-    body = "\n".join(line for line in variants.splitlines()
-                     if not line.startswith("from __future__"))
+    body = "\n".join(line for line in variants.splitlines() if not line.startswith("from __future__"))
     functions = ", ".join(f"{name}={name}" for name in _definitions_in(solution))
-    return (f"{solution}\n\n{body}\n\n"
-            "import types as _types\n"
-            f"_REFERENCE = _types.SimpleNamespace({functions})\n\n\n"
-            f"def {variant.question}(*args, **kwargs):\n"
-            f"    return {variant.function}(_REFERENCE, *args, **kwargs)\n")
+    return (
+        f"{solution}\n\n{body}\n\n"
+        "import types as _types\n"
+        f"_REFERENCE = _types.SimpleNamespace({functions})\n\n\n"
+        f"def {variant.question}(*args, **kwargs):\n"
+        f"    return {variant.function}(_REFERENCE, *args, **kwargs)\n"
+    )
 
 
 def test_location(nodeid: str, assignment: Assignment, reference_dir: Path) -> tuple[Path, int]:
@@ -288,5 +365,4 @@ def _definitions(path: Path) -> dict[str, int]:
 
 
 def _definitions_in(source: str) -> dict[str, int]:
-    return {node.name: node.lineno for node in ast.parse(source).body
-            if isinstance(node, ast.FunctionDef)}
+    return {node.name: node.lineno for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}

@@ -38,28 +38,42 @@ DETAILS = ("full", "questions", "total")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", default=".", type=Path,
-                        help="the student's file or repository folder (default: .)")
+    parser.add_argument(
+        "path", nargs="?", default=".", type=Path, help="the student's file or repository folder (default: .)"
+    )
     parser.add_argument("--assignment", help="the assignment name, if not clear from the files")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
-    parser.add_argument("--fail-on", choices=("failure", "never"), default="failure",
-                        help="fail the job when a test fails (default), or never")
-    parser.add_argument("--detail", choices=DETAILS, default="full",
-                        help="how much to show: full, questions (per-question table only), "
-                             "total (the Points line only)")
-    parser.add_argument("--sandbox", choices=("auto", "on", "off"), default="auto",
-                        help="kept for old workflows: hidden tests always run in the sandbox "
-                             "(auto and on alike; off is refused, see --unsafe-no-sandbox)")
-    parser.add_argument("--unsafe-no-sandbox", action="store_true",
-                        help="UNSAFE: run the hidden tests without the sandbox, where student "
-                             "code can read the hidden tests and the reference solution and "
-                             "print them into the log; only for code you trust")
+    parser.add_argument(
+        "--fail-on",
+        choices=("failure", "never"),
+        default="failure",
+        help="fail the job when a test fails (default), or never",
+    )
+    parser.add_argument(
+        "--detail",
+        choices=DETAILS,
+        default="full",
+        help="how much to show: full, questions (per-question table only), total (the Points line only)",
+    )
+    parser.add_argument(
+        "--sandbox",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="kept for old workflows: hidden tests always run in the sandbox "
+        "(auto and on alike; off is refused, see --unsafe-no-sandbox)",
+    )
+    parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="UNSAFE: run the hidden tests without the sandbox, where student "
+        "code can read the hidden tests and the reference solution and "
+        "print them into the log; only for code you trust",
+    )
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.intake.submission import locate_assignment
     from grader.grading import Grader
-    from grader.intake.submission import Submission
+    from grader.intake.submission import Submission, locate_assignment
 
     assignment = locate_assignment(options.path, options.assignment)
     with Grader(assignment, grading_options(assignment, options)) as grader:
@@ -89,8 +103,10 @@ def grading_options(assignment: Assignment, options: argparse.Namespace) -> Grad
     return grading
 
 
-UNSAFE_HINT = ("pass --unsafe-no-sandbox to run them without it, where student code can read "
-               "the hidden tests and the reference")
+UNSAFE_HINT = (
+    "pass --unsafe-no-sandbox to run them without it, where student code can read "
+    "the hidden tests and the reference"
+)
 
 
 def _sandbox(assignment: Assignment, options: argparse.Namespace) -> Sandbox | None:
@@ -105,10 +121,12 @@ def _sandbox(assignment: Assignment, options: argparse.Namespace) -> Sandbox | N
         return Sandbox.require(assignment)
     except GraderError as exc:
         reason = " ".join(str(exc).split())
-        reason = (reason.replace(NO_SANDBOX_HINT, UNSAFE_HINT) if NO_SANDBOX_HINT in reason
-                  else f"{reason}; or {UNSAFE_HINT}")
-        raise GraderError(f"hidden tests (GRADER_REFERENCE) run only in the sandbox: "
-                          f"{reason}") from None
+        reason = (
+            reason.replace(NO_SANDBOX_HINT, UNSAFE_HINT)
+            if NO_SANDBOX_HINT in reason
+            else f"{reason}; or {UNSAFE_HINT}"
+        )
+        raise GraderError(f"hidden tests (GRADER_REFERENCE) run only in the sandbox: {reason}") from None
 
 
 def without_hidden_details(result: SubmissionResult) -> SubmissionResult:
@@ -117,8 +135,9 @@ def without_hidden_details(result: SubmissionResult) -> SubmissionResult:
     tests = []
     for index, test in enumerate(result.tests):
         if test.visibility == results.HIDDEN:
-            test = replace(test, name=f"hidden test {index + 1} of {test.question}",
-                           message="", traceback="", nodeid="")
+            test = replace(
+                test, name=f"hidden test {index + 1} of {test.question}", message="", traceback="", nodeid=""
+            )
         tests.append(test)
     hidden_ran = any(test.visibility == results.HIDDEN for test in result.tests)
     return replace(result, tests=tests, output="" if hidden_ran else result.output)
@@ -149,15 +168,21 @@ def annotations(result: SubmissionResult, student_file: Path | None) -> list[str
     for question in result.questions():
         if question.status in (results.PASSED, results.NOT_RUN):
             continue
-        first = next(t for t in result.tests if t.question == question.question and not t.passed
-                     and t.status != results.NOT_RUN)
+        first = next(
+            t
+            for t in result.tests
+            if t.question == question.question and not t.passed and t.status != results.NOT_RUN
+        )
         message = first.message or f"a hidden test of {question.question} failed"
         where = f"file={student_file}" if student_file else ""
         if student_file and question.question in lines:
             where += f",line={lines[question.question]}"
         title = f"{question.question}: {points(question.score)}/{points(question.max_score)} points"
-        found.append(f"::error {where},title={_escape(title, True)}::{_escape(message)}".replace(
-            "::error ,", "::error "))
+        found.append(
+            f"::error {where},title={_escape(title, True)}::{_escape(message)}".replace(
+                "::error ,", "::error "
+            )
+        )
     return found
 
 

@@ -23,14 +23,18 @@ HELP = "export a graded batch: " + ", ".join(FORMATS) + " (instructors)"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, metavar="DIR", help="the folder `grader grade --out` wrote")
     parser.add_argument("--format", choices=list(FORMATS), required=True)
-    parser.add_argument("--to", type=Path, metavar="PATH",
-                        help="file to write (a folder for gradescope); default: standard output, "
-                             "or DIR itself for gradescope")
+    parser.add_argument(
+        "--to",
+        type=Path,
+        metavar="PATH",
+        help="file to write (a folder for gradescope); default: standard output, "
+        "or DIR itself for gradescope",
+    )
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.outputs.registry import render, write
     from grader.gradebook.load import load_batch
+    from grader.outputs.registry import render, write
 
     batch = load_batch(options.out)
     if not batch.standings:

@@ -14,24 +14,29 @@ import argparse
 import hashlib
 import os
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from grader.course.assignment import Assignment, find_assignment, find_reference
 from grader.errors import ExitCode, GraderError
+from grader.gradebook.load import load_batch
+from grader.gradebook.standing import GradedBatch
+from grader.gradebook.store import Gradebook, content_hash, folder_hash, open_gradebook, output_errors
+from grader.intake.collect import expand_submissions
 from grader.intake.files import write_text_atomic
-from grader.gradebook.store import Gradebook, content_hash, folder_hash
+from grader.intake.submission import Submission
 from grader.outputs.gradescope import results_json
 from grader.results import SubmissionResult
-from grader.gradebook.standing import GradedBatch
-from grader.gradebook.load import load_batch
-from grader.intake.submission import Submission
-from grader.intake.collect import expand_submissions
-from grader.gradebook.store import open_gradebook, output_errors
 
 NAME = "grade"
 HELP = "grade submissions with public and hidden tests (instructors, CI)"
@@ -39,32 +44,69 @@ HELP = "grade submissions with public and hidden tests (instructors, CI)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="assignment name (a folder under assignments/) or folder")
-    parser.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
-                        help=".py, .ipynb, .zip, a folder holding the assignment's file, "
-                             "or a folder of those")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
-                        help="where the gradebook and each results.json are written")
-    parser.add_argument("--reference", type=Path, metavar="DIR",
-                        help="folder of the reference solution (default: reference/ beside "
-                             "assignments/)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                        help="grading processes in parallel (default: the number of cores)")
-    parser.add_argument("--regrade", action="store_true",
-                        help="grade again submissions whose content and assignment are unchanged")
-    parser.add_argument("--shard", type=_shard, metavar="K/N",
-                        help="grade only shard K of N (a deterministic slice); merge with "
-                             "`grader merge`")
-    parser.add_argument("--no-sandbox", action="store_true",
-                        help="run student code without bubblewrap (only on trusted machines)")
-    parser.add_argument("--question", action="append", metavar="Q",
-                        help="regrade only this question of every graded submission (after "
-                             "fixing its test), keeping the others' results; repeatable")
-    parser.add_argument("--submitted-at", type=Path, metavar="FILE",
-                        help="CSV id,submitted_at (ISO 8601 with offset): when each came in, "
-                             "for the [late] policy")
-    parser.add_argument("--extensions", type=Path, metavar="FILE",
-                        help="CSV id,extra_days: days added to a student's deadline (the whole "
-                             "list: it replaces earlier extensions)")
+    parser.add_argument(
+        "submissions",
+        nargs="+",
+        type=Path,
+        metavar="SUBMISSION",
+        help=".py, .ipynb, .zip, a folder holding the assignment's file, or a folder of those",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="where the gradebook and each results.json are written",
+    )
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        metavar="DIR",
+        help="folder of the reference solution (default: reference/ beside assignments/)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="grading processes in parallel (default: the number of cores)",
+    )
+    parser.add_argument(
+        "--regrade",
+        action="store_true",
+        help="grade again submissions whose content and assignment are unchanged",
+    )
+    parser.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="grade only shard K of N (a deterministic slice); merge with `grader merge`",
+    )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code without bubblewrap (only on trusted machines)",
+    )
+    parser.add_argument(
+        "--question",
+        action="append",
+        metavar="Q",
+        help="regrade only this question of every graded submission (after "
+        "fixing its test), keeping the others' results; repeatable",
+    )
+    parser.add_argument(
+        "--submitted-at",
+        type=Path,
+        metavar="FILE",
+        help="CSV id,submitted_at (ISO 8601 with offset): when each came in, for the [late] policy",
+    )
+    parser.add_argument(
+        "--extensions",
+        type=Path,
+        metavar="FILE",
+        help="CSV id,extra_days: days added to a student's deadline (the whole "
+        "list: it replaces earlier extensions)",
+    )
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -87,11 +129,11 @@ def in_shard(submission_id: str, shard: tuple[int, int] | None) -> bool:
 
 def run(options: argparse.Namespace) -> int:
     from grader.batch import BatchSettings, grade_all
+    from grader.gradebook.regrade import merged, regradable
+    from grader.gradebook.submission_times import record_times
     from grader.outputs.class_table import ClassStatistics, GradebookTable
     from grader.outputs.registry import try_class_report
-    from grader.gradebook.regrade import merged, regradable
     from grader.sandbox.bubblewrap import Sandbox
-    from grader.gradebook.submission_times import record_times
 
     if options.jobs < 1:
         raise GraderError(f"invalid --jobs {options.jobs}: use 1 or more")
@@ -107,45 +149,68 @@ def run(options: argparse.Namespace) -> int:
         from grader.sandbox.cgroups import describe
         from grader.wire.limits import ResourceLimits
 
-        console.print(describe(assignment.limits.memory_mib, ResourceLimits().processes),
-                      markup=False, highlight=False)
+        console.print(
+            describe(assignment.limits.memory_mib, ResourceLimits().processes), markup=False, highlight=False
+        )
     gradebook = open_gradebook(options.out)
     with output_errors(options.out):
         gradebook.set_assignment_folder(assignment.folder)
-        record_times(gradebook, assignment, options.submissions, every, console,
-                     submitted_at=options.submitted_at, extensions=options.extensions)
+        record_times(
+            gradebook,
+            assignment,
+            options.submissions,
+            every,
+            console,
+            submitted_at=options.submitted_at,
+            extensions=options.extensions,
+        )
     version = folder_hash([assignment.folder, reference_dir])
     hashes = {s.id: content_hash(s.path) for s in submissions}
-    todo = [s for s in submissions
-            if options.regrade or not gradebook.is_current(s.id, hashes[s.id], version)]
+    todo = [
+        s for s in submissions if options.regrade or not gradebook.is_current(s.id, hashes[s.id], version)
+    ]
     if questions is not None:
         todo = regradable(submissions, gradebook, hashes)
     elif len(todo) < len(submissions):
-        console.print(f"{len(submissions) - len(todo)} submission(s) unchanged since they were "
-                      "graded: kept (--regrade grades them again)")
-    settings = BatchSettings(assignment.folder, reference_dir, sandbox=not options.no_sandbox,
-                             questions=questions)
+        console.print(
+            f"{len(submissions) - len(todo)} submission(s) unchanged since they were "
+            "graded: kept (--regrade grades them again)"
+        )
+    settings = BatchSettings(
+        assignment.folder, reference_dir, sandbox=not options.no_sandbox, questions=questions
+    )
     graded = grade_all(settings, todo, options.jobs)
     if questions is not None:
         graded = merged(graded, gradebook, questions, assignment)
     try:
-        record_batch(graded, gradebook, hashes, version, options.out, console, total=len(todo),
-                     questions=questions)
+        record_batch(
+            graded, gradebook, hashes, version, options.out, console, total=len(todo), questions=questions
+        )
     except BaseException:
         _try_to_write_gradebook_csv(options.out, gradebook, assignment)
         raise
     batch = write_outputs_of(options.out, assignment)
     console.print(GradebookTable(batch))
     console.print(ClassStatistics(batch))
-    console.print(f"Wrote {options.out / 'gradebook.sqlite'}, {options.out / 'gradebook.csv'} "
-                  f"and {len(batch.standings)} results.json")
+    console.print(
+        f"Wrote {options.out / 'gradebook.sqlite'}, {options.out / 'gradebook.csv'} "
+        f"and {len(batch.standings)} results.json"
+    )
     console.print(try_class_report(options.out, batch), markup=False, highlight=False)
     return ExitCode.OK
 
 
-def record_batch(results: Iterable[SubmissionResult], gradebook: Gradebook,
-                 hashes: dict[str, str], version: str, out: Path, console: Console, *,
-                 total: int, questions: frozenset[str] | None = None) -> list[SubmissionResult]:
+def record_batch(
+    results: Iterable[SubmissionResult],
+    gradebook: Gradebook,
+    hashes: dict[str, str],
+    version: str,
+    out: Path,
+    console: Console,
+    *,
+    total: int,
+    questions: frozenset[str] | None = None,
+) -> list[SubmissionResult]:
     """Record each result as it arrives: its results.json, then the gradebook.
 
     In that order, a submission that the gradebook holds always has its results.json, since
@@ -153,19 +218,28 @@ def record_batch(results: Iterable[SubmissionResult], gradebook: Gradebook,
     batch with one line; every submission recorded before it is kept.
     """
     recorded = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("grading", total=total, rate="")
         for result in results:
             with output_errors(out):
-                write_text_atomic(out / result.submission_id / "results.json",
-                                  results_json(result))
+                write_text_atomic(out / result.submission_id / "results.json", results_json(result))
                 gradebook.record(result, hashes[result.submission_id], version, questions)
             recorded.append(result)
             elapsed = progress.tasks[0].elapsed or 1e-9
-            progress.update(task, advance=1, description=f"graded {result.submission_id}",
-                            rate=f"{len(recorded) / elapsed * 60:.1f}/min")
+            progress.update(
+                task,
+                advance=1,
+                description=f"graded {result.submission_id}",
+                rate=f"{len(recorded) / elapsed * 60:.1f}/min",
+            )
     return recorded
 
 
@@ -196,22 +270,15 @@ def _try_to_write_gradebook_csv(out: Path, gradebook: Gradebook, assignment: Ass
         pass
 
 
-
-
-
-
-def grade_batch(grader, submissions: list[Submission], out: Path,
-                console: Console) -> list[SubmissionResult]:
+def grade_batch(grader, submissions: list[Submission], out: Path, console: Console) -> list[SubmissionResult]:
     """Grade in this process with a given Grader (custom limits), recording as `run` does."""
     gradebook = open_gradebook(out)
     hashes = {s.id: content_hash(s.path) for s in submissions}
     results = (grader.grade(submission)[0] for submission in submissions)
     try:
-        recorded = record_batch(results, gradebook, hashes, "custom", out, console,
-                                total=len(submissions))
+        recorded = record_batch(results, gradebook, hashes, "custom", out, console, total=len(submissions))
     except BaseException:
         _try_to_write_gradebook_csv(out, gradebook, grader.course.assignment)
         raise
     write_outputs_of(out, grader.course.assignment)
     return recorded
-

@@ -22,14 +22,15 @@ HELP = "merge shard gradebooks into one output folder (instructors)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, metavar="OUT", help="the merged output folder")
-    parser.add_argument("shards", nargs="+", type=Path, metavar="DIR",
-                        help="output folders of `grader grade --shard`")
+    parser.add_argument(
+        "shards", nargs="+", type=Path, metavar="DIR", help="output folders of `grader grade --shard`"
+    )
 
 
 def run(options: argparse.Namespace) -> int:
+    from grader.gradebook.load import load_batch
     from grader.gradebook.store import output_errors
     from grader.outputs.registry import try_class_report, write_outputs
-    from grader.gradebook.load import load_batch
 
     for folder in options.shards:
         if not (folder / FILE_NAME).is_file():
@@ -44,6 +45,8 @@ def run(options: argparse.Namespace) -> int:
     with output_errors(options.out):
         write_outputs(options.out, batch)
     console.print(try_class_report(options.out, batch), markup=False, highlight=False)
-    console.print(f"merged {count} submission(s) from {len(options.shards)} shard(s) into "
-                  f"{options.out} ({len(batch.standings)} in all)")
+    console.print(
+        f"merged {count} submission(s) from {len(options.shards)} shard(s) into "
+        f"{options.out} ({len(batch.standings)} in all)"
+    )
     return ExitCode.OK

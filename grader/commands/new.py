@@ -20,21 +20,25 @@ HELP = "scaffold a new assignment and its reference (instructors)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="the assignment's name, also its module's (an identifier)")
-    parser.add_argument("--course", type=Path, default=Path("."), metavar="DIR",
-                        help="the course folder holding assignments/ and reference/ (default: .)")
+    parser.add_argument(
+        "--course",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the course folder holding assignments/ and reference/ (default: .)",
+    )
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.course.assignment import Assignment
     from grader.authoring.expectations import recorded_expectations
     from grader.authoring.notebook import notebook_text
     from grader.authoring.scaffold import scaffold, write_text
+    from grader.course.assignment import Assignment
 
     written = scaffold(options.name, options.course)
     assignment = Assignment.load(options.course / "assignments" / options.name)
     write_text(assignment.notebook_path, notebook_text(assignment))
-    path, text = recorded_expectations(str(assignment.folder),
-                                       options.course / "reference" / options.name)
+    path, text = recorded_expectations(str(assignment.folder), options.course / "reference" / options.name)
     write_text(Path(path), text)
     for file in [*written, assignment.notebook_path, Path(path)]:
         print(f"wrote {file}")

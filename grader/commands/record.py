@@ -14,9 +14,9 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.authoring.expectations import recorded_expectations
+from grader.authoring.freshness import stale_differences
 from grader.errors import ExitCode
 from grader.intake.files import write_text_atomic
-from grader.authoring.freshness import stale_differences
 
 NAME = "record"
 HELP = "re-record the public tests' expected values from the reference (instructors)"
@@ -24,12 +24,10 @@ HELP = "re-record the public tests' expected values from the reference (instruct
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="assignment name (a folder under assignments/) or folder")
-    parser.add_argument("--reference", type=Path, metavar="DIR",
-                        help="folder of the reference solution")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if the recorded expectations are stale")
-
-
+    parser.add_argument("--reference", type=Path, metavar="DIR", help="folder of the reference solution")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if the recorded expectations are stale"
+    )
 
 
 def run(options: argparse.Namespace) -> int:
@@ -41,8 +39,7 @@ def run(options: argparse.Namespace) -> int:
         # bit: another CPU computes some values a last bit differently (grader/authoring/freshness.py).
         problems = stale_differences(current, text)
         if problems:
-            console.print(f"{path} is stale: run `grader record {options.assignment}`",
-                          markup=False)
+            console.print(f"{path} is stale: run `grader record {options.assignment}`", markup=False)
             for problem in problems:
                 console.print(f"  {problem}", markup=False, highlight=False)
             return ExitCode.TESTS_FAILED

@@ -16,16 +16,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.version import DISTRIBUTION, __version__
 from grader.course.assignment import Assignment, find_assignment
 from grader.errors import ExitCode, GraderError
 from grader.intake.files import write_text_atomic
 from grader.outputs.submission_report import points
+from grader.version import DISTRIBUTION, __version__
 
 NAME = "release"
 HELP = "build the student release of an assignment (instructors)"
-PUBLIC_FILES = ("assignment.toml", "misconceptions.toml", "expected.json", "probes.py",
-                "checks.py")
+PUBLIC_FILES = ("assignment.toml", "misconceptions.toml", "expected.json", "probes.py", "checks.py")
 RELEASE_ASSIGNMENTS = Path(".grader") / "assignments"
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -37,46 +36,70 @@ def default_requirement() -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="assignment name (a folder under assignments/) or folder")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
-                        help="an empty or new folder for the release")
-    parser.add_argument("--requirement", default=None, metavar="SPEC",
-                        help="how students and CI pip-install the grader: a pinned name, "
-                             f"a git URL ('{DISTRIBUTION} @ git+https://...') or a wheel's "
-                             f"address (default: {default_requirement()}, this grader)")
-    parser.add_argument("--torch-requirement", default="torch", metavar="SPEC",
-                        help="the torch CI installs, from torch's CPU-only index (default: torch)")
-    parser.add_argument("--torch-index-url", default=TORCH_CPU_INDEX, metavar="URL",
-                        help=f"where CI finds torch (default: the CPU-only builds, {TORCH_CPU_INDEX})")
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="an empty or new folder for the release"
+    )
+    parser.add_argument(
+        "--requirement",
+        default=None,
+        metavar="SPEC",
+        help="how students and CI pip-install the grader: a pinned name, "
+        f"a git URL ('{DISTRIBUTION} @ git+https://...') or a wheel's "
+        f"address (default: {default_requirement()}, this grader)",
+    )
+    parser.add_argument(
+        "--torch-requirement",
+        default="torch",
+        metavar="SPEC",
+        help="the torch CI installs, from torch's CPU-only index (default: torch)",
+    )
+    parser.add_argument(
+        "--torch-index-url",
+        default=TORCH_CPU_INDEX,
+        metavar="URL",
+        help=f"where CI finds torch (default: the CPU-only builds, {TORCH_CPU_INDEX})",
+    )
 
 
-def build_release(assignment: Assignment, out: Path, requirement: str | None = None,
-                  torch_requirement: str = "torch",
-                  torch_index_url: str = TORCH_CPU_INDEX) -> list[Path]:
+def build_release(
+    assignment: Assignment,
+    out: Path,
+    requirement: str | None = None,
+    torch_requirement: str = "torch",
+    torch_index_url: str = TORCH_CPU_INDEX,
+) -> list[Path]:
     requirement = requirement or default_requirement()
     if out.exists() and any(out.iterdir()):
         raise GraderError(f"{out} is not empty: give a new or empty folder")
     if not assignment.expectations_path.is_file():
-        raise GraderError(f"{assignment.name} has no recorded expectations: "
-                          f"run `grader record {assignment.name}` first")
+        raise GraderError(
+            f"{assignment.name} has no recorded expectations: run `grader record {assignment.name}` first"
+        )
     hidden = out / RELEASE_ASSIGNMENTS / assignment.name
-    shutil.copytree(assignment.public_tests, hidden / "tests",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(assignment.public_tests, hidden / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     for name in PUBLIC_FILES + (assignment.file_name,):
         if (assignment.folder / name).is_file():
             shutil.copy(assignment.folder / name, hidden / name)
     shutil.copy(assignment.stub_path, out / assignment.file_name)
     if assignment.notebook_path.is_file():
         shutil.copy(assignment.notebook_path, out / assignment.notebook_path.name)
-    values = {"title": assignment.title, "file": assignment.file_name,
-              "notebook": assignment.notebook_path.name, "requirement": requirement,
-              "public_points": points(assignment.total_points - assignment.hidden_points),
-              "hidden_points": points(assignment.hidden_points),
-              "total_points": points(assignment.total_points)}
+    values = {
+        "title": assignment.title,
+        "file": assignment.file_name,
+        "notebook": assignment.notebook_path.name,
+        "requirement": requirement,
+        "public_points": points(assignment.total_points - assignment.hidden_points),
+        "hidden_points": points(assignment.hidden_points),
+        "total_points": points(assignment.total_points),
+    }
     write_text_atomic(out / "README.md", _template("student-readme.md").format(**values))
     workflow = _template("autograde.yml")
     # Each spec is a YAML double-quoted scalar (JSON's string syntax is a subset of it).
-    for key, value in (("requirement", requirement), ("torch_requirement", torch_requirement),
-                       ("torch_index_url", torch_index_url)):
+    for key, value in (
+        ("requirement", requirement),
+        ("torch_requirement", torch_requirement),
+        ("torch_index_url", torch_index_url),
+    ):
         workflow = workflow.replace("{" + key + "}", json.dumps(value))
     write_text_atomic(out / ".github" / "workflows" / "autograde.yml", workflow)
     return sorted(p for p in out.rglob("*") if p.is_file())
@@ -88,8 +111,10 @@ def _template(name: str) -> str:
 
 def run(options: argparse.Namespace) -> int:
     assignment = find_assignment(options.assignment)
-    files = build_release(assignment, options.out, options.requirement,
-                          options.torch_requirement, options.torch_index_url)
-    Console().print(f"Released {assignment.name} to {options.out} ({len(files)} files): "
-                    "no reference, no hidden tests")
+    files = build_release(
+        assignment, options.out, options.requirement, options.torch_requirement, options.torch_index_url
+    )
+    Console().print(
+        f"Released {assignment.name} to {options.out} ({len(files)} files): no reference, no hidden tests"
+    )
     return ExitCode.OK

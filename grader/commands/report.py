@@ -21,17 +21,19 @@ HELP = "write the class report of a graded batch as one HTML file (instructors)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", type=Path, metavar="OUT", help="the folder `grader grade --out` wrote")
-    parser.add_argument("--html", type=Path, metavar="FILE",
-                        help="where to write it (default: OUT/report.html)")
+    parser.add_argument(
+        "--html", type=Path, metavar="FILE", help="where to write it (default: OUT/report.html)"
+    )
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.outputs.registry import write_class_report
     from grader.gradebook.load import load_batch
+    from grader.outputs.registry import write_class_report
 
     if options.html is not None and options.html.is_dir():
-        raise GraderError(f"{options.html} is a folder: give a file name, e.g. "
-                          f"{options.html / 'report.html'}")
+        raise GraderError(
+            f"{options.html} is a folder: give a file name, e.g. {options.html / 'report.html'}"
+        )
     batch = load_batch(options.out)
     if not batch.standings:
         raise GraderError(f"{options.out} holds no graded submissions")

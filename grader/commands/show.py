@@ -25,10 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.outputs.class_table import GradebookTable
-    from grader.outputs.adjustments import adjustment_lines
-    from grader.outputs.submission_report import SubmissionReport, plain
     from grader.gradebook.load import load_batch
+    from grader.outputs.adjustments import adjustment_lines
+    from grader.outputs.class_table import GradebookTable
+    from grader.outputs.submission_report import SubmissionReport, plain
 
     batch = load_batch(options.out)
     if not batch.standings:
@@ -41,13 +41,13 @@ def run(options: argparse.Namespace) -> int:
     for submission_id in options.ids:
         if submission_id not in standings:
             known = ", ".join(escape_controls(known_id) for known_id in sorted(standings))
-            raise GraderError(f"no submission {submission_id!r} in "
-                              f"{options.out} (known: {known})")
+            raise GraderError(f"no submission {submission_id!r} in {options.out} (known: {known})")
         standing = standings[submission_id]
         console.print(SubmissionReport(standing.result))
         for line in adjustment_lines(standing):
             console.print(plain(line, style="bold"))
         if standing.overrides or standing.late:
-            console.print(plain(f"Total after adjustments: {standing.total:g}/{standing.max_points:g}",
-                                style="bold"))
+            console.print(
+                plain(f"Total after adjustments: {standing.total:g}/{standing.max_points:g}", style="bold")
+            )
     return ExitCode.OK

@@ -21,18 +21,21 @@ HELP = "check that an assignment is ready to hand out (instructors)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="assignment name (a folder under assignments/) or folder")
-    parser.add_argument("--reference", type=Path, metavar="DIR",
-                        help="folder of the reference solution")
-    parser.add_argument("--no-sandbox", action="store_true",
-                        help="grade the reference, stub and variants without the sandbox")
+    parser.add_argument("--reference", type=Path, metavar="DIR", help="folder of the reference solution")
+    parser.add_argument(
+        "--no-sandbox", action="store_true", help="grade the reference, stub and variants without the sandbox"
+    )
 
 
 def run(options: argparse.Namespace) -> int:
     from grader.authoring.validation import validate
 
-    problems = validate(options.assignment, reference=options.reference,
-                        sandboxed=not options.no_sandbox,
-                        progress=lambda step: print(f"checking {step}…", file=sys.stderr))
+    problems = validate(
+        options.assignment,
+        reference=options.reference,
+        sandboxed=not options.no_sandbox,
+        progress=lambda step: print(f"checking {step}…", file=sys.stderr),
+    )
     for problem in problems:
         print(problem)
     if problems:

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.errors import ConfigError, GraderError
 from grader.course.late_policy import LatePolicy, policy_from_table
 from grader.course.misconceptions import Catalogue
+from grader.errors import ConfigError, GraderError
 
 CONFIG_FILE = "assignment.toml"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +48,11 @@ class Forbidden:
 
     def as_arguments(self) -> list[str]:
         """The worker's command line for them: `--forbid module:name,name` per module."""
-        return [argument for module, names in self.helpers.items()
-                for argument in ("--forbid", f"{module}:{','.join(names)}")]
+        return [
+            argument
+            for module, names in self.helpers.items()
+            for argument in ("--forbid", f"{module}:{','.join(names)}")
+        ]
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,9 @@ class Assignment:
             return None
         unknown = [n for n in names if n not in self.questions]
         if unknown:
-            raise GraderError(f"unknown question {unknown[0]!r} in {self.name}: choose from "
-                              f"{', '.join(self.questions)}")
+            raise GraderError(
+                f"unknown question {unknown[0]!r} in {self.name}: choose from {', '.join(self.questions)}"
+            )
         return frozenset(names)
 
     @property
@@ -114,7 +118,7 @@ class Assignment:
         return sum(q.hidden for q in self.questions.values())
 
     @classmethod
-    def load(cls, folder: Path) -> "Assignment":
+    def load(cls, folder: Path) -> Assignment:
         config_path = folder / CONFIG_FILE
         try:
             config = tomllib.loads(config_path.read_text())
@@ -123,17 +127,19 @@ class Assignment:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{config_path}: {exc}") from None
         questions = _questions(config.get("questions"), config_path)
-        return cls(name=folder.name, folder=folder.resolve(),
-                   title=_string(config, "title", config_path),
-                   module_name=_string(config, "module", config_path),
-                   questions=questions,
-                   limits=_limits(config.get("limits", {}), config_path),
-                   trains=_flag(config, "trains", config_path),
-                   forbidden=_forbidden(config.get("forbidden", {}), config_path),
-                   misconceptions=Catalogue.load(folder, set(questions)),
-                   calls=_calls(config.get("calls", {}), set(questions), config_path),
-                   late=(policy_from_table(config["late"], config_path)
-                         if "late" in config else None))
+        return cls(
+            name=folder.name,
+            folder=folder.resolve(),
+            title=_string(config, "title", config_path),
+            module_name=_string(config, "module", config_path),
+            questions=questions,
+            limits=_limits(config.get("limits", {}), config_path),
+            trains=_flag(config, "trains", config_path),
+            forbidden=_forbidden(config.get("forbidden", {}), config_path),
+            misconceptions=Catalogue.load(folder, set(questions)),
+            calls=_calls(config.get("calls", {}), set(questions), config_path),
+            late=(policy_from_table(config["late"], config_path) if "late" in config else None),
+        )
 
 
 def _string(config: dict[str, Any], key: str, where: Path) -> str:
@@ -165,7 +171,8 @@ def _questions(table: Any, where: Path) -> dict[str, QuestionPoints]:
             raise ConfigError(f"{where}: questions.{name} must be a table with public and hidden")
         questions[name] = QuestionPoints(
             public=_points(entry.get("public", 0), f"questions.{name}.public in {where}"),
-            hidden=_points(entry.get("hidden", 0), f"questions.{name}.hidden in {where}"))
+            hidden=_points(entry.get("hidden", 0), f"questions.{name}.hidden in {where}"),
+        )
     return questions
 
 
@@ -181,8 +188,9 @@ def _calls(table: Any, questions: set[str], where: Path) -> dict[str, tuple[str,
             raise ConfigError(f"{where}: calls.{caller} must be a list of question names")
         unknown = [c for c in callees if c not in questions or c == caller]
         if unknown:
-            raise ConfigError(f"{where}: calls.{caller} names {', '.join(map(repr, unknown))}: "
-                              "list other questions only")
+            raise ConfigError(
+                f"{where}: calls.{caller} names {', '.join(map(repr, unknown))}: list other questions only"
+            )
         calls[caller] = tuple(callees)
     return calls
 
@@ -197,8 +205,7 @@ def _limits(table: Any, where: Path) -> Limits:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise ConfigError(f"invalid {key} {value!r} from [limits] in {where}: use a positive number")
         values[key] = value
-    return Limits(float(values["call_seconds"]), float(values["import_seconds"]),
-                  int(values["memory_mib"]))
+    return Limits(float(values["call_seconds"]), float(values["import_seconds"]), int(values["memory_mib"]))
 
 
 def _forbidden(table: Any, where: Path) -> Forbidden:
@@ -206,12 +213,13 @@ def _forbidden(table: Any, where: Path) -> Forbidden:
         raise ConfigError(f"{where}: [forbidden] must be a table with helpers and advice")
     helpers = table.get("helpers", {})
     if not isinstance(helpers, dict) or not all(
-            isinstance(names, list) and names and all(isinstance(n, str) and n.isidentifier()
-                                                      for n in names)
-            and all(part.isidentifier() for part in module.split("."))
-            for module, names in helpers.items()):
-        raise ConfigError(f"{where}: [forbidden.helpers] must map module names to lists of "
-                          "function names")
+        isinstance(names, list)
+        and names
+        and all(isinstance(n, str) and n.isidentifier() for n in names)
+        and all(part.isidentifier() for part in module.split("."))
+        for module, names in helpers.items()
+    ):
+        raise ConfigError(f"{where}: [forbidden.helpers] must map module names to lists of function names")
     advice = table.get("advice", "")
     if not isinstance(advice, str):
         raise ConfigError(f"{where}: forbidden.advice must be a string")
@@ -239,8 +247,10 @@ def find_assignment(name_or_path: str) -> Assignment:
     if (candidate / CONFIG_FILE).is_file():
         return Assignment.load(candidate)
     known = ", ".join(sorted(known_assignments())) or "none found"
-    raise GraderError(f"unknown assignment {name_or_path!r} (known: {known}); "
-                      "name one or give the path of an assignment folder")
+    raise GraderError(
+        f"unknown assignment {name_or_path!r} (known: {known}); "
+        "name one or give the path of an assignment folder"
+    )
 
 
 def known_assignments() -> dict[str, Path]:
@@ -256,7 +266,9 @@ def find_reference(assignment: Assignment, override: Path | None = None) -> Path
     if (folder / assignment.name / assignment.file_name).is_file():
         folder = folder / assignment.name
     if not (folder / assignment.file_name).is_file():
-        raise GraderError(f"no reference solution for {assignment.name} at {folder}: "
-                          "pass --reference DIR pointing to the folder holding "
-                          f"{assignment.file_name}")
+        raise GraderError(
+            f"no reference solution for {assignment.name} at {folder}: "
+            "pass --reference DIR pointing to the folder holding "
+            f"{assignment.file_name}"
+        )
     return folder.resolve()

@@ -57,15 +57,13 @@ class LatePolicy:
     cap: float | None = None
     grace: datetime.timedelta = datetime.timedelta(0)
 
-    def penalty(self, submitted_at: datetime.datetime,
-                extra_days: float = 0.0) -> LatePenalty | None:
+    def penalty(self, submitted_at: datetime.datetime, extra_days: float = 0.0) -> LatePenalty | None:
         """What a submission at `submitted_at` loses; None when it came in on time."""
         deadline = self.deadline + datetime.timedelta(days=extra_days)
         seconds_late = (submitted_at - deadline).total_seconds()
         if seconds_late <= 0:
             return None
-        due = f"due {deadline.isoformat()}" + (f", with {extra_days:g} extra day(s)"
-                                               if extra_days else "")
+        due = f"due {deadline.isoformat()}" + (f", with {extra_days:g} extra day(s)" if extra_days else "")
         late = f"submitted {_duration(seconds_late)} late ({due})"
         if seconds_late <= self.grace.total_seconds():
             return LatePenalty(seconds_late, 0.0, f"{late}: within the grace period, no penalty")
@@ -92,27 +90,35 @@ def policy_from_table(table: Any, where: Path) -> LatePolicy:
         raise ConfigError(f"{where}: [late] must be a table with deadline and per_day")
     unknown = sorted(set(table) - POLICY_KEYS)
     if unknown:
-        raise ConfigError(f"{where}: [late] has {', '.join(unknown)}: use only "
-                          f"{', '.join(sorted(POLICY_KEYS))}")
+        raise ConfigError(
+            f"{where}: [late] has {', '.join(unknown)}: use only {', '.join(sorted(POLICY_KEYS))}"
+        )
     if "deadline" not in table or "per_day" not in table:
         raise ConfigError(f"{where}: [late] needs deadline and per_day")
     deadline = table["deadline"]
     if isinstance(deadline, str):
         deadline = parse_instant(deadline, f"late.deadline in {where}")
     if not isinstance(deadline, datetime.datetime) or deadline.tzinfo is None:
-        raise ConfigError(f"{where}: late.deadline must be a date and time with its offset, "
-                          "e.g. 2026-12-04T23:59:00-05:00")
+        raise ConfigError(
+            f"{where}: late.deadline must be a date and time with its offset, e.g. 2026-12-04T23:59:00-05:00"
+        )
     cap = table.get("cap")
     return LatePolicy(
-        deadline=deadline, per_day=_number(table["per_day"], "late.per_day", where),
+        deadline=deadline,
+        per_day=_number(table["per_day"], "late.per_day", where),
         cap=None if cap is None else _number(cap, "late.cap", where),
-        grace=datetime.timedelta(minutes=_number(table.get("grace_minutes", 0),
-                                                 "late.grace_minutes", where)))
+        grace=datetime.timedelta(minutes=_number(table.get("grace_minutes", 0), "late.grace_minutes", where)),
+    )
 
 
 def _number(value: Any, key: str, where: Path) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
-            or math.isinf(value) or math.isnan(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value < 0
+        or math.isinf(value)
+        or math.isnan(value)
+    ):
         raise ConfigError(f"{where}: {key} must be a number >= 0, not {value!r}")
     return float(value)
 
@@ -122,8 +128,9 @@ def parse_instant(text: str, where: str) -> datetime.datetime:
     try:
         instant = datetime.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise GraderError(f"{where}: {text!r} is not an ISO 8601 date and time: write e.g. "
-                          "2026-12-04T23:59:00-05:00") from None
+        raise GraderError(
+            f"{where}: {text!r} is not an ISO 8601 date and time: write e.g. 2026-12-04T23:59:00-05:00"
+        ) from None
     if instant.tzinfo is None:
         raise GraderError(f"{where}: {text!r} has no offset: add one, e.g. -05:00 or Z")
     return instant
@@ -131,8 +138,7 @@ def parse_instant(text: str, where: str) -> datetime.datetime:
 
 def read_submission_times(path: Path) -> dict[str, datetime.datetime]:
     """A CSV `id,submitted_at`: when each submission came in."""
-    return {key: parse_instant(value, where)
-            for key, value, where in _rows(path, ("id", "submitted_at"))}
+    return {key: parse_instant(value, where) for key, value, where in _rows(path, ("id", "submitted_at"))}
 
 
 def read_extensions(path: Path) -> dict[str, float]:
@@ -154,8 +160,9 @@ def _rows(path: Path, header: tuple[str, str]) -> list[tuple[str, str, str]]:
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise GraderError(f"cannot read {path} ({exc}): give a UTF-8 CSV with the header "
-                          f"{','.join(header)}") from None
+        raise GraderError(
+            f"cannot read {path} ({exc}): give a UTF-8 CSV with the header {','.join(header)}"
+        ) from None
     rows = list(csv.reader(lines))
     if not rows or tuple(cell.strip().lower() for cell in rows[0]) != header:
         raise GraderError(f"{path}: the first line must be the header {','.join(header)}")
@@ -188,14 +195,15 @@ def gradescope_times(folder: Path) -> dict[str, datetime.datetime]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise GraderError(f"cannot read {path} ({exc}): export it from Gradescope again, or "
-                          "give the times with --submitted-at FILE") from None
+        raise GraderError(
+            f"cannot read {path} ({exc}): export it from Gradescope again, or "
+            "give the times with --submitted-at FILE"
+        ) from None
     times: dict[str, datetime.datetime] = {}
     current = None
     for number, line in enumerate(lines, start=1):
         if entry := _GRADESCOPE_ENTRY.match(line):
             current = entry.group("id").strip()
         elif current is not None and (created := _GRADESCOPE_TIME.match(line)):
-            times[current] = parse_instant(created.group("time").strip("'\""),
-                                           f"{path}, line {number}")
+            times[current] = parse_instant(created.group("time").strip("'\""), f"{path}, line {number}")
     return times

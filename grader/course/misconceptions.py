@@ -32,15 +32,19 @@ class Misconception:
     questions: tuple[str, ...] = ()
 
 
-GRADER_CODES: dict[str, Misconception] = {TAMPERING: Misconception(
-    TAMPERING, "the submission reached into the grader's code",
-    "While this question ran, the submission used one of the doors that lead to the "
-    "grader's own code beside it (stack frames, the garbage collector, ctypes, code "
-    "objects, tracing, the grader's modules or the record channel), or changed a "
-    "namespace that code relies on (the probes, the input guard, the library functions it "
-    "calls). The answers of a process that did so cannot be trusted, so the whole "
-    "question scores zero. Instructors: the test's message says which door and where; "
-    "a submission that needs none of these for its homework has no reason to use them.")}
+GRADER_CODES: dict[str, Misconception] = {
+    TAMPERING: Misconception(
+        TAMPERING,
+        "the submission reached into the grader's code",
+        "While this question ran, the submission used one of the doors that lead to the "
+        "grader's own code beside it (stack frames, the garbage collector, ctypes, code "
+        "objects, tracing, the grader's modules or the record channel), or changed a "
+        "namespace that code relies on (the probes, the input guard, the library functions it "
+        "calls). The answers of a process that did so cannot be trusted, so the whole "
+        "question scores zero. Instructors: the test's message says which door and where; "
+        "a submission that needs none of these for its homework has no reason to use them.",
+    )
+}
 """The codes the grader itself gives, whatever the assignment."""
 
 
@@ -64,7 +68,7 @@ class Catalogue:
         return None
 
     @classmethod
-    def load(cls, folder: Path, questions: set[str]) -> "Catalogue":
+    def load(cls, folder: Path, questions: set[str]) -> Catalogue:
         """Read `folder`/misconceptions.toml (none: the grader's codes only), naming the
         file and the entry of any bad value."""
         path = folder / CATALOGUE_FILE
@@ -101,12 +105,10 @@ def _entry(code: str, entry: Any, questions: set[str], where: Path) -> Misconcep
             raise ConfigError(f"{where}: {code}.{key} must be a list of non-empty strings")
         lists[key] = tuple(value)
     if strangers := sorted(set(lists["questions"]) - questions):
-        raise ConfigError(f"{where}: {code}.questions names {strangers}, not questions of "
-                          "this assignment")
+        raise ConfigError(f"{where}: {code}.questions names {strangers}, not questions of this assignment")
     if bool(lists["errors"]) != bool(lists["questions"]):
         raise ConfigError(f"{where}: {code} needs both errors and questions, or neither")
-    return Misconception(code, texts["title"], texts["explanation"], lists["errors"],
-                         lists["questions"])
+    return Misconception(code, texts["title"], texts["explanation"], lists["errors"], lists["questions"])
 
 
 def explain(code: str | None, catalogue: Catalogue | None = None) -> Misconception | None:

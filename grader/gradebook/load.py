@@ -39,10 +39,13 @@ def load_batch(out: Path, assignment: Assignment | None = None) -> GradedBatch:
                 raise
     policy = assignment.late if assignment is not None else None
     return graded_batch(
-        results, questions=tuple(assignment.questions) if assignment is not None else None,
+        results,
+        questions=tuple(assignment.questions) if assignment is not None else None,
         max_points=assignment.total_points if assignment is not None else None,
-        overrides=overrides, versions=versions,
-        late=late_penalties(policy, submitted, extensions) if policy is not None else None)
+        overrides=overrides,
+        versions=versions,
+        late=late_penalties(policy, submitted, extensions) if policy is not None else None,
+    )
 
 
 def recorded_assignment(name: str, folder: Path | None) -> Assignment:

@@ -11,8 +11,8 @@ reads all of it from an output folder's gradebook). Pure: nothing here reads a f
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from grader.course.late_policy import LatePenalty, LatePolicy
 from grader.results import SubmissionResult
@@ -95,26 +95,38 @@ def questions_in(results: Iterable[SubmissionResult]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t.question for r in results for t in r.tests))
 
 
-def graded_batch(results: Iterable[SubmissionResult], *,
-                 questions: Iterable[str] | None = None, max_points: float | None = None,
-                 overrides: Mapping[str, list[Override]] | None = None,
-                 late: Mapping[str, LatePenalty] | None = None,
-                 versions: Mapping[str, Mapping[str, str]] | None = None) -> GradedBatch:
+def graded_batch(
+    results: Iterable[SubmissionResult],
+    *,
+    questions: Iterable[str] | None = None,
+    max_points: float | None = None,
+    overrides: Mapping[str, list[Override]] | None = None,
+    late: Mapping[str, LatePenalty] | None = None,
+    versions: Mapping[str, Mapping[str, str]] | None = None,
+) -> GradedBatch:
     """Standings for results, sorted by submission id; adjustments keyed by submission id."""
     ordered = sorted(results, key=lambda r: r.submission_id)
     names = tuple(questions) if questions is not None else questions_in(ordered)
     most = max_points if max_points is not None else max((r.max_score for r in ordered), default=0.0)
     overrides, late, versions = overrides or {}, late or {}, versions or {}
-    standings = tuple(Standing(r, names, most, tuple(overrides.get(r.submission_id, ())),
-                               late.get(r.submission_id),
-                               tuple(versions.get(r.submission_id, {}).items()))
-                      for r in ordered)
+    standings = tuple(
+        Standing(
+            r,
+            names,
+            most,
+            tuple(overrides.get(r.submission_id, ())),
+            late.get(r.submission_id),
+            tuple(versions.get(r.submission_id, {}).items()),
+        )
+        for r in ordered
+    )
     assignment = ordered[0].assignment if ordered else ""
     return GradedBatch(assignment, names, most, standings)
 
 
-def late_penalties(policy: LatePolicy, submitted: Mapping[str, datetime.datetime],
-                   extensions: Mapping[str, float]) -> dict[str, LatePenalty]:
+def late_penalties(
+    policy: LatePolicy, submitted: Mapping[str, datetime.datetime], extensions: Mapping[str, float]
+) -> dict[str, LatePenalty]:
     """Each late submission's penalty under the policy, by submission id."""
     found = {}
     for submission_id, when in submitted.items():

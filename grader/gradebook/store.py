@@ -18,15 +18,14 @@ import json
 import os
 import sqlite3
 import stat
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator, Mapping
 
-from grader.version import __version__
 from grader.errors import GraderError, SubmissionError
-from grader.intake.files import (MAX_FILE_BYTES, NOT_SUBMITTED, Entry, list_folder, lstat_entry,
-                          read_capped)
-from grader.results import SubmissionResult
 from grader.gradebook.standing import Override
+from grader.intake.files import MAX_FILE_BYTES, NOT_SUBMITTED, Entry, list_folder, lstat_entry, read_capped
+from grader.results import SubmissionResult
+from grader.version import __version__
 
 MAX_HASHED_BYTES = 256 * 1024 * 1024
 """Past this much read, a submission's files stand in the hash by size and time, not bytes."""
@@ -101,7 +100,7 @@ None refers to submissions, so a regrade (which replaces a submission's row) kee
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
 def content_hash(path: Path) -> str:
@@ -176,17 +175,22 @@ class Gradebook:
         self.connection.executescript(SCHEMA)
 
     @classmethod
-    def in_folder(cls, folder: Path) -> "Gradebook":
+    def in_folder(cls, folder: Path) -> Gradebook:
         return cls(folder / FILE_NAME)
 
     def is_current(self, submission_id: str, digest: str, assignment_version: str) -> bool:
         row = self.connection.execute(
-            "SELECT content_hash, assignment_version FROM submissions WHERE id = ?",
-            (submission_id,)).fetchone()
+            "SELECT content_hash, assignment_version FROM submissions WHERE id = ?", (submission_id,)
+        ).fetchone()
         return bool(row == (digest, assignment_version))
 
-    def record(self, result: SubmissionResult, digest: str, assignment_version: str,
-               questions: Iterable[str] | None = None) -> None:
+    def record(
+        self,
+        result: SubmissionResult,
+        digest: str,
+        assignment_version: str,
+        questions: Iterable[str] | None = None,
+    ) -> None:
         """Replace whatever was recorded for this submission id, all at once.
 
         Ids never name two students (Canvas's keep the user id; a clash in one batch is
@@ -198,22 +202,51 @@ class Gradebook:
         question in the result is marked graded by this version.
         """
         now = _now()
-        graded = list(dict.fromkeys(questions if questions is not None
-                                    else (t.question for t in result.tests)))
+        graded = list(
+            dict.fromkeys(questions if questions is not None else (t.question for t in result.tests))
+        )
         with self._transaction() as db:
             if questions is None:
-                db.execute("DELETE FROM question_versions WHERE submission_id = ?",
-                           (result.submission_id,))
-            db.executemany("INSERT OR REPLACE INTO question_versions VALUES (?,?,?,?)",
-                           [(result.submission_id, q, assignment_version, now) for q in graded])
+                db.execute("DELETE FROM question_versions WHERE submission_id = ?", (result.submission_id,))
+            db.executemany(
+                "INSERT OR REPLACE INTO question_versions VALUES (?,?,?,?)",
+                [(result.submission_id, q, assignment_version, now) for q in graded],
+            )
             db.execute("DELETE FROM test_results WHERE submission_id = ?", (result.submission_id,))
-            db.execute("INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?)", (
-                result.submission_id, digest, result.assignment, assignment_version, __version__,
-                result.score, result.max_score if result.tests else 0.0, result.problem,
-                result.execution_time, now, json.dumps(result.to_dict())))
-            db.executemany("INSERT INTO test_results VALUES (?,?,?,?,?,?,?,?,?,?)", [
-                (result.submission_id, t.nodeid, t.question, t.name, t.visibility, t.score,
-                 t.max_score, t.status, t.misconception, t.seconds) for t in result.tests])
+            db.execute(
+                "INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    result.submission_id,
+                    digest,
+                    result.assignment,
+                    assignment_version,
+                    __version__,
+                    result.score,
+                    result.max_score if result.tests else 0.0,
+                    result.problem,
+                    result.execution_time,
+                    now,
+                    json.dumps(result.to_dict()),
+                ),
+            )
+            db.executemany(
+                "INSERT INTO test_results VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        result.submission_id,
+                        t.nodeid,
+                        t.question,
+                        t.name,
+                        t.visibility,
+                        t.score,
+                        t.max_score,
+                        t.status,
+                        t.misconception,
+                        t.seconds,
+                    )
+                    for t in result.tests
+                ],
+            )
 
     def _transaction(self) -> sqlite3.Connection:
         db = self.connection
@@ -240,8 +273,9 @@ class Gradebook:
         return [SubmissionResult.from_dict(json.loads(row[0])) for row in rows]
 
     def result_of(self, submission_id: str) -> SubmissionResult | None:
-        row = self.connection.execute("SELECT result_json FROM submissions WHERE id = ?",
-                                      (submission_id,)).fetchone()
+        row = self.connection.execute(
+            "SELECT result_json FROM submissions WHERE id = ?", (submission_id,)
+        ).fetchone()
         return SubmissionResult.from_dict(json.loads(row[0])) if row else None
 
     def recorded_hashes(self) -> dict[str, str]:
@@ -253,11 +287,13 @@ class Gradebook:
         gradebook older than this table says so by the submission's own version."""
         versions: dict[str, dict[str, str]] = {}
         for submission_id, question, version in self.connection.execute(
-                "SELECT submission_id, question, assignment_version FROM question_versions "
-                "ORDER BY submission_id, rowid"):
+            "SELECT submission_id, question, assignment_version FROM question_versions "
+            "ORDER BY submission_id, rowid"
+        ):
             versions.setdefault(submission_id, {})[question] = version
         for submission_id, version, result_json in self.connection.execute(
-                "SELECT id, assignment_version, result_json FROM submissions"):
+            "SELECT id, assignment_version, result_json FROM submissions"
+        ):
             if submission_id not in versions:
                 tests = json.loads(result_json).get("tests", [])
                 versions[submission_id] = {t["question"]: version for t in tests}
@@ -266,23 +302,33 @@ class Gradebook:
     def set_override(self, submission_id: str, override: Override) -> None:
         """Record an instructor's points for a question, replacing an earlier override of it."""
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO overrides VALUES (?,?,?,?,?,?)", (
-                submission_id, override.question, override.points, override.reason,
-                override.by, override.at))
+            db.execute(
+                "INSERT OR REPLACE INTO overrides VALUES (?,?,?,?,?,?)",
+                (
+                    submission_id,
+                    override.question,
+                    override.points,
+                    override.reason,
+                    override.by,
+                    override.at,
+                ),
+            )
 
     def remove_override(self, submission_id: str, question: str) -> bool:
         """Remove an override; whether there was one."""
         with self._transaction() as db:
-            cursor = db.execute("DELETE FROM overrides WHERE submission_id = ? AND question = ?",
-                                (submission_id, question))
+            cursor = db.execute(
+                "DELETE FROM overrides WHERE submission_id = ? AND question = ?", (submission_id, question)
+            )
             return cursor.rowcount > 0
 
     def overrides(self) -> dict[str, list[Override]]:
         """Every override, by submission id, in the order they were made."""
         found: dict[str, list[Override]] = {}
         for submission_id, question, points, reason, by, at in self.connection.execute(
-                "SELECT submission_id, question, points, reason, made_by, made_at FROM overrides "
-                "ORDER BY submission_id, made_at, question"):
+            "SELECT submission_id, question, points, reason, made_by, made_at FROM overrides "
+            "ORDER BY submission_id, made_at, question"
+        ):
             found.setdefault(submission_id, []).append(Override(question, points, reason, by, at))
         return found
 
@@ -295,19 +341,25 @@ class Gradebook:
                 "INSERT INTO submission_times VALUES (?,?,?) ON CONFLICT(submission_id) DO UPDATE "
                 "SET submitted_at = excluded.submitted_at, source = excluded.source "
                 "WHERE excluded.source != ? OR submission_times.source = ?",
-                [(key, when.isoformat(), source, FROM_EXPORT, FROM_EXPORT)
-                 for key, when in times.items()])
+                [(key, when.isoformat(), source, FROM_EXPORT, FROM_EXPORT) for key, when in times.items()],
+            )
 
     def submission_times(self) -> dict[str, datetime.datetime]:
-        return {key: datetime.datetime.fromisoformat(when) for key, when in
-                self.connection.execute("SELECT submission_id, submitted_at FROM submission_times")}
+        return {
+            key: datetime.datetime.fromisoformat(when)
+            for key, when in self.connection.execute(
+                "SELECT submission_id, submitted_at FROM submission_times"
+            )
+        }
 
     def set_extensions(self, extensions: Mapping[str, float], source: str) -> None:
         """The extensions file is the whole list: it replaces every earlier extension."""
         with self._transaction() as db:
             db.execute("DELETE FROM extensions")
-            db.executemany("INSERT INTO extensions VALUES (?,?,?)",
-                           [(key, days, source) for key, days in extensions.items()])
+            db.executemany(
+                "INSERT INTO extensions VALUES (?,?,?)",
+                [(key, days, source) for key, days in extensions.items()],
+            )
 
     def extensions(self) -> dict[str, float]:
         return dict(self.connection.execute("SELECT submission_id, extra_days FROM extensions"))
@@ -315,12 +367,10 @@ class Gradebook:
     def set_assignment_folder(self, folder: Path) -> None:
         """Where the graded assignment is, so that outputs read its policy from that folder."""
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO batch VALUES ('assignment_folder', ?)",
-                       (str(folder),))
+            db.execute("INSERT OR REPLACE INTO batch VALUES ('assignment_folder', ?)", (str(folder),))
 
     def assignment_folder(self) -> Path | None:
-        row = self.connection.execute(
-            "SELECT value FROM batch WHERE key = 'assignment_folder'").fetchone()
+        row = self.connection.execute("SELECT value FROM batch WHERE key = 'assignment_folder'").fetchone()
         return Path(row[0]) if row else None
 
     def merge_from(self, other: Path) -> int:
@@ -329,12 +379,12 @@ class Gradebook:
         try:
             with self._transaction() as db:
                 ids = [row[0] for row in db.execute("SELECT id FROM other.submissions")]
-                db.executemany("DELETE FROM test_results WHERE submission_id = ?",
-                               [(i,) for i in ids])
+                db.executemany("DELETE FROM test_results WHERE submission_id = ?", [(i,) for i in ids])
                 db.execute("INSERT OR REPLACE INTO submissions SELECT * FROM other.submissions")
                 db.execute("INSERT INTO test_results SELECT * FROM other.test_results")
-                present = {row[0] for row in db.execute(
-                    "SELECT name FROM other.sqlite_master WHERE type = 'table'")}
+                present = {
+                    row[0] for row in db.execute("SELECT name FROM other.sqlite_master WHERE type = 'table'")
+                }
                 for table in ADJUSTMENTS:
                     if table in present:
                         db.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM other.{table}")
@@ -354,9 +404,11 @@ def output_errors(out: Path) -> Iterator[None]:
         yield
     except (OSError, sqlite3.Error) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise GraderError(f"cannot write to {out} ({why}): free space there (or choose another "
-                          "--out) and run the same command again; every submission recorded "
-                          "so far is kept") from None
+        raise GraderError(
+            f"cannot write to {out} ({why}): free space there (or choose another "
+            "--out) and run the same command again; every submission recorded "
+            "so far is kept"
+        ) from None
 
 
 def open_gradebook(out: Path) -> Gradebook:

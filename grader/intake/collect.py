@@ -1,5 +1,4 @@
-"""The submissions named on a command line: each path one submission, or a folder of them.
-"""
+"""The submissions named on a command line: each path one submission, or a folder of them."""
 
 from __future__ import annotations
 
@@ -19,17 +18,22 @@ def expand_submissions(paths: list[Path], assignment: Assignment) -> list[Submis
         if not path.exists():
             raise GraderError(f"{path}: no such file or folder")
         if path.is_dir() and not holds_source(path, assignment):
-            submissions += one_per_id([Submission.at(entry, assignment)
-                                       for entry in sorted(path.iterdir())
-                                       if not entry.name.startswith((".", "__"))
-                                       and entry.name != GRADESCOPE_METADATA], assignment)
+            submissions += one_per_id(
+                [
+                    Submission.at(entry, assignment)
+                    for entry in sorted(path.iterdir())
+                    if not entry.name.startswith((".", "__")) and entry.name != GRADESCOPE_METADATA
+                ],
+                assignment,
+            )
         else:
             submissions.append(Submission.at(path, assignment))
     seen: dict[str, Path] = {}
     for submission in submissions:
         if submission.id in seen:
-            raise GraderError(f"two submissions have the id {submission.id!r} "
-                              f"({seen[submission.id]} and {submission.path}): rename one")
+            raise GraderError(
+                f"two submissions have the id {submission.id!r} "
+                f"({seen[submission.id]} and {submission.path}): rename one"
+            )
         seen[submission.id] = submission.path
     return submissions
-

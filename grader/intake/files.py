@@ -12,9 +12,9 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
 
 from grader.errors import SubmissionError
 
@@ -24,8 +24,13 @@ MAX_DEPTH = 32
 CHUNK = 1 << 16
 NOT_SUBMITTED = ("__pycache__", ".git", ".ipynb_checkpoints")
 """Folders in a submission that are tools' state, not its code: never copied or hashed."""
-OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | \
-    getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 """Never follow a link, never block on a FIFO. Windows has none of these flags: there only
 `grader check` runs (the sandboxed batch needs Linux), on the student's own files."""
 
@@ -75,8 +80,13 @@ def lstat_entry(path: Path) -> Entry:
     return Entry(path, PurePosixPath(path.name), info.st_mode, info.st_size)
 
 
-def list_folder(folder: Path, *, skip: Iterable[str] = (), levels: int | None = None,
-                max_entries: int = MAX_FOLDER_ENTRIES) -> list[Entry]:
+def list_folder(
+    folder: Path,
+    *,
+    skip: Iterable[str] = (),
+    levels: int | None = None,
+    max_entries: int = MAX_FOLDER_ENTRIES,
+) -> list[Entry]:
     """Everything under `folder`, sorted; links and special files are listed, never entered.
 
     Folders named in `skip` are listed but not entered. `levels` says how deep to look
@@ -92,15 +102,13 @@ def list_folder(folder: Path, *, skip: Iterable[str] = (), levels: int | None = 
         for entry in _scan(current, relative):
             found.append(entry)
             if len(found) > max_entries:
-                raise SubmissionError(f"{folder.name}: more than {max_entries} files and "
-                                      "folders: refused")
+                raise SubmissionError(f"{folder.name}: more than {max_entries} files and folders: refused")
             if not entry.is_dir or entry.path.name in skipped:
                 continue
             if levels is not None and level >= levels:
                 continue
             if level >= MAX_DEPTH:
-                raise SubmissionError(f"{folder.name}: folders nested more than {MAX_DEPTH} "
-                                      "deep: refused")
+                raise SubmissionError(f"{folder.name}: folders nested more than {MAX_DEPTH} deep: refused")
             pending.append((entry.path, entry.relative, level + 1))
     return sorted(found, key=lambda e: e.relative.parts)
 
@@ -111,8 +119,7 @@ def _scan(folder: Path, relative: PurePosixPath) -> Iterator[Entry]:
         with os.scandir(folder) as entries:
             for found in entries:
                 info = found.stat(follow_symlinks=False)
-                yield Entry(folder / found.name, relative / found.name, info.st_mode,
-                            info.st_size)
+                yield Entry(folder / found.name, relative / found.name, info.st_mode, info.st_size)
     except OSError as exc:
         where = relative if relative.parts else folder.name
         raise SubmissionError(f"{where}: cannot be listed ({_reason(exc)})") from None
@@ -130,8 +137,7 @@ def read_capped(path: Path, cap: int = MAX_FILE_BYTES, *, label: str | None = No
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise SubmissionError(f"{label}: {kind_of_mode(info.st_mode)}, not a regular file: "
-                                  "refused")
+            raise SubmissionError(f"{label}: {kind_of_mode(info.st_mode)}, not a regular file: refused")
         return _read_at_most(fd, cap, label)
     except OSError as exc:
         raise SubmissionError(f"{label}: cannot be read ({_reason(exc)})") from None

@@ -49,8 +49,10 @@ def _is_shell_assignment(line: str) -> bool:
     return right.lstrip().startswith(("!", "%")) and not right.lstrip().startswith("!=")
 
 
-LEFT_OUT = ('type("GraderLeftOut", (), {"__getattr__": lambda self, name: self, '
-            '"__call__": lambda self, *args, **kwargs: None})()')
+LEFT_OUT = (
+    'type("GraderLeftOut", (), {"__getattr__": lambda self, name: self, '
+    '"__call__": lambda self, *args, **kwargs: None})()'
+)
 """What a grader import becomes in graded code: any attribute of it, and any call, does
 nothing (a `check("QUESTION")` cell, `result = check()`, `grader.check()`)."""
 
@@ -83,8 +85,7 @@ def stub_grader_imports(code: str) -> str:
 def _imports_grader(node: ast.AST) -> bool:
     if isinstance(node, ast.ImportFrom):
         return node.level == 0 and (node.module or "").split(".")[0] == "grader"
-    return isinstance(node, ast.Import) and any(
-        alias.name.split(".")[0] == "grader" for alias in node.names)
+    return isinstance(node, ast.Import) and any(alias.name.split(".")[0] == "grader" for alias in node.names)
 
 
 def _stub_for(node: ast.Import | ast.ImportFrom) -> str:
@@ -102,9 +103,8 @@ def _replace_span(lines: list[str], node: ast.stmt, text: str) -> list[str]:
     head = _chars(lines[first], node.col_offset)
     tail = _rest(lines[last], node.end_col_offset or 0)
     if first == last:
-        return lines[:first] + [head + text + tail] + lines[last + 1:]
-    return (lines[:first] + [head + text + "\n"] + ["\n"] * (last - first - 1) + [tail]
-            + lines[last + 1:])
+        return lines[:first] + [head + text + tail] + lines[last + 1 :]
+    return lines[:first] + [head + text + "\n"] + ["\n"] * (last - first - 1) + [tail] + lines[last + 1 :]
 
 
 def _chars(line: str, byte_offset: int) -> str:
@@ -125,8 +125,9 @@ def module_from_cells(cells: list[tuple[int, str]], *, label: str = "cell") -> M
         try:
             ast.parse(code)
         except SyntaxError as exc:
-            notes.append(f"{label} {number} has a syntax error (line {exc.lineno}: {exc.msg}) "
-                         "and was left out")
+            notes.append(
+                f"{label} {number} has a syntax error (line {exc.lineno}: {exc.msg}) and was left out"
+            )
             continue
         except ValueError:  # Python 3.11 and older: null bytes
             notes.append(f"{label} {number} holds null bytes and was left out")
@@ -149,8 +150,7 @@ def code_cells(notebook: dict[str, Any], name: str) -> list[tuple[int, str]]:
     code = []
     for number, cell in enumerate(cells, start=1):
         if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
-            raise SubmissionError(f"{name}: cell {number} has no cell_type: not a readable "
-                                  "notebook")
+            raise SubmissionError(f"{name}: cell {number} has no cell_type: not a readable notebook")
         if cell["cell_type"] == "code":
             code.append((number, _text(cell.get(field_name), number, name)))
     return code
@@ -160,8 +160,7 @@ def _load(data: bytes, name: str) -> dict[str, Any]:
     try:
         notebook = json.loads(data)
     except (ValueError, RecursionError) as exc:  # a UnicodeDecodeError is a ValueError
-        raise SubmissionError(f"{name}: not a readable notebook (not JSON: "
-                              f"{type(exc).__name__})") from None
+        raise SubmissionError(f"{name}: not a readable notebook (not JSON: {type(exc).__name__})") from None
     if not isinstance(notebook, dict):
         raise SubmissionError(f"{name}: not a readable notebook (no cells)")
     return notebook
@@ -172,8 +171,9 @@ def _cells(notebook: dict[str, Any], name: str) -> tuple[list[Any], str]:
     if isinstance(notebook.get("cells"), list):
         return notebook["cells"], "source"
     sheets = notebook.get("worksheets")
-    if isinstance(sheets, list) and all(isinstance(s, dict) and isinstance(s.get("cells"), list)
-                                        for s in sheets):
+    if isinstance(sheets, list) and all(
+        isinstance(s, dict) and isinstance(s.get("cells"), list) for s in sheets
+    ):
         return [cell for sheet in sheets for cell in sheet["cells"]], "input"
     raise SubmissionError(f"{name}: not a readable notebook (no list of cells)")
 
@@ -184,5 +184,6 @@ def _text(source: object, number: int, name: str) -> str:
         return source
     if isinstance(source, list) and all(isinstance(line, str) for line in source):
         return "".join(source)
-    raise SubmissionError(f"{name}: cell {number}'s source is {type(source).__name__}, not text: "
-                          "not a readable notebook")
+    raise SubmissionError(
+        f"{name}: cell {number}'s source is {type(source).__name__}, not text: not a readable notebook"
+    )

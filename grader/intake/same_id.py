@@ -11,9 +11,9 @@ zero row whose reason names the entries.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from grader.course.assignment import Assignment
 from grader.errors import SubmissionError
@@ -56,18 +56,23 @@ def _choose(group: list[Submission], assignment: Assignment) -> Submission:
     if len(named) == 1:
         return named[0]
     names = first_names([s.path.name for s in group])
-    return Ambiguous(group[0].id, group[0].path, one_line(
-        f"{len(group)} entries carry the id {group[0].id} ({names}) and "
-        f"{'none' if not named else 'more than one'} of them is {assignment.file_name}: "
-        "hand in one file, a .zip or a folder"))
+    return Ambiguous(
+        group[0].id,
+        group[0].path,
+        one_line(
+            f"{len(group)} entries carry the id {group[0].id} ({names}) and "
+            f"{'none' if not named else 'more than one'} of them is {assignment.file_name}: "
+            "hand in one file, a .zip or a folder"
+        ),
+    )
 
 
 def is_the_assignment_file(name: str, assignment: Assignment) -> bool:
     """Whether `name`, less any Canvas prefix, is the assignment's file (`hw.py`, a
     notebook or a zip of that name, `hw-1.py` as Canvas renames a file handed in again)."""
     if match := CANVAS_NAME.match(name):
-        rest = name[match.end("user"):]
-        name = rest[number.end():] if (number := _CANVAS_NUMBER.match(rest)) else rest
+        rest = name[match.end("user") :]
+        name = rest[number.end() :] if (number := _CANVAS_NUMBER.match(rest)) else rest
     path = Path(name)
     if path.suffix not in (*SOURCE_SUFFIXES, ".zip"):
         return False

@@ -16,8 +16,16 @@ from pathlib import Path, PurePosixPath
 
 from grader.course.assignment import Assignment, find_assignment, known_assignments
 from grader.errors import GraderError, SubmissionError
-from grader.intake.files import (MAX_FILE_BYTES, NOT_SUBMITTED, Entry, kind, list_folder,
-                          lstat_entry, read_capped, size_in_words)
+from grader.intake.files import (
+    MAX_FILE_BYTES,
+    NOT_SUBMITTED,
+    Entry,
+    kind,
+    list_folder,
+    lstat_entry,
+    read_capped,
+    size_in_words,
+)
 from grader.intake.notebook_module import ModuleSource, notebook_module, stub_grader_imports
 from grader.intake.zip_archive import extract_zip
 
@@ -28,14 +36,25 @@ COMPILED_CODE = (".so", ".pyd", ".pyc", ".pyo", ".dylib", ".dll")
 MAX_REASON = 400
 SOURCE_SUFFIXES = (".py", ".ipynb")
 SUPPORTED = (*SOURCE_SUFFIXES, ".zip")
-OUTPUT_NAMES = frozenset({"gradebook.sqlite", "gradebook.sqlite-wal", "gradebook.sqlite-shm",
-                          "gradebook.sqlite-journal", "gradebook.csv", "canvas.csv", "junit.xml",
-                          "report.md", "report.html", "summary.txt", "similarity.json"})
+OUTPUT_NAMES = frozenset(
+    {
+        "gradebook.sqlite",
+        "gradebook.sqlite-wal",
+        "gradebook.sqlite-shm",
+        "gradebook.sqlite-journal",
+        "gradebook.csv",
+        "canvas.csv",
+        "junit.xml",
+        "report.md",
+        "report.html",
+        "summary.txt",
+        "similarity.json",
+    }
+)
 """What the grader writes at the top of its output folder, beside one folder per id: an id
 named like one (a file `gradebook.csv.py`) would take its place, and the batch could write
 neither (compared case-folded, as some filesystems do)."""
-CANVAS_NAME = re.compile(r"^(?P<student>[A-Za-z0-9-]+?)(?:_late)?_(?P<user>\d+)_\d+_.+$",
-                         re.IGNORECASE)
+CANVAS_NAME = re.compile(r"^(?P<student>[A-Za-z0-9-]+?)(?:_late)?_(?P<user>\d+)_\d+_.+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -46,7 +65,7 @@ class Submission:
     path: Path
 
     @classmethod
-    def at(cls, path: Path, assignment: Assignment | None = None) -> "Submission":
+    def at(cls, path: Path, assignment: Assignment | None = None) -> Submission:
         if not os.path.lexists(path):
             raise SubmissionError(f"{path}: no such file or folder")
         return cls(submission_id(path, assignment), path)
@@ -63,8 +82,9 @@ class Submission:
         except SubmissionError as exc:
             raise SubmissionError(one_line(str(exc))) from None
         except Exception as exc:  # noqa: BLE001 - whatever a hostile file provokes
-            raise SubmissionError(one_line(f"{self.path.name}: cannot be read "
-                                           f"({type(exc).__name__}: {exc})")) from None
+            raise SubmissionError(
+                one_line(f"{self.path.name}: cannot be read ({type(exc).__name__}: {exc})")
+            ) from None
 
     def _install(self, assignment: Assignment, workdir: Path) -> tuple[Path, list[str]]:
         entry = lstat_entry(self.path)
@@ -73,8 +93,10 @@ class Submission:
         if not entry.is_file:  # a link is never followed, whatever it points at
             raise SubmissionError(f"{self.path.name}: {kind(entry)}: refused")
         if self.path.suffix not in SUPPORTED:
-            raise SubmissionError(f"{self.path.name}: not a supported submission format "
-                                  f"(hand in {assignment.file_name}, a notebook, a .zip or a folder)")
+            raise SubmissionError(
+                f"{self.path.name}: not a supported submission format "
+                f"(hand in {assignment.file_name}, a notebook, a .zip or a folder)"
+            )
         if self.path.suffix == ".zip":
             with tempfile.TemporaryDirectory() as unpacked:
                 extract_zip(self.path, Path(unpacked))
@@ -85,7 +107,7 @@ class Submission:
 def one_line(text: str, limit: int = MAX_REASON) -> str:
     """A reason as one printable line: what names hold is escaped, and the length capped."""
     shown = "".join(c if c.isprintable() else _escape(c) for c in text)
-    return shown if len(shown) <= limit else shown[:limit - 1] + "…"
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def _escape(character: str) -> str:
@@ -95,8 +117,9 @@ def _escape(character: str) -> str:
 
 def holds_source(folder: Path, assignment: Assignment) -> bool:
     """Whether `folder` holds the assignment's file itself (.py or .ipynb), whatever it is."""
-    return any(os.path.lexists(folder / f"{assignment.module_name}{suffix}")
-               for suffix in SOURCE_SUFFIXES)  # a link or a pipe is refused later
+    return any(
+        os.path.lexists(folder / f"{assignment.module_name}{suffix}") for suffix in SOURCE_SUFFIXES
+    )  # a link or a pipe is refused later
 
 
 def submission_id(path: Path, assignment: Assignment | None = None) -> str:
@@ -113,7 +136,7 @@ def submission_id(path: Path, assignment: Assignment | None = None) -> str:
     if assignment is not None:
         for slug in {assignment.name, assignment.name.replace("_", "-")}:
             if name.lower().startswith(slug.lower() + "-") and len(name) > len(slug) + 1:
-                name = name[len(slug) + 1:]
+                name = name[len(slug) + 1 :]
                 break
     for candidate in (name, absolute.name, f"{absolute.name}_"):
         if candidate.strip(".") and candidate.casefold() not in OUTPUT_NAMES:
@@ -144,12 +167,12 @@ def _python_text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SubmissionError(f"{name}: not UTF-8 text (byte {exc.start}): save it as "
-                              "UTF-8") from None
+        raise SubmissionError(f"{name}: not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
 
 
-def _install_from_folder(folder: Path, assignment: Assignment, workdir: Path,
-                         label: str) -> tuple[Path, list[str]]:
+def _install_from_folder(
+    folder: Path, assignment: Assignment, workdir: Path, label: str
+) -> tuple[Path, list[str]]:
     top = list_folder(folder, levels=2)
     source = _find_source(top, folder, assignment, label)
     if source.path.parent != folder or any(e.is_dir for e in top):
@@ -157,20 +180,31 @@ def _install_from_folder(folder: Path, assignment: Assignment, workdir: Path,
     return _install_file(source.path, assignment, workdir)
 
 
-def _find_source(entries: list[Entry], folder: Path, assignment: Assignment,
-                 label: str) -> Entry:
+def _find_source(entries: list[Entry], folder: Path, assignment: Assignment, label: str) -> Entry:
     """The assignment's file at the top or one level down; else the only candidate."""
-    levels = [folder, *(e.path for e in entries if e.is_dir and len(e.relative.parts) == 1
-                        and not e.path.name.startswith((".", "__")))]
+    levels = [
+        folder,
+        *(
+            e.path
+            for e in entries
+            if e.is_dir and len(e.relative.parts) == 1 and not e.path.name.startswith((".", "__"))
+        ),
+    ]
     candidates = {e.path: e for e in entries if not e.is_dir and e.path.parent in levels}
-    named = [candidates[p] for suffix in SOURCE_SUFFIXES for level in levels
-             if (p := level / f"{assignment.module_name}{suffix}") in candidates]
-    found = named or [e for e in candidates.values() if e.path.suffix in SOURCE_SUFFIXES
-                      and not e.path.name.startswith(".")]
+    named = [
+        candidates[p]
+        for suffix in SOURCE_SUFFIXES
+        for level in levels
+        if (p := level / f"{assignment.module_name}{suffix}") in candidates
+    ]
+    found = named or [
+        e for e in candidates.values() if e.path.suffix in SOURCE_SUFFIXES and not e.path.name.startswith(".")
+    ]
     if named or len(found) == 1:
         return _regular(found[0], label)
-    raise SubmissionError(f"{label}: no {assignment.file_name} (or "
-                          f"{assignment.module_name}.ipynb) found in it")
+    raise SubmissionError(
+        f"{label}: no {assignment.file_name} (or {assignment.module_name}.ipynb) found in it"
+    )
 
 
 def _regular(entry: Entry, label: str) -> Entry:
@@ -188,14 +222,19 @@ def _copy_helpers(source: Path, target: Path, *, skip: str) -> None:
     So are compiled modules (extensions, bytecode): code no witness beside it could watch.
     """
     entries = list_folder(source, skip=NOT_SUBMITTED)
-    files = [e for e in entries if e.is_file and e.relative != PurePosixPath(skip)
-             and e.path.suffix.lower() not in COMPILED_CODE]
+    files = [
+        e
+        for e in entries
+        if e.is_file and e.relative != PurePosixPath(skip) and e.path.suffix.lower() not in COMPILED_CODE
+    ]
     if len(files) > MAX_FOLDER_FILES:
         raise SubmissionError(f"{source.name}: more than {MAX_FOLDER_FILES} files: refused")
     total = sum(e.size for e in files)
     if total > MAX_FOLDER_BYTES:
-        raise SubmissionError(f"{source.name}: the folder holds {size_in_words(total)}, "
-                              f"more than the {size_in_words(MAX_FOLDER_BYTES)} allowed")
+        raise SubmissionError(
+            f"{source.name}: the folder holds {size_in_words(total)}, "
+            f"more than the {size_in_words(MAX_FOLDER_BYTES)} allowed"
+        )
     budget = MAX_FOLDER_BYTES
     for entry in files:
         data = read_capped(entry.path, budget, label=str(entry.relative))
@@ -218,8 +257,9 @@ def locate_assignment(path: Path, name: str | None) -> Assignment:
             assignment = Assignment.load(folder)
             if path.stem == assignment.module_name and path.suffix in SOURCE_SUFFIXES:
                 return assignment
-        raise GraderError(f"cannot tell which assignment {path.name} is for: "
-                          f"pass --assignment ({', '.join(sorted(known))})")
+        raise GraderError(
+            f"cannot tell which assignment {path.name} is for: pass --assignment ({', '.join(sorted(known))})"
+        )
     found = [Assignment.load(folder) for folder in known.values()]
     found = [a for a in found if holds_source(path, a)]
     if len(found) == 1:
@@ -227,6 +267,6 @@ def locate_assignment(path: Path, name: str | None) -> Assignment:
     files = " or ".join(sorted(Assignment.load(f).file_name for f in known.values()))
     if not found:
         raise GraderError(f"no assignment file ({files}) in {path}: give its path")
-    raise GraderError(f"{path} holds several assignments: pass --assignment "
-                      f"({', '.join(a.name for a in found)})")
-
+    raise GraderError(
+        f"{path} holds several assignments: pass --assignment ({', '.join(a.name for a in found)})"
+    )

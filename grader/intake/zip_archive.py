@@ -34,8 +34,17 @@ CHUNK = 1 << 16
 END_RECORDS_BYTES = (1 << 16) + 22 + 20 + 56  # zipfile's search for the end records
 # What zipfile and the decompressors raise for a damaged archive (an OSError is left to the
 # caller: it may as well be the extraction folder's disk).
-BROKEN = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, lzma.LZMAError, EOFError,
-          ValueError, struct.error, NotImplementedError, RuntimeError)
+BROKEN = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    ValueError,
+    struct.error,
+    NotImplementedError,
+    RuntimeError,
+)
 
 Parts = tuple[str, ...]
 
@@ -57,8 +66,10 @@ class _MeteredBytes(io.BytesIO):
         if self.budget is not None:
             self.budget -= len(chunk)
             if self.budget < 0:
-                raise SubmissionError(f"{self.label}: the zip's list of files is larger than "
-                                      f"{size_in_words(MAX_DIRECTORY_BYTES)}: refused")
+                raise SubmissionError(
+                    f"{self.label}: the zip's list of files is larger than "
+                    f"{size_in_words(MAX_DIRECTORY_BYTES)}: refused"
+                )
         return chunk
 
 
@@ -109,8 +120,7 @@ def _plan(members: list[zipfile.ZipInfo], label: str) -> list[tuple[zipfile.ZipI
         files[parts] = info
         folders.update(parts[:end] for end in range(1, len(parts)))
     if clash := sorted(files.keys() & folders):
-        raise SubmissionError(f"{label}: holds a file and a folder both named "
-                              f"{'/'.join(clash[0])}: refused")
+        raise SubmissionError(f"{label}: holds a file and a folder both named {'/'.join(clash[0])}: refused")
     return [(info, parts) for parts, info in files.items()]
 
 
@@ -122,8 +132,10 @@ def _parts(name: str, label: str) -> Parts:
         raise SubmissionError(f"{label}: the zip holds a path outside its folder ({name}): refused")
     too_long = [p for p in parts if len(p.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES]
     if too_long or len(raw.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
-        raise SubmissionError(f"{label}: the zip holds a name longer than the file system "
-                              f"allows ({MAX_NAME_BYTES} bytes a part): refused")
+        raise SubmissionError(
+            f"{label}: the zip holds a name longer than the file system "
+            f"allows ({MAX_NAME_BYTES} bytes a part): refused"
+        )
     return parts
 
 
@@ -131,26 +143,34 @@ def _check_readable(info: zipfile.ZipInfo, label: str) -> None:
     if info.flag_bits & 0x1:
         raise SubmissionError(f"{label}: {info.filename} is encrypted: refused")
     if info.compress_type not in METHODS:
-        raise SubmissionError(f"{label}: {info.filename} is compressed with method "
-                              f"{info.compress_type}, which cannot be read: refused")
+        raise SubmissionError(
+            f"{label}: {info.filename} is compressed with method "
+            f"{info.compress_type}, which cannot be read: refused"
+        )
 
 
 def _is_litter(parts: Parts) -> bool:
-    return (parts[0] == "__MACOSX" or parts[-1].startswith("._")
-            or parts[-1] == ".DS_Store" or "__pycache__" in parts)
+    return (
+        parts[0] == "__MACOSX"
+        or parts[-1].startswith("._")
+        or parts[-1] == ".DS_Store"
+        or "__pycache__" in parts
+    )
 
 
 def _is_symlink(info: zipfile.ZipInfo) -> bool:
     return stat.S_ISLNK(info.external_attr >> 16)
 
 
-def _copy_member(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int,
-                 label: str) -> int:
+def _copy_member(
+    zipped: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int, label: str
+) -> int:
     with zipped.open(info) as source, open(target, "xb") as sink:
         while chunk := source.read(CHUNK):
             budget -= len(chunk)
             if budget < 0:
-                raise SubmissionError(f"{label}: unpacks to more than "
-                                      f"{MAX_TOTAL_BYTES // 2**20} MiB: refused")
+                raise SubmissionError(
+                    f"{label}: unpacks to more than {MAX_TOTAL_BYTES // 2**20} MiB: refused"
+                )
             sink.write(chunk)
     return budget

@@ -30,9 +30,11 @@ def marked_points(standing: Standing, question: str) -> str:
 
 
 def override_line(standing: Standing, override: Override) -> str:
-    return (f"{override.question}: {points(override.points)} points set by {override.by} "
-            f"on {override.at} (the tests gave {points(standing.graded_points(override.question))}): "
-            f"{override.reason}")
+    return (
+        f"{override.question}: {points(override.points)} points set by {override.by} "
+        f"on {override.at} (the tests gave {points(standing.graded_points(override.question))}): "
+        f"{override.reason}"
+    )
 
 
 def late_line(standing: Standing) -> str | None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
-from grader.results import SubmissionResult
 from grader.gradebook.standing import GradedBatch, graded_batch
+from grader.results import SubmissionResult
 from grader.untrusted_text import for_csv
 
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]

@@ -9,7 +9,8 @@ inside it.
 from __future__ import annotations
 
 import io
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 WIDTH_IN, HEIGHT_IN = 6.0, 2.2
 BAR_COLOUR = "#3b6ea8"
@@ -26,8 +27,9 @@ def _pyplot() -> Any:
     return pyplot
 
 
-def bar_chart(counts: Sequence[int], labels: Sequence[str], *, xlabel: str, key: str,
-              ylabel: str = "submissions") -> str:
+def bar_chart(
+    counts: Sequence[int], labels: Sequence[str], *, xlabel: str, key: str, ylabel: str = "submissions"
+) -> str:
     """One `<svg>` element: a bar per label, its count written above it. `key` makes its
     clip-path ids its own, so that charts in one page never clip by each other's."""
     pyplot = _pyplot()
@@ -48,7 +50,7 @@ def bar_chart(counts: Sequence[int], labels: Sequence[str], *, xlabel: str, key:
     finally:
         pyplot.close(figure)
     text = stream.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def bins_of(values: Sequence[float], maximum: float, count: int = 10) -> tuple[list[int], list[str]]:

@@ -12,11 +12,11 @@ from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from grader.gradebook.standing import GradedBatch, graded_batch
 from grader.outputs import statistics
 from grader.outputs.adjustments import OVERRIDE_MARK, marked_points, points
 from grader.outputs.submission_report import STATUS_STYLES, plain
 from grader.results import LIMITS, SubmissionResult
-from grader.gradebook.standing import GradedBatch, graded_batch
 
 LIMIT_STATUSES = LIMITS
 BAR_WIDTH = 40
@@ -32,9 +32,13 @@ class GradebookTable:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         batch = self.batch
         late = any(s.late is not None for s in batch.standings)
-        table = Table(title="gradebook", title_justify="left",
-                      caption=f"{OVERRIDE_MARK} set by an instructor's override"
-                      if any(s.overrides for s in batch.standings) else None)
+        table = Table(
+            title="gradebook",
+            title_justify="left",
+            caption=f"{OVERRIDE_MARK} set by an instructor's override"
+            if any(s.overrides for s in batch.standings)
+            else None,
+        )
         table.add_column("submission")
         table.add_column("score", justify="right")
         for question in batch.questions:
@@ -47,9 +51,13 @@ class GradebookTable:
         for standing in batch.standings:
             result = standing.result
             scores = {q.question: q for q in result.questions(list(batch.questions))}
-            cells = [Text(marked_points(standing, q),
-                          style=STATUS_STYLES.get(scores[q].status, "red") if q in scores else "dim")
-                     for q in batch.questions]
+            cells = [
+                Text(
+                    marked_points(standing, q),
+                    style=STATUS_STYLES.get(scores[q].status, "red") if q in scores else "dim",
+                )
+                for q in batch.questions
+            ]
             total = f"{points(standing.total)}/{points(standing.max_points)}"
             penalty = [Text(f"-{points(standing.penalty)}" if standing.late else "")] if late else []
             problem = [plain(result.problem, style="red")] if problems else []
@@ -68,8 +76,14 @@ class ClassStatistics:
         if not self.batch.standings:
             yield Text("No submissions graded.")
             return
-        yield Group(self._histogram(), self._per_question(), self._mistakes(), self._slowest(),
-                    self._largest(), self._limits())
+        yield Group(
+            self._histogram(),
+            self._per_question(),
+            self._mistakes(),
+            self._slowest(),
+            self._largest(),
+            self._limits(),
+        )
 
     def _histogram(self) -> Text:
         bins = statistics.distribution(self.batch)
@@ -86,34 +100,42 @@ class ClassStatistics:
             table.add_column(column, justify="left" if column == "question" else "right")
         for figures in statistics.per_question(self.batch):
             if figures.max_points:
-                table.add_row(plain(figures.question),
-                              f"{points(figures.mean)}/{points(figures.max_points)}",
-                              f"{figures.full_share:.0%}")
+                table.add_row(
+                    plain(figures.question),
+                    f"{points(figures.mean)}/{points(figures.max_points)}",
+                    f"{figures.full_share:.0%}",
+                )
         return table
 
     def _mistakes(self) -> Text:
         ranked = statistics.mistakes(self.batch)[:SHOWN_MISTAKES]
-        shown = ", ".join(f"{m.code} in {m.question} ({len(m.submissions)} submission(s), "
-                          f"{points(m.points_lost)} points)" for m in ranked)
+        shown = ", ".join(
+            f"{m.code} in {m.question} ({len(m.submissions)} submission(s), {points(m.points_lost)} points)"
+            for m in ranked
+        )
         return plain("costliest mistakes: " + (shown or "none recognised"))
 
     def _slowest(self) -> Text:
-        return plain("slowest: " + ", ".join(f"{s.submission_id} ({s.result.execution_time:.1f} s)"
-                                              for s in statistics.slowest(self.batch)))
+        return plain(
+            "slowest: "
+            + ", ".join(
+                f"{s.submission_id} ({s.result.execution_time:.1f} s)" for s in statistics.slowest(self.batch)
+            )
+        )
 
     def _largest(self) -> Text:
         """Peak memory of each submission's processes together (its control group's own)."""
         largest = statistics.largest(self.batch)
         if not largest:
             return plain("largest: not measured (no control group per submission)")
-        return plain("largest: " + ", ".join(f"{s.submission_id} ({s.result.peak_memory_mib:.0f} MiB)"
-                                             for s in largest))
+        return plain(
+            "largest: "
+            + ", ".join(f"{s.submission_id} ({s.result.peak_memory_mib:.0f} MiB)" for s in largest)
+        )
 
     def _limits(self) -> Text:
-        hits = [f"{h.submission_id} ({h.question}: {h.status})"
-                for h in statistics.limits_hit(self.batch)]
-        return plain("hit a limit: " + (", ".join(hits) if hits else "none"),
-                     style="yellow" if hits else "")
+        hits = [f"{h.submission_id} ({h.question}: {h.status})" for h in statistics.limits_hit(self.batch)]
+        return plain("hit a limit: " + (", ".join(hits) if hits else "none"), style="yellow" if hits else "")
 
 
 class BatchStatistics(ClassStatistics):

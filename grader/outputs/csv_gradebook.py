@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable
+from collections.abc import Iterable
 
+from grader.gradebook.standing import GradedBatch, graded_batch
 from grader.outputs.adjustments import overrides_in_force
 from grader.results import SubmissionResult
-from grader.gradebook.standing import GradedBatch, graded_batch
 from grader.untrusted_text import for_csv
 
 
@@ -23,15 +23,30 @@ def gradebook_csv_of(batch: GradedBatch) -> str:
     """A submission that could not be graded still gets its row, with zero points."""
     stream = io.StringIO()
     writer = csv.writer(stream)
-    writer.writerow(["submission", "score", "max_score", *map(for_csv, batch.questions),
-                     "overridden", "late_penalty", "problem"])
+    writer.writerow(
+        [
+            "submission",
+            "score",
+            "max_score",
+            *map(for_csv, batch.questions),
+            "overridden",
+            "late_penalty",
+            "problem",
+        ]
+    )
     for standing in batch.standings:
         overridden = " ".join(o.question for o in overrides_in_force(standing))
-        writer.writerow([for_csv(standing.submission_id), f"{standing.total:g}",
-                         f"{standing.max_points:g}",
-                         *(f"{standing.points(q):g}" for q in batch.questions),
-                         for_csv(overridden), f"{standing.penalty:g}",
-                         for_csv(standing.result.problem)])
+        writer.writerow(
+            [
+                for_csv(standing.submission_id),
+                f"{standing.total:g}",
+                f"{standing.max_points:g}",
+                *(f"{standing.points(q):g}" for q in batch.questions),
+                for_csv(overridden),
+                f"{standing.penalty:g}",
+                for_csv(standing.result.problem),
+            ]
+        )
     return stream.getvalue()
 
 

@@ -13,9 +13,9 @@ import json
 from typing import Any
 
 from grader import results
+from grader.gradebook.standing import Standing, graded_batch
 from grader.outputs.adjustments import adjustment_lines, overrides_in_force, points
 from grader.results import GradedTest, SubmissionResult
-from grader.gradebook.standing import Standing, graded_batch
 from grader.untrusted_text import escape_controls
 
 GRADESCOPE_VISIBILITY: dict[str, str] = {results.VISIBLE: "visible", results.HIDDEN: "after_published"}
@@ -62,10 +62,17 @@ def _adjustments(standing: Standing) -> dict[str, Any]:
         "points_before_penalty": standing.before_penalty,
         "late_penalty": standing.penalty,
         "late": escape_controls(standing.late.explanation) if standing.late else None,
-        "overrides": [{"question": escape_controls(o.question), "points": o.points,
-                       "graded_points": standing.graded_points(o.question),
-                       "reason": escape_controls(o.reason), "by": escape_controls(o.by),
-                       "at": escape_controls(o.at)} for o in overrides_in_force(standing)],
+        "overrides": [
+            {
+                "question": escape_controls(o.question),
+                "points": o.points,
+                "graded_points": standing.graded_points(o.question),
+                "reason": escape_controls(o.reason),
+                "by": escape_controls(o.by),
+                "at": escape_controls(o.at),
+            }
+            for o in overrides_in_force(standing)
+        ],
     }
 
 

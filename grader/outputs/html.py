@@ -7,7 +7,7 @@ Cells passed to :func:`table` are already HTML; every string from a submission g
 from __future__ import annotations
 
 import html
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from grader.untrusted_text import escape_controls
 
@@ -18,15 +18,24 @@ def esc(text: object) -> str:
     return html.escape(escape_controls(str(text)), quote=True)
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, numeric: Sequence[int] = (),
-          caption: str = "", row_ids: Sequence[str] = ()) -> str:
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    numeric: Sequence[int] = (),
+    caption: str = "",
+    row_ids: Sequence[str] = (),
+) -> str:
     """A table of cells that are already HTML; `headers` are plain text; `row_ids`, where
     given, are the ids of the rows in order (ids the report made, never a submission's)."""
-    head = "".join(f'<th{_num(i, numeric)}>{esc(h)}</th>' for i, h in enumerate(headers))
+    head = "".join(f"<th{_num(i, numeric)}>{esc(h)}</th>" for i, h in enumerate(headers))
     ids = list(row_ids)
-    body = "".join(f'<tr{_row_id(ids, r)}>' + "".join(f"<td{_num(i, numeric)}>{cell}</td>"
-                                                      for i, cell in enumerate(row)) + "</tr>"
-                   for r, row in enumerate(rows))
+    body = "".join(
+        f"<tr{_row_id(ids, r)}>"
+        + "".join(f"<td{_num(i, numeric)}>{cell}</td>" for i, cell in enumerate(row))
+        + "</tr>"
+        for r, row in enumerate(rows)
+    )
     caption_html = f"<caption>{esc(caption)}</caption>" if caption else ""
     return f"<table>{caption_html}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 

@@ -15,15 +15,15 @@ enters the page; charts carry numbers only. No script, no external resource.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from grader.course.misconceptions import Catalogue
+from grader.gradebook.standing import GradedBatch, Standing
 from grader.outputs import charts, statistics
+from grader.outputs.adjustments import OVERRIDE_MARK, adjustment_lines, marked_points, points
 from grader.outputs.html import esc, link, row_anchor, table
 from grader.outputs.similarity_html import SIMILARITY_STYLE, read_similarity, similarity_section
-from grader.outputs.adjustments import OVERRIDE_MARK, adjustment_lines, marked_points, points
-from grader.gradebook.standing import GradedBatch, Standing
 
 REPORT_WIDTH = 100
 
@@ -47,8 +47,7 @@ nav a { margin-right: 1em; }
 """
 
 
-def class_report(batch: GradedBatch, out: Path | None = None, *,
-                 catalogue: Catalogue | None = None) -> str:
+def class_report(batch: GradedBatch, out: Path | None = None, *, catalogue: Catalogue | None = None) -> str:
     """The whole document. `out`: the output folder, where a similarity.json may lie."""
     from grader.outputs.submission_report import catalogue_of
 
@@ -56,26 +55,46 @@ def class_report(batch: GradedBatch, out: Path | None = None, *,
     anchors = {s.submission_id: f"student-{number}" for number, s in enumerate(batch.standings, 1)}
     similar = read_similarity(out)
     sections = [
-        _distribution(batch), _questions(batch), _mistakes(batch, catalogue),
-        _outliers(batch, anchors), _gradebook(batch, anchors),
+        _distribution(batch),
+        _questions(batch),
+        _mistakes(batch, catalogue),
+        _outliers(batch, anchors),
+        _gradebook(batch, anchors),
         similarity_section(similar, anchors) if similar else "",
         _student_reports(batch, anchors, catalogue),
     ]
     title = f"{batch.assignment}: class report"
     style = STYLE + (SIMILARITY_STYLE if similar else "")
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        f"<title>{esc(title)}</title>", f"<style>{style}</style>", "</head>", "<body>",
-        f"<h1>{esc(title)}</h1>",
-        f'<p class="note">{len(batch.standings)} submission(s); the most a submission can '
-        f"earn is {esc(points(batch.max_points))} points.</p>",
-        _navigation(bool(similar)), *filter(None, sections), "</body>", "</html>", ""])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            f"<title>{esc(title)}</title>",
+            f"<style>{style}</style>",
+            "</head>",
+            "<body>",
+            f"<h1>{esc(title)}</h1>",
+            f'<p class="note">{len(batch.standings)} submission(s); the most a submission can '
+            f"earn is {esc(points(batch.max_points))} points.</p>",
+            _navigation(bool(similar)),
+            *filter(None, sections),
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
 
 
 def _navigation(similar: bool) -> str:
-    links = [("distribution", "distribution"), ("questions", "questions"),
-             ("mistakes", "what the class got wrong"), ("outliers", "slowest and limits"),
-             ("gradebook", "students")] + ([("similarity", "similar submissions")] if similar else [])
+    links = [
+        ("distribution", "distribution"),
+        ("questions", "questions"),
+        ("mistakes", "what the class got wrong"),
+        ("outliers", "slowest and limits"),
+        ("gradebook", "students"),
+    ] + ([("similarity", "similar submissions")] if similar else [])
     return "<nav>" + "".join(f'<a href="#{key}">{esc(name)}</a>' for key, name in links) + "</nav>"
 
 
@@ -90,9 +109,15 @@ def _distribution(batch: GradedBatch) -> str:
     totals = [s.total for s in batch.standings]
     mean = sum(totals) / len(totals) if totals else 0.0
     svg = charts.bar_chart(counts, labels, xlabel="total, percent of the maximum", key="total")
-    return ('<section id="distribution"><h2>Score distribution</h2>'
-            + _figure(svg, None, f"Totals after overrides and late penalties; mean "
-                                 f"{points(mean)}/{points(batch.max_points)}.") + "</section>")
+    return (
+        '<section id="distribution"><h2>Score distribution</h2>'
+        + _figure(
+            svg,
+            None,
+            f"Totals after overrides and late penalties; mean {points(mean)}/{points(batch.max_points)}.",
+        )
+        + "</section>"
+    )
 
 
 def _questions(batch: GradedBatch) -> str:
@@ -100,25 +125,36 @@ def _questions(batch: GradedBatch) -> str:
     for number, figures in enumerate(statistics.per_question(batch), 1):
         counts, labels = charts.bins_of(figures.points, figures.max_points)
         svg = charts.bar_chart(counts, labels, xlabel="points", key=f"question-{number}")
-        failed = table(["test", "submissions failing it"],
-                       [[esc(name), str(count)] for name, count in figures.most_failed],
-                       numeric=[1], caption="most often failed") if figures.most_failed else \
-            '<p class="note">No test of this question failed.</p>'
+        failed = (
+            table(
+                ["test", "submissions failing it"],
+                [[esc(name), str(count)] for name, count in figures.most_failed],
+                numeric=[1],
+                caption="most often failed",
+            )
+            if figures.most_failed
+            else '<p class="note">No test of this question failed.</p>'
+        )
         parts.append(
             f'<article class="question" id="question-{number}" data-question="{esc(figures.question)}">'
             f"<h3>{esc(figures.question)}</h3>"
-            f'<p>mean <b>{esc(points(figures.mean))}</b> of {esc(points(figures.max_points))} '
+            f"<p>mean <b>{esc(points(figures.mean))}</b> of {esc(points(figures.max_points))} "
             f"points; full marks: <b>{figures.full_share:.0%}</b> of {len(figures.points)}</p>"
-            + _figure(svg, figures.question, f"points in {figures.question}") + failed + "</article>")
+            + _figure(svg, figures.question, f"points in {figures.question}")
+            + failed
+            + "</article>"
+        )
     return "".join(parts) + "</div></section>"
 
 
 def _mistakes(batch: GradedBatch, catalogue: Catalogue) -> str:
     """Per question, each recognised mistake ranked by the points it cost: the lecture plan."""
     ranked = statistics.mistakes(batch)
-    parts = ['<section id="mistakes"><h2>What the class got wrong</h2>',
-             '<p class="note">Each recognised mistake, by question, with how many submissions '
-             "made it and the points the tests that caught it took away, costliest first.</p>"]
+    parts = [
+        '<section id="mistakes"><h2>What the class got wrong</h2>',
+        '<p class="note">Each recognised mistake, by question, with how many submissions '
+        "made it and the points the tests that caught it took away, costliest first.</p>",
+    ]
     if not ranked:
         parts.append("<p>No recognised mistake in this batch.</p>")
     order = {q: i for i, q in enumerate(batch.questions)}
@@ -126,33 +162,67 @@ def _mistakes(batch: GradedBatch, catalogue: Catalogue) -> str:
         rows = []
         for mistake in (m for m in ranked if m.question == question):
             meaning = catalogue.explain(mistake.code)
-            rows.append([f'<code class="mistake">{esc(mistake.code)}</code>',
-                         esc(meaning.title if meaning else ""),
-                         str(len(mistake.submissions)), esc(points(mistake.points_lost)),
-                         esc(meaning.explanation if meaning else "not in the catalogue")])
-        parts.append(f'<div class="question-mistakes" data-question="{esc(question)}">'
-                     f"<h3>{esc(question)}</h3>"
-                     + table(["code", "mistake", "submissions", "points lost", "explanation"],
-                             rows, numeric=[2, 3]) + "</div>")
+            rows.append(
+                [
+                    f'<code class="mistake">{esc(mistake.code)}</code>',
+                    esc(meaning.title if meaning else ""),
+                    str(len(mistake.submissions)),
+                    esc(points(mistake.points_lost)),
+                    esc(meaning.explanation if meaning else "not in the catalogue"),
+                ]
+            )
+        parts.append(
+            f'<div class="question-mistakes" data-question="{esc(question)}">'
+            f"<h3>{esc(question)}</h3>"
+            + table(["code", "mistake", "submissions", "points lost", "explanation"], rows, numeric=[2, 3])
+            + "</div>"
+        )
     return "".join(parts) + "</section>"
 
 
 def _outliers(batch: GradedBatch, anchors: Mapping[str, str]) -> str:
-    slowest = table(["submission", "seconds", "in student code", "peak memory (MiB)"],
-                    [[link(s.submission_id, anchors), f"{s.result.execution_time:.1f}",
-                      f"{s.result.student_seconds:.1f}", _memory(s)]
-                     for s in statistics.slowest(batch)], numeric=[1, 2, 3], caption="slowest")
+    slowest = table(
+        ["submission", "seconds", "in student code", "peak memory (MiB)"],
+        [
+            [
+                link(s.submission_id, anchors),
+                f"{s.result.execution_time:.1f}",
+                f"{s.result.student_seconds:.1f}",
+                _memory(s),
+            ]
+            for s in statistics.slowest(batch)
+        ],
+        numeric=[1, 2, 3],
+        caption="slowest",
+    )
     largest = statistics.largest(batch)
-    memory = table(["submission", "peak memory (MiB)"],
-                   [[link(s.submission_id, anchors), _memory(s)] for s in largest],
-                   numeric=[1], caption="largest (all of a submission's processes together)") \
-        if largest else '<p class="note">Peak memory not measured (no control group per submission).</p>'
+    memory = (
+        table(
+            ["submission", "peak memory (MiB)"],
+            [[link(s.submission_id, anchors), _memory(s)] for s in largest],
+            numeric=[1],
+            caption="largest (all of a submission's processes together)",
+        )
+        if largest
+        else '<p class="note">Peak memory not measured (no control group per submission).</p>'
+    )
     hits = statistics.limits_hit(batch)
-    limits = table(["submission", "question", "limit"],
-                   [[link(h.submission_id, anchors), esc(h.question), esc(h.status)] for h in hits],
-                   caption="every limit hit") if hits else "<p>No submission hit a limit.</p>"
-    return ('<section id="outliers"><h2>Slowest submissions and limits hit</h2>'
-            + slowest + memory + limits + "</section>")
+    limits = (
+        table(
+            ["submission", "question", "limit"],
+            [[link(h.submission_id, anchors), esc(h.question), esc(h.status)] for h in hits],
+            caption="every limit hit",
+        )
+        if hits
+        else "<p>No submission hit a limit.</p>"
+    )
+    return (
+        '<section id="outliers"><h2>Slowest submissions and limits hit</h2>'
+        + slowest
+        + memory
+        + limits
+        + "</section>"
+    )
 
 
 def _memory(standing: Standing) -> str:
@@ -165,20 +235,32 @@ def _gradebook(batch: GradedBatch, anchors: Mapping[str, str]) -> str:
     headers = ["submission", "total", *batch.questions, *(["late penalty"] if late else []), "problem"]
     rows = []
     for standing in batch.standings:
-        cells = [link(standing.submission_id, anchors),
-                 f"{esc(points(standing.total))}/{esc(points(standing.max_points))}"]
+        cells = [
+            link(standing.submission_id, anchors),
+            f"{esc(points(standing.total))}/{esc(points(standing.max_points))}",
+        ]
         cells += [_marked(standing, q) for q in batch.questions]
         if late:
             cells.append(f"-{esc(points(standing.penalty))}" if standing.late else "")
         cells.append(esc(standing.result.problem))
         rows.append(cells)
     numeric = list(range(1, 2 + len(batch.questions) + late))
-    caption = f"{OVERRIDE_MARK} points set by an instructor's override" \
-        if any(s.overrides for s in batch.standings) else ""
-    return ('<section id="gradebook"><h2>Students</h2>'
-            + table(headers, rows, numeric=numeric, caption=caption,
-                    row_ids=[row_anchor(anchors[s.submission_id]) for s in batch.standings])
-            + "</section>")
+    caption = (
+        f"{OVERRIDE_MARK} points set by an instructor's override"
+        if any(s.overrides for s in batch.standings)
+        else ""
+    )
+    return (
+        '<section id="gradebook"><h2>Students</h2>'
+        + table(
+            headers,
+            rows,
+            numeric=numeric,
+            caption=caption,
+            row_ids=[row_anchor(anchors[s.submission_id]) for s in batch.standings],
+        )
+        + "</section>"
+    )
 
 
 def _marked(standing: Standing, question: str) -> str:
@@ -195,7 +277,9 @@ def _student_reports(batch: GradedBatch, anchors: Mapping[str, str], catalogue: 
             f"<h3>{esc(standing.submission_id)}: {esc(points(standing.total))}/"
             f"{esc(points(standing.max_points))} points</h3>"
             + (f'<ul class="adjustments">{adjustments}</ul>' if adjustments else "")
-            + submission_html(standing, catalogue) + "</section>")
+            + submission_html(standing, catalogue)
+            + "</section>"
+        )
     return "".join(parts) + "</section>"
 
 
@@ -205,7 +289,13 @@ def submission_html(standing: Standing, catalogue: Catalogue) -> str:
 
     from grader.outputs.submission_report import SubmissionReport
 
-    console = Console(record=True, file=io.StringIO(), width=REPORT_WIDTH, color_system="truecolor",
-                      force_terminal=True, legacy_windows=False)
+    console = Console(
+        record=True,
+        file=io.StringIO(),
+        width=REPORT_WIDTH,
+        color_system="truecolor",
+        force_terminal=True,
+        legacy_windows=False,
+    )
     console.print(SubmissionReport(standing.result, catalogue=catalogue))
     return console.export_html(inline_styles=True, code_format="<pre>{code}</pre>")

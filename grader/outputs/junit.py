@@ -9,12 +9,12 @@ most control characters, even as references.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Iterable
+from collections.abc import Iterable
 
 from grader import results
+from grader.gradebook.standing import GradedBatch, Standing, graded_batch
 from grader.outputs.adjustments import overrides_in_force
 from grader.results import SubmissionResult
-from grader.gradebook.standing import GradedBatch, Standing, graded_batch
 from grader.untrusted_text import escape_controls as _xml
 
 ERROR_STATUSES = (results.GRADER_ERROR, "import failed", "crashed", "timed out", "memory limit")
@@ -37,17 +37,25 @@ def junit_xml(batch: Iterable[SubmissionResult]) -> str:
 def _suite(standing: Standing) -> ET.Element:
     result = standing.result
     tests = result.tests
-    suite = ET.Element("testsuite", {
-        "name": _xml(f"{result.assignment}.{result.submission_id}"),
-        "tests": str(len(tests)),
-        "failures": str(sum(t.status not in (results.PASSED, results.NOT_RUN, *ERROR_STATUSES)
-                            for t in tests)),
-        "errors": str(sum(t.status in ERROR_STATUSES for t in tests)),
-        "skipped": str(sum(t.status == results.NOT_RUN for t in tests)),
-        "time": f"{result.execution_time:.3f}"})
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": _xml(f"{result.assignment}.{result.submission_id}"),
+            "tests": str(len(tests)),
+            "failures": str(
+                sum(t.status not in (results.PASSED, results.NOT_RUN, *ERROR_STATUSES) for t in tests)
+            ),
+            "errors": str(sum(t.status in ERROR_STATUSES for t in tests)),
+            "skipped": str(sum(t.status == results.NOT_RUN for t in tests)),
+            "time": f"{result.execution_time:.3f}",
+        },
+    )
     properties = ET.SubElement(suite, "properties")
-    figures = [("score", standing.total), ("max_score", standing.max_points),
-               ("late_penalty", standing.penalty)]
+    figures = [
+        ("score", standing.total),
+        ("max_score", standing.max_points),
+        ("late_penalty", standing.penalty),
+    ]
     figures += [(f"override:{o.question}", o.points) for o in overrides_in_force(standing)]
     for name, value in figures:
         ET.SubElement(properties, "property", {"name": _xml(name), "value": f"{value:g}"})
@@ -57,8 +65,14 @@ def _suite(standing: Standing) -> ET.Element:
 
 
 def _case(result: SubmissionResult, test: results.GradedTest) -> ET.Element:
-    case = ET.Element("testcase", {"classname": _xml(f"{result.assignment}.{test.question}"),
-                                   "name": _xml(test.name), "time": f"{test.seconds:.3f}"})
+    case = ET.Element(
+        "testcase",
+        {
+            "classname": _xml(f"{result.assignment}.{test.question}"),
+            "name": _xml(test.name),
+            "time": f"{test.seconds:.3f}",
+        },
+    )
     if test.status == results.NOT_RUN:
         ET.SubElement(case, "skipped", {"message": _xml(test.message)})
     elif not test.passed:

@@ -8,9 +8,9 @@ links, code spans or table cells of its own.
 from __future__ import annotations
 
 from grader import results
+from grader.gradebook.standing import GradedBatch, Standing, graded_batch
 from grader.outputs.adjustments import OVERRIDE_MARK, adjustment_lines, marked_points, points
 from grader.results import SubmissionResult
-from grader.gradebook.standing import GradedBatch, Standing, graded_batch
 from grader.untrusted_text import for_markdown
 
 STATUS_MARKS: dict[str, str] = {results.PASSED: "✅", results.NOT_ATTEMPTED: "⬜", results.NOT_RUN: "⏭️"}
@@ -30,8 +30,11 @@ def _code(text: str) -> str:
 def markdown_of(standing: Standing, *, detail: str = "full") -> str:
     """`detail`: full (tables and failing tests), questions (tables only), total (one line)."""
     result = standing.result
-    lines = [f"## {_cell(result.assignment)} · {_cell(result.submission_id)}: "
-             f"{points(standing.total)}/{points(standing.max_points)} points", ""]
+    lines = [
+        f"## {_cell(result.assignment)} · {_cell(result.submission_id)}: "
+        f"{points(standing.total)}/{points(standing.max_points)} points",
+        "",
+    ]
     adjustments = [f"- {_cell(line)}" for line in adjustment_lines(standing)]
     if result.problem:
         return "\n".join(lines + [_cell(result.problem), "", *adjustments, ""])
@@ -41,18 +44,26 @@ def markdown_of(standing: Standing, *, detail: str = "full") -> str:
     for question in result.questions(list(standing.questions)):
         mark = STATUS_MARKS.get(question.status, "❌")
         shown = marked_points(standing, question.question).replace(OVERRIDE_MARK, "\\" + OVERRIDE_MARK)
-        lines.append(f"| {_code(question.question)} | {shown}/{points(question.max_score)}"
-                     f" | {mark} {_cell(question.status)} |")
+        lines.append(
+            f"| {_code(question.question)} | {shown}/{points(question.max_score)}"
+            f" | {mark} {_cell(question.status)} |"
+        )
     if adjustments:
-        lines += ["", f"{_cell(OVERRIDE_MARK)} set by the instructor." if standing.overrides else "",
-                  *adjustments]
-    failing = [t for t in result.tests if t.status not in (results.PASSED, results.NOT_RUN,
-                                                            results.NOT_ATTEMPTED)]
+        lines += [
+            "",
+            f"{_cell(OVERRIDE_MARK)} set by the instructor." if standing.overrides else "",
+            *adjustments,
+        ]
+    failing = [
+        t for t in result.tests if t.status not in (results.PASSED, results.NOT_RUN, results.NOT_ATTEMPTED)
+    ]
     if detail == "full" and failing:
         lines += ["", "### Failing tests", ""]
         for test in failing:
-            lines.append(f"- **{_cell(test.question)}** · {_cell(test.name)} ({_cell(test.status)})"
-                         + (f": {_cell(test.message)}" if test.message else ""))
+            lines.append(
+                f"- **{_cell(test.question)}** · {_cell(test.name)} ({_cell(test.status)})"
+                + (f": {_cell(test.message)}" if test.message else "")
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from grader.errors import GraderError
-from grader.intake.files import write_text_atomic
 from grader.gradebook.standing import GradedBatch
+from grader.intake.files import write_text_atomic
 
 Files = dict[str, str]
 
@@ -41,7 +41,8 @@ def _terminal(batch: GradedBatch, out: Path | None) -> Files:
 
     stream = io.StringIO()
     Console(file=stream, width=120, color_system=None, legacy_windows=False).print(
-        Group(GradebookTable(batch), ClassStatistics(batch)))
+        Group(GradebookTable(batch), ClassStatistics(batch))
+    )
     return {"summary.txt": stream.getvalue()}
 
 
@@ -81,15 +82,18 @@ def _html(batch: GradedBatch, out: Path | None) -> Files:
     return {"report.html": class_report(batch, out)}
 
 
-FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("terminal", "the gradebook table and class figures as plain text", _terminal),
-    Format("csv", "the gradebook, one column per question", _csv),
-    Format("canvas", "Canvas's gradebook import CSV", _canvas),
-    Format("gradescope", "one results.json per submission, in a folder per id", _gradescope),
-    Format("junit", "JUnit XML, a testsuite per submission", _junit),
-    Format("markdown", "a markdown report per submission", _markdown),
-    Format("html", "the instructor's class report: one self-contained HTML file", _html),
-)}
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("terminal", "the gradebook table and class figures as plain text", _terminal),
+        Format("csv", "the gradebook, one column per question", _csv),
+        Format("canvas", "Canvas's gradebook import CSV", _canvas),
+        Format("gradescope", "one results.json per submission, in a folder per id", _gradescope),
+        Format("junit", "JUnit XML, a testsuite per submission", _junit),
+        Format("markdown", "a markdown report per submission", _markdown),
+        Format("html", "the instructor's class report: one self-contained HTML file", _html),
+    )
+}
 
 WRITTEN_WITH_A_BATCH = ("gradescope", "csv")
 """What `grade` and `merge` write into their output folder (the HTML report, written last,
@@ -144,8 +148,9 @@ def write_class_report(out: Path, batch: GradedBatch, path: Path | None = None) 
     try:
         write_text_atomic(target, text)
     except OSError as exc:
-        raise GraderError(f"cannot write {target} ({exc.strerror or exc}): free space there or "
-                          "give another --html FILE") from None
+        raise GraderError(
+            f"cannot write {target} ({exc.strerror or exc}): free space there or give another --html FILE"
+        ) from None
     return target
 
 
@@ -161,5 +166,7 @@ def try_class_report(out: Path, batch: GradedBatch) -> str:
     except Exception as exc:  # noqa: BLE001 - the gradebook is the truth; this is a view of it
         if os.environ.get("GRADER_DEBUG"):
             raise
-        return (f"The class report was not written ({type(exc).__name__}: {exc}); the gradebook "
-                f"and the other outputs are kept: run `grader report {out}` to try again")
+        return (
+            f"The class report was not written ({type(exc).__name__}: {exc}); the gradebook "
+            f"and the other outputs are kept: run `grader report {out}` to try again"
+        )

@@ -12,9 +12,10 @@ every other string from a submission does; the page stays plain HTML and CSS, wi
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from grader.outputs.html import esc, link, row_anchor, table
 from grader.similarity import Settings
@@ -84,10 +85,13 @@ def read_similarity(out: Path | None) -> Similar | None:
     threshold = settings.get("threshold") if isinstance(settings, dict) else None
     if not _is_number(threshold):
         threshold = Settings.threshold
-    return Similar(pairs=_dicts(document["pairs"]), clusters=_dicts(document.get("clusters")),
-                   files=_files(document.get("files")),
-                   suspicious_total=_count(document.get("suspicious_pairs")),
-                   threshold=_number(threshold))
+    return Similar(
+        pairs=_dicts(document["pairs"]),
+        clusters=_dicts(document.get("clusters")),
+        files=_files(document.get("files")),
+        suspicious_total=_count(document.get("suspicious_pairs")),
+        threshold=_number(threshold),
+    )
 
 
 def _dicts(value: object) -> list[dict[str, Any]]:
@@ -98,8 +102,11 @@ def _files(value: object) -> dict[str, list[str]]:
     """Each file as its lines; a line that is not text is drawn empty."""
     if not isinstance(value, dict):
         return {}
-    return {str(name): [line if isinstance(line, str) else "" for line in lines]
-            for name, lines in value.items() if isinstance(lines, list)}
+    return {
+        str(name): [line if isinstance(line, str) else "" for line in lines]
+        for name, lines in value.items()
+        if isinstance(lines, list)
+    }
 
 
 def _count(value: object) -> int:
@@ -121,12 +128,16 @@ def similarity_section(similar: Similar, anchors: Mapping[str, str] | None = Non
     anchors = anchors or {}
     drawn = [p for p in similar.pairs if is_suspicious(p, similar.threshold)][:SIDE_BY_SIDE_PAIRS]
     numbers = {id(pair): number for number, pair in enumerate(drawn, 1)}
-    return ('<section id="similarity"><h2>Similar submissions</h2>'
-            '<p class="note">From <code>grader similarity</code>: code alike after names, '
-            "comments, literals and order are set aside, the stub's code left out. A score is a "
-            "reason to read two files side by side, never a verdict.</p>"
-            + _pairs_table(similar.pairs, numbers, anchors) + _clusters(similar.clusters, anchors)
-            + _side_by_side(similar, drawn, anchors) + "</section>")
+    return (
+        '<section id="similarity"><h2>Similar submissions</h2>'
+        '<p class="note">From <code>grader similarity</code>: code alike after names, '
+        "comments, literals and order are set aside, the stub's code left out. A score is a "
+        "reason to read two files side by side, never a verdict.</p>"
+        + _pairs_table(similar.pairs, numbers, anchors)
+        + _clusters(similar.clusters, anchors)
+        + _side_by_side(similar, drawn, anchors)
+        + "</section>"
+    )
 
 
 def is_suspicious(pair: Mapping[str, Any], threshold: float) -> bool:
@@ -135,70 +146,107 @@ def is_suspicious(pair: Mapping[str, Any], threshold: float) -> bool:
     return flag if isinstance(flag, bool) else _number(pair.get("score")) >= threshold
 
 
-def _pairs_table(pairs: Sequence[Mapping[str, Any]], numbers: Mapping[int, int],
-                 anchors: Mapping[str, str]) -> str:
+def _pairs_table(
+    pairs: Sequence[Mapping[str, Any]], numbers: Mapping[int, int], anchors: Mapping[str, str]
+) -> str:
     rows = []
     for pair in pairs[:SHOWN_PAIRS]:
         regions = ", ".join(f"{_lines(a)} ↔ {_lines(b)}" for a, b in regions_of(pair))
         number = numbers.get(id(pair))
-        rows.append([link(_text(pair.get("a")), anchors), link(_text(pair.get("b")), anchors),
-                     esc(f"{_number(pair.get('score')):.2f}"), esc(_text(pair.get("cluster"))),
-                     esc(regions),
-                     f'<a class="to-pair" href="#pair-{number}">pair {number}</a>' if number else ""])
-    return table(["submission", "submission", "score", "cluster",
-                  "matching lines (first ↔ second)", "side by side"],
-                 rows, numeric=[2, 3], caption=f"the {SHOWN_PAIRS} most alike pairs at most")
+        rows.append(
+            [
+                link(_text(pair.get("a")), anchors),
+                link(_text(pair.get("b")), anchors),
+                esc(f"{_number(pair.get('score')):.2f}"),
+                esc(_text(pair.get("cluster"))),
+                esc(regions),
+                f'<a class="to-pair" href="#pair-{number}">pair {number}</a>' if number else "",
+            ]
+        )
+    return table(
+        ["submission", "submission", "score", "cluster", "matching lines (first ↔ second)", "side by side"],
+        rows,
+        numeric=[2, 3],
+        caption=f"the {SHOWN_PAIRS} most alike pairs at most",
+    )
 
 
 def _clusters(clusters: Sequence[Mapping[str, Any]], anchors: Mapping[str, str]) -> str:
-    groups = "".join(f"<li>cluster {esc(_text(c.get('id')))}: "
-                     + ", ".join(link(_text(m), anchors) for m in _list(c.get("members"))) + "</li>"
-                     for c in clusters)
+    groups = "".join(
+        f"<li>cluster {esc(_text(c.get('id')))}: "
+        + ", ".join(link(_text(m), anchors) for m in _list(c.get("members")))
+        + "</li>"
+        for c in clusters
+    )
     return f"<ul>{groups}</ul>" if groups else "<p>No cluster of three or more.</p>"
 
 
-def _side_by_side(similar: Similar, drawn: Sequence[Mapping[str, Any]],
-                  anchors: Mapping[str, str]) -> str:
+def _side_by_side(similar: Similar, drawn: Sequence[Mapping[str, Any]], anchors: Mapping[str, str]) -> str:
     suspicious = sum(is_suspicious(p, similar.threshold) for p in similar.pairs)
     total = max(similar.suspicious_total, suspicious)
     heading = '<h3 id="side-by-side">Suspicious pairs side by side</h3>'
     if not drawn:
-        return heading + (f"<p>No pair scored {similar.threshold:g} or more.</p>" if not total else
-                          f"<p>{total} suspicious pair(s) counted, none of them listed in "
-                          f"{SIMILARITY_FILE}: run <code>grader similarity</code> again.</p>")
+        return heading + (
+            f"<p>No pair scored {similar.threshold:g} or more.</p>"
+            if not total
+            else f"<p>{total} suspicious pair(s) counted, none of them listed in "
+            f"{SIMILARITY_FILE}: run <code>grader similarity</code> again.</p>"
+        )
     more = total - len(drawn)
-    note = (f'<p class="note">The {len(drawn)} most alike pair(s) scoring {similar.threshold:g} '
-            "or more, best first: each matching region of the first file beside the same code in "
-            f"the second, with {CONTEXT_LINES} lines around it, matching lines marked."
-            + (f" {more} more suspicious pair(s) not drawn: see the table above and "
-               f"{SIMILARITY_FILE}." if more > 0 else "") + "</p>")
-    return heading + note + "".join(
-        pair_html(number, pair, similar.files, anchors) for number, pair in enumerate(drawn, 1))
+    note = (
+        f'<p class="note">The {len(drawn)} most alike pair(s) scoring {similar.threshold:g} '
+        "or more, best first: each matching region of the first file beside the same code in "
+        f"the second, with {CONTEXT_LINES} lines around it, matching lines marked."
+        + (
+            f" {more} more suspicious pair(s) not drawn: see the table above and {SIMILARITY_FILE}."
+            if more > 0
+            else ""
+        )
+        + "</p>"
+    )
+    return (
+        heading
+        + note
+        + "".join(pair_html(number, pair, similar.files, anchors) for number, pair in enumerate(drawn, 1))
+    )
 
 
-def pair_html(number: int, pair: Mapping[str, Any], files: Mapping[str, Sequence[str]],
-              anchors: Mapping[str, str]) -> str:
+def pair_html(
+    number: int, pair: Mapping[str, Any], files: Mapping[str, Sequence[str]], anchors: Mapping[str, str]
+) -> str:
     """One pair: who, how alike, and its largest matching regions, each as two columns."""
     a, b = _text(pair.get("a")), _text(pair.get("b"))
     regions = regions_of(pair)
     drawn = sorted(sorted(regions, key=_size, reverse=True)[:REGIONS_PER_PAIR])
-    body = "".join(_region(a, b, span_a, span_b, files) for span_a, span_b in drawn) \
+    body = (
+        "".join(_region(a, b, span_a, span_b, files) for span_a, span_b in drawn)
         or '<p class="note">No matching region recorded.</p>'
-    return (f'<article class="pair" id="pair-{number}" data-a="{esc(a)}" data-b="{esc(b)}">'
-            f"<h4>{number}. {_student(a, anchors)} and {_student(b, anchors)}</h4>"
-            f'<p class="note">{esc(_about(a, b, pair, regions, drawn))}</p>{body}</article>')
+    )
+    return (
+        f'<article class="pair" id="pair-{number}" data-a="{esc(a)}" data-b="{esc(b)}">'
+        f"<h4>{number}. {_student(a, anchors)} and {_student(b, anchors)}</h4>"
+        f'<p class="note">{esc(_about(a, b, pair, regions, drawn))}</p>{body}</article>'
+    )
 
 
-def _about(a: str, b: str, pair: Mapping[str, Any], regions: Sequence[tuple[Span, Span]],
-           drawn: Sequence[tuple[Span, Span]]) -> str:
+def _about(
+    a: str,
+    b: str,
+    pair: Mapping[str, Any],
+    regions: Sequence[tuple[Span, Span]],
+    drawn: Sequence[tuple[Span, Span]],
+) -> str:
     """The pair's score, cluster and shares, and which of its regions are not drawn."""
     cluster = pair.get("cluster")
     left = [f"{_lines(x)} ↔ {_lines(y)}" for x, y in regions if (x, y) not in drawn]
-    return (f"score {_number(pair.get('score')):.2f}"
-            + (f", cluster {_text(cluster)}" if cluster is not None else "")
-            + _shares(a, b, pair) + f"; {len(regions)} matching region(s)"
-            + (f", the {len(drawn)} largest drawn; the others at {', '.join(left)}" if left else "")
-            + ".")
+    return (
+        f"score {_number(pair.get('score')):.2f}"
+        + (f", cluster {_text(cluster)}" if cluster is not None else "")
+        + _shares(a, b, pair)
+        + f"; {len(regions)} matching region(s)"
+        + (f", the {len(drawn)} largest drawn; the others at {', '.join(left)}" if left else "")
+        + "."
+    )
 
 
 def _student(submission_id: str, anchors: Mapping[str, str]) -> str:
@@ -210,8 +258,10 @@ def _student(submission_id: str, anchors: Mapping[str, str]) -> str:
 def _shares(a: str, b: str, pair: Mapping[str, Any]) -> str:
     if not (_is_number(pair.get("a_share")) and _is_number(pair.get("b_share"))):
         return ""
-    return (f"; {_number(pair.get('a_share')):.0%} of {a}'s weighted code is shared with {b}, "
-            f"{_number(pair.get('b_share')):.0%} of {b}'s with {a}")
+    return (
+        f"; {_number(pair.get('a_share')):.0%} of {a}'s weighted code is shared with {b}, "
+        f"{_number(pair.get('b_share')):.0%} of {b}'s with {a}"
+    )
 
 
 def regions_of(pair: Mapping[str, Any]) -> list[tuple[Span, Span]]:
@@ -226,9 +276,12 @@ def regions_of(pair: Mapping[str, Any]) -> list[tuple[Span, Span]]:
 
 
 def _span(value: object) -> Span | None:
-    if (isinstance(value, list) and len(value) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-            and 1 <= value[0] <= value[1]):
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        and 1 <= value[0] <= value[1]
+    ):
         return value[0], value[1]
     return None
 
@@ -239,31 +292,43 @@ def _size(region: tuple[Span, Span]) -> int:
 
 
 def _region(a: str, b: str, span_a: Span, span_b: Span, files: Mapping[str, Sequence[str]]) -> str:
-    return (f'<div class="region" data-a-lines="{_lines(span_a)}" data-b-lines="{_lines(span_b)}">'
-            + code_html(a, files.get(a), span_a) + code_html(b, files.get(b), span_b) + "</div>")
+    return (
+        f'<div class="region" data-a-lines="{_lines(span_a)}" data-b-lines="{_lines(span_b)}">'
+        + code_html(a, files.get(a), span_a)
+        + code_html(b, files.get(b), span_b)
+        + "</div>"
+    )
 
 
 def code_html(submission_id: str, lines: Sequence[str] | None, span: Span) -> str:
     """One side of a region: its lines numbered, the matching ones marked, a few around them."""
     caption = f"<caption>{esc(submission_id)}, lines {_lines(span)}</caption>"
     if lines is None:
-        return (f'<table class="code">{caption}<tbody><tr class="gap"><td class="ln"></td><td>'
-                f"its text is not in {SIMILARITY_FILE}: run grader similarity again</td></tr>"
-                "</tbody></table>")
+        return (
+            f'<table class="code">{caption}<tbody><tr class="gap"><td class="ln"></td><td>'
+            f"its text is not in {SIMILARITY_FILE}: run grader similarity again</td></tr>"
+            "</tbody></table>"
+        )
     first, last = span
     rows = []
     for number in range(max(1, first - CONTEXT_LINES), min(len(lines), last + CONTEXT_LINES) + 1):
         matching = first <= number <= last
         if matching and number - first >= REGION_LINES:
             if number - first == REGION_LINES:
-                rows.append(f'<tr class="gap"><td class="ln">…</td><td>{last - number + 1} more '
-                            f"matching lines, to line {last}</td></tr>")
+                rows.append(
+                    f'<tr class="gap"><td class="ln">…</td><td>{last - number + 1} more '
+                    f"matching lines, to line {last}</td></tr>"
+                )
             continue
-        rows.append(f'<tr class="{"match" if matching else "context"}"><td class="ln">{number}'
-                    f"</td><td>{_code(lines[number - 1])}</td></tr>")
+        rows.append(
+            f'<tr class="{"match" if matching else "context"}"><td class="ln">{number}'
+            f"</td><td>{_code(lines[number - 1])}</td></tr>"
+        )
     if first > len(lines):
-        rows.append(f'<tr class="gap"><td class="ln"></td><td>beyond the end of the file '
-                    f"({len(lines)} lines)</td></tr>")
+        rows.append(
+            f'<tr class="gap"><td class="ln"></td><td>beyond the end of the file '
+            f"({len(lines)} lines)</td></tr>"
+        )
     return f'<table class="code">{caption}<tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -271,8 +336,10 @@ def _code(line: str) -> str:
     """One line of code escaped for HTML, cut at LINE_CHARACTERS with how much went."""
     if len(line) <= LINE_CHARACTERS:
         return esc(line)
-    return (esc(line[:LINE_CHARACTERS])
-            + f'<span class="cut"> … {len(line) - LINE_CHARACTERS} more characters</span>')
+    return (
+        esc(line[:LINE_CHARACTERS])
+        + f'<span class="cut"> … {len(line) - LINE_CHARACTERS} more characters</span>'
+    )
 
 
 def _lines(span: Span) -> str:

@@ -11,8 +11,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from grader import results
-from grader.results import LIMITS, GradedTest
 from grader.gradebook.standing import GradedBatch, Standing
+from grader.results import LIMITS, GradedTest
 
 BINS = 10
 FULL = 1e-6
@@ -76,8 +76,13 @@ def distribution(batch: GradedBatch, bins: int = BINS) -> list[int]:
 
 def question_max(batch: GradedBatch, question: str) -> float:
     """A question's points as its tests carry them (the largest any submission saw)."""
-    return max((round(sum(t.max_score for t in s.result.tests if t.question == question), 6)
-                for s in batch.standings), default=0.0)
+    return max(
+        (
+            round(sum(t.max_score for t in s.result.tests if t.question == question), 6)
+            for s in batch.standings
+        ),
+        default=0.0,
+    )
 
 
 def per_question(batch: GradedBatch, shown_tests: int = 3) -> list[QuestionFigures]:
@@ -95,8 +100,11 @@ def per_question(batch: GradedBatch, shown_tests: int = 3) -> list[QuestionFigur
                     failing[test.nodeid] += 1
                     names.setdefault(test.nodeid, test.name)
         most = tuple((names[nodeid], count) for nodeid, count in failing.most_common(shown_tests))
-        figures.append(QuestionFigures(question, question_max(batch, question),
-                                       tuple(s.points(question) for s in graded), most))
+        figures.append(
+            QuestionFigures(
+                question, question_max(batch, question), tuple(s.points(question) for s in graded), most
+            )
+        )
     return figures
 
 
@@ -111,8 +119,7 @@ def mistakes(batch: GradedBatch) -> list[Mistake]:
                 key = (test.question, test.misconception)
                 who[key].add(standing.submission_id)
                 lost[key] += test.max_score - test.score
-    found = [Mistake(q, code, tuple(sorted(who[(q, code)])), round(lost[(q, code)], 6))
-             for q, code in who]
+    found = [Mistake(q, code, tuple(sorted(who[(q, code)])), round(lost[(q, code)], 6)) for q, code in who]
     return sorted(found, key=lambda m: (-m.points_lost, -len(m.submissions), m.question, m.code))
 
 
@@ -128,6 +135,10 @@ def largest(batch: GradedBatch, count: int = 5) -> list[Standing]:
 
 def limits_hit(batch: GradedBatch) -> list[LimitHit]:
     """Every limit a submission hit itself (not the tests skipped after it), once per question."""
-    hits = {LimitHit(s.submission_id, t.question, t.status) for s in batch.standings
-            for t in s.result.tests if t.status in LIMITS and not t.after_lost}
+    hits = {
+        LimitHit(s.submission_id, t.question, t.status)
+        for s in batch.standings
+        for t in s.result.tests
+        if t.status in LIMITS and not t.after_lost
+    }
     return sorted(hits, key=lambda h: (h.submission_id, h.question, h.status))

@@ -8,7 +8,6 @@ characters escaped.
 
 from __future__ import annotations
 
-
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.panel import Panel
 from rich.table import Table
@@ -16,16 +15,19 @@ from rich.text import Text
 
 from grader import results
 from grader.course.assignment import find_assignment
-from grader.errors import GraderError
 from grader.course.misconceptions import Catalogue
+from grader.errors import GraderError
 from grader.outputs.adjustments import points
-from grader.untrusted_text import escape_controls
 from grader.results import GradedTest, SubmissionResult
+from grader.untrusted_text import escape_controls
 
 SHOWN_FAILURES = 2
 STATUS_STYLES: dict[str, str] = {
-    results.PASSED: "green", results.FAILED: "red", results.NOT_ATTEMPTED: "yellow",
-    results.NOT_RUN: "dim", results.GRADER_ERROR: "magenta",
+    results.PASSED: "green",
+    results.FAILED: "red",
+    results.NOT_ATTEMPTED: "yellow",
+    results.NOT_RUN: "dim",
+    results.GRADER_ERROR: "magenta",
 }
 
 
@@ -54,13 +56,18 @@ def title_of(result: SubmissionResult) -> Text:
 class SubmissionReport:
     """The report a student (or an instructor reviewing one student) reads."""
 
-    def __init__(self, result: SubmissionResult, *, show_hidden_details: bool = True,
-                 catalogue: Catalogue | None = None) -> None:
+    def __init__(
+        self,
+        result: SubmissionResult,
+        *,
+        show_hidden_details: bool = True,
+        catalogue: Catalogue | None = None,
+    ) -> None:
         self.result = result
         self.show_hidden_details = show_hidden_details
         self.catalogue = catalogue if catalogue is not None else catalogue_of(result.assignment)
 
-    def table_only(self) -> "Table":
+    def table_only(self) -> Table:
         """The per-question table alone, for reports that show no test details."""
         return self._question_table(title_of(self.result))
 
@@ -77,13 +84,21 @@ class SubmissionReport:
         if untouched:
             yield plain(f"Not attempted yet: {', '.join(untouched)}", style="yellow")
         for question in result.questions():
-            failures = [t for t in result.tests if t.question == question.question
-                        and t.status not in (results.PASSED, results.NOT_RUN, results.NOT_ATTEMPTED)]
+            failures = [
+                t
+                for t in result.tests
+                if t.question == question.question
+                and t.status not in (results.PASSED, results.NOT_RUN, results.NOT_ATTEMPTED)
+            ]
             if failures:
                 yield self._failures(question.question, failures)
         if result.output.strip():
-            yield Panel(plain(_excerpt(result.output)), title="your code printed",
-                        border_style="dim", title_align="left")
+            yield Panel(
+                plain(_excerpt(result.output)),
+                title="your code printed",
+                border_style="dim",
+                title_align="left",
+            )
         yield self._summary()
 
     def _question_table(self, title: Text) -> Table:
@@ -95,8 +110,12 @@ class SubmissionReport:
         for question in self.result.questions():
             tests = [t for t in self.result.tests if t.question == question.question]
             passed = sum(t.passed for t in tests)
-            table.add_row(plain(question.question), f"{points(question.score)} / {points(question.max_score)}",
-                          f"{passed}/{len(tests)}", status_text(question.status))
+            table.add_row(
+                plain(question.question),
+                f"{points(question.score)} / {points(question.max_score)}",
+                f"{passed}/{len(tests)}",
+                status_text(question.status),
+            )
         return table
 
     def _failures(self, question: str, failures: list[GradedTest]) -> Panel:
@@ -117,16 +136,17 @@ class SubmissionReport:
                     body.append_text(plain("\n" + test.traceback.rstrip(), style="dim"))
         hidden = len(failures) - SHOWN_FAILURES
         if hidden > 0:
-            body.append_text(plain(f"\n\n… and {hidden} more failing test(s) of {question}",
-                                   style="dim"))
-        mistake = next((self.catalogue.explain(t.misconception) for t in failures
-                        if t.misconception), None)
+            body.append_text(plain(f"\n\n… and {hidden} more failing test(s) of {question}", style="dim"))
+        mistake = next((self.catalogue.explain(t.misconception) for t in failures if t.misconception), None)
         if mistake is not None:
-            body.append(f"\n\nRecognised mistake: {mistake.title} ({mistake.code})\n",
-                        style="bold cyan")
+            body.append(f"\n\nRecognised mistake: {mistake.title} ({mistake.code})\n", style="bold cyan")
             body.append(mistake.explanation, style="cyan")
-        return Panel(body, title=plain(question, style="bold"), title_align="left",
-                     border_style=STATUS_STYLES.get(failures[0].status, "red"))
+        return Panel(
+            body,
+            title=plain(question, style="bold"),
+            title_align="left",
+            border_style=STATUS_STYLES.get(failures[0].status, "red"),
+        )
 
     def _summary(self) -> Text:
         result = self.result
@@ -137,21 +157,25 @@ class SubmissionReport:
             line = Text(f"Public tests: {points(earned)}/{points(possible)} points")
             not_run = [t for t in result.tests if t.status == results.NOT_RUN]
             if not_run:
-                line.append(f"; {len(not_run)} slow test(s) worth "
-                            f"{points(sum(t.max_score for t in not_run))} points not run "
-                            "(add --slow)")
+                line.append(
+                    f"; {len(not_run)} slow test(s) worth "
+                    f"{points(sum(t.max_score for t in not_run))} points not run "
+                    "(add --slow)"
+                )
             if result.ungraded_hidden_points:
-                line.append(f"; {points(result.ungraded_hidden_points)} more points are graded "
-                            "by hidden tests after the deadline")
+                line.append(
+                    f"; {points(result.ungraded_hidden_points)} more points are graded "
+                    "by hidden tests after the deadline"
+                )
             line.append(".")
             return line
         return Text(f"Score: {points(result.score)}/{points(result.max_score)}", style="bold")
-
 
 
 def _excerpt(output: str, lines: int = 20) -> str:
     kept = output.rstrip().splitlines()
     if len(kept) <= lines:
         return "\n".join(kept)
-    return "\n".join(kept[:lines // 2] + [f"... {len(kept) - lines} lines left out ..."]
-                     + kept[-lines // 2:])
+    return "\n".join(
+        kept[: lines // 2] + [f"... {len(kept) - lines} lines left out ..."] + kept[-lines // 2 :]
+    )

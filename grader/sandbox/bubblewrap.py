@@ -20,13 +20,12 @@ from pathlib import Path
 
 from grader.course.assignment import Assignment
 from grader.errors import GraderError
-from grader.worker.namespaces import OLD_TMP
 from grader.worker.memory import THP_SETTINGS
+from grader.worker.namespaces import OLD_TMP
 
 SLOT_INSIDE = Path("/grader-slot")
 """Where the sandbox sees its writable folder: outside /tmp, which each submission replaces."""
-NAMESPACES = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-              "--unshare-cgroup-try"]
+NAMESPACES = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
 SYSTEM_LINKS = {"/lib": "usr/lib", "/lib64": "usr/lib64", "/bin": "usr/bin", "/sbin": "usr/sbin"}
 NO_SANDBOX_HINT = "pass --no-sandbox to grade without it, on a machine you trust"
 
@@ -39,22 +38,30 @@ class Sandbox:
         self.bwrap = bwrap
 
     @classmethod
-    def require(cls, assignment: Assignment) -> "Sandbox":
+    def require(cls, assignment: Assignment) -> Sandbox:
         """A working sandbox, or a one-line error that says what to do."""
         bwrap = shutil.which("bwrap")
         if bwrap is None:
-            raise GraderError("bubblewrap (bwrap) is not installed: install it "
-                              f"(apt-get install bubblewrap) or {NO_SANDBOX_HINT}")
+            raise GraderError(
+                "bubblewrap (bwrap) is not installed: install it "
+                f"(apt-get install bubblewrap) or {NO_SANDBOX_HINT}"
+            )
         if os.geteuid() != 0:
-            raise GraderError(f"the sandbox needs root to give each submission its own uid; "
-                              f"run as root or {NO_SANDBOX_HINT}")
+            raise GraderError(
+                f"the sandbox needs root to give each submission its own uid; "
+                f"run as root or {NO_SANDBOX_HINT}"
+            )
         sandbox = cls(assignment, bwrap)
         sandbox.self_test()
         return sandbox
 
     def self_test(self) -> None:
-        probe = subprocess.run([self.bwrap, *NAMESPACES, "--ro-bind", "/", "/", "true"],
-                               capture_output=True, text=True, timeout=30)
+        probe = subprocess.run(
+            [self.bwrap, *NAMESPACES, "--ro-bind", "/", "/", "true"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         if probe.returncode != 0:
             reason = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else "failed"
             raise GraderError(f"bubblewrap cannot run here ({reason}); {NO_SANDBOX_HINT}")
@@ -86,29 +93,69 @@ class Sandbox:
         # The zygote keeps SYS_ADMIN to give each submission its own mount and PID
         # namespaces, and DAC_OVERRIDE and CHOWN to copy a submission's files onto its own
         # tmpfs; every submission process drops to its uid, which clears them all.
-        args = [*NAMESPACES, "--die-with-parent", "--new-session", "--cap-drop", "ALL",
-                "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SYS_ADMIN",
-                "--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_CHOWN",
-                "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
-                "--tmpfs", "/tmp"]
+        args = [
+            *NAMESPACES,
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "CAP_SETUID",
+            "--cap-add",
+            "CAP_SETGID",
+            "--cap-add",
+            "CAP_SYS_ADMIN",
+            "--cap-add",
+            "CAP_DAC_OVERRIDE",
+            "--cap-add",
+            "CAP_CHOWN",
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--tmpfs",
+            "/tmp",
+        ]
         for link, target in SYSTEM_LINKS.items():
             if os.path.islink(link):
                 args += ["--symlink", target, link]
-        args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-                 "--ro-bind-try", THP_SETTINGS, THP_SETTINGS]
+        args += [
+            "--ro-bind-try",
+            "/etc/ld.so.cache",
+            "/etc/ld.so.cache",
+            "--ro-bind-try",
+            THP_SETTINGS,
+            THP_SETTINGS,
+        ]
         for folder in self._read_only_folders():
             args += [*_parents(folder), "--ro-bind", str(folder), str(folder)]
         expectations = self.assignment.expectations_path
         if expectations.exists() and expectations.resolve().is_relative_to(self.assignment.folder.resolve()):
             args += ["--ro-bind", "/dev/null", str(expectations.resolve())]
-        args += ["--bind", str(workdir), str(SLOT_INSIDE), "--chdir", str(SLOT_INSIDE),
-                 "--perms", "0700", "--dir", OLD_TMP]
+        args += [
+            "--bind",
+            str(workdir),
+            str(SLOT_INSIDE),
+            "--chdir",
+            str(SLOT_INSIDE),
+            "--perms",
+            "0700",
+            "--dir",
+            OLD_TMP,
+        ]
         return args
 
     def _read_only_folders(self) -> list[Path]:
         package = Path(__file__).resolve().parent
-        folders = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), package,
-                   self.assignment.folder.resolve()}
+        folders = {
+            Path(sys.base_prefix).resolve(),
+            Path(sys.prefix).resolve(),
+            package,
+            self.assignment.folder.resolve(),
+        }
         folders |= {Path(p).resolve() for p in site.getsitepackages() if Path(p).is_dir()}
         # Keep only the outermost folders: binding a folder inside a bound one is redundant.
         return sorted(f for f in folders if not any(f != o and f.is_relative_to(o) for o in folders))

@@ -61,8 +61,7 @@ class SubmissionGroup:
         sandbox) the mounts to hide once it has."""
         folders = self.inside if self.sandboxed else self.folders
         hide = sorted(str(INSIDE / name) for name in self.folders) if self.sandboxed else []
-        return {"join": [str(folders[name] / "cgroup.procs") for name in sorted(folders)],
-                "hide": hide}
+        return {"join": [str(folders[name] / "cgroup.procs") for name in sorted(folders)], "hide": hide}
 
     def oom_kills(self) -> int:
         """How many of its processes the kernel has killed for the group's memory limit."""
@@ -97,8 +96,9 @@ class SubmissionGroup:
 class Cgroups:
     """This grading process's folders, one per hierarchy; a group in each per submission."""
 
-    def __init__(self, version: int, parents: dict[str, Path], memory_mib: int,
-                 processes: int, sandboxed: bool = True) -> None:
+    def __init__(
+        self, version: int, parents: dict[str, Path], memory_mib: int, processes: int, sandboxed: bool = True
+    ) -> None:
         self.version = version
         self.sandboxed = sandboxed  # the worker sees the folders at INSIDE, not where they are
         self.parents = parents  # hierarchy name -> this process's folder on the host
@@ -109,8 +109,10 @@ class Cgroups:
     @property
     def description(self) -> str:
         kind = "v2" if self.version == 2 else "v1 memory+pids"
-        return (f"control group per submission (cgroup {kind}): {self.memory_mib} MiB for all "
-                f"its processes together, at most {self.processes} processes")
+        return (
+            f"control group per submission (cgroup {kind}): {self.memory_mib} MiB for all "
+            f"its processes together, at most {self.processes} processes"
+        )
 
     def bind_arguments(self) -> list[str]:
         """bubblewrap's arguments that show this process's folders at :data:`INSIDE`."""
@@ -124,9 +126,14 @@ class Cgroups:
         self._count += 1
         name = f"s{self._count}"
         folders = {hierarchy: parent / name for hierarchy, parent in self.parents.items()}
-        group = SubmissionGroup(self.version, folders,
-                                {h: INSIDE / h / name for h in folders}, self.memory_mib,
-                                self.processes, self.sandboxed)
+        group = SubmissionGroup(
+            self.version,
+            folders,
+            {h: INSIDE / h / name for h in folders},
+            self.memory_mib,
+            self.processes,
+            self.sandboxed,
+        )
         try:
             for folder in folders.values():
                 _kill_and_remove(folder, 5.0)  # a leftover of this name cannot be reused
@@ -159,8 +166,9 @@ class Cgroups:
             _kill_and_remove(folder, 5.0)
 
 
-def open_cgroups(memory_mib: int, processes: int, *, sandboxed: bool = True,
-                 root: Path | None = None) -> tuple[Cgroups | None, str]:
+def open_cgroups(
+    memory_mib: int, processes: int, *, sandboxed: bool = True, root: Path | None = None
+) -> tuple[Cgroups | None, str]:
     """This process's cgroups for its submissions, v2 if usable, else v1; or None and the
     one line that says why grading goes on with per-process limits only."""
     if os.geteuid() != 0:
@@ -175,12 +183,12 @@ def open_cgroups(memory_mib: int, processes: int, *, sandboxed: bool = True,
             reasons.append(f"v{version}: {exc.strerror or exc}")
             continue
         return Cgroups(version, parents, memory_mib, processes, sandboxed), ""
-    return None, ("no control group per submission (" + "; ".join(reasons)
-                  + "): per-process limits only")
+    return None, ("no control group per submission (" + "; ".join(reasons) + "): per-process limits only")
 
 
-def _make_parents(version: int, mounts: dict[str, Path], own: dict[str, str],
-                  root: Path | None) -> dict[str, Path]:
+def _make_parents(
+    version: int, mounts: dict[str, Path], own: dict[str, str], root: Path | None
+) -> dict[str, Path]:
     names = ["unified"] if version == 2 else list(V1_CONTROLLERS)
     homes = {}
     for name in names:
@@ -222,7 +230,7 @@ def remove_leftovers(home: Path) -> list[Path]:
     for folder in _children(home):
         if not folder.name.startswith(PREFIX):
             continue
-        pid, _, start = folder.name[len(PREFIX):].partition("-")
+        pid, _, start = folder.name[len(PREFIX) :].partition("-")
         if pid.isdigit() and _start_time(int(pid)) == start:
             continue  # its grading process is alive
         for child in _children(folder):

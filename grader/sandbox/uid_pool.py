@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from grader.errors import GraderError
 
@@ -47,9 +47,11 @@ def lease_uid(locks: Path | None = None) -> Iterator[int]:
         finally:
             os.close(fd)  # releases the lock
         return
-    raise GraderError(f"all {COUNT} sandbox uids are in use on this host: wait for other "
-                      "batches to finish, or remove stray processes of uids "
-                      f"{FIRST_UID}-{FIRST_UID + COUNT - 1}")
+    raise GraderError(
+        f"all {COUNT} sandbox uids are in use on this host: wait for other "
+        "batches to finish, or remove stray processes of uids "
+        f"{FIRST_UID}-{FIRST_UID + COUNT - 1}"
+    )
 
 
 def lock_folder() -> Path:
@@ -69,8 +71,9 @@ def _lock_folder(locks: Path) -> Path:
                 return folder
         except OSError:
             continue
-    raise GraderError(f"cannot create the uid lock folder {locks}: set GRADER_UID_LOCKS to a "
-                      "folder this user owns")
+    raise GraderError(
+        f"cannot create the uid lock folder {locks}: set GRADER_UID_LOCKS to a folder this user owns"
+    )
 
 
 def _uids_with_processes() -> set[int]:

@@ -30,11 +30,14 @@ class ResourceLimits:
                 raise
             return ["all (no resource module)"]
         skipped = []
-        for name, value in (("RLIMIT_AS", self.memory_mib * MIB),
-                            ("RLIMIT_CPU", self.cpu_seconds),
-                            ("RLIMIT_FSIZE", self.file_size_mib * MIB),
-                            ("RLIMIT_NOFILE", self.open_files),
-                            ("RLIMIT_NPROC", self.processes), ("RLIMIT_CORE", 0)):
+        for name, value in (
+            ("RLIMIT_AS", self.memory_mib * MIB),
+            ("RLIMIT_CPU", self.cpu_seconds),
+            ("RLIMIT_FSIZE", self.file_size_mib * MIB),
+            ("RLIMIT_NOFILE", self.open_files),
+            ("RLIMIT_NPROC", self.processes),
+            ("RLIMIT_CORE", 0),
+        ):
             which = getattr(resource, name, None)
             try:
                 if which is None:
@@ -54,18 +57,26 @@ class ResourceLimits:
         resource.setrlimit(which, (value, value))  # type: ignore[attr-defined]
 
     def as_arguments(self) -> list[str]:
-        return [f"--memory-mib={self.memory_mib}", f"--cpu-seconds={self.cpu_seconds}",
-                f"--file-size-mib={self.file_size_mib}", f"--open-files={self.open_files}",
-                f"--processes={self.processes}"]
+        return [
+            f"--memory-mib={self.memory_mib}",
+            f"--cpu-seconds={self.cpu_seconds}",
+            f"--file-size-mib={self.file_size_mib}",
+            f"--open-files={self.open_files}",
+            f"--processes={self.processes}",
+        ]
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
         defaults = ResourceLimits()
         for name in ("memory_mib", "cpu_seconds", "file_size_mib", "open_files", "processes"):
-            parser.add_argument("--" + name.replace("_", "-"), type=int,
-                                default=getattr(defaults, name))
+            parser.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(defaults, name))
 
     @classmethod
-    def from_arguments(cls, options: argparse.Namespace) -> "ResourceLimits":
-        return cls(options.memory_mib, options.cpu_seconds, options.file_size_mib,
-                   options.open_files, options.processes)
+    def from_arguments(cls, options: argparse.Namespace) -> ResourceLimits:
+        return cls(
+            options.memory_mib,
+            options.cpu_seconds,
+            options.file_size_mib,
+            options.open_files,
+            options.processes,
+        )

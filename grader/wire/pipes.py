@@ -23,7 +23,8 @@ import select
 import sys
 import threading
 import time
-from typing import Any, Callable, Collection, Protocol, Sequence
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, Protocol
 
 ENVIRONMENT = "GRADER_PIPES"
 SELECT, PORTABLE = "select", "portable"
@@ -41,8 +42,7 @@ written pipe takes a write."""
 class PipeSet(Protocol):
     """Pipes read (by name) and one written, by one thread that must never block on one."""
 
-    def wait(self, readers: Collection[str], *, write: bool = False,
-             timeout: float | None = None) -> Ready:
+    def wait(self, readers: Collection[str], *, write: bool = False, timeout: float | None = None) -> Ready:
         """Wait until one of `readers` is readable or (with `write`) the writer takes a write;
         at most `timeout` seconds (None: no limit). Nothing ready means the time ran out."""
 
@@ -71,8 +71,9 @@ def environment() -> dict[str, str]:
     return {ENVIRONMENT: chosen} if chosen in (SELECT, PORTABLE) else {}
 
 
-def open_pipes(readers: dict[str, int], writer: int | None = None, *,
-               portable: bool | None = None) -> PipeSet:
+def open_pipes(
+    readers: dict[str, int], writer: int | None = None, *, portable: bool | None = None
+) -> PipeSet:
     """The pipes `readers` (name -> descriptor) and `writer`, waited on the platform's way
     (`portable`: polled, else select; None: :func:`portable_by_default`)."""
     if portable is None:
@@ -94,11 +95,11 @@ class SelectPipes:
         for fd in [*self._readers.values(), *self._writers]:
             os.set_blocking(fd, False)
 
-    def wait(self, readers: Collection[str], *, write: bool = False,
-             timeout: float | None = None) -> Ready:
+    def wait(self, readers: Collection[str], *, write: bool = False, timeout: float | None = None) -> Ready:
         fds = self._readers
-        readable, writable, _ = select.select([fds[name] for name in readers],
-                                              self._writers if write else [], [], timeout)
+        readable, writable, _ = select.select(
+            [fds[name] for name in readers], self._writers if write else [], [], timeout
+        )
         names = self._names
         return {names[fd] for fd in readable}, bool(writable)
 
@@ -122,8 +123,7 @@ class SelectPipes:
 class PolledPipes:
     """Every platform: read pipes polled with `readable`, the written one fed by a thread."""
 
-    def __init__(self, readers: dict[str, int], writer: int | None,
-                 readable: Callable[[int], bool]) -> None:
+    def __init__(self, readers: dict[str, int], writer: int | None, readable: Callable[[int], bool]) -> None:
         self._readers = dict(readers)
         self._readable = readable
         self._writer = writer
@@ -133,8 +133,7 @@ class PolledPipes:
         self._closed = False
         self._thread: threading.Thread | None = None
 
-    def wait(self, readers: Collection[str], *, write: bool = False,
-             timeout: float | None = None) -> Ready:
+    def wait(self, readers: Collection[str], *, write: bool = False, timeout: float | None = None) -> Ready:
         deadline = None if timeout is None else time.monotonic() + timeout
         pause = POLL_FIRST
         while True:
@@ -155,7 +154,7 @@ class PolledPipes:
 
     def readinto(self, name: str, view: memoryview) -> int:
         chunk = os.read(self._readers[name], min(len(view), CHUNK))
-        view[:len(chunk)] = chunk
+        view[: len(chunk)] = chunk
         return len(chunk)
 
     def write(self, data: memoryview) -> int:
@@ -167,8 +166,7 @@ class PolledPipes:
             self._pending = bytes(data[:CHUNK])
             if self._thread is None:
                 assert self._writer is not None, "no pipe to write"
-                self._thread = threading.Thread(target=self._push, args=(os.dup(self._writer),),
-                                                daemon=True)
+                self._thread = threading.Thread(target=self._push, args=(os.dup(self._writer),), daemon=True)
                 self._thread.start()
             self._changed.notify_all()
             return len(self._pending)
@@ -191,7 +189,7 @@ class PolledPipes:
                 try:
                     view = memoryview(data)
                     while view:
-                        view = view[os.write(fd, view):]
+                        view = view[os.write(fd, view) :]
                 except OSError as exc:
                     with self._changed:
                         self._broken = exc

@@ -15,8 +15,9 @@ import binascii
 import json
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -30,8 +31,20 @@ MAX_FRAME_BYTES = 512 * 1024 * 1024
 MAX_DEPTH = 16
 MAX_BLOBS = 100_000
 MAX_DIMS = 32
-TENSOR_DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16",
-                 "int8", "uint8", "bool", "complex64", "complex128")
+TENSOR_DTYPES = (
+    "float32",
+    "float64",
+    "float16",
+    "bfloat16",
+    "int64",
+    "int32",
+    "int16",
+    "int8",
+    "uint8",
+    "bool",
+    "complex64",
+    "complex128",
+)
 
 
 class ProtocolError(Exception):
@@ -68,8 +81,7 @@ class EncodedTensor:
         numel = _check_shape(self.shape)
         torch_dtype = getattr(torch, self.dtype)
         if numel * torch_dtype.itemsize != len(self.data):
-            raise ProtocolError(f"a tensor of shape {_short(self.shape)} has "
-                                f"{len(self.data)} bytes")
+            raise ProtocolError(f"a tensor of shape {_short(self.shape)} has {len(self.data)} bytes")
         if numel == 0:
             return torch.empty(self.shape, dtype=torch_dtype)
         # A bytearray was read from a pipe for this tensor alone (a blob backs one tensor
@@ -92,8 +104,9 @@ def encode_tensor(t: Any, blobs: list[Blob] | None = None) -> dict[str, Any]:
     if blobs is not None:
         blobs.append(raw)
         return {"$tensor": {"dtype": dtype, "shape": list(t.shape), "blob": len(blobs) - 1}}
-    return {"$tensor": {"dtype": dtype, "shape": list(t.shape),
-                        "data": base64.b64encode(raw).decode("ascii")}}
+    return {
+        "$tensor": {"dtype": dtype, "shape": list(t.shape), "data": base64.b64encode(raw).decode("ascii")}
+    }
 
 
 def encode_value(value: Any, depth: int = 0, *, blobs: list[Blob] | None = None) -> Any:
@@ -118,8 +131,7 @@ def encode_value(value: Any, depth: int = 0, *, blobs: list[Blob] | None = None)
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"$dict": {k: encode_value(v, depth + 1, blobs=blobs) for k, v in value.items()}}
     if isinstance(value, Fn):
-        return {"$fn": value.name,
-                "args": [encode_value(a, depth + 1, blobs=blobs) for a in value.args]}
+        return {"$fn": value.name, "args": [encode_value(a, depth + 1, blobs=blobs) for a in value.args]}
     if isinstance(value, Seed):
         return {"$generator": int(value.seed)}
     raise ProtocolError(f"an object of type {type(value).__name__} cannot be graded")
@@ -141,7 +153,7 @@ def decode_reply_value(data: Any, blobs: list[Blob] | None = None, depth: int = 
         return [decode_reply_value(v, blobs, depth + 1) for v in data]
     if not isinstance(data, dict) or len(data) != 1:
         raise ProtocolError("malformed value")
-    (tag, body), = data.items()
+    ((tag, body),) = data.items()
     if tag == "$tuple" and isinstance(body, list):
         return tuple(decode_reply_value(v, blobs, depth + 1) for v in body)
     if tag == "$dict" and isinstance(body, dict):
@@ -159,8 +171,10 @@ def _decode_tensor(body: Any, blobs: list[Blob | None]) -> EncodedTensor:
     A blob backs one tensor at most (it is marked taken), so the tensors of a frame never
     hold more bytes than the frame did.
     """
-    if not isinstance(body, dict) or set(body) not in ({"dtype", "shape", "data"},
-                                                       {"dtype", "shape", "blob"}):
+    if not isinstance(body, dict) or set(body) not in (
+        {"dtype", "shape", "data"},
+        {"dtype", "shape", "blob"},
+    ):
         raise ProtocolError("malformed tensor")
     _check_dtype(body["dtype"])
     shape = body["shape"]
@@ -203,15 +217,14 @@ def _check_shape(shape: Any) -> int:
 def _short(value: Any) -> str:
     """A worker's value in an error message, bounded."""
     if isinstance(value, (list, tuple)):
-        value = list(value[:MAX_DIMS + 1])
+        value = list(value[: MAX_DIMS + 1])
     elif isinstance(value, str):
         value = value[:80]
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def decode_request_value(data: Any, build_fn: Any, blobs: list[Blob] | None = None,
-                         depth: int = 0) -> Any:
+def decode_request_value(data: Any, build_fn: Any, blobs: list[Blob] | None = None, depth: int = 0) -> Any:
     """Decode a request in the worker, building functions and generators on this side."""
     import torch
 
@@ -223,7 +236,7 @@ def decode_request_value(data: Any, build_fn: Any, blobs: list[Blob] | None = No
     if isinstance(data, dict) and "$generator" in data:
         return torch.Generator().manual_seed(int(data["$generator"]))
     if isinstance(data, dict) and len(data) == 1:
-        (tag, body), = data.items()
+        ((tag, body),) = data.items()
         if tag == "$tuple":
             return tuple(decode_request_value(v, build_fn, blobs, depth + 1) for v in body)
         if tag == "$dict":
@@ -234,8 +247,9 @@ def decode_request_value(data: Any, build_fn: Any, blobs: list[Blob] | None = No
 def write_frame(stream: BinaryIO, message: dict[str, Any]) -> None:
     """Write a message; its blobs (message["$blobs"], if any) follow the JSON as raw bytes."""
     blobs = message.get(BLOBS, [])
-    payload = json.dumps({k: v for k, v in message.items() if k != BLOBS},
-                         separators=(",", ":")).encode("utf-8")
+    payload = json.dumps({k: v for k, v in message.items() if k != BLOBS}, separators=(",", ":")).encode(
+        "utf-8"
+    )
     stream.write(FRAME_HEADER.pack(len(payload), len(blobs)) + payload)
     for blob in blobs:
         stream.write(BLOB_HEADER.pack(len(blob)))
@@ -303,4 +317,3 @@ def parse_frame_payload(payload: bytes) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise ProtocolError("a frame must hold an object")
     return message
-

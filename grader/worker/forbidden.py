@@ -22,7 +22,8 @@ import importlib
 import sys
 import types
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from grader.worker.integrity import FORBIDDEN, record
 
@@ -60,12 +61,14 @@ def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         warnings.simplefilter("ignore", SyntaxWarning)  # "int is not callable": placeholders
         module = compile(_SOURCE, f"<recorder of {name}>", "exec")
     code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
-    placeholders = {1001: list.__getitem__(WRITER, 0), 1002: record(FORBIDDEN, name),
-                    1003: original}
-    code = code.replace(co_consts=tuple(placeholders.get(c, c) if isinstance(c, int)
-                                        and not isinstance(c, bool) else c
-                                        for c in code.co_consts),
-                        co_name=getattr(original, "__name__", "recorded"))
+    placeholders = {1001: list.__getitem__(WRITER, 0), 1002: record(FORBIDDEN, name), 1003: original}
+    code = code.replace(
+        co_consts=tuple(
+            placeholders.get(c, c) if isinstance(c, int) and not isinstance(c, bool) else c
+            for c in code.co_consts
+        ),
+        co_name=getattr(original, "__name__", "recorded"),
+    )
     function = types.FunctionType(code, {"__builtins__": {}}, code.co_name)
     function.__doc__ = getattr(original, "__doc__", None)
     function.__module__ = getattr(original, "__module__", None)
@@ -100,7 +103,8 @@ def install(helpers: dict[str, tuple[str, ...]]) -> list[str]:
 def _is_torch_module(module: Any) -> bool:
     name = getattr(module, "__name__", "")
     return isinstance(module, types.ModuleType) and (
-        name == "torch" or name.startswith(("torch.", "functorch")))
+        name == "torch" or name.startswith(("torch.", "functorch"))
+    )
 
 
 def _replace_references(module: types.ModuleType, recorders: dict[int, Callable[..., Any]]) -> None:

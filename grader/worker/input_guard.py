@@ -12,8 +12,9 @@ place of a tensor that was changed: that replacement is itself a change of the i
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import torch
 
@@ -42,7 +43,7 @@ class _Checksum:
     crc: int
 
     @classmethod
-    def of(cls, t: torch.Tensor) -> "_Checksum":
+    def of(cls, t: torch.Tensor) -> _Checksum:
         return cls(_TUPLE(_SHAPE(t)), _DTYPE(t), _CRC32(_NUMPY(_bytes(t))))
 
 
@@ -75,7 +76,7 @@ class _TensorState:
     grad: torch.Tensor | None
 
     @classmethod
-    def of(cls, t: torch.Tensor) -> "_TensorState":
+    def of(cls, t: torch.Tensor) -> _TensorState:
         grad = _GRAD(t)
         grad = None if grad is None else _CLONE(_DETACH(grad))
         large = _NUMEL(t) * _ELEMENT_SIZE(t) > LARGE_BYTES
@@ -95,15 +96,22 @@ class _TensorState:
     def _same_values(self, t: torch.Tensor) -> bool:
         if _ISINSTANCE(self.values, _Checksum):
             return _Checksum.of(t) == self.values
-        return (_TUPLE(_SHAPE(t)) == _TUPLE(_SHAPE(self.values)) and _DTYPE(t) == _DTYPE(self.values)
-                and _EQUAL(_bytes(t), _bytes(self.values)))
+        return (
+            _TUPLE(_SHAPE(t)) == _TUPLE(_SHAPE(self.values))
+            and _DTYPE(t) == _DTYPE(self.values)
+            and _EQUAL(_bytes(t), _bytes(self.values))
+        )
 
 
 def _same_grad(before: torch.Tensor | None, after: torch.Tensor | None) -> bool:
     if before is None or after is None:
         return before is None and after is None
-    return (_is_tensor(after) and _TUPLE(_SHAPE(before)) == _TUPLE(_SHAPE(after))
-            and _DTYPE(before) == _DTYPE(after) and _EQUAL(before, _DETACH(after)))
+    return (
+        _is_tensor(after)
+        and _TUPLE(_SHAPE(before)) == _TUPLE(_SHAPE(after))
+        and _DTYPE(before) == _DTYPE(after)
+        and _EQUAL(before, _DETACH(after))
+    )
 
 
 class InputSnapshot:
@@ -113,7 +121,7 @@ class InputSnapshot:
         self._states = states
 
     @classmethod
-    def take(cls, args: list[Any], kwargs: dict[str, Any]) -> "InputSnapshot":
+    def take(cls, args: list[Any], kwargs: dict[str, Any]) -> InputSnapshot:
         return cls({path: (t, _TensorState.of(t)) for path, t in _all_tensors(args, kwargs)})
 
     def changes(self, args: list[Any], kwargs: dict[str, Any]) -> list[str]:

@@ -28,7 +28,8 @@ import pathlib
 import sys
 import types
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 RECORD_FD = 3
 """The record pipe's writing end, at the same number in every question process."""
@@ -36,22 +37,43 @@ EXIT_TAMPERED = 86
 """The exit code of a question process whose record channel was closed or swapped."""
 TAMPERING, FORBIDDEN, HEARTBEAT = b"T", b"F", b"H"
 
-_WATCHED_EVENTS = frozenset({
-    "sys._getframe", "sys._current_frames", "sys._current_exceptions", "sys.settrace",
-    "sys.setprofile", "gc.get_referrers", "gc.get_referents", "gc.get_objects",
-    "code.__new__", "marshal.loads", "marshal.load", "object.__getattr__",
-    "object.__setattr__", "object.__delattr__", "compile", "open", "import", "exec",
-})
-_FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "__code__",
-                               "f_back", "gi_code", "cr_code"})
-_CODE_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__globals__",
-                              "__closure__", "__class__"})
-_FRAME_GIVERS = {"/inspect.py": frozenset({"currentframe", "stack", "trace", "getouterframes",
-                                           "getinnerframes", "getframeinfo"}),
-                 "/traceback.py": frozenset({"walk_tb", "walk_stack"}),
-                 "/logging/__init__.py": frozenset({"<lambda>", "currentframe"}),
-                 "/bdb.py": frozenset({"get_stack"}),
-                 "/asyncio/base_tasks.py": frozenset({"_task_get_stack", "_task_print_stack"})}
+_WATCHED_EVENTS = frozenset(
+    {
+        "sys._getframe",
+        "sys._current_frames",
+        "sys._current_exceptions",
+        "sys.settrace",
+        "sys.setprofile",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "gc.get_objects",
+        "code.__new__",
+        "marshal.loads",
+        "marshal.load",
+        "object.__getattr__",
+        "object.__setattr__",
+        "object.__delattr__",
+        "compile",
+        "open",
+        "import",
+        "exec",
+    }
+)
+_FRAME_ATTRIBUTES = frozenset(
+    {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "__code__", "f_back", "gi_code", "cr_code"}
+)
+_CODE_ATTRIBUTES = frozenset(
+    {"__code__", "__defaults__", "__kwdefaults__", "__globals__", "__closure__", "__class__"}
+)
+_FRAME_GIVERS = {
+    "/inspect.py": frozenset(
+        {"currentframe", "stack", "trace", "getouterframes", "getinnerframes", "getframeinfo"}
+    ),
+    "/traceback.py": frozenset({"walk_tb", "walk_stack"}),
+    "/logging/__init__.py": frozenset({"<lambda>", "currentframe"}),
+    "/bdb.py": frozenset({"get_stack"}),
+    "/asyncio/base_tasks.py": frozenset({"_task_get_stack", "_task_print_stack"}),
+}
 """Standard-library functions that hand frames to their caller: whoever called the outermost
 of them is the cause. Everything else in the standard library (inspect.signature reading
 __code__, traceback formatting an exception, logging finding its caller) acts for itself,
@@ -70,8 +92,15 @@ def record_writer(fd: int = RECORD_FD) -> Callable[[bytes], None]:
     the function, which student code that reached it could. If `fd` is no longer the pipe it
     was (closed, or another file put in its place), the process ends at once.
     """
-    constants = {2001: os.fstat, 2002: fd, 2003: os.fstat(fd).st_ino, 2004: os._exit,
-                 2005: EXIT_TAMPERED, 2006: os.write, 2007: OSError}
+    constants = {
+        2001: os.fstat,
+        2002: fd,
+        2003: os.fstat(fd).st_ino,
+        2004: os._exit,
+        2005: EXIT_TAMPERED,
+        2006: os.write,
+        2007: OSError,
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)  # "int is not callable": placeholders
         module = compile(
@@ -81,10 +110,12 @@ def record_writer(fd: int = RECORD_FD) -> Callable[[bytes], None]:
             "            (2004)(2005)\n"
             "        (2006)(2002, record)\n"
             "    except (2007):\n"
-            "        (2004)(2005)\n", "<grader record writer>", "exec")
+            "        (2004)(2005)\n",
+            "<grader record writer>",
+            "exec",
+        )
     code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
-    code = code.replace(co_consts=tuple(
-        constants.get(c, c) if type(c) is int else c for c in code.co_consts))
+    code = code.replace(co_consts=tuple(constants.get(c, c) if type(c) is int else c for c in code.co_consts))
     return types.FunctionType(code, {"__builtins__": {}}, "write_record")
 
 
@@ -102,14 +133,16 @@ def cut_grader_roots() -> None:
     too. Each becomes an empty module, or a no-op built from constants alone.
     """
     for name, module in list(sys.modules.items()):
-        if (isinstance(module, types.ModuleType) and _is_grader_file(getattr(module, "__file__", None))
-                and not name.startswith("grader")):
+        if (
+            isinstance(module, types.ModuleType)
+            and _is_grader_file(getattr(module, "__file__", None))
+            and not name.startswith("grader")
+        ):
             sys.modules[name] = types.ModuleType(name)
     for name in _SYS_HOOKS:
         hook = getattr(sys, name, None)
         if _is_grader_callable(hook):
-            setattr(sys, name, _no_op(name) if name == "breakpointhook"
-                    else getattr(sys, f"__{name}__"))
+            setattr(sys, name, _no_op(name) if name == "breakpointhook" else getattr(sys, f"__{name}__"))
 
 
 def _is_grader_file(filename: Any) -> bool:
@@ -146,8 +179,7 @@ class StudentFrames:
     """
 
     def __init__(self, trusted_prefixes: list[str]) -> None:
-        self.trusted = tuple(sorted({os.path.join(os.path.realpath(p), "")
-                                     for p in trusted_prefixes}))
+        self.trusted = tuple(sorted({os.path.join(os.path.realpath(p), "") for p in trusted_prefixes}))
 
     def is_trusted_file(self, filename: str, _startswith=str.startswith) -> bool:
         return _startswith(filename, self.trusted) or _startswith(filename, "<frozen ")
@@ -189,16 +221,20 @@ def _past_captured_locals(frame: Any, trusted: Callable[[str], bool]) -> Any:
     (its heartbeat's nonce) included. None otherwise: traceback formatting an exception, or
     extracting a stack without locals, acts for itself."""
     captures = False
-    while (frame is not None and str.endswith(frame.f_code.co_filename, "/traceback.py")
-           and trusted(frame.f_code.co_filename)):
+    while (
+        frame is not None
+        and str.endswith(frame.f_code.co_filename, "/traceback.py")
+        and trusted(frame.f_code.co_filename)
+    ):
         captures = captures or frame.f_locals.get("capture_locals") is True
         frame = frame.f_back
     return frame if captures else None
 
 
 def _is_frame_giver(code: types.CodeType) -> bool:
-    return any(code.co_filename.endswith(suffix) and code.co_name in names
-               for suffix, names in _FRAME_GIVERS.items())
+    return any(
+        code.co_filename.endswith(suffix) and code.co_name in names for suffix, names in _FRAME_GIVERS.items()
+    )
 
 
 def _suspicious(event: str, args: tuple[Any, ...], frames: StudentFrames) -> str | None:
@@ -276,12 +312,12 @@ def _names_process_door(path: str) -> bool:
     names = [name for name in str.split(path, "/") if name not in ("", ".")]
     if names[:2] == ["dev", "fd"]:
         return True
-    return any(names[i] == "proc" and names[i + 2] in _PROCESS_DOORS
-               for i in range(len(names) - 2))
+    return any(names[i] == "proc" and names[i + 2] in _PROCESS_DOORS for i in range(len(names) - 2))
 
 
-def install_audit_hook(write_record: Callable[[bytes], None], frames: StudentFrames,
-                       executed: ModuleRuns | None = None) -> None:
+def install_audit_hook(
+    write_record: Callable[[bytes], None], frames: StudentFrames, executed: ModuleRuns | None = None
+) -> None:
     """Note every watched event that student code causes, for the rest of the process.
     `executed` may be taken before a fork, by a process that runs no student code."""
     busy: set[int] = set()  # threads inside the hook: only their own events are skipped
@@ -332,8 +368,9 @@ def _file_reader() -> Callable[[str], bytes | None]:
     return read
 
 
-def _forged_origin(args: tuple[Any, ...], frames: StudentFrames,
-                   read: Callable[[str], bytes | None]) -> str | None:
+def _forged_origin(
+    args: tuple[Any, ...], frames: StudentFrames, read: Callable[[str], bytes | None]
+) -> str | None:
     """Why compiling this is tampering, whoever asked: source given a trusted file's name
     that is not that file's own text.
 
@@ -372,8 +409,11 @@ class ModuleRuns:
     def __init__(self, frames: StudentFrames) -> None:
         self._trusted = frames.is_trusted_file
         self._normal = os.path.normpath
-        self._loaded_at_start = {self._normal(f) for f in (
-            _file_of(m, self._normal) for m in list(sys.modules.values())) if f is not None}
+        self._loaded_at_start = {
+            self._normal(f)
+            for f in (_file_of(m, self._normal) for m in list(sys.modules.values()))
+            if f is not None
+        }
         self._ran: set[str] = set()
 
     def again(self, code: Any) -> str | None:
@@ -394,7 +434,8 @@ class ModuleRuns:
         system's dunders, which a module about to run has already)."""
         for module in list(sys.modules.values()):
             if _file_of(module, self._normal) == filename and any(
-                    not str.startswith(name, "__") for name in module.__dict__ if type(name) is str):
+                not str.startswith(name, "__") for name in module.__dict__ if type(name) is str
+            ):
                 return True
         return False
 
@@ -462,12 +503,10 @@ trusted code only."""
 def _is_recorder(value: Any) -> bool:
     """Whether `value` is one of the forbidden helpers' recorders (grader.worker.forbidden):
     nothing, torch's own original function included, may take the place of one."""
-    return (type(value) is types.FunctionType
-            and str.startswith(value.__code__.co_filename, "<recorder of "))
+    return type(value) is types.FunctionType and str.startswith(value.__code__.co_filename, "<recorder of ")
 
 
-def _with_their_contents(owners: dict[str, Any],
-                         levels: dict[str, str]) -> list[tuple[str, Any, str]]:
+def _with_their_contents(owners: dict[str, Any], levels: dict[str, str]) -> list[tuple[str, Any, str]]:
     """Each owner with its level and, for a strictly watched module, the classes defined in
     it and the dicts at its top level: trusted code looks names up there too (a method of the
     input guard's classes, the table of frame-handing helpers), wherever student code found a
@@ -481,8 +520,7 @@ def _with_their_contents(owners: dict[str, Any],
         for name, value in list(vars(owner).items()):
             if str.startswith(name, "__"):
                 continue
-            if type(value) is dict or (isinstance(value, type)
-                                       and value.__module__ == owner.__name__):
+            if type(value) is dict or (isinstance(value, type) and value.__module__ == owner.__name__):
                 found.append((f"{label}.{name}", value, STRICT))
     return found
 
@@ -494,8 +532,9 @@ class DictWatch:
     """Names the standard library caches on modules and classes as they are used (warnings'
     registry; copyreg's slot names when a tensor is copied or pickled)."""
 
-    def __init__(self, owners: dict[str, Any], frames: StudentFrames,
-                 levels: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, owners: dict[str, Any], frames: StudentFrames, levels: dict[str, str] | None = None
+    ) -> None:
         self._frames = frames
         self._entries = []
         watched: set[int] = set()
@@ -520,8 +559,7 @@ class DictWatch:
                 entry[2], entry[3] = _version(mapping), dict(mapping)
         return found
 
-    def _judge(self, label: str, mapping: dict[str, Any], before: dict[str, Any],
-               level: str) -> str | None:
+    def _judge(self, label: str, mapping: dict[str, Any], before: dict[str, Any], level: str) -> str | None:
         changed = [key for key, value in before.items() if mapping.get(key, before) is not value]
         changed += [key for key in mapping if key not in before]
         for key in changed:
@@ -538,8 +576,9 @@ class DictWatch:
 
     def _trusted_value(self, value: Any) -> bool:
         """Whether a new value comes from trusted code (torch rebinding its own names)."""
-        if isinstance(value, (types.ModuleType, types.BuiltinFunctionType, int, float, str,
-                              bool, type(None))):
+        if isinstance(
+            value, (types.ModuleType, types.BuiltinFunctionType, int, float, str, bool, type(None))
+        ):
             return True
         if isinstance(value, types.MethodType):
             value = value.__func__

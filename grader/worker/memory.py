@@ -17,9 +17,12 @@ import ctypes
 import ctypes.util
 import functools
 
-WORKER_MALLOC = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
-                 "MALLOC_TRIM_THRESHOLD_": str(256 << 20),
-                 "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}
+WORKER_MALLOC = {
+    "MALLOC_ARENA_MAX": "2",
+    "MALLOC_MMAP_THRESHOLD_": str(64 << 20),
+    "MALLOC_TRIM_THRESHOLD_": str(256 << 20),
+    "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1",
+}
 """glibc settings for the worker. `hugetlb=1`: the zygote's heap in huge pages (above). The
 rest: each question runs in a fresh child, where every page is a new page fault; a tensor
 freed there is kept in the heap (up to 64 MiB each, 256 MiB at the top) for the next one

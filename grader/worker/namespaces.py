@@ -47,8 +47,16 @@ def unshare(flags: int) -> None:
 
 
 def mount(source: str, target: str, kind: str | None, flags: int, data: str | None = None) -> None:
-    _check(_libc().mount(source.encode(), target.encode(), kind.encode() if kind else None,
-                       ctypes.c_ulong(flags), data.encode() if data else None), f"mount {target}")
+    _check(
+        _libc().mount(
+            source.encode(),
+            target.encode(),
+            kind.encode() if kind else None,
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
+        f"mount {target}",
+    )
 
 
 def enter_private_namespaces() -> None:
@@ -87,8 +95,9 @@ def private_workdir(workdir: str, uid: int, size_mib: int) -> None:
     """
     original = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV,
-              f"size={size_mib}m,mode=0700,uid={uid},gid={uid}")
+        mount(
+            "tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mib}m,mode=0700,uid={uid},gid={uid}"
+        )
         _copy_tree(original, workdir, uid)
     finally:
         os.close(original)
@@ -103,8 +112,7 @@ def _copy_tree(source_fd: int, target: str, uid: int) -> None:
         if entry.is_dir(follow_symlinks=False):
             os.mkdir(path, 0o700)
             os.chown(path, uid, uid)
-            inner = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW,
-                            dir_fd=source_fd)
+            inner = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=source_fd)
             try:
                 _copy_tree(inner, path, uid)
             finally:

@@ -82,7 +82,7 @@ class SpawnedQuestion(QuestionRelay):
                 os.close(fd)
 
 
-def _spawn(argv: list[str]) -> tuple["subprocess.Popen[bytes]", dict[str, int]]:
+def _spawn(argv: list[str]) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
     """Start a question process holding its ends of four new pipes (and nothing else of
     this process's: grader.wire.pipes hands them over the platform's way)."""
     requests, replies, output, records = os.pipe(), os.pipe(), os.pipe(), os.pipe()
@@ -90,12 +90,15 @@ def _spawn(argv: list[str]) -> tuple["subprocess.Popen[bytes]", dict[str, int]]:
     names, handing = pipes.pass_to_child(theirs)
     # Its standard output is this process's stderr, named outright: Windows hands a child the
     # process's standard handles, and the protocol's channel must never be one of them.
-    process = subprocess.Popen([*argv, QUESTION_FLAG, names], stdin=subprocess.DEVNULL,
-                               stdout=2, **handing)
+    process = subprocess.Popen([*argv, QUESTION_FLAG, names], stdin=subprocess.DEVNULL, stdout=2, **handing)
     for fd in theirs:
         os.close(fd)
-    return process, {"requests": requests[1], "replies": replies[0], "output": output[0],
-                     "records": records[0]}
+    return process, {
+        "requests": requests[1],
+        "replies": replies[0],
+        "output": output[0],
+        "records": records[0],
+    }
 
 
 def serve_portable(requests: BinaryIO, replies: BinaryIO, argv: list[str]) -> None:
@@ -109,8 +112,12 @@ def serve_portable(requests: BinaryIO, replies: BinaryIO, argv: list[str]) -> No
                 continue
             relay.setup = {"probes": str(request["probes"]), "workdir": str(request["workdir"])}
             protocol.write_frame(replies, {"ok": True})
-            relay_questions(requests, replies, relay, lambda load: relay.start_question(
-                {k: v for k, v in load.items() if k != protocol.BLOBS}))
+            relay_questions(
+                requests,
+                replies,
+                relay,
+                lambda load: relay.start_question({k: v for k, v in load.items() if k != protocol.BLOBS}),
+            )
             protocol.write_frame(replies, {"op": "exited", "scope": "submission", "exit_code": 0})
     finally:
         relay.end(report=False)
@@ -142,8 +149,9 @@ def serve_spawned_question(fds: str, options: argparse.Namespace) -> NoReturn:
         os.chdir(str(setup["workdir"]))
         probes = import_file("grader_probes", str(setup["probes"]))
         ends = QuestionPipes(requests, replies, output, records, str(setup["nonce"]).encode())
-        serve_question(dict(setup["load"]), ends, probes,
-                       [*trusted_folders(), os.path.dirname(str(setup["probes"]))])
+        serve_question(
+            dict(setup["load"]), ends, probes, [*trusted_folders(), os.path.dirname(str(setup["probes"]))]
+        )
     except BaseException:  # noqa: BLE001 - a question process that cannot start
         import traceback
 
@@ -196,21 +204,21 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     ResourceLimits.add_arguments(parser)
     parser.add_argument("--forbid", action="append", default=[], metavar="MODULE:NAME,...")
     parser.add_argument("--warm-optimizer", action="store_true")
-    parser.add_argument("--isolate", action="store_true",
-                        help="refused: the sandbox needs the fork mode")
+    parser.add_argument("--isolate", action="store_true", help="refused: the sandbox needs the fork mode")
     parser.add_argument("--keep", action="append", default=[], help=argparse.SUPPRESS)
     parser.add_argument(QUESTION_FLAG, metavar="FDS", help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     options.limits = ResourceLimits.from_arguments(options)
-    options.forbid = {module: tuple(names.split(",")) for module, _, names
-                      in (entry.partition(":") for entry in options.forbid)}
+    options.forbid = {
+        module: tuple(names.split(","))
+        for module, _, names in (entry.partition(":") for entry in options.forbid)
+    }
     return options
 
 
 def _question_argv(argv: list[str]) -> list[str]:
     """How the zygote starts a question process: this module, with its own options."""
-    return [sys.executable, "-I", "-m", "grader.worker.portable",
-            *(a for a in argv if a != QUESTION_FLAG)]
+    return [sys.executable, "-I", "-m", "grader.worker.portable", *(a for a in argv if a != QUESTION_FLAG)]
 
 
 def _refuse_fork() -> None:

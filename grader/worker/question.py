@@ -13,9 +13,10 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 from grader.wire import protocol
 from grader.wire.module_files import import_file
@@ -25,15 +26,31 @@ from grader.worker.relay import QuestionPipes
 
 REQUEST_FD, REPLY_FD = 4, 5
 MEMORY_ERROR_HINTS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
-TRUSTED_NAMESPACES = ("json", "json.encoder", "json.decoder", "struct", "zlib", "builtins",
-                      "torch", "torch.autograd", "torch.autograd.functional",
-                      "torch.nn.functional", "torch.func", "torch._functorch.eager_transforms",
-                      "torch._functorch.apis")
+TRUSTED_NAMESPACES = (
+    "json",
+    "json.encoder",
+    "json.decoder",
+    "struct",
+    "zlib",
+    "builtins",
+    "torch",
+    "torch.autograd",
+    "torch.autograd.functional",
+    "torch.nn.functional",
+    "torch.func",
+    "torch._functorch.eager_transforms",
+    "torch._functorch.apis",
+)
 """Namespaces outside the grader that trusted code here looks names up in."""
-WATCH_LEVELS = {**dict.fromkeys(TRUSTED_NAMESPACES, integrity.LENIENT),
-                **dict.fromkeys(("torch.autograd", "torch.autograd.functional",
-                                 "torch.nn.functional", "torch.func"), integrity.GUARDED),
-                "torch.Tensor": integrity.LENIENT, "torch.TensorBase": integrity.LENIENT}
+WATCH_LEVELS = {
+    **dict.fromkeys(TRUSTED_NAMESPACES, integrity.LENIENT),
+    **dict.fromkeys(
+        ("torch.autograd", "torch.autograd.functional", "torch.nn.functional", "torch.func"),
+        integrity.GUARDED,
+    ),
+    "torch.Tensor": integrity.LENIENT,
+    "torch.TensorBase": integrity.LENIENT,
+}
 
 
 @dataclass
@@ -53,11 +70,19 @@ class TrustedCalls:
     write_record: Callable[[bytes], None]
 
     @classmethod
-    def bind(cls, probes: ModuleType, write_record: Callable[[bytes], None]) -> "TrustedCalls":
-        return cls(dict(probes.PROBES), dict(probes.FUNCTIONS), InputSnapshot.take,
-                   InputSnapshot.changes, protocol.encode_value, protocol.decode_request_value,
-                   protocol.write_frame, protocol.read_frame, integrity.TorchModes(),
-                   write_record)
+    def bind(cls, probes: ModuleType, write_record: Callable[[bytes], None]) -> TrustedCalls:
+        return cls(
+            dict(probes.PROBES),
+            dict(probes.FUNCTIONS),
+            InputSnapshot.take,
+            InputSnapshot.changes,
+            protocol.encode_value,
+            protocol.decode_request_value,
+            protocol.write_frame,
+            protocol.read_frame,
+            integrity.TorchModes(),
+            write_record,
+        )
 
     def returned_from_student(self) -> None:
         """Control is back in trusted code: note a torch mode the student left active."""
@@ -120,12 +145,16 @@ class SubmissionWitnesses:
             self._watch = integrity.DictWatch(self._owners, self.frames, WATCH_LEVELS)
         if len(sys.modules) != self._modules:
             self._look_at_modules()
-        return Witnesses(self.frames, self._watch, self._executed, self._grader_modules,
-                         self._modules)
+        return Witnesses(self.frames, self._watch, self._executed, self._grader_modules, self._modules)
 
 
-def serve_question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleType,
-                   trusted_folders: list[str], witnesses: Witnesses | None = None) -> NoReturn:
+def serve_question(
+    load: dict[str, Any],
+    pipes: QuestionPipes,
+    probes: ModuleType,
+    trusted_folders: list[str],
+    witnesses: Witnesses | None = None,
+) -> NoReturn:
     """Become the question process: hold only its pipes, arm the witnesses, serve; never
     returns. `witnesses` were taken before the fork (a fresh interpreter takes its own)."""
     code = 0
@@ -137,8 +166,7 @@ def serve_question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleTyp
         if witnesses is None:
             witnesses = SubmissionWitnesses(probes, trusted_folders).before_fork()
         frames = witnesses.frames
-        watches = [witnesses.watch,
-                   integrity.DictWatch({"the worker's calls": calls}, frames, WATCH_LEVELS)]
+        watches = [witnesses.watch, integrity.DictWatch({"the worker's calls": calls}, frames, WATCH_LEVELS)]
         executed = _forget_grader_modules(witnesses)
         integrity.install_audit_hook(write_record, frames, executed)
         requests = os.fdopen(REQUEST_FD, "rb", buffering=0)
@@ -154,8 +182,14 @@ def serve_question(load: dict[str, Any], pipes: QuestionPipes, probes: ModuleTyp
             os._exit(code)
 
 
-def _serve(question: Question, load: dict[str, Any], requests: Any, replies: Any,
-           watches: list[integrity.DictWatch], nonce: bytes) -> None:
+def _serve(
+    question: Question,
+    load: dict[str, Any],
+    requests: Any,
+    replies: Any,
+    watches: list[integrity.DictWatch],
+    nonce: bytes,
+) -> None:
     heartbeat = integrity.record(integrity.HEARTBEAT, nonce.decode())
     tampering = integrity.TAMPERING
     calls = question.calls
@@ -190,17 +224,32 @@ def _trusted_namespaces(probes: ModuleType) -> dict[str, Any]:
     """Every namespace that trusted code in this process looks names up in."""
     import torch
 
-    owners: dict[str, Any] = {"probes": probes, "probes.PROBES": probes.PROBES,
-                              "probes.FUNCTIONS": probes.FUNCTIONS}
-    owners.update({f"probes.{name}": value for name, value in vars(probes).items()
-                   if isinstance(value, type) and value.__module__ == probes.__name__
-                   or isinstance(value, ModuleType) and value.__name__.startswith("grader_")})
+    owners: dict[str, Any] = {
+        "probes": probes,
+        "probes.PROBES": probes.PROBES,
+        "probes.FUNCTIONS": probes.FUNCTIONS,
+    }
+    owners.update(
+        {
+            f"probes.{name}": value
+            for name, value in vars(probes).items()
+            if isinstance(value, type)
+            and value.__module__ == probes.__name__
+            or isinstance(value, ModuleType)
+            and value.__name__.startswith("grader_")
+        }
+    )
     for name, module in list(sys.modules.items()):
         if name.startswith("grader.") and module is not None:
             owners[name] = module
     owners.update({name: sys.modules[name] for name in TRUSTED_NAMESPACES if name in sys.modules})
-    owners.update({"torch.Tensor": torch.Tensor, "torch.TensorBase": torch.Tensor.__mro__[1],
-                   "InputSnapshot": InputSnapshot})
+    owners.update(
+        {
+            "torch.Tensor": torch.Tensor,
+            "torch.TensorBase": torch.Tensor.__mro__[1],
+            "InputSnapshot": InputSnapshot,
+        }
+    )
     return owners
 
 
@@ -230,8 +279,7 @@ def handle(question: Question, request: dict[str, Any]) -> dict[str, Any]:
     try:
         reply = _dispatch(question, request)
     except BaseException as exc:  # noqa: BLE001 - student code may raise anything
-        reply = {"ok": False, "error": describe_exception(exc, question.module_path,
-                                                          question.module)}
+        reply = {"ok": False, "error": describe_exception(exc, question.module_path, question.module)}
     reply["seconds"] = time.perf_counter() - started
     return reply
 
@@ -242,8 +290,15 @@ def _dispatch(question: Question, request: dict[str, Any]) -> dict[str, Any]:
         _load(question, str(request["path"]), str(request["module"]))
         return {"ok": True, "value": None}
     if question.module is None:
-        return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
-                                       "message": "no module loaded", "traceback": ""}}
+        return {
+            "ok": False,
+            "error": {
+                "kind": "protocol",
+                "type": "ProtocolError",
+                "message": "no module loaded",
+                "traceback": "",
+            },
+        }
     calls = question.calls
     blobs = request.get(protocol.BLOBS, [])
     args = calls.decode(request.get("args", []), calls.build_function, blobs)
@@ -288,8 +343,9 @@ def _student_function(module: ModuleType, name: str) -> Callable[..., Any]:
     return target
 
 
-def _run(calls: TrustedCalls, call: Callable[[], Any], args: list[Any],
-         kwargs: dict[str, Any]) -> dict[str, Any]:
+def _run(
+    calls: TrustedCalls, call: Callable[[], Any], args: list[Any], kwargs: dict[str, Any]
+) -> dict[str, Any]:
     snapshot = calls.snapshot(args, kwargs)
     started = time.perf_counter()
     value = call()
@@ -297,8 +353,13 @@ def _run(calls: TrustedCalls, call: Callable[[], Any], args: list[Any],
     inside = time.perf_counter() - started
     blobs: list[protocol.Blob] = []
     encoded = calls.encode(value, blobs=blobs)
-    return {"ok": True, "value": encoded, "modified": calls.changes(snapshot, args, kwargs),
-            "student_seconds": inside, protocol.BLOBS: blobs}
+    return {
+        "ok": True,
+        "value": encoded,
+        "modified": calls.changes(snapshot, args, kwargs),
+        "student_seconds": inside,
+        protocol.BLOBS: blobs,
+    }
 
 
 def _load(question: Question, path: str, module_name: str) -> None:
@@ -309,8 +370,9 @@ def _load(question: Question, path: str, module_name: str) -> None:
     question.module = import_file(module_name, path)
 
 
-def describe_exception(exc: BaseException, student_path: str,
-                       module: ModuleType | None = None) -> dict[str, Any]:
+def describe_exception(
+    exc: BaseException, student_path: str, module: ModuleType | None = None
+) -> dict[str, Any]:
     """Describe an exception as data, keeping only the student's own frames."""
     kind = "raised"
     if isinstance(exc, NotImplementedError):
@@ -323,14 +385,21 @@ def describe_exception(exc: BaseException, student_path: str,
         kind = "exit"
     elif isinstance(exc, protocol.ProtocolError):
         kind = "unsendable"
-    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
-              if student_path and os.path.abspath(frame.filename) == student_path]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if student_path and os.path.abspath(frame.filename) == student_path
+    ]
     lines = traceback.format_list(frames)
-    return {"kind": kind, "type": type(exc).__name__[:200],
-            "function": str(getattr(exc, "name", ""))[:200] if kind == "missing" else
-            (frames[-1].name if frames else ""),
-            "message": _safe_str(exc) if not isinstance(exc, SystemExit) else str(exc.code)[:200],
-            "traceback": "".join(lines)[:8000]}
+    return {
+        "kind": kind,
+        "type": type(exc).__name__[:200],
+        "function": str(getattr(exc, "name", ""))[:200]
+        if kind == "missing"
+        else (frames[-1].name if frames else ""),
+        "message": _safe_str(exc) if not isinstance(exc, SystemExit) else str(exc.code)[:200],
+        "traceback": "".join(lines)[:8000],
+    }
 
 
 def _safe_str(exc: BaseException) -> str:

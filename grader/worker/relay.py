@@ -14,8 +14,9 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 from grader.wire import pipes, protocol
 from grader.worker.integrity import EXIT_TAMPERED, FORBIDDEN, HEARTBEAT, TAMPERING
@@ -95,8 +96,9 @@ class QuestionRelay:
             serve(QuestionPipes(requests[0], replies[1], output[1], records[1], self._nonce))
         for fd in (requests[0], replies[1], output[1], records[1]):
             os.close(fd)
-        self._adopt(pid, {"requests": requests[1], "replies": replies[0], "output": output[0],
-                          "records": records[0]})
+        self._adopt(
+            pid, {"requests": requests[1], "replies": replies[0], "output": output[0], "records": records[0]}
+        )
 
     def _adopt(self, pid: int, fds: dict[str, int]) -> None:
         """Take a started question process, and the relay's ends of its pipes, as this
@@ -105,8 +107,11 @@ class QuestionRelay:
         self._fds = fds
         self._gathered, self._tampering = _Gathered(), []
         self._open = {"output", "records"}
-        self._pipes = pipes.open_pipes({name: fds[name] for name in ("replies", "output", "records")},
-                                       fds["requests"], portable=self._portable_pipes)
+        self._pipes = pipes.open_pipes(
+            {name: fds[name] for name in ("replies", "output", "records")},
+            fds["requests"],
+            portable=self._portable_pipes,
+        )
 
     def forward(self, message: dict[str, Any]) -> None:
         """Send a request from the grader to the question process."""
@@ -140,8 +145,13 @@ class QuestionRelay:
         self._pid, self._fds, self._pipes = 0, {}, None
         if code == EXIT_TAMPERED:
             self._note_tampering("the record channel was closed or replaced")
-        frame = {"op": "exited", "scope": "question", "exit_code": code,
-                 "output": self._gathered.take_output(), "tampering": self._tampering}
+        frame = {
+            "op": "exited",
+            "scope": "question",
+            "exit_code": code,
+            "output": self._gathered.take_output(),
+            "tampering": self._tampering,
+        }
         if invalid:
             frame["invalid"] = invalid[:500]
         if report:
@@ -177,8 +187,11 @@ class QuestionRelay:
         blobs = message.get(protocol.BLOBS, [])
         for key in RELAY_FIELDS:
             message.pop(key, None)
-        message.update(forbidden=gathered.forbidden[:MAX_RECORDS], tampering=self._tampering,
-                       output=gathered.take_output())
+        message.update(
+            forbidden=gathered.forbidden[:MAX_RECORDS],
+            tampering=self._tampering,
+            output=gathered.take_output(),
+        )
         message[protocol.BLOBS] = blobs
         gathered.forbidden, gathered.heartbeat = [], False
         protocol.write_frame(self._upstream, message)
@@ -211,7 +224,7 @@ class QuestionRelay:
             if readable:
                 self._drain()
             if writable:
-                sent += io.write(view[sent:sent + CHUNK])
+                sent += io.write(view[sent : sent + CHUNK])
 
     # --- output and records ---------------------------------------------------------------
 
@@ -243,7 +256,7 @@ class QuestionRelay:
     def _keep_output(self, chunk: bytes) -> None:
         gathered = self._gathered
         room = OUTPUT_KEEP - len(gathered.output)
-        gathered.output += chunk[:max(room, 0)]
+        gathered.output += chunk[: max(room, 0)]
         gathered.dropped += max(len(chunk) - max(room, 0), 0)
 
     def _parse_records(self, chunk: bytes) -> None:
@@ -283,12 +296,12 @@ class _DrainingWriter:
 
 def protocol_error(message: str) -> dict[str, Any]:
     """A reply for a request that makes no sense where it came (the grader's mistake)."""
-    return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError",
-                                   "message": message}}
+    return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError", "message": message}}
 
 
-def relay_questions(requests: BinaryIO, replies: BinaryIO, relay: Any,
-                    start: Callable[[dict[str, Any]], None]) -> None:
+def relay_questions(
+    requests: BinaryIO, replies: BinaryIO, relay: Any, start: Callable[[dict[str, Any]], None]
+) -> None:
     """One question process per `load`, each request passed on and its reply relayed, until
     `end-submission`: the loop of a submission's process in both worker modes. `relay` is a
     QuestionRelay or stands in for one; `start(load)` starts the question process."""
@@ -301,8 +314,7 @@ def relay_questions(requests: BinaryIO, replies: BinaryIO, relay: Any,
             if relay.running:
                 relay.end()
             else:
-                protocol.write_frame(replies, {"op": "exited", "scope": "question",
-                                               "exit_code": 0})
+                protocol.write_frame(replies, {"op": "exited", "scope": "question", "exit_code": 0})
             continue
         if op == "load":
             relay.end(report=False)  # the grader ends each question first; just in case

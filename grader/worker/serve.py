@@ -40,8 +40,7 @@ from grader.wire.module_files import import_file
 from grader.worker import forbidden, namespaces
 from grader.worker.memory import libc, small_pages_from_now_on
 from grader.worker.question import SubmissionWitnesses, serve_question
-from grader.worker.relay import (QuestionRelay, _fork, protocol_error,
-                                 relay_questions)
+from grader.worker.relay import QuestionRelay, _fork, protocol_error, relay_questions
 
 DEFAULT_DISK_MIB = 64
 
@@ -86,6 +85,7 @@ def _warm_up(torch: ModuleType, *, optimizer: bool) -> None:
     torch.nn.functional.mse_loss(weight, weight.detach())
     copy.copy(weight.detach())  # copyreg caches torch.Tensor.__slotnames__ on first use
     import torch.utils._device  # noqa: F401 - every question's integrity.TorchModes binds it
+
     pickle.dumps(weight.detach())
     if optimizer:
         torch.optim.Adam([weight], lr=0.1).step()
@@ -104,8 +104,9 @@ def _settle() -> None:
     gc.freeze()  # no collection first: it would cost 0.1 s here for a little garbage kept
 
 
-def serve_zygote(requests: BinaryIO, replies: BinaryIO, *, isolate: bool = False,
-                 keep: list[str] | None = None) -> None:
+def serve_zygote(
+    requests: BinaryIO, replies: BinaryIO, *, isolate: bool = False, keep: list[str] | None = None
+) -> None:
     """Fork one submission process per `submission`; report its exit once it is gone."""
     while (request := protocol.read_frame(requests)) is not None:
         if request.get("op") != "submission":
@@ -115,12 +116,14 @@ def serve_zygote(requests: BinaryIO, replies: BinaryIO, *, isolate: bool = False
         if pid == 0:
             _serve_submission(request, requests, replies, isolate, keep or [])
         _, status = os.waitpid(pid, 0)
-        protocol.write_frame(replies, {"op": "exited", "scope": "submission",
-                                       "exit_code": os.waitstatus_to_exitcode(status)})
+        protocol.write_frame(
+            replies, {"op": "exited", "scope": "submission", "exit_code": os.waitstatus_to_exitcode(status)}
+        )
 
 
-def _serve_submission(request: dict[str, Any], requests: BinaryIO, replies: BinaryIO,
-                      isolate: bool, keep: list[str]) -> NoReturn:
+def _serve_submission(
+    request: dict[str, Any], requests: BinaryIO, replies: BinaryIO, isolate: bool, keep: list[str]
+) -> NoReturn:
     """Become one submission's process (isolated when sandboxed); never returns."""
     code = 0
     try:
@@ -147,8 +150,13 @@ def _serve_submission(request: dict[str, Any], requests: BinaryIO, replies: Bina
         os.chdir(workdir)
         probes = import_file("grader_probes", str(request["probes"]))
         protocol.write_frame(replies, {"ok": True})
-        serve_questions(requests, replies, probes, reap=isolate,
-                        trusted=[*trusted_folders(), os.path.dirname(str(request["probes"]))])
+        serve_questions(
+            requests,
+            replies,
+            probes,
+            reap=isolate,
+            trusted=[*trusted_folders(), os.path.dirname(str(request["probes"]))],
+        )
     except BaseException:  # noqa: BLE001 - never fall back into the zygote's loop
         traceback.print_exc()  # to the zygote's stderr: a submission process that cannot start
         code = 70
@@ -156,8 +164,9 @@ def _serve_submission(request: dict[str, Any], requests: BinaryIO, replies: Bina
         os._exit(code if code >= 0 else 70)
 
 
-def serve_questions(requests: BinaryIO, replies: BinaryIO, probes: ModuleType, *,
-                    reap: bool, trusted: list[str]) -> None:
+def serve_questions(
+    requests: BinaryIO, replies: BinaryIO, probes: ModuleType, *, reap: bool, trusted: list[str]
+) -> None:
     """Relay one forked question process per `load`, until `end-submission`."""
     relay = QuestionRelay(replies, reap_all=reap)
     prepared = SubmissionWitnesses(probes, trusted)
@@ -178,20 +187,37 @@ def trusted_folders() -> list[str]:
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m grader.worker")
     ResourceLimits.add_arguments(parser)
-    parser.add_argument("--isolate", action="store_true",
-                        help="inside the sandbox: give each submission its own namespaces, "
-                             "folder and the uid its request names")
-    parser.add_argument("--keep", action="append", default=[], metavar="FOLDER",
-                        help="a read-only folder under /tmp to keep in each submission's /tmp")
-    parser.add_argument("--forbid", action="append", default=[], metavar="MODULE:NAME,...",
-                        help="record calls to these functions of MODULE (the assignment's "
-                             "forbidden helpers)")
-    parser.add_argument("--warm-optimizer", action="store_true",
-                        help="take one optimizer step at start-up (assignments that train)")
+    parser.add_argument(
+        "--isolate",
+        action="store_true",
+        help="inside the sandbox: give each submission its own namespaces, "
+        "folder and the uid its request names",
+    )
+    parser.add_argument(
+        "--keep",
+        action="append",
+        default=[],
+        metavar="FOLDER",
+        help="a read-only folder under /tmp to keep in each submission's /tmp",
+    )
+    parser.add_argument(
+        "--forbid",
+        action="append",
+        default=[],
+        metavar="MODULE:NAME,...",
+        help="record calls to these functions of MODULE (the assignment's forbidden helpers)",
+    )
+    parser.add_argument(
+        "--warm-optimizer",
+        action="store_true",
+        help="take one optimizer step at start-up (assignments that train)",
+    )
     options = parser.parse_args(argv)
     options.limits = ResourceLimits.from_arguments(options)
-    options.forbid = {module: tuple(names.split(",")) for module, _, names
-                      in (entry.partition(":") for entry in options.forbid)}
+    options.forbid = {
+        module: tuple(names.split(","))
+        for module, _, names in (entry.partition(":") for entry in options.forbid)
+    }
     return options
 
 

@@ -20,8 +20,14 @@ Task = tuple[Tensor, Tensor, Tensor, Tensor]
 
 def init_params(hidden: int = 40, generator: torch.Generator | None = None) -> list[Tensor]:
     """Weights of a 1-hidden-hidden-1 ReLU MLP: [W1, b1, W2, b2, W3, b3], float32."""
-    shapes = [((hidden, 1), 1), ((hidden,), 1), ((hidden, hidden), hidden),
-              ((hidden,), hidden), ((1, hidden), hidden), ((1,), hidden)]
+    shapes = [
+        ((hidden, 1), 1),
+        ((hidden,), 1),
+        ((hidden, hidden), hidden),
+        ((hidden,), hidden),
+        ((1, hidden), hidden),
+        ((1,), hidden),
+    ]
     params = []
     for shape, fan_in in shapes:
         bound = 1.0 / math.sqrt(fan_in)
@@ -38,8 +44,9 @@ def forward(params: list[Tensor], x: Tensor) -> Tensor:
     return h @ w3.T + b3
 
 
-def sample_tasks(n_tasks: int, k_support: int, k_query: int,
-                 generator: torch.Generator | None = None) -> list[Task]:
+def sample_tasks(
+    n_tasks: int, k_support: int, k_query: int, generator: torch.Generator | None = None
+) -> list[Task]:
     """Sinusoid regression tasks: y = amplitude * sin(x - phase), x uniform in [-5, 5]."""
     tasks = []
     for _ in range(n_tasks):
@@ -54,8 +61,7 @@ def sample_tasks(n_tasks: int, k_support: int, k_query: int,
 # --- graded functions ----------------------------------------------------------------------
 
 
-def inner_update(params: list[Tensor], loss: Tensor, lr: float,
-                 first_order: bool = False) -> list[Tensor]:
+def inner_update(params: list[Tensor], loss: Tensor, lr: float, first_order: bool = False) -> list[Tensor]:
     """One step of gradient descent on `loss`, returned as new tensors."""
     # create_graph=True keeps d loss / d params in the graph: the adapted parameters are then
     # a differentiable function of params *through their gradient*, which is what gives the
@@ -65,8 +71,14 @@ def inner_update(params: list[Tensor], loss: Tensor, lr: float,
     return [p if g is None else p - lr * g for p, g in zip(params, grads)]
 
 
-def adapt(params: list[Tensor], x_support: Tensor, y_support: Tensor, lr: float, steps: int,
-          first_order: bool = False) -> list[Tensor]:
+def adapt(
+    params: list[Tensor],
+    x_support: Tensor,
+    y_support: Tensor,
+    lr: float,
+    steps: int,
+    first_order: bool = False,
+) -> list[Tensor]:
     """Take `steps` inner updates on the support loss."""
     adapted = list(params)
     for _ in range(steps):
@@ -75,8 +87,9 @@ def adapt(params: list[Tensor], x_support: Tensor, y_support: Tensor, lr: float,
     return adapted
 
 
-def meta_loss(params: list[Tensor], tasks: list[Task], inner_lr: float, inner_steps: int,
-              first_order: bool = False) -> Tensor:
+def meta_loss(
+    params: list[Tensor], tasks: list[Task], inner_lr: float, inner_steps: int, first_order: bool = False
+) -> Tensor:
     """Mean over tasks of the query loss after adapting on that task's support set."""
     losses = []
     for x_support, y_support, x_query, y_query in tasks:
@@ -85,9 +98,17 @@ def meta_loss(params: list[Tensor], tasks: list[Task], inner_lr: float, inner_st
     return torch.stack(losses).mean()
 
 
-def meta_train(params: list[Tensor], meta_steps: int, *, meta_batch_size: int = 4,
-               inner_lr: float = 0.01, outer_lr: float = 0.001, inner_steps: int = 1,
-               k_shot: int = 10, generator: torch.Generator | None = None) -> list[Tensor]:
+def meta_train(
+    params: list[Tensor],
+    meta_steps: int,
+    *,
+    meta_batch_size: int = 4,
+    inner_lr: float = 0.01,
+    outer_lr: float = 0.001,
+    inner_steps: int = 1,
+    k_shot: int = 10,
+    generator: torch.Generator | None = None,
+) -> list[Tensor]:
     """Meta-train copies of params with Adam on the second-order meta-loss."""
     params = [p.detach().clone().requires_grad_(True) for p in params]
     optimizer = torch.optim.Adam(params, lr=outer_lr)

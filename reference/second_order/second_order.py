@@ -8,7 +8,7 @@ is itself a node in a computation graph that can be differentiated again.
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor

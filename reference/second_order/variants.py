@@ -7,8 +7,8 @@ the reference module first (`ref`), then the graded function's own arguments.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
-from typing import Callable
 
 import torch
 from torch import Tensor
@@ -26,7 +26,9 @@ def grads_without_zeroing_zeroed(ref: ModuleType, x: Tensor, y: Tensor, i: int) 
     return ref.second_partials(x, y, i)
 
 
-def grads_without_zeroing_first_order_only(ref: ModuleType, x: Tensor, y: Tensor, i: int) -> tuple[Tensor, Tensor]:
+def grads_without_zeroing_first_order_only(
+    ref: ModuleType, x: Tensor, y: Tensor, i: int
+) -> tuple[Tensor, Tensor]:
     """zeroed_gradients: the second pass lost, leaving the first-order terms."""
     return ref.first_order_grads(x, y)
 
@@ -50,8 +52,9 @@ def gradient_penalty_summed(ref: ModuleType, f: Callable[[Tensor], Tensor], x: T
     return gradient.pow(2).sum()
 
 
-def penalty_and_weight_grads_summed(ref: ModuleType, f: Callable[[Tensor], Tensor],
-                                    x: Tensor) -> dict[str, object]:
+def penalty_and_weight_grads_summed(
+    ref: ModuleType, f: Callable[[Tensor], Tensor], x: Tensor
+) -> dict[str, object]:
     """sum_instead_of_mean: what the probe `penalty_and_weight_grads` sees from a summed
     penalty (its value, and the gradients `.backward()` gives the critic's weights)."""
     penalty = gradient_penalty_summed(ref, f, x)

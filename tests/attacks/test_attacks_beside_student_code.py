@@ -33,9 +33,14 @@ from tests.sandbox.test_isolation import question_scores, sandboxed_grader
 
 pytestmark = pytest.mark.slow
 
-SECOND_ORDER_FULL = {"first_order_grads": 10, "second_partials": 20,
-                     "grads_without_zeroing": 15, "hessian": 20, "hvp": 15,
-                     "gradient_penalty": 20}
+SECOND_ORDER_FULL = {
+    "first_order_grads": 10,
+    "second_partials": 20,
+    "grads_without_zeroing": 15,
+    "hessian": 20,
+    "hvp": 15,
+    "gradient_penalty": 20,
+}
 MAML_FULL = {"inner_update": 20, "adapt": 15, "meta_loss": 30, "meta_train": 35}
 
 
@@ -52,18 +57,21 @@ def batch_of(folder, named: dict[str, object]) -> list[Submission]:
 @pytest.fixture(scope="module")
 def second_order_results(tmp_path_factory):
     root = tmp_path_factory.mktemp("attacks")
-    submissions = batch_of(root, {
-        "a_correct": SUBMISSIONS / "second_order" / "correct_compact.py",
-        "grader_roots": SUBMISSIONS / "hostile_grader_roots" / "second_order.py",
-        "reachable_grader": SUBMISSIONS / "hostile_reachable_grader" / "second_order.py",
-        "module_rerun": SUBMISSIONS / "hostile_module_rerun" / "second_order.py",
-        "stolen_nonce": SUBMISSIONS / "hostile_stolen_nonce" / "second_order.py",
-        "raw_memory": SUBMISSIONS / "hostile_raw_memory" / "second_order.py",
-        "faked_backward": SUBMISSIONS / "hostile_faked_backward" / "second_order.py",
-        "summed_penalty": SUBMISSIONS / "second_order" / "penalty_sum_instead_of_mean.py",
-        "changes_inputs": SUBMISSIONS / "second_order" / "changes_inputs.py",
-        "forbidden_helper": SUBMISSIONS / "second_order" / "forbidden_helper.py",
-    })
+    submissions = batch_of(
+        root,
+        {
+            "a_correct": SUBMISSIONS / "second_order" / "correct_compact.py",
+            "grader_roots": SUBMISSIONS / "hostile_grader_roots" / "second_order.py",
+            "reachable_grader": SUBMISSIONS / "hostile_reachable_grader" / "second_order.py",
+            "module_rerun": SUBMISSIONS / "hostile_module_rerun" / "second_order.py",
+            "stolen_nonce": SUBMISSIONS / "hostile_stolen_nonce" / "second_order.py",
+            "raw_memory": SUBMISSIONS / "hostile_raw_memory" / "second_order.py",
+            "faked_backward": SUBMISSIONS / "hostile_faked_backward" / "second_order.py",
+            "summed_penalty": SUBMISSIONS / "second_order" / "penalty_sum_instead_of_mean.py",
+            "changes_inputs": SUBMISSIONS / "second_order" / "changes_inputs.py",
+            "forbidden_helper": SUBMISSIONS / "second_order" / "forbidden_helper.py",
+        },
+    )
     with sandboxed_grader("second_order") as grader:
         results = grade_batch(grader, submissions, root / "out", Console(file=open(os.devnull, "w")))
     return {result.submission_id: result for result in results}
@@ -71,14 +79,21 @@ def second_order_results(tmp_path_factory):
 
 def test_the_grader_is_not_reachable_through_what_survives_in_sys(second_order_results):
     result = second_order_results["grader_roots"]
-    assert question_scores(result) == {**SECOND_ORDER_FULL, "first_order_grads": 0,
-                                       "grads_without_zeroing": 0, "hessian": 0}
+    assert question_scores(result) == {
+        **SECOND_ORDER_FULL,
+        "first_order_grads": 0,
+        "grads_without_zeroing": 0,
+        "hessian": 0,
+    }
     # no more than the honest controls of its two mistakes
     changes, helper = second_order_results["changes_inputs"], second_order_results["forbidden_helper"]
     assert question_scores(result)["first_order_grads"] == question_scores(changes)["first_order_grads"]
     assert question_scores(result)["hessian"] == question_scores(helper)["hessian"] == 0
-    codes = {t.misconception for t in result.tests if t.question in ("first_order_grads", "hessian")
-             and not t.passed}
+    codes = {
+        t.misconception
+        for t in result.tests
+        if t.question in ("first_order_grads", "hessian") and not t.passed
+    }
     assert codes <= {"in_place_update", "forbidden_api", "tampering"}, codes
 
 
@@ -105,13 +120,13 @@ def test_the_worker_frames_locals_are_a_door_too(second_order_results):
     assert question_scores(result)["first_order_grads"] == question_scores(control)["first_order_grads"]
     tests = [t for t in result.tests if t.question == "first_order_grads"]
     assert tests and all(t.misconception == "tampering" for t in tests), [
-        (t.status, t.message[:120]) for t in tests]
+        (t.status, t.message[:120]) for t in tests
+    ]
 
 
 def test_nothing_may_take_a_recorders_place(second_order_results):
     result, control = second_order_results["raw_memory"], second_order_results["forbidden_helper"]
-    assert question_scores(result) == question_scores(control) == {**SECOND_ORDER_FULL,
-                                                                   "hessian": 0}
+    assert question_scores(result) == question_scores(control) == {**SECOND_ORDER_FULL, "hessian": 0}
     codes = {t.misconception for t in result.tests if t.question == "hessian"}
     assert codes == {"tampering"}, codes
 
@@ -120,8 +135,9 @@ def test_a_backward_of_its_own_earns_nothing_for_a_wrong_penalty(second_order_re
     result, control = second_order_results["faked_backward"], second_order_results["summed_penalty"]
     assert question_scores(result) == question_scores(control)
     assert question_scores(result)["gradient_penalty"] < SECOND_ORDER_FULL["gradient_penalty"]
-    assert all(not t.passed for t in result.tests if t.question == "gradient_penalty"
-               and "backward()" in t.name), [(t.name, t.passed) for t in result.tests]
+    assert all(
+        not t.passed for t in result.tests if t.question == "gradient_penalty" and "backward()" in t.name
+    ), [(t.name, t.passed) for t in result.tests]
 
 
 def test_the_correct_submission_beside_the_attacks_keeps_full_marks(second_order_results):
@@ -129,14 +145,19 @@ def test_the_correct_submission_beside_the_attacks_keeps_full_marks(second_order
 
 
 def test_rebinding_torch_equal_does_not_hide_training_the_callers_params(tmp_path):
-    submissions = batch_of(tmp_path, {
-        "a_correct": SUBMISSIONS / "maml" / "correct_loop_style.py",
-        "equal_gadget": SUBMISSIONS / "hostile_equal_gadget" / "maml.py",
-        "in_place": SUBMISSIONS / "maml" / "meta_train_trains_callers_params.py",
-    })
+    submissions = batch_of(
+        tmp_path,
+        {
+            "a_correct": SUBMISSIONS / "maml" / "correct_loop_style.py",
+            "equal_gadget": SUBMISSIONS / "hostile_equal_gadget" / "maml.py",
+            "in_place": SUBMISSIONS / "maml" / "meta_train_trains_callers_params.py",
+        },
+    )
     with sandboxed_grader("maml") as grader:
-        results = {r.submission_id: r for r in grade_batch(
-            grader, submissions, tmp_path / "out", Console(file=open(os.devnull, "w")))}
+        results = {
+            r.submission_id: r
+            for r in grade_batch(grader, submissions, tmp_path / "out", Console(file=open(os.devnull, "w")))
+        }
     forged, control = results["equal_gadget"], results["in_place"]
     assert question_scores(forged) == question_scores(control) == {**MAML_FULL, "meta_train": 0}
     codes = {t.misconception for t in forged.tests if t.question == "meta_train" and not t.passed}

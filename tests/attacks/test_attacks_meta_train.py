@@ -32,20 +32,21 @@ import torch
 from grader import results
 from grader.course.assignment import find_assignment
 from grader.grading import Grader
-from grader.plugin import seed_for
 from grader.intake.submission import Submission
+from grader.plugin import seed_for
 from tests.conftest import REFERENCE, SUBMISSIONS
 from tests.sandbox.test_isolation import question_scores, sandboxed_grader
 
 pytestmark = pytest.mark.slow
 
-NODES = {200: "tests/test_public.py::test_meta_train_quick",
-         2000: "tests/test_public.py::test_meta_train_learns"}
+NODES = {
+    200: "tests/test_public.py::test_meta_train_quick",
+    2000: "tests/test_public.py::test_meta_train_learns",
+}
 
 
 def _reference():
-    spec = importlib.util.spec_from_file_location("attack_reference_maml",
-                                                  REFERENCE / "maml" / "maml.py")
+    spec = importlib.util.spec_from_file_location("attack_reference_maml", REFERENCE / "maml" / "maml.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -67,13 +68,15 @@ def trained_from_the_check_start(steps: int) -> str:
 
 def write_attack(folder: Path) -> Path:
     stub = (SUBMISSIONS / "maml" / "correct_loop_style.py").read_text()
-    head = stub[:stub.index("def meta_train(")]
+    head = stub[: stub.index("def meta_train(")]
     constants = {steps: trained_from_the_check_start(steps) for steps in NODES}
     path = folder / "maml.py"
-    path.write_text(head + "import base64 as _b64\nimport io as _io\n\nTRAINED = "
-                    f"{constants!r}\n\n\ndef meta_train(params, meta_steps, **kwargs):\n"
-                    "    data = _io.BytesIO(_b64.b64decode(TRAINED[meta_steps]))\n"
-                    "    return [t.clone() for t in torch.load(data)]\n")
+    path.write_text(
+        head + "import base64 as _b64\nimport io as _io\n\nTRAINED = "
+        f"{constants!r}\n\n\ndef meta_train(params, meta_steps, **kwargs):\n"
+        "    data = _io.BytesIO(_b64.b64decode(TRAINED[meta_steps]))\n"
+        "    return [t.clone() for t in torch.load(data)]\n"
+    )
     return path
 
 
@@ -119,10 +122,10 @@ def test_grader_check_names_a_result_that_did_not_start_from_its_params():
     named there, before it is handed in."""
     from grader.grading import CHECK, GradingOptions
 
-    with Grader(find_assignment("maml"), GradingOptions(
-            mode=CHECK, questions=frozenset({"meta_train"}))) as grader:
-        result, _ = grader.grade(Submission.at(
-            SUBMISSIONS / "maml" / "meta_train_reinitialises.py"))
+    with Grader(
+        find_assignment("maml"), GradingOptions(mode=CHECK, questions=frozenset({"meta_train"}))
+    ) as grader:
+        result, _ = grader.grade(Submission.at(SUBMISSIONS / "maml" / "meta_train_reinitialises.py"))
     quick = [t for t in result.tests if t.question == "meta_train" and t.status != results.NOT_RUN]
     assert quick and all(t.misconception == "ignores_given_params" for t in quick)
     assert all("does not come from the params it was handed" in t.message for t in quick)

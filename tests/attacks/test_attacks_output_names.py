@@ -15,10 +15,10 @@ import shutil
 
 from rich.console import Console
 
-from grader.course.assignment import find_assignment
 from grader.commands.grade import grade_batch
-from grader.intake.collect import expand_submissions
+from grader.course.assignment import find_assignment
 from grader.grading import GRADE, Grader, GradingOptions
+from grader.intake.collect import expand_submissions
 from grader.intake.submission import OUTPUT_NAMES
 from tests.conftest import REFERENCE, SUBMISSIONS
 
@@ -33,13 +33,15 @@ def test_ids_named_like_outputs_cannot_stop_the_batch(tmp_path):
     assignment = find_assignment("second_order")
     submissions = expand_submissions([batch], assignment)
     out = tmp_path / "out"
-    with Grader(assignment, GradingOptions(mode=GRADE, reference_dir=REFERENCE / "second_order",
-                                           sandbox=None)) as grader:
+    with Grader(
+        assignment, GradingOptions(mode=GRADE, reference_dir=REFERENCE / "second_order", sandbox=None)
+    ) as grader:
         results = {r.submission_id: r for r in grade_batch(grader, submissions, out, QUIET)}
     hostile = {f"{path.name}" for path in HOSTILE.glob("*.py")}
     assert set(results) == {"alice", *hostile}
     assert all(result.score == 100 for result in results.values()), {
-        i: (r.score, r.problem) for i, r in results.items()}
+        i: (r.score, r.problem) for i, r in results.items()
+    }
     for name in ("gradebook.csv", "gradebook.sqlite"):
         assert (out / name).is_file(), name
     with open(out / "gradebook.csv", newline="") as stream:

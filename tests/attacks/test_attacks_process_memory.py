@@ -26,20 +26,27 @@ from tests.sandbox.test_isolation import question_scores, sandboxed_grader
 
 pytestmark = pytest.mark.slow
 
-FULL = {"first_order_grads": 10, "second_partials": 20, "grads_without_zeroing": 15,
-        "hessian": 20, "hvp": 15, "gradient_penalty": 20}
+FULL = {
+    "first_order_grads": 10,
+    "second_partials": 20,
+    "grads_without_zeroing": 15,
+    "hessian": 20,
+    "hvp": 15,
+    "gradient_penalty": 20,
+}
 OPENED = ("hessian", "hvp", "gradient_penalty")
 
 
 def unsandboxed_grader() -> Grader:
-    return Grader(find_assignment("second_order"), GradingOptions(
-        mode=GRADE, reference_dir=REFERENCE / "second_order", sandbox=None))
+    return Grader(
+        find_assignment("second_order"),
+        GradingOptions(mode=GRADE, reference_dir=REFERENCE / "second_order", sandbox=None),
+    )
 
 
-@pytest.mark.parametrize("make", [sandboxed_grader, unsandboxed_grader],
-                         ids=["sandboxed", "no-sandbox"])
+@pytest.mark.parametrize("make", [sandboxed_grader, unsandboxed_grader], ids=["sandboxed", "no-sandbox"])
 def test_process_memory_opened_under_another_name_is_tampering(make):
-    with (make("second_order") if make is sandboxed_grader else make()) as grader:
+    with make("second_order") if make is sandboxed_grader else make() as grader:
         hostile, _ = grader.grade(Submission.at(SUBMISSIONS / "hostile_proc_mem" / "second_order.py"))
         control, _ = grader.grade(Submission.at(SUBMISSIONS / "second_order" / "correct_compact.py"))
     assert question_scores(control) == FULL
@@ -49,17 +56,29 @@ def test_process_memory_opened_under_another_name_is_tampering(make):
         assert codes == {"tampering"}, (question, codes)
 
 
-@pytest.mark.parametrize("path", ["/proc/self/./mem", "//proc/self/mem", "/./proc/self/mem",
-                                  "/proc/self/../self/mem", "/proc/self/root/proc/self/mem",
-                                  "/proc/self/cwd/mem", "/dev/fd/3", "mem", "proc/self/mem"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/proc/self/./mem",
+        "//proc/self/mem",
+        "/./proc/self/mem",
+        "/proc/self/../self/mem",
+        "/proc/self/root/proc/self/mem",
+        "/proc/self/cwd/mem",
+        "/dev/fd/3",
+        "mem",
+        "proc/self/mem",
+    ],
+)
 def test_each_spelling_of_a_process_door_is_named(path):
     from grader.worker.integrity import _is_process_memory
 
     assert _is_process_memory(path)
 
 
-@pytest.mark.parametrize("path", ["/proc/cpuinfo", "/proc/self/status", "data/x.csv",
-                                  "/usr/lib/python3.11/os.py"])
+@pytest.mark.parametrize(
+    "path", ["/proc/cpuinfo", "/proc/self/status", "data/x.csv", "/usr/lib/python3.11/os.py"]
+)
 def test_ordinary_files_are_not_process_doors(path):
     from grader.worker.integrity import _is_process_memory
 

@@ -26,8 +26,12 @@ def test_files_sharing_an_id_cost_only_that_student(tmp_path, capsys):
     assignment = copy_course(tmp_path)
     folder = tmp_path / "canvas"
     shutil.copytree(HOSTILE, folder)
-    for name in ("alice_12_345_second_order.py", "bob_13_347_second_order.py",
-                 "mallory_15_1_second_order.py", "mallory_15_2_second_order-1.py"):
+    for name in (
+        "alice_12_345_second_order.py",
+        "bob_13_347_second_order.py",
+        "mallory_15_1_second_order.py",
+        "mallory_15_2_second_order-1.py",
+    ):
         shutil.copy(CORRECT, folder / name)
     out = tmp_path / "out"
     assert grade(assignment, folder, out) == 0
@@ -35,7 +39,11 @@ def test_files_sharing_an_id_cost_only_that_student(tmp_path, capsys):
         rows = {row["submission"]: row for row in csv.DictReader(stream)}
     assert sorted(rows) == ["alice_12", "bob_13", "carol_14", "mallory_15"]
     assert {key: float(row["score"]) for key, row in rows.items()} == {
-        "alice_12": 100, "bob_13": 100, "carol_14": 0, "mallory_15": 0}
+        "alice_12": 100,
+        "bob_13": 100,
+        "carol_14": 0,
+        "mallory_15": 0,
+    }
     assert "2 entries carry the id carol_14" in rows["carol_14"]["problem"]
     assert "none of them is second_order.py" in rows["carol_14"]["problem"]
     assert "more than one of them" in rows["mallory_15"]["problem"]

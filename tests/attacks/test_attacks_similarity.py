@@ -22,7 +22,8 @@ DEADLINE_S = 60
 
 def _pad():
     spec = importlib.util.spec_from_file_location(
-        "hostile_pad", SUBMISSIONS / "hostile_adjacent_literals" / "pad.py")
+        "hostile_pad", SUBMISSIONS / "hostile_adjacent_literals" / "pad.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.padded
@@ -37,9 +38,12 @@ def test_a_run_of_adjacent_string_literals_does_not_stall_the_comparison(tmp_pat
     (folder / "mallory.py").write_text(_pad()(correct))
     assert len((folder / "mallory.py").read_text()) < 1_000_000  # compared whole, not cut
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "grader", "similarity", "second_order",
-                           str(folder), "--out", str(out)], capture_output=True, text=True,
-                          timeout=DEADLINE_S)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "similarity", "second_order", str(folder), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_S,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "similarity.json").read_text())
     assert sorted(report["submissions"]) == sorted([*HONEST, "mallory"])

@@ -14,8 +14,8 @@ import shutil
 
 from grader.cli import main
 from tests.conftest import SUBMISSIONS
-from tests.course_copy import CORRECT, copy_course, grade
 from tests.course.test_late_policy import LATE_TABLE
+from tests.course_copy import CORRECT, copy_course, grade
 
 HOSTILE = SUBMISSIONS / "hostile_own_metadata"
 
@@ -30,8 +30,7 @@ def test_a_metadata_file_inside_a_submission_sets_no_ones_time(tmp_path, capsys)
     shutil.copy(CORRECT, export / "submission_1" / "second_order.py")
     out = tmp_path / "out"
     folders = sorted(str(path) for path in export.iterdir())
-    assert main(["grade", str(assignment), *folders, "--out", str(out), "--no-sandbox",
-                 "--jobs", "1"]) == 0
+    assert main(["grade", str(assignment), *folders, "--out", str(out), "--no-sandbox", "--jobs", "1"]) == 0
     batch = load_batch(out).by_id()
     assert sorted(batch) == ["submission_1", "submission_2"]
     for key in batch:  # neither has a time an instructor or Gradescope gave: none is judged
@@ -50,7 +49,8 @@ def test_an_exports_own_metadata_still_gives_its_submissions_times(tmp_path):
     shutil.copy(CORRECT, export / "submission_1" / "second_order.py")
     (export / "submission_metadata.yml").write_text(
         "submission_1:\n  :created_at: 2026-12-06 23:59:00.000000000 -05:00\n"
-        "submission_2:\n  :created_at: 2026-12-04 23:00:00.000000000 -05:00\n")
+        "submission_2:\n  :created_at: 2026-12-04 23:00:00.000000000 -05:00\n"
+    )
     out = tmp_path / "out"
     assert grade(assignment, export, out) == 0
     batch = load_batch(out).by_id()

@@ -17,21 +17,26 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader.course.assignment import Limits, find_assignment
 from grader.commands.grade import grade_batch
+from grader.course.assignment import Limits, find_assignment
 from grader.errors import GraderError
 from grader.grading import GRADE, Grader, GradingOptions
-from grader.sandbox.bubblewrap import Sandbox
 from grader.intake.submission import Submission
+from grader.sandbox.bubblewrap import Sandbox
 from grader.sandbox.uid_pool import leased_uids
 from tests.conftest import REFERENCE, ROOT, SUBMISSIONS
 
 HOSTILE = SUBMISSIONS / "hostile"
-FULL = {"first_order_grads": 10, "second_partials": 20, "grads_without_zeroing": 15,
-        "hessian": 20, "hvp": 15, "gradient_penalty": 20}
+FULL = {
+    "first_order_grads": 10,
+    "second_partials": 20,
+    "grads_without_zeroing": 15,
+    "hessian": 20,
+    "hvp": 15,
+    "gradient_penalty": 20,
+}
 EXPECTED = {
-    "clean_half_then_cheats": {"first_order_grads": 0, "second_partials": 0,
-                               "grads_without_zeroing": 0},
+    "clean_half_then_cheats": {"first_order_grads": 0, "second_partials": 0, "grads_without_zeroing": 0},
     "hang_memory_segfault": {"hessian": 0, "hvp": 0, "gradient_penalty": 0},
     "escape_artist": {question: 0 for question in FULL},
     "exits_at_import": {question: 0 for question in FULL},
@@ -107,27 +112,41 @@ def graded(tmp_path_factory):
     shutil.copytree(HOSTILE, batch)
     shutil.copy(SUBMISSIONS / "second_order" / "correct_compact.py", batch / "aaa_correct.py")
     listener = Listener()
-    (batch / "escape_artist.py").write_text((batch / "escape_artist.py").read_text().replace(
-        'os.environ.get("GRADER_TEST_PORT", "1")', str(listener.port)))
+    (batch / "escape_artist.py").write_text(
+        (batch / "escape_artist.py")
+        .read_text()
+        .replace('os.environ.get("GRADER_TEST_PORT", "1")', str(listener.port))
+    )
     out = root / "out"
     assignment = find_assignment("second_order")
-    grader = Grader(assignment, GradingOptions(
-        mode=GRADE, reference_dir=REFERENCE / "second_order", sandbox=sandbox,
-        limits=Limits(call_seconds=5, import_seconds=20, memory_mib=2048)))
+    grader = Grader(
+        assignment,
+        GradingOptions(
+            mode=GRADE,
+            reference_dir=REFERENCE / "second_order",
+            sandbox=sandbox,
+            limits=Limits(call_seconds=5, import_seconds=20, memory_mib=2048),
+        ),
+    )
     started = time.monotonic()
     submissions = [Submission.at(path) for path in sorted(batch.glob("*.py"))]
     locks = root / "uid-locks"  # this batch's own, to tell its uids from other batches'
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("GRADER_UID_LOCKS", str(locks))
-            batch_results = grade_batch(grader, submissions, out,
-                                        Console(file=open(os.devnull, "w")))
+            batch_results = grade_batch(grader, submissions, out, Console(file=open(os.devnull, "w")))
     finally:
         listener.close()
         grader.close()
-    return {"results": {r.submission_id: r for r in batch_results}, "out": out, "root": root,
-            "seconds": time.monotonic() - started, "listener": listener, "sandbox": sandbox,
-            "uids": leased_uids(locks)}
+    return {
+        "results": {r.submission_id: r for r in batch_results},
+        "out": out,
+        "root": root,
+        "seconds": time.monotonic() - started,
+        "listener": listener,
+        "sandbox": sandbox,
+        "uids": leased_uids(locks),
+    }
 
 
 @pytest.mark.slow
@@ -136,13 +155,13 @@ def test_hostile_submission_scores(graded, name):
     result = graded["results"][name]
     scores = {q.question: q.score for q in result.questions()}
     assert scores == pytest.approx({**FULL, **EXPECTED[name]}, abs=1e-6), [
-        (t.question, t.status, t.message[:100]) for t in result.tests if not t.passed]
+        (t.question, t.status, t.message[:100]) for t in result.tests if not t.passed
+    ]
 
 
 @pytest.mark.slow
 def test_each_attack_fails_with_the_right_status(graded):
-    statuses = {name: {q.question: q.status for q in r.questions()}
-                for name, r in graded["results"].items()}
+    statuses = {name: {q.question: q.status for q in r.questions()} for name, r in graded["results"].items()}
     assert statuses["hang_memory_segfault"]["hessian"] == "timed out"
     assert statuses["hang_memory_segfault"]["hvp"] == "memory limit"
     assert statuses["hang_memory_segfault"]["gradient_penalty"] == "crashed"
@@ -153,8 +172,9 @@ def test_each_attack_fails_with_the_right_status(graded):
     assert "nothing of the previous submission is reachable" in finds
     exits = graded["results"]["exits_at_import"].tests[0].message
     assert exits == "the submission exited with code 0 while importing"
-    segfault = next(t for t in graded["results"]["hang_memory_segfault"].tests
-                    if t.question == "gradient_penalty")
+    segfault = next(
+        t for t in graded["results"]["hang_memory_segfault"].tests if t.question == "gradient_penalty"
+    )
     assert "segmentation fault" in segfault.message
 
 
@@ -168,8 +188,7 @@ def test_the_correct_submission_in_the_same_batch_is_untouched(graded):
 @pytest.mark.slow
 def test_nothing_outside_the_sandbox_changed(graded):
     time.sleep(4)  # the daemon would write its marker after 3 s
-    searched = [graded["root"], ROOT / "reference", ROOT / "assignments", Path("/tmp"),
-                Path.cwd()]
+    searched = [graded["root"], ROOT / "reference", ROOT / "assignments", Path("/tmp"), Path.cwd()]
     for folder in searched:
         for marker in MARKERS:
             assert not list(folder.glob(marker)) and not list(folder.glob(f"*/{marker}")), (folder, marker)

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
+from grader.authoring.freshness import FLOAT_TOLERANCES, stale_differences
 from grader.cli import main
 from grader.commands import record
 from grader.feedback import TOLERANCES
-from grader.authoring.freshness import FLOAT_TOLERANCES, stale_differences
 from tests.conftest import ASSIGNMENTS
 
 
@@ -35,6 +35,7 @@ def tensors(data):
         elif isinstance(value, list):
             for v in value:
                 walk(v)
+
     walk(data["tests"])
     return found
 

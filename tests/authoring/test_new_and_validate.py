@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from grader.cli import main
+from grader.course.assignment import Assignment
 from grader.errors import GraderError
 from grader.sandbox.bubblewrap import Sandbox
-from grader.course.assignment import Assignment
 
 QUESTION = '''
 
@@ -26,7 +26,7 @@ def jvp(x: Tensor, v: Tensor) -> Tensor:
     raise NotImplementedError("jvp")
 '''
 
-SOLUTION = '''
+SOLUTION = """
 
 def jvp(x: Tensor, v: Tensor) -> Tensor:
     x = x.detach().clone().requires_grad_(True)
@@ -35,7 +35,7 @@ def jvp(x: Tensor, v: Tensor) -> Tensor:
     (g,) = torch.autograd.grad(y, x, u, create_graph=True)
     (jv,) = torch.autograd.grad(g, u, v)
     return jv
-'''
+"""
 
 VARIANT = '''
 
@@ -60,14 +60,15 @@ def test_jvp_{half}(student, reference, seed, n):
                  variants=reference.mistakes([("vjp_instead_of_jvp", "jvp_transposed", (x, v))]))
 '''
 
-CODE = '''
+CODE = """
 [vjp_instead_of_jvp]
 title = "a vector-Jacobian product where a Jacobian-vector product was asked"
 explanation = "One backward pass gives v^T J. J v needs a second one, through a dummy u."
-'''
+"""
 
-WRONG = SOLUTION.replace("(jv,) = torch.autograd.grad(g, u, v)\n    return jv",
-                         "return torch.autograd.grad(x * x.sum(), x, v)[0]")
+WRONG = SOLUTION.replace(
+    "(jv,) = torch.autograd.grad(g, u, v)\n    return jv", "return torch.autograd.grad(x * x.sum(), x, v)[0]"
+)
 HOSTILE = SOLUTION.replace("    return jv", "    import ctypes\n    return jv")
 
 
@@ -134,10 +135,13 @@ def test_an_added_question_validates_and_grades_exactly(course, capsys):
     (subs / "bob.py").write_text(solution.replace(SOLUTION, WRONG))
     (subs / "mallory.py").write_text(solution.replace(SOLUTION, HOSTILE))
     assert main(["grade", "hw", str(subs), "--out", "out", *sandbox_arguments(folder)]) == 0
-    scores = {name: json.loads((course / "out" / name / "results.json").read_text())
-              for name in ("alice", "bob", "mallory")}
+    scores = {
+        name: json.loads((course / "out" / name / "results.json").read_text())
+        for name in ("alice", "bob", "mallory")
+    }
     assert {name: result["score"] for name, result in scores.items()} == pytest.approx(
-        {"alice": 120, "bob": 100, "mallory": 100})
+        {"alice": 120, "bob": 100, "mallory": 100}
+    )
     codes = {t["misconception"] for t in scores["bob"]["tests"] if t["question"] == "jvp"}
     assert codes == {"vjp_instead_of_jvp"}
     codes = {t["misconception"] for t in scores["mallory"]["tests"] if t["question"] == "jvp"}
@@ -149,15 +153,17 @@ def test_validate_names_file_and_line_of_each_problem(course, capsys):
     tests = public / "tests" / "test_public.py"
     tests.write_text(tests.read_text().replace('[("backward_twice"', '[("backward_twise"'))
     stub = public / "hw.py"
-    stub.write_text(stub.read_text().replace('raise NotImplementedError("square_grad")',
-                                             "return 2 * x"))
-    append(hidden / "tests" / "test_hidden.py", '''
+    stub.write_text(stub.read_text().replace('raise NotImplementedError("square_grad")', "return 2 * x"))
+    append(
+        hidden / "tests" / "test_hidden.py",
+        '''
 
 @pytest.mark.question("jvp")
 def test_jvp_fails_for_everyone(student, reference, seed):
     """a test the reference fails"""
     expect_close(student.jvp(torch.ones(2), torch.ones(2)).value, torch.zeros(2), what="jvp")
-''')
+''',
+    )
     solution = hidden / "hw.py"
     solution.write_text(solution.read_text().replace("return grad", "return grad * 1.5"))
     forget_modules("hw")
@@ -184,6 +190,6 @@ def test_validate_names_a_missing_probe_file(course, capsys):
 
 def test_validate_refuses_a_misspelt_catalogue_entry(course, capsys):
     catalogue = course / "assignments" / "hw" / "misconceptions.toml"
-    catalogue.write_text(catalogue.read_text().replace("explanation = \"One", "explantion = \"One"))
+    catalogue.write_text(catalogue.read_text().replace('explanation = "One', 'explantion = "One'))
     assert main(["validate", "hw", "--no-sandbox"]) == 1
     assert f"{catalogue}: [vjp_instead_of_jvp] has unknown keys" in capsys.readouterr().out

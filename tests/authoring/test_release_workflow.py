@@ -21,8 +21,8 @@ import torch
 from junitparser import JUnitXml
 from ruamel.yaml import YAML
 
-from grader.version import DISTRIBUTION, __version__
 from grader.cli import main
+from grader.version import DISTRIBUTION, __version__
 from tests.conftest import SUBMISSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,13 +31,26 @@ ROOT = Path(__file__).resolve().parents[2]
 def build_wheel(folder: Path) -> Path:
     """The grader's wheel, built from a copy of this checkout (no build files left in it)."""
     source = folder / "source"
-    shutil.copytree(ROOT / "grader", source / "grader",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(ROOT / "grader", source / "grader", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--wheel-dir", str(folder / "dist"), str(source)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(folder / "dist"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     (wheel,) = (folder / "dist").glob("*.whl")
     return wheel
 
@@ -48,15 +61,18 @@ def workflow_steps(release: Path) -> tuple[dict[str, str], list[dict]]:
     return {k: str(v) for k, v in workflow["env"].items()}, job["steps"]
 
 
-def run_steps(steps: list[dict], cwd: Path, env: dict[str, str]) -> list[tuple[str, subprocess.CompletedProcess]]:
+def run_steps(
+    steps: list[dict], cwd: Path, env: dict[str, str]
+) -> list[tuple[str, subprocess.CompletedProcess]]:
     """Each `run:` step as GitHub runs it on ubuntu (`bash -e`), in order, until one fails
     (a step with `if: always()` runs anyway)."""
     done, failed = [], False
     for step in steps:
         if "run" not in step or (failed and "always()" not in str(step.get("if", ""))):
             continue
-        result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=env,
-                                capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            ["bash", "-e", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+        )
         done.append((step.get("name", step["run"]), result))
         failed = failed or result.returncode != 0
     return done
@@ -67,26 +83,30 @@ def test_the_release_workflow_grades_a_push_as_shipped(tmp_path):
     wheel = build_wheel(tmp_path)
     assert wheel.name.startswith(f"{DISTRIBUTION.replace('-', '_')}-{__version__}-")
     release = tmp_path / "repo"
-    assert main(["release", "second_order", "--out", str(release),
-                 "--requirement", str(wheel)]) == 0
+    assert main(["release", "second_order", "--out", str(release), "--requirement", str(wheel)]) == 0
     workflow_env, steps = workflow_steps(release)
     assert workflow_env["GRADER_REQUIREMENT"] == str(wheel)
     assert workflow_env["TORCH_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
     assert [s.get("name") for s in steps if "run" in s] == [
-        "Install torch (CPU-only build)", "Install the grader", "Grade"]
+        "Install torch (CPU-only build)",
+        "Install the grader",
+        "Grade",
+    ]
 
     environment = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(environment)
     bin_dir = environment / ("Scripts" if os.name == "nt" else "bin")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GRADER_", "VIRTUAL_ENV", "PYTHON"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADER_", "VIRTUAL_ENV", "PYTHON"))}
     env.update(workflow_env)
-    env.update(PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", GITHUB_ACTIONS="true",
-               GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
-               # the stand-in for torch's CPU-only index: this machine's index, and exactly
-               # the CPU build this environment runs
-               TORCH_INDEX_URL="https://pypi.org/simple",
-               TORCH_REQUIREMENT=f"torch=={torch.__version__}")
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{env['PATH']}",
+        GITHUB_ACTIONS="true",
+        GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
+        # the stand-in for torch's CPU-only index: this machine's index, and exactly
+        # the CPU build this environment runs
+        TORCH_INDEX_URL="https://pypi.org/simple",
+        TORCH_REQUIREMENT=f"torch=={torch.__version__}",
+    )
 
     shutil.copy(SUBMISSIONS / "second_order" / "correct_compact.py", release / "second_order.py")
     done = run_steps(steps, release, env)
@@ -96,12 +116,19 @@ def test_the_release_workflow_grades_a_push_as_shipped(tmp_path):
     assert grade.stdout.rstrip().splitlines()[-1] == "Points: 40/40"
     suite = next(iter(JUnitXml.fromfile(str(release / "grader-junit.xml"))))
     assert suite.tests == 15 and suite.failures == 0 and suite.errors == 0
-    installed = subprocess.run([str(bin_dir / "grader"), "--version"], capture_output=True,
-                               text=True, env=env)
+    installed = subprocess.run(
+        [str(bin_dir / "grader"), "--version"], capture_output=True, text=True, env=env
+    )
     assert installed.stdout.strip() == f"{DISTRIBUTION} {__version__}"
-    assert "+cpu" in subprocess.run([str(bin_dir / "python"), "-c",
-                                     "import torch; print(torch.__version__)"],
-                                    capture_output=True, text=True, env=env).stdout
+    assert (
+        "+cpu"
+        in subprocess.run(
+            [str(bin_dir / "python"), "-c", "import torch; print(torch.__version__)"],
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
+    )
 
     (release / "grader-junit.xml").unlink()
     shutil.copy(SUBMISSIONS / "second_order" / "zeroed_gradients.py", release / "second_order.py")
@@ -123,13 +150,20 @@ def test_grader_version_names_the_distribution(capsys):
     assert capsys.readouterr().out.strip() == f"{DISTRIBUTION} {__version__}"
 
 
-@pytest.mark.parametrize("flags, spec", [
-    ([], f"{DISTRIBUTION}=={__version__}"),
-    (["--requirement", f"{DISTRIBUTION} @ git+https://example.org/course/grader@v{__version__}"],
-     f"{DISTRIBUTION} @ git+https://example.org/course/grader@v{__version__}"),
-    (["--requirement", "https://example.org/wheels/autograd_grader-0.1.0-py3-none-any.whl"],
-     "https://example.org/wheels/autograd_grader-0.1.0-py3-none-any.whl"),
-])
+@pytest.mark.parametrize(
+    "flags, spec",
+    [
+        ([], f"{DISTRIBUTION}=={__version__}"),
+        (
+            ["--requirement", f"{DISTRIBUTION} @ git+https://example.org/course/grader@v{__version__}"],
+            f"{DISTRIBUTION} @ git+https://example.org/course/grader@v{__version__}",
+        ),
+        (
+            ["--requirement", "https://example.org/wheels/autograd_grader-0.1.0-py3-none-any.whl"],
+            "https://example.org/wheels/autograd_grader-0.1.0-py3-none-any.whl",
+        ),
+    ],
+)
 def test_the_workflow_installs_the_grader_it_was_built_with_and_torch_for_the_cpu(flags, spec, tmp_path):
     release = tmp_path / "repo"
     assert main(["release", "second_order", "--out", str(release), *flags]) == 0

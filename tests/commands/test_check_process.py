@@ -9,9 +9,9 @@ import shutil
 
 import torch
 
-from grader.course.assignment import find_assignment
 from grader.cli import main
 from grader.commands import check
+from grader.course.assignment import find_assignment
 from grader.grading import CHECK, Grader, GradingOptions
 from grader.intake.submission import Submission
 from tests.conftest import ASSIGNMENTS, SUBMISSIONS
@@ -39,8 +39,9 @@ def test_a_check_without_the_option_leaves_torch_threads_alone(tmp_path):
     torch.set_num_threads(2)
     try:
         assignment = find_assignment(str(ASSIGNMENTS / "second_order"))
-        with Grader(assignment, GradingOptions(mode=CHECK,
-                                               questions=frozenset({"first_order_grads"}))) as grader:
+        with Grader(
+            assignment, GradingOptions(mode=CHECK, questions=frozenset({"first_order_grads"}))
+        ) as grader:
             result, _ = grader.grade(Submission("notebook", _student_file(tmp_path)))
         assert result.tests and all(t.status == "passed" for t in result.tests)
         assert torch.get_num_threads() == 2

@@ -10,8 +10,7 @@ import shutil
 import pytest
 
 from grader.cli import main
-from grader.commands import (check, ci, export, grade, merge, new, record, release, show,
-                             validate)
+from grader.commands import check, ci, export, grade, merge, new, record, release, show, validate
 from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS
 
 
@@ -27,6 +26,7 @@ def student_copy(tmp_path):
         target = tmp_path / name
         shutil.copy(source, target)
         return target
+
     return place
 
 
@@ -60,8 +60,10 @@ def test_check_failure_says_got_and_expected_and_shows_only_student_frames(capsy
 
 def test_a_student_error_shows_the_students_frames_only(capsys, tmp_path):
     source = tmp_path / "second_order.py"
-    source.write_text("def first_order_grads(x, y):\n    return helper(x)\n\n\n"
-                      "def helper(x):\n    raise ValueError('boom')\n")
+    source.write_text(
+        "def first_order_grads(x, y):\n    return helper(x)\n\n\n"
+        "def helper(x):\n    raise ValueError('boom')\n"
+    )
     code, out, _ = run(capsys, "check", str(source), "--question", "first_order_grads")
     assert code == 1
     assert "raised ValueError: boom" in out and "in helper" in out and "in first_order_grads" in out
@@ -70,8 +72,9 @@ def test_a_student_error_shows_the_students_frames_only(capsys, tmp_path):
 
 def test_check_recognises_a_mistake_from_recorded_variants(capsys, student_copy, tmp_path):
     mistake = student_copy(SUBMISSIONS / "second_order" / "grad_accumulation.py")
-    code, out, _ = run(capsys, "check", str(mistake), "--question", "hessian",
-                       "--json", str(tmp_path / "r.json"))
+    code, out, _ = run(
+        capsys, "check", str(mistake), "--question", "hessian", "--json", str(tmp_path / "r.json")
+    )
     assert code == 1
     assert "Recognised mistake: .grad was not zeroed between backward passes" in out
     saved = json.loads((tmp_path / "r.json").read_text())
@@ -84,15 +87,22 @@ def test_check_of_one_question_runs_only_its_tests(capsys, student_copy):
     assert "hvp" in out and "first_order_grads" not in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["check", "no/such/file.py"], "no such file or folder"),
-    (["check", "pyproject.toml"], "cannot tell which assignment pyproject.toml is for"),
-    (["check", "--assignment", "nope", "."], "unknown assignment 'nope'"),
-    (["check", "--question", "nope", "assignments/second_order/second_order.py"],
-     "unknown question 'nope'"),
-    (["grade", "second_order", "x.py", "--out", "o", "--reference", "/nonexistent"],
-     "no reference solution for second_order"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["check", "no/such/file.py"], "no such file or folder"),
+        (["check", "pyproject.toml"], "cannot tell which assignment pyproject.toml is for"),
+        (["check", "--assignment", "nope", "."], "unknown assignment 'nope'"),
+        (
+            ["check", "--question", "nope", "assignments/second_order/second_order.py"],
+            "unknown question 'nope'",
+        ),
+        (
+            ["grade", "second_order", "x.py", "--out", "o", "--reference", "/nonexistent"],
+            "no reference solution for second_order",
+        ),
+    ],
+)
 def test_bad_input_gets_one_line_and_exit_status_2(capsys, argv, message, monkeypatch):
     monkeypatch.chdir(ASSIGNMENTS.parent)
     code, out, err = run(capsys, *argv)
@@ -125,8 +135,7 @@ def test_grade_writes_gradescope_results_and_a_gradebook(capsys, tmp_path):
     shutil.copy(SUBMISSIONS / "second_order" / "zeroed_gradients.py", batch / "bob.py")
     (batch / "carol.rar").write_bytes(b"Rar!")
     out = tmp_path / "out"
-    code, stdout, _ = run(capsys, "grade", "second_order", str(batch), "--out", str(out),
-                          "--no-sandbox")
+    code, stdout, _ = run(capsys, "grade", "second_order", str(batch), "--out", str(out), "--no-sandbox")
     assert code == 0
     alice = json.loads((out / "alice" / "results.json").read_text())
     assert alice["score"] == pytest.approx(100)
@@ -154,8 +163,7 @@ def test_an_error_naming_a_students_file_shows_its_control_characters_escaped(tm
     from grader.cli import main
 
     missing = tmp_path / "bob\x1b]52;c;aGk=\x07.py"
-    assert main(["grade", "second_order", str(missing), "--out", str(tmp_path / "out"),
-                 "--no-sandbox"]) != 0
+    assert main(["grade", "second_order", str(missing), "--out", str(tmp_path / "out"), "--no-sandbox"]) != 0
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err
     assert "bob\\x1b]52;c;aGk=\\x07.py" in err

@@ -53,10 +53,15 @@ def release(request, tmp_path_factory):
 
 def test_the_release_holds_what_students_need(release):
     name, out = release
-    for path in (f"{name}.py", f"{name}.ipynb", "README.md", ".github/workflows/autograde.yml",
-                 f".grader/assignments/{name}/tests/test_public.py",
-                 f".grader/assignments/{name}/expected.json",
-                 f".grader/assignments/{name}/assignment.toml"):
+    for path in (
+        f"{name}.py",
+        f"{name}.ipynb",
+        "README.md",
+        ".github/workflows/autograde.yml",
+        f".grader/assignments/{name}/tests/test_public.py",
+        f".grader/assignments/{name}/expected.json",
+        f".grader/assignments/{name}/assignment.toml",
+    ):
         assert (out / path).is_file(), path
 
 
@@ -75,9 +80,16 @@ def test_the_release_leaks_nothing_of_the_reference(release):
 def test_the_release_workflow_is_valid_for_github(release):
     _, out = release
     checker = Path(sys.executable).parent / "check-jsonschema"
-    run = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows",
-                          str(out / ".github" / "workflows" / "autograde.yml")],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [
+            str(checker),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(out / ".github" / "workflows" / "autograde.yml"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 
@@ -116,8 +128,11 @@ def test_ci_on_a_correct_push(repository, capsys):
 def test_ci_on_a_failing_push_annotates_the_students_function(repository, capsys):
     out, summary = repository
     shutil.copy(SUBMISSIONS / "second_order" / "zeroed_gradients.py", out / "second_order.py")
-    line = next(i for i, text in enumerate((out / "second_order.py").read_text().splitlines(), 1)
-                if text.startswith("def grads_without_zeroing"))
+    line = next(
+        i
+        for i, text in enumerate((out / "second_order.py").read_text().splitlines(), 1)
+        if text.startswith("def grads_without_zeroing")
+    )
     assert main(["ci", "--junit", "junit.xml"]) == 1
     stdout = capsys.readouterr().out
     assert f"::error file=second_order.py,line={line},title=grads_without_zeroing%3A 0/6 points::" in stdout
@@ -131,7 +146,8 @@ def test_ci_on_a_failing_push_annotates_the_students_function(repository, capsys
 def test_ci_with_the_reference_never_shows_hidden_inputs(repository, capsys, monkeypatch):
     out, summary = repository
     printing = (SUBMISSIONS / "second_order" / "zeroed_gradients.py").read_text() + (
-        "\n\nprint('student-output-marker at import')\n")
+        "\n\nprint('student-output-marker at import')\n"
+    )
     (out / "second_order.py").write_text(printing)
     monkeypatch.setenv("GRADER_REFERENCE", str(REFERENCE))
     monkeypatch.setattr(Sandbox, "require", no_sandbox)  # told so, it grades without one
@@ -141,7 +157,11 @@ def test_ci_with_the_reference_never_shows_hidden_inputs(repository, capsys, mon
     assert stdout.rstrip().splitlines()[-1] == "Points: 85/100"
     assert "hidden test" in written
     assert "student-output-marker" not in written, "student output could repeat hidden inputs"
-    for leak in ("inputs of length", "float64 tensor", "differs from the expected value: largest difference 10.9"):
+    for leak in (
+        "inputs of length",
+        "float64 tensor",
+        "differs from the expected value: largest difference 10.9",
+    ):
         hidden_lines = [l for l in written.splitlines() if "hidden" in l and leak in l]
         assert not hidden_lines, hidden_lines
     assert "of length 7" not in written

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from grader.course.assignment import Assignment
-from grader.errors import ConfigError
 from grader.course.misconceptions import TAMPERING, Catalogue
+from grader.errors import ConfigError
 from tests.conftest import ASSIGNMENTS, ROOT
 
 GENERIC = {"grad"}
@@ -23,8 +23,7 @@ GENERIC = {"grad"}
 `torch.autograd.grad` is how every assignment (and the worker's warm-up) differentiates."""
 
 ALLOWED = {
-    ("grader/worker/memory.py", "second_order"):
-        "measurements, each naming the batch it was taken on",
+    ("grader/worker/memory.py", "second_order"): "measurements, each naming the batch it was taken on",
 }
 """(file, name) pairs that may stay, and why."""
 
@@ -48,8 +47,11 @@ def mentions(folder: Path, names: set[str]) -> list[str]:
             continue
         where = path.relative_to(folder.parent).as_posix()
         for number, line in enumerate(path.read_text().splitlines(), 1):
-            found += [f"{where}:{number}: {match}" for match in pattern.findall(line)
-                      if (where, match) not in ALLOWED]
+            found += [
+                f"{where}:{number}: {match}"
+                for match in pattern.findall(line)
+                if (where, match) not in ALLOWED
+            ]
     return found
 
 
@@ -71,21 +73,34 @@ def test_each_catalogue_loads_with_the_graders_own_code():
         catalogue = Assignment.load(ASSIGNMENTS / name).misconceptions
         assert TAMPERING in catalogue and "in_place_update" in catalogue
     second_order = Assignment.load(ASSIGNMENTS / "second_order")
-    assert second_order.misconceptions.recognise_error(
-        "hessian", "x does not require grad and does not have a grad_fn") == "missing_create_graph"
-    assert second_order.misconceptions.recognise_error("first_order_grads", "does not require "
-                                                       "grad and does not have a grad_fn") is None
+    assert (
+        second_order.misconceptions.recognise_error(
+            "hessian", "x does not require grad and does not have a grad_fn"
+        )
+        == "missing_create_graph"
+    )
+    assert (
+        second_order.misconceptions.recognise_error(
+            "first_order_grads", "does not require grad and does not have a grad_fn"
+        )
+        is None
+    )
     assert second_order.forbidden.helpers["torch.func"][0] == "hessian"
     assert "double backward" in second_order.forbidden.advice
 
 
-@pytest.mark.parametrize("entry,complaint", [
-    ('[typo_code]\ntitle = "t"\n', "typo_code.explanation must be a non-empty string"),
-    ('[tampering]\ntitle = "t"\nexplanation = "e"\n', "the grader's own code"),
-    ('[x]\ntitle = "t"\nexplanation = "e"\nerrors = ["boom"]\nquestions = ["nope"]\n',
-     "x.questions names ['nope']"),
-    ('[x]\ntitle = "t"\nexplanation = "e"\nexplantion = "e"\n', "unknown keys ['explantion']"),
-])
+@pytest.mark.parametrize(
+    "entry,complaint",
+    [
+        ('[typo_code]\ntitle = "t"\n', "typo_code.explanation must be a non-empty string"),
+        ('[tampering]\ntitle = "t"\nexplanation = "e"\n', "the grader's own code"),
+        (
+            '[x]\ntitle = "t"\nexplanation = "e"\nerrors = ["boom"]\nquestions = ["nope"]\n',
+            "x.questions names ['nope']",
+        ),
+        ('[x]\ntitle = "t"\nexplanation = "e"\nexplantion = "e"\n', "unknown keys ['explantion']"),
+    ],
+)
 def test_a_bad_catalogue_entry_is_a_config_error_naming_the_file(tmp_path, entry, complaint):
     (tmp_path / "misconceptions.toml").write_text(entry)
     with pytest.raises(ConfigError) as error:
@@ -97,7 +112,8 @@ def test_a_bad_catalogue_entry_is_a_config_error_naming_the_file(tmp_path, entry
 def test_bad_forbidden_helpers_are_a_config_error(tmp_path):
     (tmp_path / "assignment.toml").write_text(
         'title = "t"\nmodule = "m"\n[questions]\nq = { public = 1 }\n'
-        '[forbidden.helpers]\n"torch.func" = "hessian"\n')
+        '[forbidden.helpers]\n"torch.func" = "hessian"\n'
+    )
     with pytest.raises(ConfigError, match=r"\[forbidden.helpers\] must map"):
         Assignment.load(tmp_path)
 

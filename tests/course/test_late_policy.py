@@ -9,13 +9,17 @@ from pathlib import Path
 import pytest
 
 from grader.course.assignment import Assignment
+from grader.course.late_policy import (
+    LatePolicy,
+    gradescope_times,
+    policy_from_table,
+    read_extensions,
+    read_submission_times,
+)
 from grader.errors import ConfigError, GraderError
-from grader.course.late_policy import (LatePolicy, gradescope_times, policy_from_table,
-                                read_extensions, read_submission_times)
 from tests.conftest import ASSIGNMENTS
 
-DEADLINE = datetime.datetime(2026, 12, 4, 23, 59, tzinfo=datetime.timezone(
-    datetime.timedelta(hours=-5)))
+DEADLINE = datetime.datetime(2026, 12, 4, 23, 59, tzinfo=datetime.timezone(datetime.timedelta(hours=-5)))
 POLICY = LatePolicy(DEADLINE, per_day=10, cap=30, grace=datetime.timedelta(minutes=15))
 NO_GRACE = LatePolicy(DEADLINE, per_day=10)
 
@@ -33,7 +37,7 @@ def test_on_time_and_exactly_at_the_deadline_lose_nothing():
     assert POLICY.penalty(at(days=-3)) is None
     assert POLICY.penalty(DEADLINE) is None
     # the same instant written in another offset is the same instant
-    assert POLICY.penalty(DEADLINE.astimezone(datetime.timezone.utc)) is None
+    assert POLICY.penalty(DEADLINE.astimezone(datetime.UTC)) is None
 
 
 def test_one_second_late_is_a_whole_day_late():
@@ -81,20 +85,25 @@ def write_config(folder: Path, late: str) -> Path:
 
 
 def test_assignment_toml_reads_its_late_table(tmp_path):
-    folder = write_config(tmp_path / "second_order", "[late]\ndeadline = 2026-12-04T23:59:00-05:00\n"
-                          "per_day = 10\ncap = 30\ngrace_minutes = 15\n")
+    folder = write_config(
+        tmp_path / "second_order",
+        "[late]\ndeadline = 2026-12-04T23:59:00-05:00\nper_day = 10\ncap = 30\ngrace_minutes = 15\n",
+    )
     assert Assignment.load(folder).late == POLICY
     assert Assignment.load(ASSIGNMENTS / "second_order").late is None
 
 
-@pytest.mark.parametrize("table, says", [
-    ('deadline = "2026-12-04T23:59:00"\nper_day = 10', "no offset"),
-    ('deadline = 2026-12-04T23:59:00\nper_day = 10', "with its offset"),
-    ('deadline = "next friday"\nper_day = 10', "not an ISO 8601"),
-    ('deadline = "2026-12-04T23:59:00Z"\nper_day = -1', "late.per_day must be a number >= 0"),
-    ('deadline = "2026-12-04T23:59:00Z"', "needs deadline and per_day"),
-    ('deadline = "2026-12-04T23:59:00Z"\nper_day = 1\npenalty = 3', "has penalty: use only"),
-])
+@pytest.mark.parametrize(
+    "table, says",
+    [
+        ('deadline = "2026-12-04T23:59:00"\nper_day = 10', "no offset"),
+        ("deadline = 2026-12-04T23:59:00\nper_day = 10", "with its offset"),
+        ('deadline = "next friday"\nper_day = 10', "not an ISO 8601"),
+        ('deadline = "2026-12-04T23:59:00Z"\nper_day = -1', "late.per_day must be a number >= 0"),
+        ('deadline = "2026-12-04T23:59:00Z"', "needs deadline and per_day"),
+        ('deadline = "2026-12-04T23:59:00Z"\nper_day = 1\npenalty = 3', "has penalty: use only"),
+    ],
+)
 def test_a_bad_late_table_is_one_line_naming_the_fix(tmp_path, table, says):
     folder = write_config(tmp_path / "second_order", f"[late]\n{table}\n")
     with pytest.raises(GraderError, match=says) as raised:
@@ -118,16 +127,22 @@ def test_submission_times_and_extensions_from_csv(tmp_path):
     assert read_extensions(extensions) == {"ann": 2.0, "ben": 0.5}
 
 
-@pytest.mark.parametrize("name, text, says", [
-    ("times.csv", "student,time\nann,2026-12-04T23:59:00Z\n", "header id,submitted_at"),
-    ("times.csv", "id,submitted_at\nann,yesterday\n", "line 2: 'yesterday' is not an ISO 8601"),
-    ("times.csv", "id,submitted_at\nann,2026-12-04T23:59:00\n", "line 2: .* has no offset"),
-    ("times.csv", "id,submitted_at\nann,2026-12-04T23:59:00Z\nann,2026-12-04T23:59:00Z\n",
-     "line 3: 'ann' is listed twice"),
-    ("extensions.csv", "id,extra_days\nann,two\n", "line 2: extra_days 'two'"),
-    ("extensions.csv", "id,extra_days\nann,-1\n", "line 2: extra_days '-1'"),
-    ("extensions.csv", "id,extra_days\nann\n", "line 2: write two cells"),
-])
+@pytest.mark.parametrize(
+    "name, text, says",
+    [
+        ("times.csv", "student,time\nann,2026-12-04T23:59:00Z\n", "header id,submitted_at"),
+        ("times.csv", "id,submitted_at\nann,yesterday\n", "line 2: 'yesterday' is not an ISO 8601"),
+        ("times.csv", "id,submitted_at\nann,2026-12-04T23:59:00\n", "line 2: .* has no offset"),
+        (
+            "times.csv",
+            "id,submitted_at\nann,2026-12-04T23:59:00Z\nann,2026-12-04T23:59:00Z\n",
+            "line 3: 'ann' is listed twice",
+        ),
+        ("extensions.csv", "id,extra_days\nann,two\n", "line 2: extra_days 'two'"),
+        ("extensions.csv", "id,extra_days\nann,-1\n", "line 2: extra_days '-1'"),
+        ("extensions.csv", "id,extra_days\nann\n", "line 2: write two cells"),
+    ],
+)
 def test_a_bad_csv_is_one_line_naming_file_and_line(tmp_path, name, text, says):
     path = tmp_path / name
     path.write_text(text)
@@ -149,22 +164,33 @@ def test_gradescope_export_metadata_gives_submission_times(tmp_path):
         "  :history:\n"
         "  - :created_at: 2026-12-01 10:00:00.000000000 -05:00\n"
         "submission_102:\n"
-        "  :created_at: 2026-12-05 05:00:00.000000000 +00:00\n")
+        "  :created_at: 2026-12-05 05:00:00.000000000 +00:00\n"
+    )
     assert gradescope_times(tmp_path) == {
         "submission_101": DEADLINE + datetime.timedelta(microseconds=123456),
-        "submission_102": at(minutes=1)}
+        "submission_102": at(minutes=1),
+    }
     assert gradescope_times(tmp_path / "elsewhere") == {}
 
 
-LATE_TABLE = ("[late]\ndeadline = 2026-12-04T23:59:00-05:00\nper_day = 10\ncap = 25\n"
-              "grace_minutes = 10\n")
+LATE_TABLE = "[late]\ndeadline = 2026-12-04T23:59:00-05:00\nper_day = 10\ncap = 25\ngrace_minutes = 10\n"
 METADATA_TIMES = {  # as a Gradescope export's submission_metadata.yml gives them
-    "submission_1": DEADLINE, "submission_2": at(seconds=1),
-    "submission_3": at(minutes=10, seconds=1), "submission_4": at(days=5),
-    "submission_5": at(days=1), "submission_6": at(days=-1)}
-EXPECTED_PENALTY = {"submission_1": None, "submission_2": 0.0, "submission_3": 10.0,
-                    "submission_4": 25.0, "submission_5": None, "submission_6": 20.0,
-                    "submission_7": None}
+    "submission_1": DEADLINE,
+    "submission_2": at(seconds=1),
+    "submission_3": at(minutes=10, seconds=1),
+    "submission_4": at(days=5),
+    "submission_5": at(days=1),
+    "submission_6": at(days=-1),
+}
+EXPECTED_PENALTY = {
+    "submission_1": None,
+    "submission_2": 0.0,
+    "submission_3": 10.0,
+    "submission_4": 25.0,
+    "submission_5": None,
+    "submission_6": 20.0,
+    "submission_7": None,
+}
 
 
 @pytest.fixture(scope="module")
@@ -181,18 +207,36 @@ def late_batch(tmp_path_factory):
     for number in range(1, 8):
         (export / f"submission_{number}").mkdir(parents=True)
         shutil.copy(CORRECT, export / f"submission_{number}" / "second_order.py")
-    (export / "submission_metadata.yml").write_text("".join(
-        f"submission_{key.split('_')[1]}:\n  :submitters:\n  - :name: Student\n"
-        f"  :created_at: {when.strftime('%Y-%m-%d %H:%M:%S.%f000 %z')}\n"
-        for key, when in METADATA_TIMES.items()))
+    (export / "submission_metadata.yml").write_text(
+        "".join(
+            f"submission_{key.split('_')[1]}:\n  :submitters:\n  - :name: Student\n"
+            f"  :created_at: {when.strftime('%Y-%m-%d %H:%M:%S.%f000 %z')}\n"
+            for key, when in METADATA_TIMES.items()
+        )
+    )
     times = root / "times.csv"
-    times.write_text(f"id,submitted_at\nsubmission_6,{at(days=1, seconds=1).isoformat()}\n"
-                     f"nobody,{DEADLINE.isoformat()}\n")
+    times.write_text(
+        f"id,submitted_at\nsubmission_6,{at(days=1, seconds=1).isoformat()}\nnobody,{DEADLINE.isoformat()}\n"
+    )
     extensions = root / "extensions.csv"
     extensions.write_text("id,extra_days\nsubmission_5,1\nabsent_student,3\n")
     out = root / "out"
-    code = main(["grade", str(assignment), str(export), "--out", str(out), "--no-sandbox",
-                 "--jobs", "1", "--submitted-at", str(times), "--extensions", str(extensions)])
+    code = main(
+        [
+            "grade",
+            str(assignment),
+            str(export),
+            "--out",
+            str(out),
+            "--no-sandbox",
+            "--jobs",
+            "1",
+            "--submitted-at",
+            str(times),
+            "--extensions",
+            str(extensions),
+        ]
+    )
     return {"code": code, "out": out, "assignment": assignment, "export": export}
 
 
@@ -216,8 +260,7 @@ def test_the_penalty_has_its_own_column_and_field_in_the_exports(late_batch):
     import csv
     import json
 
-    rows = {row["submission"]: row for row in
-            csv.DictReader((late_batch["out"] / "gradebook.csv").open())}
+    rows = {row["submission"]: row for row in csv.DictReader((late_batch["out"] / "gradebook.csv").open())}
     for key, expected in EXPECTED_PENALTY.items():
         assert float(rows[key]["late_penalty"]) == (expected or 0), key
         assert float(rows[key]["score"]) == 100 - (expected or 0), key
@@ -232,9 +275,23 @@ def test_what_cannot_be_judged_is_said_in_a_line(late_batch, capsys):
 
     capsys.readouterr()
     extensions = late_batch["out"].parent / "extensions.csv"
-    assert main(["grade", str(late_batch["assignment"]), str(late_batch["export"]), "--out",
-                 str(late_batch["out"]), "--no-sandbox", "--jobs", "1",
-                 "--extensions", str(extensions)]) == 0
+    assert (
+        main(
+            [
+                "grade",
+                str(late_batch["assignment"]),
+                str(late_batch["export"]),
+                "--out",
+                str(late_batch["out"]),
+                "--no-sandbox",
+                "--jobs",
+                "1",
+                "--extensions",
+                str(extensions),
+            ]
+        )
+        == 0
+    )
     said = " ".join(capsys.readouterr().out.split())
     assert "1 submission(s) have no submission time (submission_7)" in said
     assert "absent_student" not in said  # an extension for someone yet to hand in is normal
@@ -250,8 +307,21 @@ def test_a_bad_times_file_stops_grade_before_grading(late_batch, tmp_path, capsy
     times = tmp_path / "times.csv"
     times.write_text("id,submitted_at\nsubmission_1,5pm\n")
     capsys.readouterr()
-    assert main(["grade", str(late_batch["assignment"]), str(late_batch["export"]), "--out",
-                 str(tmp_path / "out"), "--no-sandbox", "--submitted-at", str(times)]) != 0
+    assert (
+        main(
+            [
+                "grade",
+                str(late_batch["assignment"]),
+                str(late_batch["export"]),
+                "--out",
+                str(tmp_path / "out"),
+                "--no-sandbox",
+                "--submitted-at",
+                str(times),
+            ]
+        )
+        != 0
+    )
     error = capsys.readouterr().err
     assert "line 2: '5pm' is not an ISO 8601" in error and error.count("\n") == 1
 
@@ -262,21 +332,30 @@ def test_grade_says_which_times_it_lacks_canvas_late_marks_and_unknown_ids(tmp_p
     from rich.console import Console
 
     from grader.gradebook.store import Gradebook
-    from grader.intake.submission import Submission
     from grader.gradebook.submission_times import canvas_marks_late, record_times
+    from grader.intake.submission import Submission
     from tests.course_copy import copy_course
 
     assignment = Assignment.load(copy_course(tmp_path, LATE_TABLE))
-    submissions = [Submission("ann_101", tmp_path / "ann_late_101_9_second_order.py"),
-                   Submission("bo_102", tmp_path / "bo_102_9_second_order.py"),
-                   Submission("cy\x1b]0;x", tmp_path / "cy.py")]
+    submissions = [
+        Submission("ann_101", tmp_path / "ann_late_101_9_second_order.py"),
+        Submission("bo_102", tmp_path / "bo_102_9_second_order.py"),
+        Submission("cy\x1b]0;x", tmp_path / "cy.py"),
+    ]
     times = tmp_path / "times.csv"
     times.write_text(f"id,submitted_at\nbo_102,{DEADLINE.isoformat()}\nbo_1O2,{DEADLINE.isoformat()}\n")
     stream = io.StringIO()
     gradebook = Gradebook.in_folder(tmp_path / "out")
     try:
-        record_times(gradebook, assignment, [], submissions, Console(file=stream, width=400),
-                     submitted_at=times, extensions=None)
+        record_times(
+            gradebook,
+            assignment,
+            [],
+            submissions,
+            Console(file=stream, width=400),
+            submitted_at=times,
+            extensions=None,
+        )
         assert gradebook.submission_times() == {"bo_102": DEADLINE}
     finally:
         gradebook.close()

@@ -19,8 +19,11 @@ class Net(torch.nn.Module):
 
     def __init__(self, hidden):
         super().__init__()
-        self.l1, self.l2, self.l3 = (torch.nn.Linear(1, hidden), torch.nn.Linear(hidden, hidden),
-                                     torch.nn.Linear(hidden, 1))
+        self.l1, self.l2, self.l3 = (
+            torch.nn.Linear(1, hidden),
+            torch.nn.Linear(hidden, hidden),
+            torch.nn.Linear(hidden, 1),
+        )
 
     def forward(self, x):
         return self.l3(torch.relu(self.l2(torch.relu(self.l1(x)))))
@@ -31,6 +34,7 @@ NAMES = ["l1.weight", "l1.bias", "l2.weight", "l2.bias", "l3.weight", "l3.bias"]
 
 def func_meta_loss(params, tasks, lr, steps, first_order, net):
     """MAML written with torch.func: functional_call for the net, grad for the inner step."""
+
     def support_loss(weights, x, y):
         return F.mse_loss(functional_call(net, weights, (x,)), y)
 
@@ -59,8 +63,7 @@ def test_meta_gradient_matches_torch_func(maml, steps, first_order):
     params, tasks = problem(maml, seed=steps, dtype=torch.float64)
     net = Net(12).double()
     ours = torch.autograd.grad(maml.meta_loss(params, tasks, 0.05, steps, first_order), params)
-    theirs = torch.autograd.grad(func_meta_loss(params, tasks, 0.05, steps, first_order, net),
-                                 params)
+    theirs = torch.autograd.grad(func_meta_loss(params, tasks, 0.05, steps, first_order, net), params)
     for a, b in zip(ours, theirs):
         torch.testing.assert_close(a, b)
 
@@ -87,9 +90,11 @@ def test_inner_update_leaves_params_alone_and_stays_differentiable(maml):
 def test_given_helpers_are_identical_in_stub_and_reference():
     def helpers(path):
         tree = ast.parse(path.read_text())
-        return {node.name: ast.dump(node) for node in tree.body
-                if isinstance(node, ast.FunctionDef)
-                and node.name in ("init_params", "forward", "sample_tasks")}
+        return {
+            node.name: ast.dump(node)
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef) and node.name in ("init_params", "forward", "sample_tasks")
+        }
 
     stub = helpers(ASSIGNMENTS / "maml" / "maml.py")
     assert set(stub) == {"init_params", "forward", "sample_tasks"}
@@ -101,15 +106,16 @@ def test_given_helpers_follow_the_contract(maml):
     assert [tuple(p.shape) for p in params] == [(40, 1), (40,), (40, 40), (40,), (1, 40), (1,)]
     assert all(p.dtype == torch.float32 and p.requires_grad for p in params)
     assert float(params[2].detach().abs().max()) <= 1 / 40**0.5
-    (xs, ys, xq, yq), = maml.sample_tasks(1, 7, 3, torch.Generator().manual_seed(0))
+    ((xs, ys, xq, yq),) = maml.sample_tasks(1, 7, 3, torch.Generator().manual_seed(0))
     assert xs.shape == (7, 1) and xq.shape == (3, 1) and float(xs.abs().max()) <= 5
 
 
 def heldout_loss(maml, params, seed=1234):
     tasks = maml.sample_tasks(50, 10, 10, torch.Generator().manual_seed(seed))
     leaves = [p.detach().requires_grad_(True) for p in params]
-    losses = [F.mse_loss(maml.forward(maml.adapt(leaves, xs, ys, 0.01, 1), xq), yq)
-              for xs, ys, xq, yq in tasks]
+    losses = [
+        F.mse_loss(maml.forward(maml.adapt(leaves, xs, ys, 0.01, 1), xq), yq) for xs, ys, xq, yq in tasks
+    ]
     return float(torch.stack(losses).mean())
 
 

@@ -58,7 +58,7 @@ def test_second_partials_closed_form(second_order, dtype, i):
     hx, hy = second_order.second_partials(x, y, i)
     unit = torch.zeros_like(x)
     unit[i] = 1
-    torch.testing.assert_close(hx, 2 * y[i] * y)            # row i of 2 y y^T
+    torch.testing.assert_close(hx, 2 * y[i] * y)  # row i of 2 y y^T
     torch.testing.assert_close(hy, 2 * (y[i] * x + z * unit))  # row i of 2 (y x^T + z I)
 
 
@@ -99,8 +99,9 @@ def test_hessian_against_finite_differences(second_order, name):
     f = FUNCTIONS[name]
     (x,) = vectors(5, torch.float64, seed=5, count=1)
     hessian = second_order.hessian(f, x)
-    expected = torch.stack([central_gradient(lambda v: central_gradient(f, v)[j], x, eps=1e-4)
-                            for j in range(5)])
+    expected = torch.stack(
+        [central_gradient(lambda v: central_gradient(f, v)[j], x, eps=1e-4) for j in range(5)]
+    )
     torch.testing.assert_close(hessian, expected, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(hessian, hessian.T)
 
@@ -158,8 +159,9 @@ def test_long_hvp_windows_give_exactly_the_whole_vectors_values(second_order, dt
     for start in starts:
         low, high = max(start - 1, 0), min(start + hidden.WINDOW + 1, n)
         part = second_order.hvp(f, x[low:high], v[low:high])
-        assert torch.equal(part[start - low:start - low + hidden.WINDOW],
-                           whole[start:start + hidden.WINDOW])
+        assert torch.equal(
+            part[start - low : start - low + hidden.WINDOW], whole[start : start + hidden.WINDOW]
+        )
 
 
 class SmallCritic:
@@ -172,8 +174,8 @@ class SmallCritic:
     def unpack(self, flat):
         d, h = self.d, self.h
         w = flat[: h * d].reshape(h, d)
-        b = flat[h * d: h * d + h]
-        u = flat[h * d + h:]
+        b = flat[h * d : h * d + h]
+        u = flat[h * d + h :]
         return w, b, u
 
     def __call__(self, x, flat=None):
@@ -184,8 +186,8 @@ class SmallCritic:
 def penalty_by_hand(critic, x, flat):
     """The penalty with the input gradient written out analytically (no double backward)."""
     w, b, u = critic.unpack(flat)
-    s = torch.sigmoid(x @ w.T + b)          # softplus' = sigmoid, shape (B, h)
-    grads = (s * u) @ w                      # d f(x)[b] / d x[b], shape (B, d)
+    s = torch.sigmoid(x @ w.T + b)  # softplus' = sigmoid, shape (B, h)
+    grads = (s * u) @ w  # d f(x)[b] / d x[b], shape (B, d)
     return grads.pow(2).sum(dim=1).mean()
 
 
@@ -210,10 +212,14 @@ def test_no_function_changes_its_inputs(second_order, dtype):
     x.grad = torch.ones_like(x)
     before = (x.detach().clone(), y.clone(), x.grad.clone())
     f = lambda t: (t**4).sum()
-    outputs = [second_order.first_order_grads(x, y), second_order.second_partials(x, y, 1),
-               second_order.grads_without_zeroing(x, y, 1), second_order.hessian(f, x),
-               second_order.hvp(f, x, y), second_order.gradient_penalty(
-                   lambda b: (b**3).sum(dim=1), torch.stack([x.detach(), y]))]
+    outputs = [
+        second_order.first_order_grads(x, y),
+        second_order.second_partials(x, y, 1),
+        second_order.grads_without_zeroing(x, y, 1),
+        second_order.hessian(f, x),
+        second_order.hvp(f, x, y),
+        second_order.gradient_penalty(lambda b: (b**3).sum(dim=1), torch.stack([x.detach(), y])),
+    ]
     assert torch.equal(x.detach(), before[0]) and torch.equal(y, before[1])
     assert torch.equal(x.grad, before[2]) and x.requires_grad and not y.requires_grad
     flat = [t for out in outputs for t in (out if isinstance(out, tuple) else (out,))]

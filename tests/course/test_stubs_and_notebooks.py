@@ -9,8 +9,8 @@ import nbformat
 import pytest
 import torch
 
-from grader.course.assignment import find_assignment
 from grader.authoring.notebook import notebook_text
+from grader.course.assignment import find_assignment
 from grader.reference import import_private
 
 QUESTION_CALLS = {
@@ -66,13 +66,16 @@ def test_notebook_matches_its_stub(name):
 def test_notebook_is_rebuilt_from_the_current_stub(name):
     assignment = find_assignment(name)
     assert assignment.notebook_path.read_text() == notebook_text(assignment), (
-        f"run `python -m grader.authoring.notebook {name}`")
+        f"run `python -m grader.authoring.notebook {name}`"
+    )
 
 
 @pytest.mark.parametrize("name", QUESTION_CALLS)
 def test_notebook_teaches_the_lessons(name):
     notebook = nbformat.read(find_assignment(name).notebook_path, as_version=4)
     text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-    for phrase in {"second_order": ["create_graph=True", "[12, 24]", "[46, 12]", "accumulate"],
-                   "maml": ["create_graph=True", "first-order MAML", "inner step"]}[name]:
+    for phrase in {
+        "second_order": ["create_graph=True", "[12, 24]", "[46, 12]", "accumulate"],
+        "maml": ["create_graph=True", "first-order MAML", "inner step"],
+    }[name]:
         assert phrase in text

@@ -34,8 +34,18 @@ def batch(tmp_path_factory):
 
 
 def grade_command(batch: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "grader", "grade", "second_order", str(batch), "--out", str(out),
-            "--no-sandbox", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        "second_order",
+        str(batch),
+        "--out",
+        str(out),
+        "--no-sandbox",
+        *extra,
+    ]
 
 
 def recorded(out: Path) -> dict[str, float]:
@@ -53,8 +63,10 @@ def recorded_so_far(out: Path) -> dict[str, float]:
 
 def results_of(out: Path) -> list[tuple]:
     with sqlite3.connect(out / "gradebook.sqlite") as db:
-        return db.execute("SELECT submission_id, nodeid, name, status, score FROM test_results "
-                          "ORDER BY submission_id, nodeid, name").fetchall()
+        return db.execute(
+            "SELECT submission_id, nodeid, name, status, score FROM test_results "
+            "ORDER BY submission_id, nodeid, name"
+        ).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +74,14 @@ def interrupted_then_completed(batch, tmp_path_factory):
     """Kill a `--jobs 2` batch with SIGKILL once two submissions are in, then run it again."""
     out = tmp_path_factory.mktemp("killed")
     env = {**os.environ, "GRADER_ASSIGNMENTS": str(ROOT / "assignments")}
-    process = subprocess.Popen(grade_command(batch, out, "--jobs", "2"), cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        grade_command(batch, out, "--jobs", "2"),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if (out / "gradebook.sqlite").exists() and len(recorded_so_far(out)) >= 2:
@@ -73,8 +90,14 @@ def interrupted_then_completed(batch, tmp_path_factory):
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     before = recorded(out)
-    rerun = subprocess.run(grade_command(batch, out, "--jobs", "2"), cwd=ROOT, env=env,
-                           capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run(
+        grade_command(batch, out, "--jobs", "2"),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return {"out": out, "before": before, "rerun": rerun}
 
 
@@ -87,8 +110,10 @@ def test_a_killed_batch_is_completed_without_duplicates(interrupted_then_complet
     assert recorded(run["out"]) == pytest.approx(EXPECTED)
     with sqlite3.connect(run["out"] / "gradebook.sqlite") as db:
         assert db.execute("SELECT count(*) FROM submissions").fetchone()[0] == len(EXPECTED)
-        duplicates = db.execute("SELECT submission_id, nodeid, name, count(*) FROM test_results "
-                                "GROUP BY 1, 2, 3 HAVING count(*) > 1").fetchall()
+        duplicates = db.execute(
+            "SELECT submission_id, nodeid, name, count(*) FROM test_results "
+            "GROUP BY 1, 2, 3 HAVING count(*) > 1"
+        ).fetchall()
         assert duplicates == []
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     rows = {row["submission"]: row for row in csv.DictReader((run["out"] / "gradebook.csv").open())}
@@ -96,13 +121,27 @@ def test_a_killed_batch_is_completed_without_duplicates(interrupted_then_complet
 
 
 @pytest.mark.slow
-def test_shards_merge_into_the_unsharded_gradebook(batch, interrupted_then_completed, tmp_path,
-                                                   capsys):
+def test_shards_merge_into_the_unsharded_gradebook(batch, interrupted_then_completed, tmp_path, capsys):
     shards = []
     for index in (1, 2):
         out = tmp_path / f"shard{index}"
-        assert main(["grade", "second_order", str(batch), "--out", str(out), "--no-sandbox",
-                     "--jobs", "1", "--shard", f"{index}/2"]) == 0
+        assert (
+            main(
+                [
+                    "grade",
+                    "second_order",
+                    str(batch),
+                    "--out",
+                    str(out),
+                    "--no-sandbox",
+                    "--jobs",
+                    "1",
+                    "--shard",
+                    f"{index}/2",
+                ]
+            )
+            == 0
+        )
         shards.append(out)
     assert recorded(shards[0]) and recorded(shards[1])
     assert set(recorded(shards[0])).isdisjoint(recorded(shards[1]))
@@ -113,8 +152,7 @@ def test_shards_merge_into_the_unsharded_gradebook(batch, interrupted_then_compl
 
 
 @pytest.mark.slow
-def test_an_unchanged_batch_is_not_graded_again_unless_asked(batch, interrupted_then_completed,
-                                                              capsys):
+def test_an_unchanged_batch_is_not_graded_again_unless_asked(batch, interrupted_then_completed, capsys):
     out = interrupted_then_completed["out"]
     started = time.monotonic()
     assert main(["grade", "second_order", str(batch), "--out", str(out), "--no-sandbox"]) == 0
@@ -133,8 +171,14 @@ def test_exports_render_from_the_gradebook(interrupted_then_completed, fmt, tmp_
         assert {r["submission"]: float(r["score"]) for r in rows} == pytest.approx(EXPECTED)
     elif fmt == "canvas":
         rows = list(csv.reader(target.open()))
-        assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                           "Second-order derivatives with autograd"]
+        assert rows[0] == [
+            "Student",
+            "ID",
+            "SIS User ID",
+            "SIS Login ID",
+            "Section",
+            "Second-order derivatives with autograd",
+        ]
         assert rows[1][-1] == "100" and ["", "", "", "ben", "", "85"] in rows
     elif fmt == "junit":
         suites = list(JUnitXml.fromfile(str(target)))

@@ -14,9 +14,9 @@ import sqlite3
 import pytest
 
 from grader.cli import main
+from grader.gradebook.load import load_batch
 from grader.gradebook.store import Gradebook
 from grader.outputs.registry import render
-from grader.gradebook.load import load_batch
 from tests.course_copy import CORRECT, ZEROED, copy_course, grade, hand_in
 
 QUESTION = "grads_without_zeroing"
@@ -46,9 +46,17 @@ def graded(tmp_path_factory):
     after_full = load_batch(out).by_id()["ben"]
     assert grade(assignment, submissions, out, "--question", QUESTION) == 0
     after_question = load_batch(out).by_id()["ben"]
-    return {"root": root, "out": out, "before": before, "overridden": overridden,
-            "exports": exports, "written": written, "report": report, "after_full": after_full,
-            "after_question": after_question}
+    return {
+        "root": root,
+        "out": out,
+        "before": before,
+        "overridden": overridden,
+        "exports": exports,
+        "written": written,
+        "report": report,
+        "after_full": after_full,
+        "after_question": after_question,
+    }
 
 
 def test_an_override_replaces_the_questions_points_with_who_when_and_why(graded):
@@ -58,7 +66,7 @@ def test_an_override_replaces_the_questions_points_with_who_when_and_why(graded)
     assert made is not None and (made.points, made.reason, made.by) == (12, REASON, "prof")
     at = datetime.datetime.fromisoformat(made.at)
     assert at.utcoffset() == datetime.timedelta(0)
-    assert abs(datetime.datetime.now(datetime.timezone.utc) - at) < datetime.timedelta(hours=1)
+    assert abs(datetime.datetime.now(datetime.UTC) - at) < datetime.timedelta(hours=1)
     assert now.points(QUESTION) == 12 and now.graded_points(QUESTION) == before.points(QUESTION)
     assert now.total == pytest.approx(before.total + 12 - before.points(QUESTION))
 
@@ -117,17 +125,20 @@ def test_remove_restores_the_tests_points(graded, tmp_path, capsys):
     assert "no overrides" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("arguments, says", [
-    (["zed", QUESTION, "3", "--reason", "r"], "no submission 'zed' in"),
-    (["ben", "hvpp", "3", "--reason", "r"], "unknown question 'hvpp' in second_order: choose from"),
-    (["ben", QUESTION, "16", "--reason", "r"], "16 points is outside 0..15 for " + QUESTION),
-    (["ben", QUESTION, "-1", "--reason", "r"], "-1 points is outside 0..15"),
-    (["ben", QUESTION, "3"], "say why with --reason TEXT"),
-    (["ben", QUESTION, "3", "--reason", "  "], "say why with --reason TEXT"),
-    (["ben", QUESTION], "give the points"),
-    (["ben", QUESTION, "3", "--remove"], "give POINTS or --remove, not both"),
-    (["ann", QUESTION, "--remove"], "ann has no override of " + QUESTION + " to remove"),
-])
+@pytest.mark.parametrize(
+    "arguments, says",
+    [
+        (["zed", QUESTION, "3", "--reason", "r"], "no submission 'zed' in"),
+        (["ben", "hvpp", "3", "--reason", "r"], "unknown question 'hvpp' in second_order: choose from"),
+        (["ben", QUESTION, "16", "--reason", "r"], "16 points is outside 0..15 for " + QUESTION),
+        (["ben", QUESTION, "-1", "--reason", "r"], "-1 points is outside 0..15"),
+        (["ben", QUESTION, "3"], "say why with --reason TEXT"),
+        (["ben", QUESTION, "3", "--reason", "  "], "say why with --reason TEXT"),
+        (["ben", QUESTION], "give the points"),
+        (["ben", QUESTION, "3", "--remove"], "give POINTS or --remove, not both"),
+        (["ann", QUESTION, "--remove"], "ann has no override of " + QUESTION + " to remove"),
+    ],
+)
 def test_a_bad_override_is_one_line_and_changes_nothing(graded, capsys, arguments, says):
     out = graded["out"]
     with sqlite3.connect(out / "gradebook.sqlite") as db:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.gradebook.store import folder_hash
 from grader.gradebook.load import load_batch
+from grader.gradebook.store import folder_hash
 from tests.course_copy import CORRECT, ZEROED, copy_course, grade, hand_in
 
 QUESTION = "hvp"
@@ -26,13 +26,17 @@ def test_hvp_checked_again():
 def snapshot(out: Path) -> dict:
     """Everything the gradebook holds per test, per submission and per question."""
     with sqlite3.connect(out / "gradebook.sqlite") as db:
-        rows = {row[:3]: row for row in db.execute(
-            "SELECT submission_id, question, name, * FROM test_results")}
-        results = {key: json.loads(text) for key, text in
-                   db.execute("SELECT id, result_json FROM submissions")}
+        rows = {
+            row[:3]: row for row in db.execute("SELECT submission_id, question, name, * FROM test_results")
+        }
+        results = {
+            key: json.loads(text) for key, text in db.execute("SELECT id, result_json FROM submissions")
+        }
         scores = dict(db.execute("SELECT id, score FROM submissions"))
-        versions = {row[:2]: row[2] for row in db.execute(
-            "SELECT submission_id, question, assignment_version FROM question_versions")}
+        versions = {
+            row[:2]: row[2]
+            for row in db.execute("SELECT submission_id, question, assignment_version FROM question_versions")
+        }
     return {"rows": rows, "results": results, "scores": scores, "versions": versions}
 
 
@@ -49,9 +53,16 @@ def regraded(tmp_path_factory):
     hidden = reference / "tests" / "test_hidden.py"
     hidden.write_text(hidden.read_text() + FAILING_TEST)
     assert grade(assignment, submissions, out, "--question", QUESTION) == 0
-    return {"root": root, "assignment": assignment, "submissions": submissions, "out": out,
-            "before": before, "after": snapshot(out), "old": old_version,
-            "new": folder_hash([assignment, reference])}
+    return {
+        "root": root,
+        "assignment": assignment,
+        "submissions": submissions,
+        "out": out,
+        "before": before,
+        "after": snapshot(out),
+        "old": old_version,
+        "new": folder_hash([assignment, reference]),
+    }
 
 
 def test_only_the_regraded_questions_rows_change(regraded):
@@ -66,26 +77,34 @@ def test_only_the_regraded_questions_rows_change(regraded):
 def test_other_questions_results_are_kept_exactly(regraded):
     for student, result in regraded["before"]["results"].items():
         now = regraded["after"]["results"][student]
-        assert [t for t in now["tests"] if t["question"] != QUESTION] == \
-            [t for t in result["tests"] if t["question"] != QUESTION]
-        assert {k: v for k, v in now.items() if k != "tests"} == \
-            {k: v for k, v in result.items() if k != "tests"}
+        assert [t for t in now["tests"] if t["question"] != QUESTION] == [
+            t for t in result["tests"] if t["question"] != QUESTION
+        ]
+        assert {k: v for k, v in now.items() if k != "tests"} == {
+            k: v for k, v in result.items() if k != "tests"
+        }
 
 
 def test_the_regraded_question_scores_what_the_changed_test_gives(regraded):
     batch = load_batch(regraded["out"])
     for standing in batch.standings:
         student = standing.submission_id
-        tests = [t for t in regraded["after"]["results"][student]["tests"]
-                 if t["question"] == QUESTION]
+        tests = [t for t in regraded["after"]["results"][student]["tests"] if t["question"] == QUESTION]
         assert tests[-1]["status"] == "failed"
         earned = sum(t["score"] for t in tests)
         assert earned < 15 and standing.points(QUESTION) == pytest.approx(earned)
-        lost = sum(t["score"] for t in regraded["before"]["results"][student]["tests"]
-                   if t["question"] == QUESTION) - earned
+        lost = (
+            sum(
+                t["score"]
+                for t in regraded["before"]["results"][student]["tests"]
+                if t["question"] == QUESTION
+            )
+            - earned
+        )
         assert lost > 0
         assert regraded["after"]["scores"][student] == pytest.approx(
-            regraded["before"]["scores"][student] - lost)
+            regraded["before"]["scores"][student] - lost
+        )
 
 
 def test_the_version_that_graded_each_question_is_recorded(regraded):
@@ -105,12 +124,14 @@ def test_after_a_question_regrade_the_batch_counts_as_graded(regraded, capsys):
     assert snapshot(regraded["out"])["rows"] == regraded["after"]["rows"]
 
 
-@pytest.mark.parametrize("change, says", [
-    ("new", "1 are not graded yet (cat): grade them without --question first"),
-    ("changed", "1 are changed since they were graded (ben): grade them without --question"),
-])
-def test_a_question_regrade_refuses_submissions_it_would_mix(regraded, tmp_path, capsys,
-                                                             change, says):
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        ("new", "1 are not graded yet (cat): grade them without --question first"),
+        ("changed", "1 are changed since they were graded (ben): grade them without --question"),
+    ],
+)
+def test_a_question_regrade_refuses_submissions_it_would_mix(regraded, tmp_path, capsys, change, says):
     submissions = hand_in(tmp_path / "submissions", {"ann": CORRECT, "ben": ZEROED})
     if change == "new":
         (submissions / "cat.py").write_text(CORRECT.read_text())
@@ -126,8 +147,7 @@ def test_a_question_regrade_refuses_submissions_it_would_mix(regraded, tmp_path,
 
 def test_an_unknown_question_is_one_line_listing_them(regraded, capsys):
     capsys.readouterr()
-    assert grade(regraded["assignment"], regraded["submissions"], regraded["out"],
-                 "--question", "hvpp") != 0
+    assert grade(regraded["assignment"], regraded["submissions"], regraded["out"], "--question", "hvpp") != 0
     error = capsys.readouterr().err
     assert "unknown question 'hvpp'" in error and "choose from first_order_grads" in error
     assert error.count("\n") == 1

@@ -17,8 +17,8 @@ import stat
 import struct
 import subprocess
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from rich.console import Console
@@ -26,15 +26,15 @@ from rich.console import Console
 import grader.commands.grade as grade_command
 import grader.intake.submission as submission_module
 import grader.intake.zip_archive as zip_reader
-from grader.course.assignment import find_assignment
 from grader.cli import main
 from grader.commands.grade import grade_batch, record_batch
-from grader.intake.collect import expand_submissions
+from grader.course.assignment import find_assignment
 from grader.errors import GraderError, SubmissionError
-from grader.intake.files import read_capped
 from grader.gradebook.store import Gradebook, content_hash, folder_hash
-from grader.results import GradedTest, SubmissionResult
+from grader.intake.collect import expand_submissions
+from grader.intake.files import read_capped
 from grader.intake.submission import Submission, submission_id
+from grader.results import GradedTest, SubmissionResult
 from tests.conftest import REFERENCE, SUBMISSIONS
 
 CORRECT = SUBMISSIONS / "second_order" / "correct_compact.py"
@@ -86,14 +86,12 @@ def patch_headers(path: Path, *, flag: int | None = None, method: int | None = N
 
 
 def notebook(path: Path, cells: object, **extra: object) -> Path:
-    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
-                                "nbformat_minor": 5, **extra}))
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5, **extra}))
     return path
 
 
 def code_cell(source: object) -> dict:
-    return {"cell_type": "code", "source": source, "metadata": {}, "outputs": [],
-            "execution_count": None}
+    return {"cell_type": "code", "source": source, "metadata": {}, "outputs": [], "execution_count": None}
 
 
 def folder_with(path: Path, files: dict[str, bytes]) -> Path:
@@ -114,86 +112,130 @@ GOOD = CORRECT.read_bytes()
 
 MALFORMED: dict[str, tuple[Builder, str]] = {
     "zip_only_dot_members": (
-        lambda d: make_zip(d / "dots.zip", {".": b"x", "./": b""}), "no second_order.py"),
+        lambda d: make_zip(d / "dots.zip", {".": b"x", "./": b""}),
+        "no second_order.py",
+    ),
     "zip_file_and_folder_same_name": (
         lambda d: make_zip(d / "clash.zip", {"second_order.py": GOOD, "second_order.py/x": b"1"}),
-        "both named second_order.py"),
+        "both named second_order.py",
+    ),
     "zip_same_name_twice": (
         lambda d: make_zip(d / "twice.zip", {"a/second_order.py": GOOD, "a\\second_order.py": b""}),
-        "twice"),
+        "twice",
+    ),
     "zip_encrypted": (
         lambda d: patch_headers(make_zip(d / "locked.zip", {"second_order.py": GOOD}), flag=1),
-        "encrypted"),
+        "encrypted",
+    ),
     "zip_unknown_method": (
         lambda d: patch_headers(make_zip(d / "method.zip", {"second_order.py": GOOD}), method=99),
-        "method 99"),
+        "method 99",
+    ),
     "zip_300_character_name": (
         lambda d: make_zip(d / "long.zip", {"a" * 300 + ".py": b"x = 1", "second_order.py": GOOD}),
-        "longer than the file system allows"),
+        "longer than the file system allows",
+    ),
     "zip_absolute_path": (
-        lambda d: make_zip(d / "abs.zip", {"/tmp/second_order.py": GOOD}), "outside its folder"),
+        lambda d: make_zip(d / "abs.zip", {"/tmp/second_order.py": GOOD}),
+        "outside its folder",
+    ),
     "zip_parent_path": (
-        lambda d: make_zip(d / "up.zip", {"a/../../second_order.py": GOOD}), "outside its folder"),
+        lambda d: make_zip(d / "up.zip", {"a/../../second_order.py": GOOD}),
+        "outside its folder",
+    ),
     "zip_control_characters_in_a_name": (
         lambda d: make_zip(d / "ctl.zip", {"\x1b]52;c;aGk=\x07\n/../x.py": b""}),
-        "outside its folder"),
+        "outside its folder",
+    ),
     "zip_too_many_members": (
-        lambda d: make_zip(d / "many.zip", {f"f{i}.txt": b"" for i in range(2001)},
-                           method=zipfile.ZIP_STORED), "more than 2000 files"),
+        lambda d: make_zip(
+            d / "many.zip", {f"f{i}.txt": b"" for i in range(2001)}, method=zipfile.ZIP_STORED
+        ),
+        "more than 2000 files",
+    ),
     "zip_bomb": (
         lambda d: make_zip(d / "bomb.zip", {"second_order.py": b"\0" * (51 * 2**20)}),
-        "unpacks to more than 50 MiB"),
+        "unpacks to more than 50 MiB",
+    ),
     "zip_truncated": (
-        lambda d: (d / "cut.zip").write_bytes(
-            make_zip(d / "whole.zip", {"second_order.py": GOOD}).read_bytes()[:200])
-        and d / "cut.zip", "not a readable zip file"),
+        lambda d: (
+            (d / "cut.zip").write_bytes(
+                make_zip(d / "whole.zip", {"second_order.py": GOOD}).read_bytes()[:200]
+            )
+            and d / "cut.zip"
+        ),
+        "not a readable zip file",
+    ),
     "zip_corrupt_data": (
         lambda d: _corrupt(make_zip(d / "rot.zip", {"second_order.py": GOOD})),
-        "not a readable zip file"),
+        "not a readable zip file",
+    ),
     "zip_that_is_not_a_zip": (
-        lambda d: (d / "text.zip").write_text("hello") and d / "text.zip", "not a readable zip"),
+        lambda d: (d / "text.zip").write_text("hello") and d / "text.zip",
+        "not a readable zip",
+    ),
     "notebook_source_int": (
-        lambda d: notebook(d / "second_order.ipynb", [code_cell(42)]), "cell 1's source is int"),
+        lambda d: notebook(d / "second_order.ipynb", [code_cell(42)]),
+        "cell 1's source is int",
+    ),
     "notebook_source_dict": (
-        lambda d: notebook(d / "second_order.ipynb", [code_cell({"a": 1})]), "source is dict"),
+        lambda d: notebook(d / "second_order.ipynb", [code_cell({"a": 1})]),
+        "source is dict",
+    ),
     "notebook_source_list_of_ints": (
         lambda d: notebook(d / "second_order.ipynb", [code_cell(["x = 1\n", 2])]),
-        "source is list"),
+        "source is list",
+    ),
     "notebook_source_null": (
-        lambda d: notebook(d / "second_order.ipynb",
-                           [{"cell_type": "markdown", "source": "# hi"}, code_cell(None)]),
-        "cell 2's source is NoneType"),
+        lambda d: notebook(
+            d / "second_order.ipynb", [{"cell_type": "markdown", "source": "# hi"}, code_cell(None)]
+        ),
+        "cell 2's source is NoneType",
+    ),
     "notebook_not_json": (
-        lambda d: (d / "second_order.ipynb").write_bytes(b"\x89PNG\r\n not json")
-        and d / "second_order.ipynb", "not JSON"),
+        lambda d: (
+            (d / "second_order.ipynb").write_bytes(b"\x89PNG\r\n not json") and d / "second_order.ipynb"
+        ),
+        "not JSON",
+    ),
     "notebook_nested_too_deep": (
-        lambda d: (d / "second_order.ipynb").write_text("[" * 200_000)
-        and d / "second_order.ipynb", "not a readable notebook"),
+        lambda d: (d / "second_order.ipynb").write_text("[" * 200_000) and d / "second_order.ipynb",
+        "not a readable notebook",
+    ),
     "notebook_cell_without_type": (
-        lambda d: notebook(d / "second_order.ipynb", [{"source": "x = 1"}]), "no cell_type"),
+        lambda d: notebook(d / "second_order.ipynb", [{"source": "x = 1"}]),
+        "no cell_type",
+    ),
     "notebook_cells_not_a_list": (
         lambda d: notebook(d / "second_order.ipynb", {"0": code_cell("x = 1")}),
-        "no list of cells"),
+        "no list of cells",
+    ),
     "notebook_that_is_a_list": (
         lambda d: (d / "second_order.ipynb").write_text("[1, 2]") and d / "second_order.ipynb",
-        "not a readable notebook"),
+        "not a readable notebook",
+    ),
     "python_not_utf8": (
-        lambda d: (d / "second_order.py").write_bytes(b"x = '\xe9t\xe9'\n")
-        and d / "second_order.py", "not UTF-8"),
+        lambda d: (d / "second_order.py").write_bytes(b"x = '\xe9t\xe9'\n") and d / "second_order.py",
+        "not UTF-8",
+    ),
     "python_null_bytes": (
-        lambda d: (d / "second_order.py").write_bytes(GOOD + b"\0\0")
-        and d / "second_order.py", "null bytes"),
+        lambda d: (d / "second_order.py").write_bytes(GOOD + b"\0\0") and d / "second_order.py",
+        "null bytes",
+    ),
     "empty_folder": (lambda d: folder_with(d / "empty", {}), "no second_order.py"),
-    "fifo_as_the_file": (
-        lambda d: fifo(folder_with(d / "piped", {}) / "second_order.py"), "named pipe"),
+    "fifo_as_the_file": (lambda d: fifo(folder_with(d / "piped", {}) / "second_order.py"), "named pipe"),
     "fifo_in_a_folder": (
         lambda d: (fifo(folder_with(d / "pipes", {}) / "second_order.py"), d / "pipes")[1],
-        "named pipe"),
+        "named pipe",
+    ),
     "folder_named_like_the_file": (
-        lambda d: folder_with(d / "dir", {"second_order.py/.keep": b""}), "no second_order.py"),
+        lambda d: folder_with(d / "dir", {"second_order.py/.keep": b""}),
+        "no second_order.py",
+    ),
     "unsupported_format": (
         lambda d: (d / "carol.rar").write_bytes(b"Rar!\x1a\x07\x00") and d / "carol.rar",
-        "not a supported submission format"),
+        "not a supported submission format",
+    ),
 }
 
 
@@ -222,8 +264,7 @@ def test_linked_folder_entries_are_zero_rows_never_their_targets(tmp_path):
     os.symlink(batch / "missing", batch / "dangling")
 
     submissions = {s.id: s for s in expand_submissions([batch], ASSIGNMENT)}
-    assert set(submissions) == {"bob", "notes", "reference", "copycat", "pagemap", "linked",
-                                "dangling"}
+    assert set(submissions) == {"bob", "notes", "reference", "copycat", "pagemap", "linked", "dangling"}
     hashes = {i: content_hash(s.path) for i, s in submissions.items()}  # must not raise
     assert hashes["copycat"] != hashes["bob"]
     assert hashes["reference"] != content_hash(REFERENCE / "second_order")
@@ -234,8 +275,9 @@ def test_linked_folder_entries_are_zero_rows_never_their_targets(tmp_path):
 
 
 def test_links_pipes_and_devices_inside_a_folder_are_never_read_or_copied(tmp_path):
-    folder = folder_with(tmp_path / "alice", {"second_order.py": GOOD, "helper.py": b"K = 1",
-                                              "data/table.csv": b"1,2"})
+    folder = folder_with(
+        tmp_path / "alice", {"second_order.py": GOOD, "helper.py": b"K = 1", "data/table.csv": b"1,2"}
+    )
     os.symlink("/etc/passwd", folder / "passwd.txt")
     os.symlink(REFERENCE / "second_order", folder / "data" / "reference")
     os.symlink("/proc/self/pagemap", folder / "pagemap")
@@ -274,8 +316,10 @@ def test_every_read_is_capped(tmp_path, monkeypatch):
 
 
 def test_helper_files_are_capped_in_number_and_size(tmp_path, monkeypatch):
-    folder = folder_with(tmp_path / "helpers", {
-        "second_order.py": GOOD, **{f"lib/m{i}.py": b"x = 1\n" * 100 for i in range(5)}})
+    folder = folder_with(
+        tmp_path / "helpers",
+        {"second_order.py": GOOD, **{f"lib/m{i}.py": b"x = 1\n" * 100 for i in range(5)}},
+    )
     monkeypatch.setattr(submission_module, "MAX_FOLDER_FILES", 4)
     assert "more than 4 files" in refusal(folder, tmp_path)
     monkeypatch.setattr(submission_module, "MAX_FOLDER_FILES", 1000)
@@ -318,20 +362,30 @@ def test_members_named_dot_are_ignored_beside_a_good_file(tmp_path):
 
 
 def test_a_notebook_with_list_sources_and_a_v3_notebook_still_install(tmp_path):
-    modern = notebook(tmp_path / "second_order.ipynb",
-                      [{"cell_type": "markdown", "source": ["# title"]},
-                       code_cell(["def f():\n", "    return 1\n"])])
+    modern = notebook(
+        tmp_path / "second_order.ipynb",
+        [{"cell_type": "markdown", "source": ["# title"]}, code_cell(["def f():\n", "    return 1\n"])],
+    )
     assert "return 1" in install(modern, tmp_path)[0].read_text()
     legacy = tmp_path / "legacy" / "second_order.ipynb"
     legacy.parent.mkdir()
-    legacy.write_text(json.dumps({"nbformat": 3, "worksheets": [
-        {"cells": [{"cell_type": "code", "input": ["y = 2\n"], "language": "python"}]}]}))
+    legacy.write_text(
+        json.dumps(
+            {
+                "nbformat": 3,
+                "worksheets": [
+                    {"cells": [{"cell_type": "code", "input": ["y = 2\n"], "language": "python"}]}
+                ],
+            }
+        )
+    )
     assert "y = 2" in install(legacy, tmp_path)[0].read_text()
 
 
 def test_the_directory_listing_of_a_zip_is_bounded(tmp_path, monkeypatch):
-    path = make_zip(tmp_path / "wide.zip", {f"{'n' * 100}{i}.txt": b"" for i in range(1000)},
-                    method=zipfile.ZIP_STORED)
+    path = make_zip(
+        tmp_path / "wide.zip", {f"{'n' * 100}{i}.txt": b"" for i in range(1000)}, method=zipfile.ZIP_STORED
+    )
     monkeypatch.setattr(zip_reader, "MAX_DIRECTORY_BYTES", 1024)
     assert "list of files is larger" in refusal(path, tmp_path)
 
@@ -351,10 +405,14 @@ def test_any_unexpected_error_leaves_install_as_a_submission_error(tmp_path, mon
 def test_canvas_names_keep_the_user_id(tmp_path):
     assert submission_id(Path("smithjane_12345_67890_second_order.py")) == "smithjane_12345"
     assert submission_id(Path("smithjane_late_222_333_second_order-1.ipynb")) == "smithjane_222"
-    batch = folder_with(tmp_path / "canvas", {
-        "smithjane_12345_67890_second_order.py": GOOD,
-        "smithjane_late_54321_11111_second_order.py": GOOD,
-        "second_order-..": b""})
+    batch = folder_with(
+        tmp_path / "canvas",
+        {
+            "smithjane_12345_67890_second_order.py": GOOD,
+            "smithjane_late_54321_11111_second_order.py": GOOD,
+            "second_order-..": b"",
+        },
+    )
     ids = [s.id for s in expand_submissions([batch], ASSIGNMENT)]
     assert ids == ["second_order-..", "smithjane_12345", "smithjane_54321"]
 
@@ -366,8 +424,15 @@ def test_a_remaining_collision_is_refused_naming_both_files(tmp_path):
 
 
 def result_for(submission: str, score: float) -> SubmissionResult:
-    test = GradedTest(name="t", nodeid="tests/test_public.py::t", question="hvp",
-                      visibility="visible", max_score=10, score=score, status="passed")
+    test = GradedTest(
+        name="t",
+        nodeid="tests/test_public.py::t",
+        question="hvp",
+        visibility="visible",
+        max_score=10,
+        score=score,
+        status="passed",
+    )
     return SubmissionResult(submission, "second_order", "grade", tests=[test])
 
 
@@ -390,8 +455,7 @@ def test_two_students_with_one_login_are_two_rows_across_two_runs(tmp_path):
 # --- 4. a full output disk stops the batch in one line, losing nothing -------------------
 
 
-def test_a_failing_results_json_stops_the_batch_and_keeps_what_was_recorded(tmp_path,
-                                                                           monkeypatch):
+def test_a_failing_results_json_stops_the_batch_and_keeps_what_was_recorded(tmp_path, monkeypatch):
     out = tmp_path / "out"
     real_write = grade_command.write_text_atomic
     written = []
@@ -420,8 +484,7 @@ def test_a_failing_results_json_stops_the_batch_and_keeps_what_was_recorded(tmp_
 def test_a_full_gradebook_rolls_back_one_submission_only(tmp_path):
     out = tmp_path / "out"
     gradebook = Gradebook.in_folder(out)
-    record_batch(iter([result_for("ann", 10)]), gradebook, {"ann": "h"}, "v1", out, QUIET,
-                 total=1)
+    record_batch(iter([result_for("ann", 10)]), gradebook, {"ann": "h"}, "v1", out, QUIET, total=1)
     pages = gradebook.connection.execute("PRAGMA page_count").fetchone()[0]
     gradebook.connection.execute(f"PRAGMA max_page_count = {pages}")  # SQLITE_FULL from now
     big = result_for("ben", 5)
@@ -438,8 +501,9 @@ def tiny_disk(tmp_path):
     """A 512 KiB filesystem for the output folder, where one can be mounted."""
     mount = tmp_path / "tiny"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)],
-                          capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True
+    )
     if done.returncode != 0:
         pytest.skip("cannot mount a small filesystem here")
     try:
@@ -464,7 +528,7 @@ def test_a_really_full_disk_keeps_every_row_recorded_before_it(tiny_disk):
     with sqlite3.connect(out / "gradebook.sqlite") as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         rows = [row[0] for row in db.execute("SELECT id FROM submissions ORDER BY id")]
-    assert rows == [r.submission_id for r in results[:len(rows)]] and len(rows) >= 1
+    assert rows == [r.submission_id for r in results[: len(rows)]] and len(rows) >= 1
     assert all((out / row / "results.json").is_file() for row in rows)
 
 
@@ -491,10 +555,19 @@ def test_grade_stops_with_one_line_when_the_output_disk_fills(tmp_path, monkeypa
 # --- a batch of malformed submissions among correct ones -----------------------------------
 
 
-BATCH_MALFORMED = ("zip_file_and_folder_same_name", "zip_encrypted", "zip_unknown_method",
-                   "zip_300_character_name", "zip_only_dot_members", "notebook_source_int",
-                   "notebook_not_json", "python_null_bytes", "fifo_in_a_folder", "empty_folder",
-                   "fifo_as_the_file")
+BATCH_MALFORMED = (
+    "zip_file_and_folder_same_name",
+    "zip_encrypted",
+    "zip_unknown_method",
+    "zip_300_character_name",
+    "zip_only_dot_members",
+    "notebook_source_int",
+    "notebook_not_json",
+    "python_null_bytes",
+    "fifo_in_a_folder",
+    "empty_folder",
+    "fifo_as_the_file",
+)
 
 
 def test_a_batch_grades_correct_neighbours_of_malformed_submissions(tmp_path):
@@ -516,8 +589,10 @@ def test_a_batch_grades_correct_neighbours_of_malformed_submissions(tmp_path):
     shutil.copy(BACKWARD_STYLE, batch / "backward.py")
     submissions = expand_submissions([batch], ASSIGNMENT)
     out = tmp_path / "out"
-    grader = Grader(ASSIGNMENT, GradingOptions(mode=GRADE, reference_dir=REFERENCE / "second_order",
-                                               run_slow=True, sandbox=None))
+    grader = Grader(
+        ASSIGNMENT,
+        GradingOptions(mode=GRADE, reference_dir=REFERENCE / "second_order", run_slow=True, sandbox=None),
+    )
     try:
         results = {r.submission_id: r for r in grade_batch(grader, submissions, out, QUIET)}
         malformed = [s for s in submissions if s.id in expected_zero]
@@ -558,11 +633,17 @@ def test_a_notebook_that_checked_itself_does_not_import_the_grader(tmp_path):
     from grader.course.assignment import find_assignment
     from grader.intake.submission import Submission
 
-    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-              "source": "from grader import check\nimport torch\ncheck('hessian')\nx = 1"}]
+    cells = [
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": "from grader import check\nimport torch\ncheck('hessian')\nx = 1",
+        }
+    ]
     path = tmp_path / "second_order.ipynb"
-    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
-                                "nbformat_minor": 5}))
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     workdir = tmp_path / "work"
     workdir.mkdir()
     module_path, _ = Submission.at(path).install(find_assignment("second_order"), workdir)

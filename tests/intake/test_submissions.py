@@ -11,8 +11,14 @@ from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
 from tests.conftest import REFERENCE, SUBMISSIONS
 
-FULL_SECOND_ORDER = {"first_order_grads": 10, "second_partials": 20, "grads_without_zeroing": 15,
-                     "hessian": 20, "hvp": 15, "gradient_penalty": 20}
+FULL_SECOND_ORDER = {
+    "first_order_grads": 10,
+    "second_partials": 20,
+    "grads_without_zeroing": 15,
+    "hessian": 20,
+    "hvp": 15,
+    "gradient_penalty": 20,
+}
 # meta_train's 2000-step test (25 points) is slow: graded once, in test_slow_meta_train_learns.
 FULL_MAML_FAST = {"inner_update": 20, "adapt": 15, "meta_loss": 30, "meta_train": 10}
 
@@ -28,8 +34,10 @@ SECOND_ORDER_CASES = {
     # torch.func in questions that allow it; forbidden helpers only in comments, an unused
     # import and a __main__ block
     "correct_uses_torch_func_elsewhere": ({}, {}),
-    "changes_inputs": ({"first_order_grads": 0, "grads_without_zeroing": 0},
-                       {"first_order_grads": "in_place_update", "grads_without_zeroing": "in_place_update"}),
+    "changes_inputs": (
+        {"first_order_grads": 0, "grads_without_zeroing": 0},
+        {"first_order_grads": "in_place_update", "grads_without_zeroing": "in_place_update"},
+    ),
     "forbidden_helper": ({"hessian": 0}, {"hessian": "forbidden_api"}),
     # torch.autograd.functional.hvp reached through the student's own helper still counts
     "hvp_helper_through_wrapper": ({"hvp": 0}, {"hvp": "forbidden_api"}),
@@ -41,7 +49,8 @@ SECOND_ORDER_CASES = {
     "missing_create_graph": ({"gradient_penalty": 8 / 3}, {"gradient_penalty": "missing_create_graph"}),
     "second_partials_no_create_graph": (
         {"second_partials": 0, "grads_without_zeroing": 0},
-        {"second_partials": "missing_create_graph", "grads_without_zeroing": "missing_create_graph"}),
+        {"second_partials": "missing_create_graph", "grads_without_zeroing": "missing_create_graph"},
+    ),
     "zeroed_gradients": ({"grads_without_zeroing": 0}, {"grads_without_zeroing": "zeroed_gradients"}),
     # .sum() over the batch: keeps only the hidden B = 1 test (4 of 12), where sum = mean
     "penalty_sum_instead_of_mean": ({"gradient_penalty": 4}, {"gradient_penalty": "sum_instead_of_mean"}),
@@ -54,27 +63,37 @@ SECOND_ORDER_CASES = {
 MAML_CASES = {
     "correct_loop_style": ({}, {}),
     "correct_functional_style": ({}, {}),
-    "first_order_only": ({"inner_update": 10, "adapt": 7.5, "meta_loss": 18},
-                         dict.fromkeys(["inner_update", "adapt", "meta_loss"], "first_order_maml")),
-    "ignores_first_order_flag": ({"inner_update": 10, "adapt": 10.5, "meta_loss": 18},
-                                 dict.fromkeys(["inner_update", "adapt", "meta_loss"],
-                                               "ignores_first_order_flag")),
-    "in_place_update": ({"inner_update": 0, "adapt": 3, "meta_loss": 6},
-                        dict.fromkeys(["inner_update", "adapt", "meta_loss"], "in_place_update")),
+    "first_order_only": (
+        {"inner_update": 10, "adapt": 7.5, "meta_loss": 18},
+        dict.fromkeys(["inner_update", "adapt", "meta_loss"], "first_order_maml"),
+    ),
+    "ignores_first_order_flag": (
+        {"inner_update": 10, "adapt": 10.5, "meta_loss": 18},
+        dict.fromkeys(["inner_update", "adapt", "meta_loss"], "ignores_first_order_flag"),
+    ),
+    "in_place_update": (
+        {"inner_update": 0, "adapt": 3, "meta_loss": 6},
+        dict.fromkeys(["inner_update", "adapt", "meta_loss"], "in_place_update"),
+    ),
     # meta_train's quick test fails with no code of its own: it is given inner_update's
-    "detached_params": ({"inner_update": 0, "adapt": 3, "meta_loss": 6, "meta_train": 0},
-                        dict.fromkeys(["inner_update", "adapt", "meta_loss", "meta_train"],
-                                      "detached_params")),
-    "wrong_sign": ({"inner_update": 0, "adapt": 3, "meta_loss": 6},
-                   dict.fromkeys(["inner_update", "adapt", "meta_loss"], "wrong_sign")),
+    "detached_params": (
+        {"inner_update": 0, "adapt": 3, "meta_loss": 6, "meta_train": 0},
+        dict.fromkeys(["inner_update", "adapt", "meta_loss", "meta_train"], "detached_params"),
+    ),
+    "wrong_sign": (
+        {"inner_update": 0, "adapt": 3, "meta_loss": 6},
+        dict.fromkeys(["inner_update", "adapt", "meta_loss"], "wrong_sign"),
+    ),
     "sum_instead_of_mean": ({"meta_loss": 0}, {"meta_loss": "sum_instead_of_mean"}),
     "meta_train_no_learning": ({"meta_train": 0}, {}),
     # adapt raises UnboundLocalError at steps = 0: it loses the public 0-step adapt test
     # (3 of 6) and meta_loss's two hidden tests at inner_steps = 0 (3 + 3 of 18)
     "adapt_fails_at_zero_steps": ({"adapt": 12, "meta_loss": 24}, {}),
     # loss.backward() fills the caller's .grad: changing params' .grad is changing params
-    "inner_update_fills_grad": ({"inner_update": 0, "adapt": 3, "meta_loss": 6},
-                                dict.fromkeys(["inner_update", "adapt", "meta_loss"], "in_place_update")),
+    "inner_update_fills_grad": (
+        {"inner_update": 0, "adapt": 3, "meta_loss": 6},
+        dict.fromkeys(["inner_update", "adapt", "meta_loss"], "in_place_update"),
+    ),
     # Adam on the caller's own tensors: meta_train must train copies
     "meta_train_trains_callers_params": ({"meta_train": 0}, {"meta_train": "in_place_update"}),
     # init_params inside meta_train: it learns, but not from the params it was handed
@@ -85,8 +104,7 @@ MAML_CASES = {
 CODES_SHOWN_ELSEWHERE = {"tampering"}  # the grader's own: the forgeries (test_integrity.py)
 
 
-@pytest.mark.parametrize("assignment,cases", [("second_order", SECOND_ORDER_CASES),
-                                              ("maml", MAML_CASES)])
+@pytest.mark.parametrize("assignment,cases", [("second_order", SECOND_ORDER_CASES), ("maml", MAML_CASES)])
 def test_every_code_in_the_catalogue_is_shown_on_a_realistic_submission(assignment, cases):
     """Each code the assignment's catalogue holds is what some question's failing tests carry
     on one of the submissions above: none is unreachable."""
@@ -97,8 +115,9 @@ def test_every_code_in_the_catalogue_is_shown_on_a_realistic_submission(assignme
 
 
 def make_grader(name: str, *, run_slow: bool = False) -> Grader:
-    return Grader(find_assignment(name), GradingOptions(
-        mode=GRADE, reference_dir=REFERENCE / name, run_slow=run_slow))
+    return Grader(
+        find_assignment(name), GradingOptions(mode=GRADE, reference_dir=REFERENCE / name, run_slow=run_slow)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +139,8 @@ def question_scores(result):
 def assert_scores(result, expected):
     got = question_scores(result)
     assert got == pytest.approx(expected, abs=1e-6), [
-        (t.question, t.status, t.message[:120]) for t in result.tests if not t.passed]
+        (t.question, t.status, t.message[:120]) for t in result.tests if not t.passed
+    ]
 
 
 def assert_misconceptions(result, expected):
@@ -136,8 +156,7 @@ def test_second_order_submission(second_order_grader, name):
     scores, mistakes = SECOND_ORDER_CASES[name]
     assert_scores(result, {**FULL_SECOND_ORDER, **scores})
     assert_misconceptions(result, mistakes)
-    assert all(t.status in (results.PASSED, results.FAILED, "memory limit", "error")
-               for t in result.tests)
+    assert all(t.status in (results.PASSED, results.FAILED, "memory limit", "error") for t in result.tests)
 
 
 @pytest.mark.parametrize("name", MAML_CASES)
@@ -156,13 +175,16 @@ def test_meta_loss_at_zero_inner_steps_fails_with_the_error(maml_grader):
     result, _ = maml_grader.grade(Submission.at(SUBMISSIONS / "maml" / "adapt_fails_at_zero_steps.py"))
     failing = [t for t in result.tests if t.question == "meta_loss" and not t.passed]
     assert [t.name for t in failing] == [
-        "meta_loss with inner_steps = 0 is the plain query loss of params, and its gradient "
-        f"({case})" for case in ("float32, second-order", "float64, first-order")]
+        f"meta_loss with inner_steps = 0 is the plain query loss of params, and its gradient ({case})"
+        for case in ("float32, second-order", "float64, first-order")
+    ]
     assert all("UnboundLocalError" in t.message + t.traceback for t in failing)
 
 
-ROOT_CAUSE = ("The cause may be in a function {caller} calls: your inner_update shows a "
-              "recognised mistake, {title} ({code})")
+ROOT_CAUSE = (
+    "The cause may be in a function {caller} calls: your inner_update shows a "
+    "recognised mistake, {title} ({code})"
+)
 
 
 @pytest.mark.parametrize("name", ["in_place_update", "detached_params", "wrong_sign"])
@@ -173,8 +195,11 @@ def test_callers_name_the_mistake_in_inner_update(maml_grader, name):
     result, _ = maml_grader.grade(Submission.at(SUBMISSIONS / "maml" / f"{name}.py"))
     assert_scores(result, {**FULL_MAML_FAST, **MAML_CASES[name][0]})
     title = find_assignment("maml").misconceptions.explain(name).title
-    callers = [t for t in result.tests if t.question in ("adapt", "meta_loss", "meta_train")
-               and not t.passed and t.status != results.NOT_RUN]
+    callers = [
+        t
+        for t in result.tests
+        if t.question in ("adapt", "meta_loss", "meta_train") and not t.passed and t.status != results.NOT_RUN
+    ]
     assert {t.question for t in callers} >= {"adapt", "meta_loss"}
     for test in callers:
         assert test.misconception == name, (test.name, test.message)
@@ -189,8 +214,10 @@ def test_meta_train_that_did_not_learn_names_inner_update(maml_grader):
     result, _ = maml_grader.grade(Submission.at(SUBMISSIONS / "maml" / "detached_params.py"))
     [quick] = [t for t in result.tests if t.question == "meta_train" and t.status == results.FAILED]
     assert quick.message.startswith("after 200 meta-steps the held-out loss went from")
-    assert "your inner_update shows a recognised mistake, the adapted parameters no longer " \
-           "depend on the initial ones (detached_params)" in quick.message
+    assert (
+        "your inner_update shows a recognised mistake, the adapted parameters no longer "
+        "depend on the initial ones (detached_params)" in quick.message
+    )
     assert quick.misconception == "detached_params" and quick.score == 0
 
 
@@ -203,23 +230,24 @@ def test_untouched_stub_is_not_attempted(second_order_grader, maml_grader, assig
 
 
 def test_forbidden_helper_message_says_why(second_order_grader):
-    result, _ = second_order_grader.grade(
-        Submission.at(SUBMISSIONS / "second_order" / "forbidden_helper.py"))
+    result, _ = second_order_grader.grade(Submission.at(SUBMISSIONS / "second_order" / "forbidden_helper.py"))
     failing = [t for t in result.tests if not t.passed]
     assert failing and all(t.question == "hessian" for t in failing)
-    assert all("torch.autograd.functional.hessian" in t.message and "double backward" in t.message
-               for t in failing)
+    assert all(
+        "torch.autograd.functional.hessian" in t.message and "double backward" in t.message for t in failing
+    )
 
 
 def test_hvp_forming_the_hessian_fails_on_memory_with_a_clear_message(second_order_grader):
     """At n = 200,000 a dense Hessian (160 GB in float32) cannot fit in the 2 GiB limit: both
     long hvp tests fail on memory, and the message says so and names the call."""
     result, _ = second_order_grader.grade(
-        Submission.at(SUBMISSIONS / "second_order" / "hvp_forms_hessian.py"))
+        Submission.at(SUBMISSIONS / "second_order" / "hvp_forms_hessian.py")
+    )
     failing = [t for t in result.tests if not t.passed]
     assert [t.name for t in failing] == [
-        f"hvp works at n = 200,000 in {dtype} without forming the Hessian"
-        for dtype in ("float32", "float64")]
+        f"hvp works at n = 200,000 in {dtype} without forming the Hessian" for dtype in ("float32", "float64")
+    ]
     assert all(t.status == "memory limit" and t.question == "hvp" for t in failing)
     assert "memory limit of 2048 MiB exceeded while running hvp(" in failing[0].message
     assert "(200000,)" in failing[0].message
@@ -228,7 +256,9 @@ def test_hvp_forming_the_hessian_fails_on_memory_with_a_clear_message(second_ord
 
 def test_hidden_inputs_differ_between_submissions_but_not_between_regrades(second_order_grader):
     def inputs_seen(submission_id):
-        result, _ = second_order_grader.grade(Submission(submission_id, SUBMISSIONS / "second_order" / "zeroed_gradients.py"))
+        result, _ = second_order_grader.grade(
+            Submission(submission_id, SUBMISSIONS / "second_order" / "zeroed_gradients.py")
+        )
         return [t.message for t in result.tests if t.visibility == results.HIDDEN and not t.passed]
 
     alice, alice_again, bob = inputs_seen("alice"), inputs_seen("alice"), inputs_seen("bob")

@@ -12,9 +12,9 @@ import nbformat
 import pytest
 
 from grader.course.assignment import find_assignment
-from grader.intake.collect import expand_submissions
 from grader.errors import SubmissionError
 from grader.grading import CHECK, Grader, GradingOptions
+from grader.intake.collect import expand_submissions
 from grader.intake.notebook_module import module_from_cells, neutralise_magics
 from grader.intake.submission import Submission
 from grader.intake.zip_archive import extract_zip
@@ -31,9 +31,13 @@ def checker():
 
 def jupyter_notebook(path: Path, cells: list[nbformat.NotebookNode]) -> Path:
     """A notebook as Jupyter saves it: kernelspec, execution counts, outputs."""
-    notebook = nbformat.v4.new_notebook(cells=cells, metadata={
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-        "language_info": {"name": "python", "version": "3.11.7"}})
+    notebook = nbformat.v4.new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+            "language_info": {"name": "python", "version": "3.11.7"},
+        },
+    )
     for count, cell in enumerate(c for c in cells if c.cell_type == "code"):
         cell.execution_count = count + 1
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ok\n")]
@@ -79,21 +83,27 @@ def mac_zip(path: Path, files: dict[str, bytes], links: dict[str, str] | None = 
 
 
 def test_a_zip_made_by_a_mac_with_a_nested_folder(tmp_path, checker):
-    path = mac_zip(tmp_path / "alice.zip", {
-        "alice/second_order.py": CORRECT.encode(),
-        "alice/.DS_Store": b"\0\0\0\1Bud1",
-        "__MACOSX/alice/._second_order.py": b"\0\5\26\7 binary resource fork",
-    })
+    path = mac_zip(
+        tmp_path / "alice.zip",
+        {
+            "alice/second_order.py": CORRECT.encode(),
+            "alice/.DS_Store": b"\0\0\0\1Bud1",
+            "__MACOSX/alice/._second_order.py": b"\0\5\26\7 binary resource fork",
+        },
+    )
     result, _ = checker.grade(Submission.at(path))
     assert result.submission_id == "alice" and result.score == pytest.approx(40)
 
 
-@pytest.mark.parametrize("files, links, message", [
-    ({"../escape.py": b"x = 1"}, {}, "outside its folder"),
-    ({"/etc/cron.d/evil": b"x"}, {}, "outside its folder"),
-    ({"second_order.py": b"\0" * (60 * 2**20)}, {}, "unpacks to more than 50 MiB"),
-    ({}, {"second_order.py": "/work/main/reference/second_order/second_order.py"}, "no second_order.py"),
-])
+@pytest.mark.parametrize(
+    "files, links, message",
+    [
+        ({"../escape.py": b"x = 1"}, {}, "outside its folder"),
+        ({"/etc/cron.d/evil": b"x"}, {}, "outside its folder"),
+        ({"second_order.py": b"\0" * (60 * 2**20)}, {}, "unpacks to more than 50 MiB"),
+        ({}, {"second_order.py": "/work/main/reference/second_order/second_order.py"}, "no second_order.py"),
+    ],
+)
 def test_hostile_zips_are_refused_with_one_line(tmp_path, checker, files, links, message):
     path = mac_zip(tmp_path / "mallory.zip", files, links)
     result, _ = checker.grade(Submission.at(path))
@@ -130,8 +140,13 @@ def test_batch_folders_named_by_learning_management_systems(tmp_path):
     (batch / "bob.rar").write_bytes(b"Rar!")
     ids = [s.id for s in expand_submissions([batch], find_assignment("second_order"))]
     # Canvas names keep the student's numeric user id: two logins alike are two students
-    assert ids == ["bob", "doejohn_222", "second-order-octocat".removeprefix("second-order-"),
-                   "smithjane_12345", "submission_4242"]
+    assert ids == [
+        "bob",
+        "doejohn_222",
+        "second-order-octocat".removeprefix("second-order-"),
+        "smithjane_12345",
+        "submission_4242",
+    ]
 
 
 def test_an_unsupported_file_says_so(tmp_path, checker):

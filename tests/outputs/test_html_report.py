@@ -18,19 +18,25 @@ from pathlib import Path
 
 import pytest
 
-from grader.outputs import statistics
 from grader.cli import main
-from grader.outputs.html_report import class_report
-from grader.outputs.similarity_html import (CONTEXT_LINES, REGION_LINES, REGIONS_PER_PAIR,
-                                           SIDE_BY_SIDE_PAIRS, Similar, read_similarity,
-                                           similarity_section)
-from grader.results import GradedTest, SubmissionResult
-from grader.gradebook.standing import GradedBatch, graded_batch
 from grader.gradebook.load import load_batch
+from grader.gradebook.standing import GradedBatch, graded_batch
+from grader.outputs import statistics
+from grader.outputs.html_report import class_report
+from grader.outputs.similarity_html import (
+    CONTEXT_LINES,
+    REGION_LINES,
+    REGIONS_PER_PAIR,
+    SIDE_BY_SIDE_PAIRS,
+    Similar,
+    read_similarity,
+    similarity_section,
+)
+from grader.results import GradedTest, SubmissionResult
 from tests.conftest import SUBMISSIONS
 from tests.graded_outputs import graded_folder
 
-HOSTILE_ID = "<script>alert(\"id\")</script>'\"&amp;"
+HOSTILE_ID = '<script>alert("id")</script>\'"&amp;'
 CONTROL_ID = "mallory\x1b]0;pwned\x07"
 HOSTILE_OUTPUT = "<script>document.title='pwned'</script>\"quoted\" <img src=x onerror=alert(1)>"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -38,21 +44,41 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 def hostile_result(submission_id: str = HOSTILE_ID) -> SubmissionResult:
     """A submission whose id, test name, message and output are all markup."""
-    tests = [GradedTest(name=f"hessian of {HOSTILE_OUTPUT}", nodeid="t::h", question="hessian",
-                        visibility="visible", max_score=8, score=0, status="failed",
-                        message=HOSTILE_OUTPUT, misconception="grad_accumulation"),
-             GradedTest(name="hvp", nodeid="t::v", question="hvp", visibility="visible",
-                        max_score=4, score=4, status="passed")]
-    return SubmissionResult(submission_id, "second_order", "grade", tests=tests,
-                            output=HOSTILE_OUTPUT * 20, execution_time=1.5)
+    tests = [
+        GradedTest(
+            name=f"hessian of {HOSTILE_OUTPUT}",
+            nodeid="t::h",
+            question="hessian",
+            visibility="visible",
+            max_score=8,
+            score=0,
+            status="failed",
+            message=HOSTILE_OUTPUT,
+            misconception="grad_accumulation",
+        ),
+        GradedTest(
+            name="hvp",
+            nodeid="t::v",
+            question="hvp",
+            visibility="visible",
+            max_score=4,
+            score=4,
+            status="passed",
+        ),
+    ]
+    return SubmissionResult(
+        submission_id, "second_order", "grade", tests=tests, output=HOSTILE_OUTPUT * 20, execution_time=1.5
+    )
 
 
 @pytest.fixture(scope="module")
 def batch() -> GradedBatch:
     graded = load_batch(graded_folder())
-    return graded_batch([*(s.result for s in graded.standings), hostile_result(),
-                         hostile_result(CONTROL_ID)],
-                        questions=graded.questions, max_points=graded.max_points)
+    return graded_batch(
+        [*(s.result for s in graded.standings), hostile_result(), hostile_result(CONTROL_ID)],
+        questions=graded.questions,
+        max_points=graded.max_points,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +123,12 @@ class Document(HTMLParser):
 def assert_inert(document: Document) -> None:
     """No element or event handler came from a submission; its text is there, as text."""
     assert_inert_markup(document)
-    assert not [a for _, attributes in document.elements for name, a in attributes.items()
-                if name in ("src", "href") and a and not a.startswith("#")]  # nothing fetched
+    assert not [
+        a
+        for _, attributes in document.elements
+        for name, a in attributes.items()
+        if name in ("src", "href") and a and not a.startswith("#")
+    ]  # nothing fetched
     text = "".join(document.text)
     assert HOSTILE_ID in text and "document.title='pwned'" in text
 
@@ -121,8 +151,17 @@ def browser() -> str:
 
 
 def run_browser(page: Path, profile: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    command = [browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-               "--hide-scrollbars", f"--user-data-dir={profile}", *arguments, page.as_uri()]
+    command = [
+        browser(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile}",
+        *arguments,
+        page.as_uri(),
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=180, check=True)
 
 
@@ -132,8 +171,8 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     position, chunks, header = 8, [], b""
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
         if kind == b"IHDR":
             header = body
         elif kind == b"IDAT":
@@ -145,7 +184,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     raw, stride = zlib.decompress(b"".join(chunks)), width * step
     rows, previous = [], bytearray(stride)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for x in range(stride):
             left = line[x - step] if x >= step else 0
             up, corner = previous[x], previous[x - step] if x >= step else 0
@@ -157,12 +196,13 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
                 line[x] = (line[x] + (left + up) // 2) & 255
             elif kind == 4:
                 guess = left + up - corner
-                nearest = min((abs(guess - left), 0, left), (abs(guess - up), 1, up),
-                              (abs(guess - corner), 2, corner))[2]
+                nearest = min(
+                    (abs(guess - left), 0, left), (abs(guess - up), 1, up), (abs(guess - corner), 2, corner)
+                )[2]
                 line[x] = (line[x] + nearest) & 255
         rows.append(bytes(line))
         previous = line
-    return width, height, [bytes(r[i:i + 3]) for r in rows for i in range(0, stride, step)]
+    return width, height, [bytes(r[i : i + 3]) for r in rows for i in range(0, stride, step)]
 
 
 def test_a_browser_draws_the_report(page, tmp_path):
@@ -190,7 +230,9 @@ def test_the_browsers_dom_holds_a_chart_per_question_and_the_ranked_mistakes(pag
     assert hessian[0].points_lost >= hessian[-1].points_lost  # costliest first
     assert_inert(document)
     anchors = {attributes.get("id") for _, attributes in document.elements}
-    links = [a["href"] for tag, a in document.elements if tag == "a" and a.get("href", "").startswith("#student-")]
+    links = [
+        a["href"] for tag, a in document.elements if tag == "a" and a.get("href", "").startswith("#student-")
+    ]
     assert len(set(links)) == len(batch.standings) and all(link[1:] in anchors for link in links)
 
 
@@ -208,14 +250,21 @@ def test_the_similarity_section_shows_what_grader_similarity_found(tmp_path):
     page = class_report(load_batch(out), out)
     document = Document(page)
     assert_inert_markup(document)
-    section = page[page.index('<section id="similarity">'):]
-    pair = section[:section.index("</tr>", section.index("<tbody>"))]
+    section = page[page.index('<section id="similarity">') :]
+    pair = section[: section.index("</tr>", section.index("<tbody>"))]
     assert "ann" in pair and "ann_copy" in pair and "↔" in pair  # the top pair, with its lines
 
 
 def test_the_similarity_section_escapes_ids():
-    pairs = [{"a": HOSTILE_ID, "b": "bob", "score": 0.91, "cluster": 1,
-              "regions": [{"a_lines": [3, 9], "b_lines": [4, 10]}]}]
+    pairs = [
+        {
+            "a": HOSTILE_ID,
+            "b": "bob",
+            "score": 0.91,
+            "cluster": 1,
+            "regions": [{"a_lines": [3, 9], "b_lines": [4, 10]}],
+        }
+    ]
     section = similarity_section(Similar(pairs, [{"id": 1, "members": [HOSTILE_ID, "bob", "cy"]}]))
     document = Document(section)
     assert_inert_markup(document)
@@ -251,18 +300,19 @@ class SideBySide(HTMLParser):
         if tag == "tr" and attributes.get("id"):
             self.row_ids.add(attributes["id"] or "")
         if tag == "article" and "pair" in classes:
-            self.pairs.append({"a": attributes["data-a"], "b": attributes["data-b"],
-                               "links": [], "regions": []})
+            self.pairs.append(
+                {"a": attributes["data-a"], "b": attributes["data-b"], "links": [], "regions": []}
+            )
         elif tag == "a" and self.pairs and not self.pairs[-1]["regions"]:
             self.pairs[-1]["links"].append(attributes.get("href"))
         elif tag == "div" and "region" in classes:
             self.pairs[-1]["regions"].append(
-                {"lines": (attributes["data-a-lines"], attributes["data-b-lines"]), "sides": []})
+                {"lines": (attributes["data-a-lines"], attributes["data-b-lines"]), "sides": []}
+            )
         elif tag == "table" and "code" in classes:
             self.pairs[-1]["regions"][-1]["sides"].append([])
         elif tag == "tr" and self.pairs and self.pairs[-1]["regions"]:
-            self.pairs[-1]["regions"][-1]["sides"][-1].append(
-                {"class": attributes.get("class"), "cells": []})
+            self.pairs[-1]["regions"][-1]["sides"][-1].append({"class": attributes.get("class"), "cells": []})
         elif tag == "td" and self.pairs and self.pairs[-1]["regions"]:
             self._cell = []
 
@@ -312,28 +362,39 @@ def test_the_browser_shows_each_suspicious_pair_side_by_side(similar_report, tmp
         assert len(pair["regions"]) == min(len(regions), REGIONS_PER_PAIR)
         for region in pair["regions"]:
             spans = regions[region["lines"]]  # a region grader similarity found
-            for side, lines, span in zip(region["sides"], (sources[pair["a"]], sources[pair["b"]]),
-                                         (spans["a_lines"], spans["b_lines"])):
+            for side, lines, span in zip(
+                region["sides"],
+                (sources[pair["a"]], sources[pair["b"]]),
+                (spans["a_lines"], spans["b_lines"]),
+            ):
                 shown = min(span[1], span[0] + REGION_LINES - 1)  # a longer run is cut, and says so
                 assert rows_of(side, "match") == numbered(lines, span[0], shown)
-                assert [r["cells"][1] for r in side if r["class"] == "gap"] == \
-                    ([f"{span[1] - shown} more matching lines, to line {span[1]}"] if shown < span[1] else [])
-                assert rows_of(side, "context") == numbered(lines, span[0] - CONTEXT_LINES, span[0] - 1) \
-                    + numbered(lines, span[1] + 1, span[1] + CONTEXT_LINES)
+                assert [r["cells"][1] for r in side if r["class"] == "gap"] == (
+                    [f"{span[1] - shown} more matching lines, to line {span[1]}"] if shown < span[1] else []
+                )
+                assert rows_of(side, "context") == numbered(
+                    lines, span[0] - CONTEXT_LINES, span[0] - 1
+                ) + numbered(lines, span[1] + 1, span[1] + CONTEXT_LINES)
     ann_ben = drawn[[(p["a"], p["b"]) for p in drawn].index(("ann", "ben"))]
     ids = SideBySide(dom).row_ids
     assert len(ann_ben["links"]) == 2 and all(link[1:] in ids for link in ann_ben["links"])
     assert all(link.startswith("#row-student-") for link in ann_ben["links"])
-    matched = [row["cells"][1] for region in ann_ben["regions"] for row in region["sides"][1]
-               if row["class"] == "match"]
+    matched = [
+        row["cells"][1]
+        for region in ann_ben["regions"]
+        for row in region["sides"][1]
+        if row["class"] == "match"
+    ]
     assert HOSTILE_LINE in matched  # the markup is a line of code, as text
     assert_inert_markup(Document(dom))
 
 
 def test_a_line_of_markup_is_escaped_in_the_page(similar_report):
     text = similar_report[0].read_text(encoding="utf-8")
-    assert ("    # &lt;script&gt;alert(1)&lt;/script&gt; &quot;double&quot; &#x27;single&#x27; "
-            "&amp;amp; a &lt; b &gt; c") in text
+    assert (
+        "    # &lt;script&gt;alert(1)&lt;/script&gt; &quot;double&quot; &#x27;single&#x27; "
+        "&amp;amp; a &lt; b &gt; c"
+    ) in text
     assert "<script" not in text
 
 
@@ -351,8 +412,15 @@ def _dash(span: list[int]) -> str:
 
 
 def pair_of(a: str, b: str, score: float, **fields) -> dict:
-    return {"a": a, "b": b, "score": score, "suspicious": score >= 0.4, "cluster": None,
-            "regions": [{"a_lines": [1, 2], "b_lines": [2, 3]}], **fields}
+    return {
+        "a": a,
+        "b": b,
+        "score": score,
+        "suspicious": score >= 0.4,
+        "cluster": None,
+        "regions": [{"a_lines": [1, 2], "b_lines": [2, 3]}],
+        **fields,
+    }
 
 
 def test_the_side_by_side_view_draws_the_top_pairs_and_counts_the_rest():
@@ -368,15 +436,20 @@ def test_the_side_by_side_view_draws_the_top_pairs_and_counts_the_rest():
 def test_a_long_region_and_a_long_line_are_cut_and_counted():
     lines = [f"x{n} = {n}" for n in range(1, 301)]
     lines[9] = "y" * 1000
-    section = similarity_section(Similar(
-        [pair_of("a", "b", 0.9, regions=[{"a_lines": [10, 200], "b_lines": [290, 299]}])], [],
-        {"a": lines, "b": lines}))
+    section = similarity_section(
+        Similar(
+            [pair_of("a", "b", 0.9, regions=[{"a_lines": [10, 200], "b_lines": [290, 299]}])],
+            [],
+            {"a": lines, "b": lines},
+        )
+    )
     (region,) = SideBySide(section).pairs[0]["regions"]
     left, right = region["sides"]
     assert len(rows_of(left, "match")) == REGION_LINES
     assert rows_of(left, "match")[0] == (10, "y" * 200 + f" … {1000 - 200} more characters")
-    assert [r["cells"][1] for r in left if r["class"] == "gap"] == \
-        [f"{191 - REGION_LINES} more matching lines, to line 200"]
+    assert [r["cells"][1] for r in left if r["class"] == "gap"] == [
+        f"{191 - REGION_LINES} more matching lines, to line 200"
+    ]
     assert rows_of(right, "match") == numbered(lines, 290, 299)
     assert rows_of(right, "context") == numbered(lines, 288, 289) + numbered(lines, 300, 301)
 
@@ -386,15 +459,33 @@ ODD_DOCUMENTS = {
     "a list": "[1, 2]",
     "pairs not a list": json.dumps({"pairs": 3, "clusters": []}),
     "no clusters, files nor settings": json.dumps({"pairs": [pair_of("a", "b", 0.9)]}),
-    "odd fields": json.dumps({
-        "pairs": [{"a": 1, "b": None, "score": "high", "suspicious": "yes", "regions": 5},
-                  {"a": "a", "b": "b", "score": 0.8, "cluster": [1], "a_share": "x",
-                   "regions": [7, {"a_lines": [5, 2], "b_lines": [1]}, {"a_lines": [True, 3]},
-                               {"a_lines": [1, 2]}, {"a_lines": [900, 905], "b_lines": [1, 2]},
-                               {"a_lines": [1.5, 2], "b_lines": [1, 2]}]}, "not a pair"],
-        "clusters": [{"id": {"x": 1}, "members": 7}, {"members": ["a", 2]}, 3],
-        "files": {"a": ["x = 1", 2, None], "b": "not a list"},
-        "settings": {"threshold": "strict"}, "suspicious_pairs": "many"}),
+    "odd fields": json.dumps(
+        {
+            "pairs": [
+                {"a": 1, "b": None, "score": "high", "suspicious": "yes", "regions": 5},
+                {
+                    "a": "a",
+                    "b": "b",
+                    "score": 0.8,
+                    "cluster": [1],
+                    "a_share": "x",
+                    "regions": [
+                        7,
+                        {"a_lines": [5, 2], "b_lines": [1]},
+                        {"a_lines": [True, 3]},
+                        {"a_lines": [1, 2]},
+                        {"a_lines": [900, 905], "b_lines": [1, 2]},
+                        {"a_lines": [1.5, 2], "b_lines": [1, 2]},
+                    ],
+                },
+                "not a pair",
+            ],
+            "clusters": [{"id": {"x": 1}, "members": 7}, {"members": ["a", 2]}, 3],
+            "files": {"a": ["x = 1", 2, None], "b": "not a list"},
+            "settings": {"threshold": "strict"},
+            "suspicious_pairs": "many",
+        }
+    ),
     "nested too deep": "[" * 100_000 + "]" * 100_000,
 }
 

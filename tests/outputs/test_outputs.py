@@ -13,15 +13,15 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
 from grader.cli import main
-from grader.outputs.registry import FORMATS, render, try_class_report
-from grader.gradebook.standing import GradedBatch, Override, graded_batch
-from grader.gradebook.load import load_batch
 from grader.course.late_policy import LatePenalty
+from grader.gradebook.load import load_batch
+from grader.gradebook.standing import GradedBatch, Override, graded_batch
+from grader.outputs.registry import FORMATS, render, try_class_report
 from tests.graded_outputs import graded_folder
 
 OVERRIDE = Override("hessian", 9.0, "the hessian was right up to a transpose", "prof", "2026-12-01T09:00:00Z")
@@ -33,8 +33,13 @@ def batch() -> GradedBatch:
     """The real batch; ben's hessian overridden, cat's total late."""
     graded = load_batch(graded_folder())
     results = [s.result for s in graded.standings]
-    adjusted = graded_batch(results, questions=graded.questions, max_points=graded.max_points,
-                            overrides={"ben": [OVERRIDE]}, late={"cat": LATE})
+    adjusted = graded_batch(
+        results,
+        questions=graded.questions,
+        max_points=graded.max_points,
+        overrides={"ben": [OVERRIDE]},
+        late={"cat": LATE},
+    )
     by_id = adjusted.by_id()
     assert by_id["ben"].total != by_id["ben"].result.score  # the override counts
     assert by_id["cat"].total == pytest.approx(by_id["cat"].result.score - LATE.points)
@@ -42,8 +47,9 @@ def batch() -> GradedBatch:
 
 
 def _csv_totals(files: dict[str, str]) -> dict[str, float]:
-    return {row["submission"]: float(row["score"])
-            for row in csv.DictReader(io.StringIO(files["gradebook.csv"]))}
+    return {
+        row["submission"]: float(row["score"]) for row in csv.DictReader(io.StringIO(files["gradebook.csv"]))
+    }
 
 
 def _canvas_totals(files: dict[str, str]) -> dict[str, float]:
@@ -57,8 +63,12 @@ def _gradescope_totals(files: dict[str, str]) -> dict[str, float]:
 
 def _junit_totals(files: dict[str, str]) -> dict[str, float]:
     suites = ET.fromstring(files["junit.xml"]).findall("testsuite")
-    return {suite.get("name").split(".", 1)[1]:
-            float(suite.find("properties/property[@name='score']").get("value")) for suite in suites}
+    return {
+        suite.get("name").split(".", 1)[1]: float(
+            suite.find("properties/property[@name='score']").get("value")
+        )
+        for suite in suites
+    }
 
 
 def _markdown_totals(files: dict[str, str]) -> dict[str, float]:
@@ -72,15 +82,21 @@ def _terminal_totals(files: dict[str, str]) -> dict[str, float]:
 
 
 def _html_totals(files: dict[str, str]) -> dict[str, float]:
-    found = re.findall(r'<section class="student-report" id="student-\d+"><h3>(\w+): ([\d.]+)/100',
-                       files["report.html"])
+    found = re.findall(
+        r'<section class="student-report" id="student-\d+"><h3>(\w+): ([\d.]+)/100', files["report.html"]
+    )
     return {name: float(total) for name, total in found}
 
 
 TOTALS: dict[str, Callable[[dict[str, str]], dict[str, float]]] = {
-    "terminal": _terminal_totals, "csv": _csv_totals, "canvas": _canvas_totals,
-    "gradescope": _gradescope_totals, "junit": _junit_totals, "markdown": _markdown_totals,
-    "html": _html_totals}
+    "terminal": _terminal_totals,
+    "csv": _csv_totals,
+    "canvas": _canvas_totals,
+    "gradescope": _gradescope_totals,
+    "junit": _junit_totals,
+    "markdown": _markdown_totals,
+    "html": _html_totals,
+}
 
 
 def test_every_registered_format_is_checked_here():
@@ -96,12 +112,14 @@ def test_every_format_shows_the_standing_total(batch, name):
 
 def test_overrides_are_marked_and_the_penalty_stands_on_its_own(batch):
     by_id = batch.by_id()
-    rows = {row["submission"]: row for row in
-            csv.DictReader(io.StringIO(render("csv", batch)["gradebook.csv"]))}
+    rows = {
+        row["submission"]: row for row in csv.DictReader(io.StringIO(render("csv", batch)["gradebook.csv"]))
+    }
     assert rows["ben"]["overridden"] == "hessian" and float(rows["ben"]["hessian"]) == 9
     assert float(rows["cat"]["late_penalty"]) == LATE.points and rows["ann"]["late_penalty"] == "0"
     assert float(rows["cat"]["score"]) == pytest.approx(
-        sum(float(rows["cat"][q]) for q in batch.questions) - LATE.points)
+        sum(float(rows["cat"][q]) for q in batch.questions) - LATE.points
+    )
     ben = json.loads(render("gradescope", batch)["ben/results.json"])
     assert ben["extra_data"]["overrides"][0]["points"] == 9
     assert ben["extra_data"]["overrides"][0]["graded_points"] == by_id["ben"].graded_points("hessian")
@@ -113,7 +131,7 @@ def test_overrides_are_marked_and_the_penalty_stands_on_its_own(batch):
     terminal = render("terminal", batch)["summary.txt"]
     assert "9*" in terminal and "late" in terminal and "-10" in terminal
     page = render("html", batch)["report.html"]
-    assert '<span class="override">9*</span>' in page and "<th class=\"num\">late penalty</th>" in page
+    assert '<span class="override">9*</span>' in page and '<th class="num">late penalty</th>' in page
     assert html.escape(OVERRIDE.reason, quote=True) in page
 
 
@@ -122,12 +140,16 @@ def test_export_and_grade_outputs_agree_on_the_total(tmp_path, capsys):
     out = graded_folder()
     batch = load_batch(out)
     totals = {s.submission_id: s.total for s in batch.standings}
-    written = {row["submission"]: float(row["score"]) for row in csv.DictReader((out / "gradebook.csv").open())}
+    written = {
+        row["submission"]: float(row["score"]) for row in csv.DictReader((out / "gradebook.csv").open())
+    }
     assert written == pytest.approx(totals, abs=0.005)
     for name in ("ann", "ben"):
         assert json.loads((out / name / "results.json").read_text())["score"] == pytest.approx(totals[name])
     assert main(["export", str(out), "--format", "canvas", "--to", str(tmp_path / "c.csv")]) == 0
-    assert _canvas_totals({"canvas.csv": (tmp_path / "c.csv").read_text()}) == pytest.approx(totals, abs=0.005)
+    assert _canvas_totals({"canvas.csv": (tmp_path / "c.csv").read_text()}) == pytest.approx(
+        totals, abs=0.005
+    )
     assert main(["export", str(out), "--format", "terminal"]) == 0
     assert _terminal_totals({"summary.txt": capsys.readouterr().out}) == pytest.approx(totals, abs=0.005)
 
@@ -152,10 +174,12 @@ def test_matplotlib_is_imported_only_to_draw_charts():
     import subprocess
     import sys
 
-    code = ("import sys, grader.cli, grader.commands.check, grader.commands.grade, "
-            "grader.outputs.registry, grader.outputs.html_report\n"
-            "grader.cli.build_parser()\n"
-            "assert 'matplotlib' not in sys.modules, 'imported early'\n")
+    code = (
+        "import sys, grader.cli, grader.commands.check, grader.commands.grade, "
+        "grader.outputs.registry, grader.outputs.html_report\n"
+        "grader.cli.build_parser()\n"
+        "assert 'matplotlib' not in sys.modules, 'imported early'\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
 
 
@@ -164,8 +188,22 @@ def test_an_override_made_with_the_cli_shows_in_show_export_and_the_report(tmp_p
 
     out = tmp_path / "out"
     shutil.copytree(graded_folder(), out)
-    assert main(["override", str(out), "ben", "grads_without_zeroing", "12", "--reason",
-                 "zeroed once, on purpose", "--by", "prof"]) == 0
+    assert (
+        main(
+            [
+                "override",
+                str(out),
+                "ben",
+                "grads_without_zeroing",
+                "12",
+                "--reason",
+                "zeroed once, on purpose",
+                "--by",
+                "prof",
+            ]
+        )
+        == 0
+    )
     total = load_batch(out).by_id()["ben"].total
     assert total == pytest.approx(load_batch(graded_folder()).by_id()["ben"].total + 12)
     capsys.readouterr()
@@ -176,6 +214,9 @@ def test_an_override_made_with_the_cli_shows_in_show_export_and_the_report(tmp_p
     assert "set by prof" in shown and f"Total after adjustments: {total:g}/100" in shown
     assert main(["export", str(out), "--format", "csv"]) == 0
     rows = {r["submission"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
-    assert float(rows["ben"]["score"]) == pytest.approx(total) and rows["ben"]["overridden"] == "grads_without_zeroing"
+    assert (
+        float(rows["ben"]["score"]) == pytest.approx(total)
+        and rows["ben"]["overridden"] == "grads_without_zeroing"
+    )
     assert main(["report", str(out)]) == 0
     assert '<span class="override">12*</span>' in (out / "report.html").read_text()

@@ -19,23 +19,29 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader.sandbox import cgroups
-from grader.course.assignment import Limits, find_assignment
-from grader.outputs.class_table import BatchStatistics
-from grader.sandbox.cgroups import PREFIX, open_cgroups, remove_leftovers
 from grader.commands.grade import grade_batch
+from grader.course.assignment import Limits, find_assignment
 from grader.errors import GraderError
 from grader.grading import GRADE, Grader, GradingOptions
-from grader.sandbox.bubblewrap import Sandbox
 from grader.intake.submission import Submission
+from grader.outputs.class_table import BatchStatistics
+from grader.sandbox import cgroups
+from grader.sandbox.bubblewrap import Sandbox
+from grader.sandbox.cgroups import PREFIX, open_cgroups, remove_leftovers
 from tests.conftest import REFERENCE, ROOT, SUBMISSIONS
 
 MIB = 1024 * 1024
 HOARDER = SUBMISSIONS / "cgroup" / "children_share_memory.py"
 PARENT_HOARDS = SUBMISSIONS / "cgroup" / "parent_hoards.py"
 CORRECT = SUBMISSIONS / "second_order" / "correct_compact.py"
-FULL = {"first_order_grads": 10, "second_partials": 20, "grads_without_zeroing": 15,
-        "hessian": 20, "hvp": 15, "gradient_penalty": 20}
+FULL = {
+    "first_order_grads": 10,
+    "second_partials": 20,
+    "grads_without_zeroing": 15,
+    "hessian": 20,
+    "hvp": 15,
+    "gradient_penalty": 20,
+}
 
 
 def made_or_skip(memory_mib: int = 256, processes: int = 16) -> cgroups.Cgroups:
@@ -67,8 +73,10 @@ def homes() -> list[Path]:
     inherit its groups) make their folders; the memory one first."""
     groups = made_or_skip()
     try:
-        return sorted((folder.parent for folder in groups.parents.values()),
-                      key=lambda home: "memory" not in str(home) and "unified" not in str(home))
+        return sorted(
+            (folder.parent for folder in groups.parents.values()),
+            key=lambda home: "memory" not in str(home) and "unified" not in str(home),
+        )
     finally:
         groups.close()
 
@@ -76,8 +84,7 @@ def homes() -> list[Path]:
 def grader_folders() -> set[str]:
     """Names of the grading processes' folders in this process's memory group (the pids
     hierarchy may be shared with other batches on the host; this group is not)."""
-    return {entry.name for entry in homes()[0].iterdir()
-            if entry.is_dir() and entry.name.startswith(PREFIX)}
+    return {entry.name for entry in homes()[0].iterdir() if entry.is_dir() and entry.name.startswith(PREFIX)}
 
 
 def owner_alive(folder: str) -> bool:
@@ -90,8 +97,7 @@ def joined(group: cgroups.SubmissionGroup, code: str) -> subprocess.Popen:
     """A Python process that writes itself into `group`, as a submission's first process
     does, then runs `code`."""
     join = "".join(f"open({path!r}, 'w').write('0')\n" for path in group.join_request()["join"])
-    return subprocess.Popen([sys.executable, "-c", join + code], stdout=subprocess.PIPE,
-                            text=True)
+    return subprocess.Popen([sys.executable, "-c", join + code], stdout=subprocess.PIPE, text=True)
 
 
 def test_a_group_has_its_limits_before_any_process(made):
@@ -118,7 +124,9 @@ def test_processes_count_together_and_only_the_groups_die(made):
     outside = subprocess.Popen(["sleep", "120"])
     group = made.group()
     try:
-        process = joined(group, """
+        process = joined(
+            group,
+            """
 import os, time
 pids = []
 for _ in range(3):
@@ -131,7 +139,8 @@ for _ in range(3):
     pids.append(pid)
 print("forked", flush=True)
 time.sleep(60)
-""")
+""",
+        )
         assert process.stdout.readline().strip() == "forked"
         deadline = time.monotonic() + 30
         while group.oom_kills() == 0 and time.monotonic() < deadline:
@@ -152,7 +161,9 @@ time.sleep(60)
 def test_the_number_of_processes_is_limited_for_the_group(made):
     group = made.group()
     try:
-        process = joined(group, """
+        process = joined(
+            group,
+            """
 import os, time
 started = 0
 for _ in range(40):
@@ -164,7 +175,8 @@ for _ in range(40):
         break
     started += 1
 print(started, flush=True)
-""")
+""",
+        )
         started = int(process.stdout.readline())
         assert started == 15  # 16 processes in the group: itself and 15 children
         process.wait(timeout=10)
@@ -205,7 +217,8 @@ def test_without_a_cgroup_grading_goes_on_and_says_so_in_one_line(monkeypatch, t
     made, reason = open_cgroups(1024, 64, root=read_only)  # no such groups in it
     assert made is None and "\n" not in reason
     assert reason.startswith("no control group per submission (") and reason.endswith(
-        "): per-process limits only")
+        "): per-process limits only"
+    )
 
 
 def test_the_cost_of_a_group_per_submission(made):
@@ -215,8 +228,10 @@ def test_the_cost_of_a_group_per_submission(made):
     for _ in range(rounds):
         made.group().remove()
     each = (time.perf_counter() - started) / rounds
-    print(f"\ncgroup v{made.version}: create and remove a submission's group: "
-          f"{each * 1e3:.2f} ms each ({rounds} rounds)")
+    print(
+        f"\ncgroup v{made.version}: create and remove a submission's group: "
+        f"{each * 1e3:.2f} ms each ({rounds} rounds)"
+    )
     assert each < 0.05
 
 
@@ -233,27 +248,41 @@ def graded(tmp_path_factory):
     shutil.copy(PARENT_HOARDS, batch / "b_parent_hoards.py")
     shutil.copy(CORRECT, batch / "c_correct.py")
     outside = subprocess.Popen(["sleep", "300"])
-    grader = Grader(find_assignment("second_order"), GradingOptions(
-        mode=GRADE, reference_dir=REFERENCE / "second_order", sandbox=sandbox,
-        limits=Limits(call_seconds=10, import_seconds=20, memory_mib=2048),
-        group_memory_mib=1024))
+    grader = Grader(
+        find_assignment("second_order"),
+        GradingOptions(
+            mode=GRADE,
+            reference_dir=REFERENCE / "second_order",
+            sandbox=sandbox,
+            limits=Limits(call_seconds=10, import_seconds=20, memory_mib=2048),
+            group_memory_mib=1024,
+        ),
+    )
     if grader.sandbox.cgroups is None:
         grader.close()
         outside.kill()
         pytest.skip(grader.cgroup_line)
     parents = dict(grader.sandbox.cgroups.parents)
     try:
-        results = grade_batch(grader, [Submission.at(p) for p in sorted(batch.glob("*.py"))],
-                              root / "out", Console(file=open(os.devnull, "w")))
-        left_during = [child for folder in parents.values() for child in folder.iterdir()
-                       if child.is_dir()]
+        results = grade_batch(
+            grader,
+            [Submission.at(p) for p in sorted(batch.glob("*.py"))],
+            root / "out",
+            Console(file=open(os.devnull, "w")),
+        )
+        left_during = [child for folder in parents.values() for child in folder.iterdir() if child.is_dir()]
     finally:
         grader.close()
     outside_alive = outside.poll() is None
     outside.kill()
-    return {"results": {r.submission_id: r for r in results}, "out": root / "out",
-            "outside_alive": outside_alive, "left_during": left_during, "parents": parents,
-            "before": before}
+    return {
+        "results": {r.submission_id: r for r in results},
+        "out": root / "out",
+        "outside_alive": outside_alive,
+        "left_during": left_during,
+        "parents": parents,
+        "before": before,
+    }
 
 
 @pytest.mark.slow
@@ -288,8 +317,7 @@ def test_peak_memory_is_recorded_and_shown_among_the_largest(graded):
         assert '"peak_memory_mib": ' + str(hoarder.peak_memory_mib) in stored.fetchone()[0]
     console = Console(width=200, record=True, file=open(os.devnull, "w"))
     console.print(BatchStatistics(list(graded["results"].values()), list(FULL)))
-    line = next(line for line in console.export_text().splitlines()
-                if line.startswith("largest: "))
+    line = next(line for line in console.export_text().splitlines() if line.startswith("largest: "))
     assert f"a_hoarder ({hoarder.peak_memory_mib:.0f} MiB)" in line
     assert line.endswith(f"c_correct ({correct.peak_memory_mib:.0f} MiB)")  # the smallest last
 
@@ -309,11 +337,27 @@ def test_a_killed_batch_leaves_no_group_after_its_resume(tmp_path):
     batch.mkdir()
     for name in ("ann", "ben", "cat"):
         shutil.copy(CORRECT, batch / f"{name}.py")
-    command = [sys.executable, "-m", "grader", "grade", "second_order", str(batch),
-               "--out", str(tmp_path / "out"), "--jobs", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "grade",
+        "second_order",
+        str(batch),
+        "--out",
+        str(tmp_path / "out"),
+        "--jobs",
+        "1",
+    ]
     env = {**os.environ, "GRADER_ASSIGNMENTS": str(ROOT / "assignments")}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     memory, *others = homes()
     left: set[str] = set()
@@ -325,8 +369,7 @@ def test_a_killed_batch_leaves_no_group_after_its_resume(tmp_path):
     assert left, "no submission's group appeared"
     leftovers = [home / name for home in (memory, *others) for name in left]
     assert all(folder.exists() for folder in leftovers)  # the batch was killed: nobody removed them
-    rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
-                           timeout=300)
+    rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     assert rerun.stdout.splitlines()[0].startswith("control group per submission (cgroup v")
     assert not any(folder.exists() for folder in leftovers)
@@ -354,8 +397,10 @@ def test_v2_is_chosen_where_its_controllers_are_enabled(tmp_path, monkeypatch):
     assert (folder / "memory.max").read_text() == str(512 * MIB)
     assert (folder / "memory.swap.max").read_text() == "0"  # swap counts: none allowed
     assert (folder / "pids.max").read_text() == "32"
-    assert group.join_request() == {"join": ["/grader-cgroup/unified/s1/cgroup.procs"],
-                                    "hide": ["/grader-cgroup/unified"]}
+    assert group.join_request() == {
+        "join": ["/grader-cgroup/unified/s1/cgroup.procs"],
+        "hide": ["/grader-cgroup/unified"],
+    }
     assert made.bind_arguments() == ["--bind", str(parent), "/grader-cgroup/unified"]
     (folder / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
     (folder / "memory.peak").write_text(f"{300 * MIB}\n")

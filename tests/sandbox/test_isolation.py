@@ -22,31 +22,39 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from grader.course.assignment import Limits, find_assignment
 from grader.batch import BatchSettings, grade_all
 from grader.commands.grade import grade_batch
+from grader.course.assignment import Limits, find_assignment
 from grader.grading import GRADE, Grader, GradingOptions
-from grader.sandbox.bubblewrap import Sandbox
 from grader.intake.submission import Submission
+from grader.sandbox.bubblewrap import Sandbox
 from grader.sandbox.uid_pool import leased_uids
-from tests.conftest import REFERENCE, SUBMISSIONS
 from tests.attacks.test_hostile import sandbox_or_skip, sandbox_processes
+from tests.conftest import REFERENCE, SUBMISSIONS
 
 pytestmark = pytest.mark.slow
 
 ISOLATION = SUBMISSIONS / "isolation"
 FORGERIES = SUBMISSIONS / "forgeries"
-CORRECT = [SUBMISSIONS / "second_order" / name for name in
-           ("correct_compact.py", "correct_backward_style.py", "correct_compact.py")]
+CORRECT = [
+    SUBMISSIONS / "second_order" / name
+    for name in ("correct_compact.py", "correct_backward_style.py", "correct_compact.py")
+]
 LATE = "LATE-OUTPUT-FROM-ANOTHER-SUBMISSION"
 
 
 def sandboxed_grader(name: str) -> Grader:
     sandbox_or_skip()
     assignment = find_assignment(name)
-    return Grader(assignment, GradingOptions(
-        mode=GRADE, reference_dir=REFERENCE / name, sandbox=Sandbox.require(assignment),
-        limits=Limits(call_seconds=10, import_seconds=30, memory_mib=2048)))
+    return Grader(
+        assignment,
+        GradingOptions(
+            mode=GRADE,
+            reference_dir=REFERENCE / name,
+            sandbox=Sandbox.require(assignment),
+            limits=Limits(call_seconds=10, import_seconds=30, memory_mib=2048),
+        ),
+    )
 
 
 def hostile_then_correct(folder: Path) -> list[Submission]:
@@ -64,8 +72,9 @@ def small_disk(tmp_path):
     """A 16 MiB filesystem for the grader's folders and its output, if one can be mounted."""
     mount = tmp_path / "small"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)],
-                          capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True
+    )
     if done.returncode != 0:
         if os.environ.get("GRADER_REQUIRE_SANDBOX"):
             pytest.fail(f"cannot mount a small tmpfs: {done.stderr.decode().strip()}")
@@ -91,8 +100,10 @@ def test_hostile_submissions_cannot_touch_the_students_after_them(tmp_path, smal
     submissions = hostile_then_correct(tmp_path)
     out = small_disk / "out"
     with sandboxed_grader("second_order") as grader:
-        results = {r.submission_id: r for r in grade_batch(
-            grader, submissions, out, Console(file=open(os.devnull, "w")))}
+        results = {
+            r.submission_id: r
+            for r in grade_batch(grader, submissions, out, Console(file=open(os.devnull, "w")))
+        }
     for index in range(3):
         student = results[f"student_{index}"]
         assert student.score == 100, [t.message for t in student.tests if not t.passed]
@@ -105,13 +116,11 @@ def test_hostile_submissions_cannot_touch_the_students_after_them(tmp_path, smal
     assert shutil.disk_usage(small_disk).used < 4 * 2**20  # nothing the filler wrote is here
 
 
-def test_a_takeover_cannot_touch_the_students_after_it_with_two_grading_processes(tmp_path,
-                                                                                 uid_locks):
+def test_a_takeover_cannot_touch_the_students_after_it_with_two_grading_processes(tmp_path, uid_locks):
     sandbox_or_skip()
     submissions = hostile_then_correct(tmp_path)
     del submissions[1:3]
-    settings = BatchSettings(find_assignment("second_order").folder, REFERENCE / "second_order",
-                             sandbox=True)
+    settings = BatchSettings(find_assignment("second_order").folder, REFERENCE / "second_order", sandbox=True)
     results = {r.submission_id: r for r in grade_all(settings, submissions, jobs=2)}
     assert results["0_takeover"].score == 0
     assert [results[f"student_{i}"].score for i in range(3)] == [100, 100, 100]
@@ -122,9 +131,17 @@ SECOND_ORDER_FORGERIES = {
     # forgery: (honest control, the questions it attacks)
     "probe_swap": ("missing_create_graph", ["gradient_penalty"]),
     "frame_walk": ("changes_inputs", ["first_order_grads"]),
-    "gc_input_guard": ("changes_inputs", ["first_order_grads", "second_partials",
-                                          "grads_without_zeroing", "hessian", "hvp",
-                                          "gradient_penalty"]),
+    "gc_input_guard": (
+        "changes_inputs",
+        [
+            "first_order_grads",
+            "second_partials",
+            "grads_without_zeroing",
+            "hessian",
+            "hvp",
+            "gradient_penalty",
+        ],
+    ),
     "helper_escape": ("forbidden_helper", ["hessian"]),
     "record_splice": ("changes_inputs", ["first_order_grads"]),
     "record_pipe_swap": ("forbidden_helper", ["hessian"]),
@@ -161,7 +178,8 @@ def test_maml_forgeries_gain_nothing():
         honest, _ = grader.grade(Submission.at(SUBMISSIONS / "maml" / "detached_params.py"))
         hidden, _ = grader.grade(Submission.at(FORGERIES / "mode_hides_training_in_place.py"))
         in_place, _ = grader.grade(
-            Submission.at(SUBMISSIONS / "maml" / "meta_train_trains_callers_params.py"))
+            Submission.at(SUBMISSIONS / "maml" / "meta_train_trains_callers_params.py")
+        )
     assert_gains_nothing(forged, honest, ["adapt"])
     assert_gains_nothing(hidden, in_place, ["meta_train"])
     # probes differentiate through the given forward, never the submission's
@@ -174,11 +192,12 @@ def test_the_recorded_answers_are_not_in_the_sandbox(tmp_path):
     device is bound over it) or reads as empty."""
     expected = find_assignment("second_order").expectations_path.resolve()
     spy = tmp_path / "spy.py"
-    spy.write_text(f"def first_order_grads(x, y):\n"
-                   f"    raise RuntimeError('bytes seen: %d' % len(open({str(expected)!r}, 'rb').read()))\n")
+    spy.write_text(
+        f"def first_order_grads(x, y):\n"
+        f"    raise RuntimeError('bytes seen: %d' % len(open({str(expected)!r}, 'rb').read()))\n"
+    )
     with sandboxed_grader("second_order") as grader:
         result, _ = grader.grade(Submission.at(spy))
     assert expected.stat().st_size > 1000
     messages = {t.message for t in result.tests if t.question == "first_order_grads"}
-    assert messages and all("bytes seen: 0" in m or "Permission denied" in m
-                            for m in messages), messages
+    assert messages and all("bytes seen: 0" in m or "Permission denied" in m for m in messages), messages

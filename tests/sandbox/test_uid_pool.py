@@ -38,9 +38,8 @@ def test_two_holders_on_one_host_get_different_uids(tmp_path, monkeypatch):
 
 
 def test_a_lease_ends_with_its_block_and_nested_leases_differ(tmp_path):
-    with lease_uid(tmp_path) as first:
-        with lease_uid(tmp_path) as second:
-            assert first != second
+    with lease_uid(tmp_path) as first, lease_uid(tmp_path) as second:
+        assert first != second
     assert sorted(p.name for p in tmp_path.iterdir())  # lock files stay; locks do not
     fd = os.open(tmp_path / f"{first}.lock", os.O_RDWR)
     import fcntl

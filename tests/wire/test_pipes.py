@@ -16,13 +16,16 @@ import pytest
 from grader.wire import pipes
 from tests.conftest import ROOT
 
-
 WINDOWS = sys.platform == "win32"
 
 
-@pytest.fixture(params=[pytest.param(False, marks=pytest.mark.skipif(
-                    WINDOWS, reason="select() takes no pipes on Windows")), True],
-                ids=["select", "polled"])
+@pytest.fixture(
+    params=[
+        pytest.param(False, marks=pytest.mark.skipif(WINDOWS, reason="select() takes no pipes on Windows")),
+        True,
+    ],
+    ids=["select", "polled"],
+)
 def portable(request):
     return request.param
 
@@ -97,11 +100,12 @@ def test_a_write_takes_a_piece_and_a_gone_reader_breaks_the_pipe(pipe, portable)
 def test_posix_passes_descriptors_to_a_child_and_only_those(pipe):
     names, handing = pipes.pass_to_child([pipe["write"]])
     assert handing == {"pass_fds": (pipe["write"],), "close_fds": True}
-    script = ("import os, sys\nfrom grader.wire import pipes\n"
-              "(fd,) = pipes.take_from_parent(sys.argv[1], 1)\n"
-              "os.write(fd, b'from the child %d' % len(os.listdir('/proc/self/fd')))\n")
-    child = subprocess.run([sys.executable, "-c", script, names], cwd=ROOT, timeout=60,
-                           **handing)
+    script = (
+        "import os, sys\nfrom grader.wire import pipes\n"
+        "(fd,) = pipes.take_from_parent(sys.argv[1], 1)\n"
+        "os.write(fd, b'from the child %d' % len(os.listdir('/proc/self/fd')))\n"
+    )
+    child = subprocess.run([sys.executable, "-c", script, names], cwd=ROOT, timeout=60, **handing)
     assert child.returncode == 0
     os.close(pipe.pop("write"))
     # stdin, stdout, stderr, the pipe end and listdir's own descriptor: nothing else
@@ -122,12 +126,16 @@ def windows(monkeypatch):
     calls = []
     msvcrt = types.SimpleNamespace(
         get_osfhandle=lambda fd: fd + 1000,
-        open_osfhandle=lambda handle, flags: calls.append(("open", handle)) or handle - 1000)
+        open_osfhandle=lambda handle, flags: calls.append(("open", handle)) or handle - 1000,
+    )
     monkeypatch.setitem(sys.modules, "msvcrt", msvcrt)
     monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setattr(os, "set_handle_inheritable",
-                        lambda handle, inheritable: calls.append((inheritable, handle)),
-                        raising=False)
+    monkeypatch.setattr(
+        os,
+        "set_handle_inheritable",
+        lambda handle, inheritable: calls.append((inheritable, handle)),
+        raising=False,
+    )
 
     class StartupInfo:
         def __init__(self, lpAttributeList):
@@ -182,25 +190,51 @@ POSIX_ONLY = ("fcntl", "resource", "pwd", "grp", "termios", "pty", "tty", "crypt
 def test_grader_check_imports_without_the_modules_windows_lacks():
     """A Windows import, simulated: the POSIX-only modules are missing, and so are os.fork,
     os.killpg and the signals Windows has not."""
-    script = ("import os, signal, sys\n"
-              f"for name in {POSIX_ONLY!r}:\n    sys.modules[name] = None\n"
-              "for name in ('fork', 'killpg', 'getuid', 'geteuid', 'setsid', 'register_at_fork'):\n"
-              "    if hasattr(os, name):\n        delattr(os, name)\n"
-              "for name in ('SIGKILL', 'SIGXCPU', 'SIGXFSZ', 'SIGALRM', 'SIGCHLD'):\n"
-              "    if hasattr(signal, name):\n        delattr(signal, name)\n"
-              "import grader.cli, grader.commands.check, grader.worker.portable\n"
-              "from grader.worker_client import _describe_exit\n"
-              "print(_describe_exit(-11, 'calling hvp').message)\n")
-    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
+    script = (
+        "import os, signal, sys\n"
+        f"for name in {POSIX_ONLY!r}:\n    sys.modules[name] = None\n"
+        "for name in ('fork', 'killpg', 'getuid', 'geteuid', 'setsid', 'register_at_fork'):\n"
+        "    if hasattr(os, name):\n        delattr(os, name)\n"
+        "for name in ('SIGKILL', 'SIGXCPU', 'SIGXFSZ', 'SIGALRM', 'SIGCHLD'):\n"
+        "    if hasattr(signal, name):\n        delattr(signal, name)\n"
+        "import grader.cli, grader.commands.check, grader.worker.portable\n"
+        "from grader.worker_client import _describe_exit\n"
+        "print(_describe_exit(-11, 'calling hvp').message)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip() == "the submission crashed with a segmentation fault while calling hvp"
 
 
-NOT_ON_WINDOWS = ("fork", "killpg", "getuid", "geteuid", "getgid", "setsid", "getpgid", "setpgid",
-                  "register_at_fork", "WNOHANG", "O_NOFOLLOW", "O_NONBLOCK", "O_NOCTTY",
-                  "O_CLOEXEC", "O_DIRECTORY", "readv", "writev", "uname", "sched_getaffinity",
-                  "getloadavg", "chown", "statvfs", "pipe2", "sysconf", "unshare")
+NOT_ON_WINDOWS = (
+    "fork",
+    "killpg",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "setsid",
+    "getpgid",
+    "setpgid",
+    "register_at_fork",
+    "WNOHANG",
+    "O_NOFOLLOW",
+    "O_NONBLOCK",
+    "O_NOCTTY",
+    "O_CLOEXEC",
+    "O_DIRECTORY",
+    "readv",
+    "writev",
+    "uname",
+    "sched_getaffinity",
+    "getloadavg",
+    "chown",
+    "statvfs",
+    "pipe2",
+    "sysconf",
+    "unshare",
+)
 WINDOWS_IMPORT = f"""
 import os, signal, sys, ctypes, ctypes.util, platform, subprocess, select, threading, shutil
 import tempfile, sqlite3, numpy, torch  # the standard library and packages: imported as usual
@@ -227,8 +261,9 @@ print("imported")
 def test_grader_check_imports_as_on_windows():
     """The whole simulation: no POSIX-only module, os function, flag or signal, and no C
     library found by name, with the standard library and packages imported first as usual."""
-    run = subprocess.run([sys.executable, "-c", WINDOWS_IMPORT], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-c", WINDOWS_IMPORT], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip() == "imported"
 
@@ -236,6 +271,5 @@ def test_grader_check_imports_as_on_windows():
 def test_the_import_simulation_can_fail():
     """The simulation above really removes a module: importing it then fails."""
     script = "import sys\nsys.modules['fcntl'] = None\nimport fcntl\n"
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=60)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert run.returncode != 0 and "fcntl" in run.stderr

@@ -35,15 +35,18 @@ def test_a_non_contiguous_or_grad_requiring_tensor_is_sent_as_plain_values():
     assert torch.equal(back, (t * 2).detach()) and not back.requires_grad
 
 
-@pytest.mark.parametrize("payload", [
-    {"$tensor": {"dtype": "float32", "shape": [3], "data": "AAAA"}},          # wrong size
-    {"$tensor": {"dtype": "object", "shape": [1], "data": "AAAAAA=="}},       # not a dtype
-    {"$tensor": {"dtype": "float32", "shape": [-1], "data": ""}},             # bad shape
-    {"$fn": "os.system", "args": ["touch /tmp/pwned"]},                        # code, in a reply
-    {"$generator": 1},
-    {"$pickle": "gASV"},
-    {"a": 1, "b": 2},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"$tensor": {"dtype": "float32", "shape": [3], "data": "AAAA"}},  # wrong size
+        {"$tensor": {"dtype": "object", "shape": [1], "data": "AAAAAA=="}},  # not a dtype
+        {"$tensor": {"dtype": "float32", "shape": [-1], "data": ""}},  # bad shape
+        {"$fn": "os.system", "args": ["touch /tmp/pwned"]},  # code, in a reply
+        {"$generator": 1},
+        {"$pickle": "gASV"},
+        {"a": 1, "b": 2},
+    ],
+)
 def test_replies_that_are_not_data_are_refused(payload):
     with pytest.raises(protocol.ProtocolError):
         protocol.decode_reply_value(payload)
@@ -77,8 +80,7 @@ def test_tensors_travel_as_raw_bytes_after_the_json():
     value = (torch.randn(1000, dtype=torch.float64), torch.arange(3))
     blobs: list[bytes] = []
     stream = io.BytesIO()
-    protocol.write_frame(stream, {"value": protocol.encode_value(value, blobs=blobs),
-                                  protocol.BLOBS: blobs})
+    protocol.write_frame(stream, {"value": protocol.encode_value(value, blobs=blobs), protocol.BLOBS: blobs})
     assert len(stream.getvalue()) < 8000 + 24 + 500  # no base64 inflation
     stream.seek(0)
     message = protocol.read_frame(stream)
@@ -94,8 +96,7 @@ def test_a_tensor_pointing_at_missing_bytes_is_refused(blob):
 
 
 def test_a_frame_whose_blobs_exceed_the_limit_is_refused():
-    frame = protocol.FRAME_HEADER.pack(2, 1) + b"{}" + protocol.BLOB_HEADER.pack(
-        protocol.MAX_FRAME_BYTES)
+    frame = protocol.FRAME_HEADER.pack(2, 1) + b"{}" + protocol.BLOB_HEADER.pack(protocol.MAX_FRAME_BYTES)
     with pytest.raises(protocol.ProtocolError, match="size limit"):
         protocol.read_frame(io.BytesIO(frame))
 
@@ -143,13 +144,23 @@ def test_each_blob_backs_one_tensor_without_a_copy():
     assert second.item() == 2
 
 
-@pytest.mark.parametrize("shape", [
-    [2**32, 2**32],                 # overflows int64 once multiplied
-    [2**62, 2**62, 0],              # empty, but no tensor library takes it
-    [2**40],                        # larger than any frame
-    [1] * (protocol.MAX_DIMS + 1),  # too many dimensions
-    [-1], [True], [1.0], ["1"], [None], [[1]], "12", {"0": 1},
-])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        [2**32, 2**32],  # overflows int64 once multiplied
+        [2**62, 2**62, 0],  # empty, but no tensor library takes it
+        [2**40],  # larger than any frame
+        [1] * (protocol.MAX_DIMS + 1),  # too many dimensions
+        [-1],
+        [True],
+        [1.0],
+        ["1"],
+        [None],
+        [[1]],
+        "12",
+        {"0": 1},
+    ],
+)
 @pytest.mark.parametrize("form", ["blob", "data"])
 def test_an_impossible_shape_is_a_protocol_error(shape, form):
     body = {"dtype": "float32", "shape": shape}
@@ -158,8 +169,9 @@ def test_an_impossible_shape_is_a_protocol_error(shape, form):
         protocol.decode_reply_value({"$tensor": body}, [bytearray()])
 
 
-@pytest.mark.parametrize("dtype", ["Tensor", "float", "__class__", "FloatTensor", " float32",
-                                   "FLOAT32", ["float32"], None])
+@pytest.mark.parametrize(
+    "dtype", ["Tensor", "float", "__class__", "FloatTensor", " float32", "FLOAT32", ["float32"], None]
+)
 def test_only_the_listed_dtype_names_are_taken(dtype):
     body = {"dtype": dtype, "shape": [1], "data": "AAAAAA=="}
     with pytest.raises(protocol.ProtocolError):
@@ -171,17 +183,23 @@ def test_an_overflowing_shape_from_a_worker_is_the_students_invalid_reply():
     from grader.student import StudentProxy
 
     proxy = StudentProxy(None, question="q", call_seconds=1.0, memory_mib=64)
-    raw = {"ok": True, "value": {"$tensor": {"dtype": "float32", "shape": [2**32, 2**32, 0],
-                                             "blob": 0}}, protocol.BLOBS: [bytearray()]}
+    raw = {
+        "ok": True,
+        "value": {"$tensor": {"dtype": "float32", "shape": [2**32, 2**32, 0], "blob": 0}},
+        protocol.BLOBS: [bytearray()],
+    }
     with pytest.raises(problems.InvalidReply):
         proxy._read_reply(raw, "f(x)")
 
 
-@pytest.mark.parametrize("payload", [
-    b'{"value": ' + b"1" * 5000 + b"}",   # an int Python will not parse
-    b"[" * 100_000 + b"]" * 100_000,      # nesting deeper than the parser's stack
-    b'{"a": "\xff"}',                     # not UTF-8
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"value": ' + b"1" * 5000 + b"}",  # an int Python will not parse
+        b"[" * 100_000 + b"]" * 100_000,  # nesting deeper than the parser's stack
+        b'{"a": "\xff"}',  # not UTF-8
+    ],
+)
 def test_a_payload_the_parser_refuses_is_a_protocol_error(payload):
     frame = protocol.FRAME_HEADER.pack(len(payload), 0) + payload
     with pytest.raises(protocol.ProtocolError):

@@ -67,9 +67,11 @@ def test_a_changed_tensor_swapped_out_of_the_callers_list_is_still_seen():
     params[0].add_(1.0)
     params[0] = old[0]
     params[1] = old[1].as_subclass(_Liar)
-    assert snapshot.changes([params], {}) == ["argument 1[0]: its values",
-                                              "argument 1[0]: replaced by another object",
-                                              "argument 1[1]: replaced by another object"]
+    assert snapshot.changes([params], {}) == [
+        "argument 1[0]: its values",
+        "argument 1[0]: replaced by another object",
+        "argument 1[1]: replaced by another object",
+    ]
 
 
 def test_a_tensor_added_to_the_callers_list_is_a_change():

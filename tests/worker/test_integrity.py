@@ -59,59 +59,68 @@ def with_hook(source: str):
     return body
 
 
-@pytest.mark.parametrize("door", [
-    "import sys\nsys._getframe(0)",
-    "import inspect\ninspect.currentframe()",
-    "import inspect\ninspect.stack()",
-    "import gc\ngc.get_referrers(gc)",
-    "import gc\ngc.get_objects()",
-    "def f(): pass\nf.__code__",
-    "def f(): pass\ndef g(): pass\nf.__code__ = g.__code__",
-    "import sys\nsys.settrace(None)",
-    "compile('x = 1', __import__('os').__file__, 'exec')",
-    "import ctypes\nctypes.c_int.from_address(id(1))",
-    "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    e.__traceback__.tb_frame",
-    "import grader",
-    "import traceback\ntraceback.StackSummary.extract(traceback.walk_stack(None), capture_locals=True)",
-    "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
-    "    traceback.TracebackException.from_exception(e, capture_locals=True)",
-    "import bdb\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
-    "    bdb.Bdb().get_stack(None, e.__traceback__)",
-    "import asyncio\nasync def main():\n    return asyncio.current_task().get_stack()\n"
-    "asyncio.run(main())",
-])
+@pytest.mark.parametrize(
+    "door",
+    [
+        "import sys\nsys._getframe(0)",
+        "import inspect\ninspect.currentframe()",
+        "import inspect\ninspect.stack()",
+        "import gc\ngc.get_referrers(gc)",
+        "import gc\ngc.get_objects()",
+        "def f(): pass\nf.__code__",
+        "def f(): pass\ndef g(): pass\nf.__code__ = g.__code__",
+        "import sys\nsys.settrace(None)",
+        "compile('x = 1', __import__('os').__file__, 'exec')",
+        "import ctypes\nctypes.c_int.from_address(id(1))",
+        "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    e.__traceback__.tb_frame",
+        "import grader",
+        "import traceback\ntraceback.StackSummary.extract(traceback.walk_stack(None), capture_locals=True)",
+        "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+        "    traceback.TracebackException.from_exception(e, capture_locals=True)",
+        "import bdb\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+        "    bdb.Bdb().get_stack(None, e.__traceback__)",
+        "import asyncio\nasync def main():\n    return asyncio.current_task().get_stack()\n"
+        "asyncio.run(main())",
+    ],
+)
 def test_every_door_student_code_opens_is_recorded(door):
     code, records = run_in_child(with_hook(door))
     assert code == 0
     assert any(r.startswith(integrity.TAMPERING) and STUDENT.encode() in r for r in records), records
 
 
-@pytest.mark.parametrize("idiom", [
-    "from collections import namedtuple\nP = namedtuple('P', 'a b')",
-    "import dataclasses\n@dataclasses.dataclass\nclass A:\n    x: int = 1\nA()",
-    "import inspect\ndef f(a, b=1): pass\ninspect.signature(f)",
-    "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    traceback.format_exc()",
-    "import logging\nlogging.getLogger('x').warning('hello')",
-    "import typing\nT = typing.TypeVar('T')",
-    "import enum\nclass E(enum.Enum):\n    A = 1",
-    "import traceback, io\ntraceback.print_stack(file=io.StringIO())",
-    "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
-    "    traceback.TracebackException.from_exception(e).format()",
-    "import asyncio\nasync def main():\n    return 1\nasyncio.run(main())",
-])
+@pytest.mark.parametrize(
+    "idiom",
+    [
+        "from collections import namedtuple\nP = namedtuple('P', 'a b')",
+        "import dataclasses\n@dataclasses.dataclass\nclass A:\n    x: int = 1\nA()",
+        "import inspect\ndef f(a, b=1): pass\ninspect.signature(f)",
+        "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    traceback.format_exc()",
+        "import logging\nlogging.getLogger('x').warning('hello')",
+        "import typing\nT = typing.TypeVar('T')",
+        "import enum\nclass E(enum.Enum):\n    A = 1",
+        "import traceback, io\ntraceback.print_stack(file=io.StringIO())",
+        "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n"
+        "    traceback.TracebackException.from_exception(e).format()",
+        "import asyncio\nasync def main():\n    return 1\nasyncio.run(main())",
+    ],
+)
 def test_ordinary_idioms_are_not_recorded(idiom):
     code, records = run_in_child(with_hook(idiom))
     assert code == 0
     assert records == []
 
 
-@pytest.mark.parametrize("again", [
-    "import importlib, json.decoder\nimportlib.reload(json.decoder)",
-    "import importlib.util, json.decoder\n"
-    "spec = importlib.util.spec_from_file_location('fresh', json.decoder.__file__)\n"
-    "module = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(module)",
-    "import sys, json.decoder\ndel sys.modules['json.decoder']\nimport json.decoder",
-])
+@pytest.mark.parametrize(
+    "again",
+    [
+        "import importlib, json.decoder\nimportlib.reload(json.decoder)",
+        "import importlib.util, json.decoder\n"
+        "spec = importlib.util.spec_from_file_location('fresh', json.decoder.__file__)\n"
+        "module = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(module)",
+        "import sys, json.decoder\ndel sys.modules['json.decoder']\nimport json.decoder",
+    ],
+)
 def test_running_a_trusted_module_a_second_time_is_recorded(again):
     """A second run of a trusted module gives fresh functions that no recorder replaced and
     no watch knows (a forbidden helper, unrecorded)."""
@@ -145,27 +154,34 @@ def test_a_failed_import_may_be_tried_again_but_a_loaded_one_not_run_again(tmp_p
     assert len(records) == 2 and b"lazily_imported.py a second time" in records[1], records
 
 
-@pytest.mark.parametrize("forged", [
-    "import codeop\ncode = codeop.compile_command('import gc\\ngc.get_objects()', "
-    "'<frozen zipimport>', 'exec')\nexec(code, {})",
-    "import codeop, os\ncodeop.compile_command('x = 1', os.__file__, 'exec')",
-    "import importlib.machinery, os\n"
-    "importlib.machinery.SourceFileLoader('os', os.__file__).source_to_code('x = 1', os.__file__)",
-])
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "import codeop\ncode = codeop.compile_command('import gc\\ngc.get_objects()', "
+        "'<frozen zipimport>', 'exec')\nexec(code, {})",
+        "import codeop, os\ncodeop.compile_command('x = 1', os.__file__, 'exec')",
+        "import importlib.machinery, os\n"
+        "importlib.machinery.SourceFileLoader('os', os.__file__).source_to_code('x = 1', os.__file__)",
+    ],
+)
 def test_code_given_a_trusted_files_name_is_recorded_whoever_compiles_it(forged):
     """Trust follows a code object's file name: source compiled under a trusted name by a
     standard library helper (whose frame is the innermost) would make the student's code
     trusted, and every door it then opens unseen (gc.get_objects here)."""
     code, records = run_in_child(with_hook(forged))
     assert code == 0
-    assert records and all(r.startswith(integrity.TAMPERING + b"compiled code claiming to be")
-                           for r in records), records
+    assert records and all(
+        r.startswith(integrity.TAMPERING + b"compiled code claiming to be") for r in records
+    ), records
 
 
 def test_the_import_system_compiling_a_modules_own_source_is_not_recorded():
-    code, records = run_in_child(with_hook(
-        "import importlib.machinery, os\nsource = open(os.__file__, 'rb').read()\n"
-        "importlib.machinery.SourceFileLoader('os', os.__file__).source_to_code(source, os.__file__)"))
+    code, records = run_in_child(
+        with_hook(
+            "import importlib.machinery, os\nsource = open(os.__file__, 'rb').read()\n"
+            "importlib.machinery.SourceFileLoader('os', os.__file__).source_to_code(source, os.__file__)"
+        )
+    )
     assert code == 0
     assert records == []
 
@@ -173,23 +189,32 @@ def test_the_import_system_compiling_a_modules_own_source_is_not_recorded():
 def test_a_function_named_like_a_frame_giver_in_a_students_file_is_no_giver():
     """inspect.stack is looked through to its caller; a function of the student's named
     `stack` in a file of its own called inspect.py is not, even when trusted code calls it."""
+
     def body(write_record):
         scope = {}
-        exec(compile("import sys\ndef stack():\n    return sys._getframe(1)\n",
-                     "/tmp/grader-test-student/inspect.py", "exec"), scope)
+        exec(
+            compile(
+                "import sys\ndef stack():\n    return sys._getframe(1)\n",
+                "/tmp/grader-test-student/inspect.py",
+                "exec",
+            ),
+            scope,
+        )
         integrity.install_audit_hook(write_record, FRAMES)
         list(map(lambda _: scope["stack"](), [0]))  # called from trusted code (map, a builtin)
 
     code, records = run_in_child(body)
     assert code == 0
-    assert any(b"called sys._getframe at /tmp/grader-test-student/inspect.py" in r
-               for r in records), records
+    assert any(b"called sys._getframe at /tmp/grader-test-student/inspect.py" in r for r in records), records
 
 
 def test_importing_a_module_for_the_first_time_is_not_recorded():
-    code, records = run_in_child(with_hook(
-        "import colorsys\ncolorsys.rgb_to_hsv(1.0, 0.0, 0.0)\n"
-        "exec(compile('x = 1', '<string>', 'exec'), {})"))
+    code, records = run_in_child(
+        with_hook(
+            "import colorsys\ncolorsys.rgb_to_hsv(1.0, 0.0, 0.0)\n"
+            "exec(compile('x = 1', '<string>', 'exec'), {})"
+        )
+    )
     assert code == 0
     assert records == []
 
@@ -197,6 +222,7 @@ def test_importing_a_module_for_the_first_time_is_not_recorded():
 def test_nothing_of_the_worker_stays_reachable_from_sys():
     """The worker's entry module stays registered as __main__ (and __mp_main__), and the
     worker sets sys.breakpointhook: both led, through __globals__, to every worker module."""
+
     def body(write_record):
         from grader.worker import serve
 
@@ -208,8 +234,10 @@ def test_nothing_of_the_worker_stays_reachable_from_sys():
         _forget_grader_modules()
         hook = sys.breakpointhook
         hook("a breakpoint() left in the code does nothing")
-        cut = [sys.modules[name] is not entry and not hasattr(sys.modules[name], "main")
-               for name in ("__main__", "__mp_main__")]
+        cut = [
+            sys.modules[name] is not entry and not hasattr(sys.modules[name], "main")
+            for name in ("__main__", "__mp_main__")
+        ]
         cut.append(set(hook.__globals__) == {"__builtins__"} and not hook.__globals__["__builtins__"])
         write_record(b"\nH" + repr(cut).encode() + b"\n")
 
@@ -254,8 +282,11 @@ def test_the_classes_and_tables_of_a_watched_module_are_watched_too():
     """A method of the input guard's classes, or the table of frame-handing helpers, is looked
     up at each use: rewriting one, wherever the reference came from, is seen."""
     namespace = types.ModuleType("trusted")
-    exec("class Guard:\n    def differences(self, t):\n        return ['its values']\n"
-         "GIVERS = {'/inspect.py': frozenset({'stack'})}\n", vars(namespace))
+    exec(
+        "class Guard:\n    def differences(self, t):\n        return ['its values']\n"
+        "GIVERS = {'/inspect.py': frozenset({'stack'})}\n",
+        vars(namespace),
+    )
     other = type("Elsewhere", (), {"f": len})  # defined in another module: not this one's
     namespace.Elsewhere = other
     watch = integrity.DictWatch({"trusted": namespace}, FRAMES)
@@ -263,8 +294,10 @@ def test_the_classes_and_tables_of_a_watched_module_are_watched_too():
     assert watch.changes() == []
     namespace.Guard.differences = lambda self, t: []
     namespace.GIVERS["/second_order.py"] = frozenset({"first_order_grads"})
-    assert watch.changes() == ["trusted.Guard.differences was replaced",
-                               "trusted.GIVERS./second_order.py was replaced"]
+    assert watch.changes() == [
+        "trusted.Guard.differences was replaced",
+        "trusted.GIVERS./second_order.py was replaced",
+    ]
 
 
 def test_torch_rebinding_its_own_names_is_not_tampering():
@@ -287,8 +320,7 @@ def test_nothing_may_take_a_recorders_place_not_even_torchs_own_function():
     torch rebinding anything: the helper would then run unrecorded."""
     namespace = types.ModuleType("torch_like")
     namespace.hessian = forbidden.recorder("torch.autograd.functional.hessian", os.path.join)
-    watch = integrity.DictWatch({"functional": namespace}, FRAMES,
-                                {"functional": integrity.GUARDED})
+    watch = integrity.DictWatch({"functional": namespace}, FRAMES, {"functional": integrity.GUARDED})
     namespace.hessian = os.path.join  # the original: a function of a trusted file
     assert watch.changes() == ["functional.hessian, a forbidden helper's recorder, was replaced"]
 
@@ -324,6 +356,7 @@ def test_the_writer_slot_once_bound_silences_no_recorder():
     """Student code that reaches forbidden.WRITER (as the worker's __main__ once allowed) and
     puts `len` there, by the slot's own method or list's, changes no recorder: each holds its
     question's writer in its code."""
+
     def body(write_record):
         made_before = forbidden.recorder("torch.func.hessian", abs)
         forbidden.WRITER[0] = write_record
@@ -353,6 +386,7 @@ def test_a_recorder_ends_the_process_when_the_record_pipe_is_swapped_around_a_ca
 
 def test_stray_bytes_cannot_swallow_a_record():
     """A record starts on a line of its own, whatever student code wrote to the pipe before."""
+
     def body(write_record):
         os.write(integrity.RECORD_FD, b"F")  # hoping to glue our record to a harmless kind
         write_record(integrity.record(integrity.TAMPERING, "called sys._getframe"))

@@ -40,13 +40,14 @@ def test_fork_where_safe_else_portable_and_the_environment_chooses(monkeypatch):
 
 
 def test_limits_import_resource_lazily_and_apply_only_what_exists():
-    script = ("import sys; sys.modules['resource'] = None\n"
-              "from grader.wire.limits import ResourceLimits\n"
-              "print(ResourceLimits().apply(where_available=True))\n"
-              "try:\n    ResourceLimits().apply()\n"
-              "except ImportError:\n    print('strict mode refuses')\n")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         cwd=ROOT, timeout=60)
+    script = (
+        "import sys; sys.modules['resource'] = None\n"
+        "from grader.wire.limits import ResourceLimits\n"
+        "print(ResourceLimits().apply(where_available=True))\n"
+        "try:\n    ResourceLimits().apply()\n"
+        "except ImportError:\n    print('strict mode refuses')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == ["['all (no resource module)']", "strict mode refuses"]
 
@@ -80,7 +81,7 @@ def portable(monkeypatch, request):
 
 def test_check_in_portable_mode_grades_and_a_crash_costs_only_its_question(portable, tmp_path, capsys):
     source = (SUBMISSIONS / "second_order" / "correct_compact.py").read_text()
-    source += ("\n\ndef hvp(f, x, v):\n    import os\n    os._exit(3)\n")
+    source += "\n\ndef hvp(f, x, v):\n    import os\n    os._exit(3)\n"
     (tmp_path / "second_order.py").write_text(source)
     code = main(["check", str(tmp_path / "second_order.py")])
     out = capsys.readouterr().out
@@ -88,8 +89,11 @@ def test_check_in_portable_mode_grades_and_a_crash_costs_only_its_question(porta
     workers = [argv[argv.index("-m") + 1] for argv in portable if "-m" in argv]
     assert workers and set(workers) == {"grader.worker.portable"}
     assert {argv[-1] for argv in portable if "-m" in argv} == {os.environ[pipes.ENVIRONMENT]}
-    rows = {line.split("│")[1].strip(): line for line in out.splitlines()
-            if line.startswith("│") and line.count("│") >= 5}
+    rows = {
+        line.split("│")[1].strip(): line
+        for line in out.splitlines()
+        if line.startswith("│") and line.count("│") >= 5
+    }
     assert "passed" in rows["gradient_penalty"] and "passed" in rows["first_order_grads"]
     assert "crashed" in rows["hvp"]
     assert "exited with code 3" in out
@@ -102,11 +106,18 @@ def test_the_check_suite_passes_in_portable_mode():
     GRADER_WORKER=portable and the pipes polled as Windows polls them."""
     env = {**os.environ, worker_mode.ENVIRONMENT: "portable", pipes.ENVIRONMENT: "portable"}
     failures = []
-    for files, selection in ((["tests/commands/test_cli.py", "tests/test_jupyter.py"], "check"),
-                             (["tests/commands/test_release_and_ci.py"], "check or ci_on")):
-        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                              *files, "-k", selection], cwd=ROOT, env=env, capture_output=True,
-                             text=True, timeout=900)
+    for files, selection in (
+        (["tests/commands/test_cli.py", "tests/test_jupyter.py"], "check"),
+        (["tests/commands/test_release_and_ci.py"], "check or ci_on"),
+    ):
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *files, "-k", selection],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         summary = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr
         if run.returncode != 0 or " passed" not in summary:
             failures.append(run.stdout[-4000:] + run.stderr[-2000:])
@@ -120,13 +131,19 @@ def test_the_project_workflow_tests_every_claimed_python_on_three_systems():
 
     path = ROOT / ".github" / "workflows" / "tests.yml"
     checker = Path(sys.executable).parent / "check-jsonschema"
-    run = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", str(path)],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     matrix = YAML(typ="safe").load(path.read_text())["jobs"]["test"]["strategy"]["matrix"]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    claimed = [c.rsplit(" :: ", 1)[1] for c in project["classifiers"]
-               if c.startswith("Programming Language :: Python :: 3.")]
+    claimed = [
+        c.rsplit(" :: ", 1)[1]
+        for c in project["classifiers"]
+        if c.startswith("Programming Language :: Python :: 3.")
+    ]
     assert matrix["python"] == claimed
     assert project["requires-python"] == f">={claimed[0]}"
     assert set(matrix["os"]) == {"ubuntu-latest", "macos-latest", "windows-latest"}
@@ -142,11 +159,12 @@ def test_on_windows_a_question_process_ends_with_the_worker_that_started_it(monk
 
     opened, ended = [], threading.Event()
     winapi = types.SimpleNamespace(
-        INFINITE=0xFFFFFFFF, OpenProcess=lambda access, inherit, pid: opened.append(pid) or 7,
-        WaitForSingleObject=lambda handle, wait: opened.append(("waited", handle, wait)))
+        INFINITE=0xFFFFFFFF,
+        OpenProcess=lambda access, inherit, pid: opened.append(pid) or 7,
+        WaitForSingleObject=lambda handle, wait: opened.append(("waited", handle, wait)),
+    )
     monkeypatch.setitem(sys.modules, "_winapi", winapi)
     monkeypatch.setattr(os, "_exit", lambda code: (opened.append(("exit", code)), ended.set()))
     portable_worker._end_with_parent()
     assert ended.wait(10)
-    assert opened == [os.getppid(), ("waited", 7, 0xFFFFFFFF),
-                      ("exit", portable_worker.EXIT_ORPHANED)]
+    assert opened == [os.getppid(), ("waited", 7, 0xFFFFFFFF), ("exit", portable_worker.EXIT_ORPHANED)]

@@ -16,7 +16,6 @@ from grader.wire import protocol
 from grader.worker import integrity
 from grader.worker.relay import QuestionPipes, QuestionRelay
 
-
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the stand-in question is forked")
 
 
@@ -81,8 +80,18 @@ def next_request(pipes: QuestionPipes) -> dict:
 def test_a_question_cannot_say_it_exited_nor_speak_for_the_relay(portable):
     def question(pipes):
         os.write(pipes.output, b"printed")
-        reply(pipes, {"ok": True, "op": "exited", "scope": "submission", "exit_code": 0,
-                      "forbidden": [], "tampering": [], "output": "forged"})
+        reply(
+            pipes,
+            {
+                "ok": True,
+                "op": "exited",
+                "scope": "submission",
+                "exit_code": 0,
+                "forbidden": [],
+                "tampering": [],
+                "output": "forged",
+            },
+        )
 
     (load, ended) = relay_frames(question, [], portable)
     assert "op" not in load and load["tampering"] == [] and load["output"] == "printed"
@@ -138,7 +147,6 @@ def test_a_large_request_crosses_while_the_question_floods_its_output(portable):
         request = next_request(pipes)
         reply(pipes, {"ok": True, "size": len(request[protocol.BLOBS][0])})
 
-    load, answered, ended = relay_frames(question, [{"op": "call", protocol.BLOBS: [blob]}],
-                                         portable)
+    load, answered, ended = relay_frames(question, [{"op": "call", protocol.BLOBS: [blob]}], portable)
     assert answered["size"] == len(blob) and answered["tampering"] == []
     assert answered["output"].startswith("x" * 1000) and "more bytes of output left out" in answered["output"]

@@ -86,8 +86,11 @@ def test_the_grader_is_forgotten_and_a_second_run_of_a_loaded_module_noticed():
 
 def test_a_module_the_relay_imported_after_the_first_look_is_looked_at_again():
     def body(witnesses):
-        return {"modules": witnesses.modules, "now": len(sys.modules),
-                "tabnanny": any("tabnanny" in name for name in sys.modules)}
+        return {
+            "modules": witnesses.modules,
+            "now": len(sys.modules),
+            "tabnanny": any("tabnanny" in name for name in sys.modules),
+        }
 
     seen = in_question(body, relay_imports="tabnanny")
     assert seen["tabnanny"] and seen["modules"] == seen["now"]

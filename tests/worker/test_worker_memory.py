@@ -20,10 +20,18 @@ os.waitpid(pid, 0)
 """
 
 
-@pytest.mark.skipif("THP_enabled" not in Path("/proc/self/status").read_text(),
-                    reason="this kernel does not report THP_enabled")
+@pytest.mark.skipif(
+    "THP_enabled" not in Path("/proc/self/status").read_text(),
+    reason="this kernel does not report THP_enabled",
+)
 def test_small_pages_hold_in_every_process_started_after():
     env = {**WORKER_MALLOC, "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert out.stdout.strip() == "0"

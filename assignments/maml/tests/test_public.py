@@ -24,9 +24,13 @@ def test_inner_update(student, reference, checks, given, seed, order):
     params, [(xs, ys, xq, yq), _] = setup_problem(given, seed, torch.float32)
     args, kwargs = (params, xs, ys), dict(lr=0.1, first_order=first_order, x_query=xq, y_query=yq)
     got = student.probe("inner_update_outcome", *args, **kwargs).value
-    checks.expect_adapted("inner_update", got, reference.probe("inner_update_outcome", *args, **kwargs),
-                          first_order=first_order,
-                          variants=checks.mistakes(reference, "inner_update_outcome", args, kwargs))
+    checks.expect_adapted(
+        "inner_update",
+        got,
+        reference.probe("inner_update_outcome", *args, **kwargs),
+        first_order=first_order,
+        variants=checks.mistakes(reference, "inner_update_outcome", args, kwargs),
+    )
 
 
 @pytest.mark.question("adapt")
@@ -34,12 +38,15 @@ def test_inner_update(student, reference, checks, given, seed, order):
 def test_adapt(student, reference, checks, given, seed, steps):
     """adapt takes {steps} inner steps and keeps the second-order meta-gradient (float64)"""
     params, [(xs, ys, xq, yq), _] = setup_problem(given, seed, torch.float64)
-    args, kwargs = (params, xs, ys), dict(lr=0.05, steps=steps, first_order=False, x_query=xq,
-                                          y_query=yq)
+    args, kwargs = (params, xs, ys), dict(lr=0.05, steps=steps, first_order=False, x_query=xq, y_query=yq)
     got = student.probe("adapt_outcome", *args, **kwargs).value
-    checks.expect_adapted("adapt", got, reference.probe("adapt_outcome", *args, **kwargs),
-                          first_order=False,
-                          variants=checks.mistakes(reference, "adapt_outcome", args, kwargs))
+    checks.expect_adapted(
+        "adapt",
+        got,
+        reference.probe("adapt_outcome", *args, **kwargs),
+        first_order=False,
+        variants=checks.mistakes(reference, "adapt_outcome", args, kwargs),
+    )
 
 
 @pytest.mark.question("meta_loss")
@@ -50,9 +57,13 @@ def test_meta_loss(student, reference, checks, given, seed, order):
     params, tasks = setup_problem(given, seed, torch.float64)
     args, kwargs = (params, tasks), dict(inner_lr=0.05, inner_steps=1, first_order=first_order)
     got = student.probe("meta_loss_outcome", *args, **kwargs).value
-    checks.expect_meta_loss(got, reference.probe("meta_loss_outcome", *args, **kwargs), len(tasks),
-                            first_order=first_order, variants=checks.mistakes(
-                                reference, "meta_loss_outcome", args, kwargs, lr_name="inner_lr"))
+    checks.expect_meta_loss(
+        got,
+        reference.probe("meta_loss_outcome", *args, **kwargs),
+        len(tasks),
+        first_order=first_order,
+        variants=checks.mistakes(reference, "meta_loss_outcome", args, kwargs, lr_name="inner_lr"),
+    )
 
 
 def heldout_loss(given, params, seed, n_tasks=50, k=10, lr=0.01):
@@ -95,8 +106,7 @@ def agreement_with_training(start, trained, expected):
     return float(change @ wanted / (change.norm() * wanted.norm() + 1e-30))
 
 
-def train_and_compare(student, reference, given, seed, start_seed, heldout_seed, meta_steps,
-                      n_tasks=50):
+def train_and_compare(student, reference, given, seed, start_seed, heldout_seed, meta_steps, n_tasks=50):
     """meta_train starts from parameters drawn from `start_seed` and is handed the training
     draws of `seed + 1` (everyone's alike); the held-out tasks come from `heldout_seed`. In
     `grader grade` the start and the held-out tasks are keyed (each on its own): nothing
@@ -106,22 +116,31 @@ def train_and_compare(student, reference, given, seed, start_seed, heldout_seed,
     generator = torch.Generator().manual_seed(start_seed)
     params = [p.detach() for p in given.init_params(40, generator)]
     outcome = student.probe("meta_train_outcome", params, meta_steps, Seed(seed + 1)).value
-    expect(not outcome["params_changed"], "meta_train changed the caller's parameters "
-           f"({'; '.join(outcome['params_changed'])}): train copies of them", "in_place_update")
+    expect(
+        not outcome["params_changed"],
+        "meta_train changed the caller's parameters "
+        f"({'; '.join(outcome['params_changed'])}): train copies of them",
+        "in_place_update",
+    )
     trained = outcome["trained"]
-    expect(isinstance(trained, (list, tuple)) and len(trained) == len(params) and all(
-        isinstance(t, torch.Tensor) and t.shape == p.shape for t, p in zip(trained, params)),
-        "meta_train must return a list of tensors with the shapes of params")
+    expect(
+        isinstance(trained, (list, tuple))
+        and len(trained) == len(params)
+        and all(isinstance(t, torch.Tensor) and t.shape == p.shape for t, p in zip(trained, params)),
+        "meta_train must return a list of tensors with the shapes of params",
+    )
     resemblance = start_resemblance(params, trained)
-    expect(resemblance >= 0.3, f"meta_train's result does not come from the params it was "
-           f"handed (correlation {resemblance:.2f} with them; training from them keeps it "
-           "above 0.5): train copies of params, not a new or saved initialisation",
-           "ignores_given_params")
+    expect(
+        resemblance >= 0.3,
+        f"meta_train's result does not come from the params it was "
+        f"handed (correlation {resemblance:.2f} with them; training from them keeps it "
+        "above 0.5): train copies of params, not a new or saved initialisation",
+        "ignores_given_params",
+    )
     moved = any(not torch.equal(t.detach().to(p.dtype), p) for t, p in zip(trained, params))
     agreement = None
     if moved and reference.live:  # unmoved: the held-out loss says it did not learn
-        expected = reference.probe("meta_train_outcome", params, meta_steps,
-                                   Seed(seed + 1))["trained"]
+        expected = reference.probe("meta_train_outcome", params, meta_steps, Seed(seed + 1))["trained"]
         agreement = agreement_with_training(params, trained, expected)
         expect_training(agreement, 0.3, meta_steps)
     before = heldout_loss(given, params, heldout_seed, n_tasks)
@@ -130,11 +149,15 @@ def train_and_compare(student, reference, given, seed, start_seed, heldout_seed,
 
 
 def expect_training(agreement, least, meta_steps):
-    expect(agreement >= least, f"what meta_train changed in the params it was handed is not "
-           f"what training them does (correlation {agreement:.2f} with the change "
-           f"{meta_steps} Adam steps on the meta-loss make, from the same start and task draws; "
-           f"at least {least} is needed, a correct meta_train gives 1.00): train copies of "
-           "params as the docstring says, not a result found elsewhere", "ignores_given_params")
+    expect(
+        agreement >= least,
+        f"what meta_train changed in the params it was handed is not "
+        f"what training them does (correlation {agreement:.2f} with the change "
+        f"{meta_steps} Adam steps on the meta-loss make, from the same start and task draws; "
+        f"at least {least} is needed, a correct meta_train gives 1.00): train copies of "
+        "params as the docstring says, not a result found elsewhere",
+        "ignores_given_params",
+    )
 
 
 QUICK_STEPS = 200
@@ -143,31 +166,37 @@ QUICK_STEPS = 200
 @pytest.mark.question("meta_train")
 @pytest.mark.weight(2)
 @pytest.mark.timeout(60)
-def test_meta_train_quick(student, reference, given, published_seed, heldout_start_seed,
-                          heldout_seed):
+def test_meta_train_quick(student, reference, given, published_seed, heldout_start_seed, heldout_seed):
     """meta_train lowers the held-out loss within 200 steps and leaves params unchanged"""
     # 200 steps and 50 tasks: with the published training draws, the reference's ratio
     # after/before stayed at or below 0.85 on 100 held-out draws (mean 0.74).
     # Plain multi-task training from the start (no inner step) passes this test too: at 200
     # steps it is not told apart from meta-learning; the 2000-step test tells them apart.
-    before, after, _ = train_and_compare(student, reference, given, published_seed,
-                                         heldout_start_seed, heldout_seed, QUICK_STEPS)
-    expect(after < 0.95 * before, f"after {QUICK_STEPS} meta-steps the held-out loss went "
-           f"from {before:.4f} to {after:.4f}: it should fall by at least 5%")
+    before, after, _ = train_and_compare(
+        student, reference, given, published_seed, heldout_start_seed, heldout_seed, QUICK_STEPS
+    )
+    expect(
+        after < 0.95 * before,
+        f"after {QUICK_STEPS} meta-steps the held-out loss went "
+        f"from {before:.4f} to {after:.4f}: it should fall by at least 5%",
+    )
 
 
 @pytest.mark.question("meta_train")
 @pytest.mark.weight(5)
 @pytest.mark.timeout(180)
 @pytest.mark.slow
-def test_meta_train_learns(student, reference, given, published_seed, heldout_start_seed,
-                           heldout_seed):
+def test_meta_train_learns(student, reference, given, published_seed, heldout_start_seed, heldout_seed):
     """meta_train with 2000 steps at least halves the held-out loss after one adaptation step"""
-    before, after, agreement = train_and_compare(student, reference, given, published_seed,
-                                                 heldout_start_seed, heldout_seed, 2000)
-    expect(after <= 0.5 * before, f"after 2000 meta-steps the held-out loss after one "
-           f"adaptation step is {after:.4f}, {after / before:.2f} of the untrained "
-           f"{before:.4f}: it should be at most 0.5 of it")
+    before, after, agreement = train_and_compare(
+        student, reference, given, published_seed, heldout_start_seed, heldout_seed, 2000
+    )
+    expect(
+        after <= 0.5 * before,
+        f"after 2000 meta-steps the held-out loss after one "
+        f"adaptation step is {after:.4f}, {after / before:.2f} of the untrained "
+        f"{before:.4f}: it should be at most 0.5 of it",
+    )
     # A result that learned this much came from training close to the reference's (a correct
     # meta_train 1.00, first-order MAML 0.93); mixing plain multi-task training from the
     # start with reordered offline parameters reached the ratio only below 0.3.

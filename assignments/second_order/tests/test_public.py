@@ -46,8 +46,12 @@ def test_second_partials_worked_example(student, reference, checks):
     """second_partials gives ([2, 4], [16, 2]) on the worked example with i = 0"""
     x, y = worked_example()
     reply = student.second_partials(x, y, 0)
-    expect_close(reply.value, reference.second_partials(x, y, 0), what=reply.call,
-                 variants=checks.second_partials_mistakes(reference, x, y, 0))
+    expect_close(
+        reply.value,
+        reference.second_partials(x, y, 0),
+        what=reply.call,
+        variants=checks.second_partials_mistakes(reference, x, y, 0),
+    )
     expect_clean_call(reply)
 
 
@@ -57,8 +61,12 @@ def test_second_partials_random(student, reference, checks, seed, dtype):
     """second_partials matches the reference on random {dtype} inputs"""
     x, y = random_vectors(seed, 6, dtype)
     reply = student.second_partials(x, y, 4)
-    expect_close(reply.value, reference.second_partials(x, y, 4), what=reply.call,
-                 variants=checks.second_partials_mistakes(reference, x, y, 4))
+    expect_close(
+        reply.value,
+        reference.second_partials(x, y, 4),
+        what=reply.call,
+        variants=checks.second_partials_mistakes(reference, x, y, 4),
+    )
     expect_clean_call(reply)
 
 
@@ -68,8 +76,12 @@ def test_grads_without_zeroing_worked_example(student, reference, checks):
     """grads_without_zeroing gives ([12, 24], [46, 12]) on the worked example with i = 0"""
     x, y = worked_example()
     reply = student.grads_without_zeroing(x, y, 0)
-    expect_close(reply.value, reference.grads_without_zeroing(x, y, 0), what=reply.call,
-                 variants=checks.zeroing_mistakes(reference, x, y, 0))
+    expect_close(
+        reply.value,
+        reference.grads_without_zeroing(x, y, 0),
+        what=reply.call,
+        variants=checks.zeroing_mistakes(reference, x, y, 0),
+    )
     expect_clean_call(reply)
 
 
@@ -78,8 +90,12 @@ def test_grads_without_zeroing_random(student, reference, checks, seed):
     """grads_without_zeroing matches the reference on random float64 inputs"""
     x, y = random_vectors(seed, 4, torch.float64)
     reply = student.grads_without_zeroing(x, y, 1)
-    expect_close(reply.value, reference.grads_without_zeroing(x, y, 1), what=reply.call,
-                 variants=checks.zeroing_mistakes(reference, x, y, 1))
+    expect_close(
+        reply.value,
+        reference.grads_without_zeroing(x, y, 1),
+        what=reply.call,
+        variants=checks.zeroing_mistakes(reference, x, y, 1),
+    )
     expect_clean_call(reply)
 
 
@@ -90,8 +106,12 @@ def test_hessian_quartic(student, reference, checks, seed, dtype):
     x, a, b = random_vectors(seed, 5, dtype, count=3)
     f = Fn("quartic", (a.abs(), b))
     reply = student.hessian(f, x)
-    expect_close(reply.value, reference.hessian(f, x), what=reply.call,
-                 variants=checks.hessian_mistakes(reference, f, x))
+    expect_close(
+        reply.value,
+        reference.hessian(f, x),
+        what=reply.call,
+        variants=checks.hessian_mistakes(reference, f, x),
+    )
     expect_clean_call(reply, forbid_helpers=True)
 
 
@@ -101,8 +121,12 @@ def test_hessian_of_w(student, reference, checks, seed):
     x, y = random_vectors(seed, 4, torch.float64)
     f = Fn("dot_squared", (y,))
     reply = student.hessian(f, x)
-    expect_close(reply.value, reference.hessian(f, x), what=reply.call,
-                 variants=checks.hessian_mistakes(reference, f, x))
+    expect_close(
+        reply.value,
+        reference.hessian(f, x),
+        what=reply.call,
+        variants=checks.hessian_mistakes(reference, f, x),
+    )
     expect_clean_call(reply, forbid_helpers=True)
 
 
@@ -123,8 +147,12 @@ def test_gradient_penalty_value(student, reference, checks, seed):
     generator = torch.Generator().manual_seed(seed)
     critic, x = small_critic(generator, batch=4, dim=3, dtype=torch.float64)
     reply = student.gradient_penalty(critic, x)
-    expect_close(reply.value, reference.gradient_penalty(critic, x), what=reply.call,
-                 variants=checks.penalty_mistakes(reference, critic, x))
+    expect_close(
+        reply.value,
+        reference.gradient_penalty(critic, x),
+        what=reply.call,
+        variants=checks.penalty_mistakes(reference, critic, x),
+    )
     expect_clean_call(reply)
 
 
@@ -135,14 +163,19 @@ def test_gradient_penalty_backpropagates_to_weights(student, reference, checks, 
     generator = torch.Generator().manual_seed(seed)
     critic, x = small_critic(generator, batch=5, dim=2, dtype=torch.float32)
     reply = student.probe("penalty_and_weight_grads", critic, x)
-    expect(reply.value["differentiable"],
-           "gradient_penalty returned a value that does not require grad: the critic's weights "
-           "get no gradient. Compute the inner gradient with create_graph=True",
-           "missing_create_graph")
+    expect(
+        reply.value["differentiable"],
+        "gradient_penalty returned a value that does not require grad: the critic's weights "
+        "get no gradient. Compute the inner gradient with create_graph=True",
+        "missing_create_graph",
+    )
     expected = reference.probe("penalty_and_weight_grads", critic, x)
-    expect_close(reply.value["weight_grads"], expected["weight_grads"],
-                 what="the critic's weight gradients after gradient_penalty(f, x).backward()",
-                 variants=checks.penalty_probe_mistakes(reference, critic, x, "weight_grads"))
+    expect_close(
+        reply.value["weight_grads"],
+        expected["weight_grads"],
+        what="the critic's weight gradients after gradient_penalty(f, x).backward()",
+        variants=checks.penalty_probe_mistakes(reference, critic, x, "weight_grads"),
+    )
     # What was differentiated must be the penalty itself: a backward of its own (a hook on
     # the critic's weights or on the penalty, a custom autograd.Function) can give a wrong
     # penalty the right gradients.

@@ -4,7 +4,6 @@ zero, one and three inner steps; the reference computes the expected values live
 import pytest
 import torch
 
-
 CASES = [(torch.float32, 1), (torch.float64, 3)]
 CASE_IDS = ["float32-1-step", "float64-3-steps"]
 
@@ -25,9 +24,13 @@ def test_inner_update_on_random_tasks(student, reference, checks, given, seed, d
     params, [(xs, ys, xq, yq), *_] = setup_problem(given, seed, dtype)
     args, kwargs = (params, xs, ys), dict(lr=0.02, first_order=first_order, x_query=xq, y_query=yq)
     got = student.probe("inner_update_outcome", *args, **kwargs).value
-    checks.expect_adapted("inner_update", got, reference.probe("inner_update_outcome", *args, **kwargs),
-                          first_order=first_order,
-                          variants=checks.mistakes(reference, "inner_update_outcome", args, kwargs))
+    checks.expect_adapted(
+        "inner_update",
+        got,
+        reference.probe("inner_update_outcome", *args, **kwargs),
+        first_order=first_order,
+        variants=checks.mistakes(reference, "inner_update_outcome", args, kwargs),
+    )
 
 
 @pytest.mark.question("adapt")
@@ -37,12 +40,18 @@ def test_adapt_on_random_tasks(student, reference, checks, given, seed, dtype, s
     """adapt: {steps} step(s) on a random {dtype} task with the {order} meta-gradient"""
     first_order = order == "first-order"
     params, [(xs, ys, xq, yq), *_] = setup_problem(given, seed, dtype)
-    args, kwargs = (params, xs, ys), dict(lr=0.03, steps=steps, first_order=first_order,
-                                          x_query=xq, y_query=yq)
+    args, kwargs = (
+        (params, xs, ys),
+        dict(lr=0.03, steps=steps, first_order=first_order, x_query=xq, y_query=yq),
+    )
     got = student.probe("adapt_outcome", *args, **kwargs).value
-    checks.expect_adapted("adapt", got, reference.probe("adapt_outcome", *args, **kwargs),
-                          first_order=first_order,
-                          variants=checks.mistakes(reference, "adapt_outcome", args, kwargs))
+    checks.expect_adapted(
+        "adapt",
+        got,
+        reference.probe("adapt_outcome", *args, **kwargs),
+        first_order=first_order,
+        variants=checks.mistakes(reference, "adapt_outcome", args, kwargs),
+    )
 
 
 @pytest.mark.question("meta_loss")
@@ -54,14 +63,21 @@ def test_meta_loss_on_random_tasks(student, reference, checks, given, seed, dtyp
     params, tasks = setup_problem(given, seed, dtype)
     args, kwargs = (params, tasks), dict(inner_lr=0.03, inner_steps=steps, first_order=first_order)
     got = student.probe("meta_loss_outcome", *args, **kwargs).value
-    checks.expect_meta_loss(got, reference.probe("meta_loss_outcome", *args, **kwargs), len(tasks),
-                            first_order=first_order, variants=checks.mistakes(
-                                reference, "meta_loss_outcome", args, kwargs, lr_name="inner_lr"))
+    checks.expect_meta_loss(
+        got,
+        reference.probe("meta_loss_outcome", *args, **kwargs),
+        len(tasks),
+        first_order=first_order,
+        variants=checks.mistakes(reference, "meta_loss_outcome", args, kwargs, lr_name="inner_lr"),
+    )
 
 
 @pytest.mark.question("meta_loss")
-@pytest.mark.parametrize("dtype,order", [(torch.float32, "second-order"), (torch.float64, "first-order")],
-                         ids=["float32-second-order", "float64-first-order"])
+@pytest.mark.parametrize(
+    "dtype,order",
+    [(torch.float32, "second-order"), (torch.float64, "first-order")],
+    ids=["float32-second-order", "float64-first-order"],
+)
 def test_meta_loss_with_no_inner_steps(student, reference, checks, given, seed, dtype, order):
     """meta_loss with inner_steps = 0 is the plain query loss of params, and its gradient ({dtype}, {order})"""
     # The API: adapt with 0 steps returns the parameters unchanged, so the meta-loss is the
@@ -70,5 +86,6 @@ def test_meta_loss_with_no_inner_steps(student, reference, checks, given, seed, 
     params, tasks = setup_problem(given, seed, dtype)
     args, kwargs = (params, tasks), dict(inner_lr=0.03, inner_steps=0, first_order=first_order)
     got = student.probe("meta_loss_outcome", *args, **kwargs).value
-    checks.expect_meta_loss(got, reference.probe("meta_loss_outcome", *args, **kwargs), len(tasks),
-                            first_order=first_order)
+    checks.expect_meta_loss(
+        got, reference.probe("meta_loss_outcome", *args, **kwargs), len(tasks), first_order=first_order
+    )

@@ -47,8 +47,12 @@ def test_second_partials(student, reference, checks, seed, dtype, n):
     x, y = draw(seed, dtype, (n,), (n,))
     i = index_for(seed, n)
     reply = student.second_partials(x, y, i)
-    expect_close(reply.value, reference.second_partials(x, y, i), what=reply.call,
-                 variants=checks.second_partials_mistakes(reference, x, y, i))
+    expect_close(
+        reply.value,
+        reference.second_partials(x, y, i),
+        what=reply.call,
+        variants=checks.second_partials_mistakes(reference, x, y, i),
+    )
     expect_clean_call(reply)
 
 
@@ -59,8 +63,12 @@ def test_grads_without_zeroing(student, reference, checks, seed, dtype, n):
     x, y = draw(seed, dtype, (n,), (n,))
     i = index_for(seed, n)
     reply = student.grads_without_zeroing(x, y, i)
-    expect_close(reply.value, reference.grads_without_zeroing(x, y, i), what=reply.call,
-                 variants=checks.zeroing_mistakes(reference, x, y, i))
+    expect_close(
+        reply.value,
+        reference.grads_without_zeroing(x, y, i),
+        what=reply.call,
+        variants=checks.zeroing_mistakes(reference, x, y, i),
+    )
     expect_clean_call(reply)
 
 
@@ -84,8 +92,12 @@ def test_hessian(student, reference, checks, seed, function, dtype, n):
     (x,) = draw(seed, dtype, (n,))
     f = make_function(function, seed, dtype, n)
     reply = student.hessian(f, x)
-    expect_close(reply.value, reference.hessian(f, x), what=reply.call,
-                 variants=checks.hessian_mistakes(reference, f, x))
+    expect_close(
+        reply.value,
+        reference.hessian(f, x),
+        what=reply.call,
+        variants=checks.hessian_mistakes(reference, f, x),
+    )
     expect_clean_call(reply, forbid_helpers=True)
 
 
@@ -130,9 +142,11 @@ def test_hvp_long(student, reference, seed, private_seed, dtype):
     for start in windows(private_seed, LONG):  # not derivable from the inputs sent
         low, high = max(start - 1, 0), min(start + WINDOW + 1, LONG)
         expected = reference.hvp(f, x[low:high], v[low:high])
-        expect_close(reply.value[start:start + WINDOW],
-                     expected[start - low:start - low + WINDOW],
-                     what=f"{reply.call}[{start}:{start + WINDOW}]")
+        expect_close(
+            reply.value[start : start + WINDOW],
+            expected[start - low : start - low + WINDOW],
+            what=f"{reply.call}[{start}:{start + WINDOW}]",
+        )
     expect_clean_call(reply, forbid_helpers=True)
 
 
@@ -156,12 +170,22 @@ def test_gradient_penalty(student, reference, checks, seed, dtype, batch, dim):
     critic, x = critic_and_batch(seed, dtype, batch, dim)
     reply = student.probe("penalty_and_weight_grads", critic, x)
     expected = reference.probe("penalty_and_weight_grads", critic, x)
-    expect_close(reply.value["penalty"], expected["penalty"], what="gradient_penalty(f, x)",
-                 variants=checks.penalty_probe_mistakes(reference, critic, x, "penalty"))
-    expect(reply.value["differentiable"],
-           "gradient_penalty(f, x) does not require grad, so the critic's weights get no "
-           "gradient: compute the inner gradient with create_graph=True", "missing_create_graph")
-    expect_close(reply.value["weight_grads"], expected["weight_grads"],
-                 what="the critic's weight gradients after gradient_penalty(f, x).backward()",
-                 variants=checks.penalty_probe_mistakes(reference, critic, x, "weight_grads"))
+    expect_close(
+        reply.value["penalty"],
+        expected["penalty"],
+        what="gradient_penalty(f, x)",
+        variants=checks.penalty_probe_mistakes(reference, critic, x, "penalty"),
+    )
+    expect(
+        reply.value["differentiable"],
+        "gradient_penalty(f, x) does not require grad, so the critic's weights get no "
+        "gradient: compute the inner gradient with create_graph=True",
+        "missing_create_graph",
+    )
+    expect_close(
+        reply.value["weight_grads"],
+        expected["weight_grads"],
+        what="the critic's weight gradients after gradient_penalty(f, x).backward()",
+        variants=checks.penalty_probe_mistakes(reference, critic, x, "weight_grads"),
+    )
     expect_clean_call(reply)

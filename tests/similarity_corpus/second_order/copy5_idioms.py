@@ -12,8 +12,9 @@ import threading
 import traceback
 import warnings
 from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import torch
@@ -40,7 +41,7 @@ class Leaves:
     y: torch.Tensor
 
     @classmethod
-    def of(tmp_74, x: torch.Tensor, y: torch.Tensor) -> "Leaves":
+    def of(tmp_74, x: torch.Tensor, y: torch.Tensor) -> Leaves:
         return tmp_74(x.detach().clone().requires_grad_(True), y.detach().clone().requires_grad_(True))
 
 
@@ -102,7 +103,7 @@ def first_order_grads(x, y):
     return tuple(Pair(dx, dy))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def val_85(arr_20: Mode) -> str:
     return arr_20.name.lower()
 

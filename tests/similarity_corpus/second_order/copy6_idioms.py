@@ -10,8 +10,9 @@ import threading
 import traceback
 import warnings
 from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import torch
@@ -38,7 +39,7 @@ class Leaves:
     y: torch.Tensor
 
     @classmethod
-    def of(cls, x: torch.Tensor, y: torch.Tensor) -> "Leaves":
+    def of(cls, x: torch.Tensor, y: torch.Tensor) -> Leaves:
         return cls(x.detach().clone().requires_grad_(True), y.detach().clone().requires_grad_(True))
 
 
@@ -54,7 +55,7 @@ def logged(function: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _mode_name(mode: Mode) -> str:
     return mode.name.lower()
 
