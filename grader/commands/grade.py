@@ -278,7 +278,7 @@ def grade_batch(grader, submissions: list[Submission], out: Path, console: Conso
     try:
         recorded = record_batch(results, gradebook, hashes, "custom", out, console, total=len(submissions))
     except BaseException:
-        _try_to_write_gradebook_csv(out, gradebook, grader.course.assignment)
+        _try_to_write_gradebook_csv(out, gradebook, grader.assignment)
         raise
-    write_outputs_of(out, grader.course.assignment)
+    write_outputs_of(out, grader.assignment)
     return recorded

@@ -83,7 +83,7 @@ def write_attack(folder: Path) -> Path:
 def grade_meta_train(path: Path):
     """meta_train's points and the codes of its tests, the 2000-step one included."""
     grader = sandboxed_grader("maml")
-    with Grader(grader.course.assignment, dataclasses.replace(grader.options, run_slow=True)) as grader:
+    with Grader(grader.assignment, dataclasses.replace(grader.options, run_slow=True)) as grader:
         result, _ = grader.grade(Submission.at(path))
     tests = [t for t in result.tests if t.question == "meta_train"]
     assert len(tests) == 2 and all(t.status != results.NOT_RUN for t in tests)

@@ -258,11 +258,11 @@ def graded(tmp_path_factory):
             group_memory_mib=1024,
         ),
     )
-    if grader.sandbox.cgroups is None:
+    if grader.cgroups is None:
         grader.close()
         outside.kill()
         pytest.skip(grader.cgroup_line)
-    parents = dict(grader.sandbox.cgroups.parents)
+    parents = dict(grader.cgroups.parents)
     try:
         results = grade_batch(
             grader,
