@@ -20,7 +20,7 @@ from typing import ContextManager
 from grader import results
 from grader.course.assignment import Assignment, Limits
 from grader.errors import ConfigError, GraderError, SubmissionError
-from grader.gradebook.store import trusted_folder_contents
+from grader.intake.fingerprint import trusted_folder_contents
 from grader.intake.submission import Submission
 from grader.plugin import GradingSettings, SubmissionRun
 from grader.reference import LiveReference, load_expectations, load_live_reference

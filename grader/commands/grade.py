@@ -31,9 +31,10 @@ from grader.course.assignment import Assignment, find_assignment, find_reference
 from grader.errors import ExitCode, GraderError
 from grader.gradebook.load import load_batch
 from grader.gradebook.standing import GradedBatch
-from grader.gradebook.store import Gradebook, content_hash, folder_hash, open_gradebook, output_errors
+from grader.gradebook.store import Gradebook, open_gradebook, output_errors
 from grader.intake.collect import expand_submissions
 from grader.intake.files import write_text_atomic
+from grader.intake.fingerprint import content_hash, folder_hash
 from grader.intake.submission import Submission
 from grader.outputs.gradescope import results_json
 from grader.results import SubmissionResult

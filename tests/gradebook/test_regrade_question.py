@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.gradebook.load import load_batch
-from grader.gradebook.store import folder_hash
+from grader.intake.fingerprint import folder_hash
 from tests.course_copy import CORRECT, ZEROED, copy_course, grade, hand_in
 
 QUESTION = "hvp"

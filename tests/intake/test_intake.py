@@ -30,9 +30,10 @@ from grader.cli import main
 from grader.commands.grade import grade_batch, record_batch
 from grader.course.assignment import find_assignment
 from grader.errors import GraderError, SubmissionError
-from grader.gradebook.store import Gradebook, content_hash, folder_hash
+from grader.gradebook.store import Gradebook
 from grader.intake.collect import expand_submissions
 from grader.intake.files import read_capped
+from grader.intake.fingerprint import content_hash, folder_hash
 from grader.intake.submission import Submission, submission_id
 from grader.results import GradedTest, SubmissionResult
 from tests.conftest import REFERENCE, SUBMISSIONS
