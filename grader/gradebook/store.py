@@ -85,8 +85,8 @@ CREATE TABLE IF NOT EXISTS batch (
 );
 """
 ADJUSTMENTS = ("question_versions", "overrides", "submission_times", "extensions", "batch")
-"""Tables an older gradebook may lack: made when it is opened, copied by a merge where present.
-None refers to submissions, so a regrade (which replaces a submission's row) keeps them."""
+"""Tables beside the graded submissions, copied by a merge. None refers to submissions, so a
+regrade (which replaces a submission's row) keeps them."""
 
 
 def _now() -> str:
@@ -214,20 +214,13 @@ class Gradebook:
         return dict(self.connection.execute("SELECT id, content_hash FROM submissions"))
 
     def question_versions(self) -> dict[str, dict[str, str]]:
-        """The assignment version that last graded each question, by submission id. A
-        gradebook older than this table says so by the submission's own version."""
+        """The assignment version that last graded each question, by submission id."""
         versions: dict[str, dict[str, str]] = {}
         for submission_id, question, version in self.connection.execute(
             "SELECT submission_id, question, assignment_version FROM question_versions "
             "ORDER BY submission_id, rowid"
         ):
             versions.setdefault(submission_id, {})[question] = version
-        for submission_id, version, result_json in self.connection.execute(
-            "SELECT id, assignment_version, result_json FROM submissions"
-        ):
-            if submission_id not in versions:
-                tests = json.loads(result_json).get("tests", [])
-                versions[submission_id] = {t["question"]: version for t in tests}
         return versions
 
     def set_override(self, submission_id: str, override: Override) -> None:
@@ -313,12 +306,8 @@ class Gradebook:
                 db.executemany("DELETE FROM test_results WHERE submission_id = ?", [(i,) for i in ids])
                 db.execute("INSERT OR REPLACE INTO submissions SELECT * FROM other.submissions")
                 db.execute("INSERT INTO test_results SELECT * FROM other.test_results")
-                present = {
-                    row[0] for row in db.execute("SELECT name FROM other.sqlite_master WHERE type = 'table'")
-                }
                 for table in ADJUSTMENTS:
-                    if table in present:
-                        db.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM other.{table}")
+                    db.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM other.{table}")
         finally:
             self.connection.execute("DETACH DATABASE other")
         return len(ids)

@@ -160,46 +160,10 @@ def test_points_that_are_not_a_number_or_a_folder_without_a_gradebook(tmp_path, 
     assert "invalid points 'lots'" in capsys.readouterr().err
 
 
-OLD_SCHEMA = """
-CREATE TABLE submissions (id TEXT PRIMARY KEY, content_hash TEXT NOT NULL,
-    assignment TEXT NOT NULL, assignment_version TEXT NOT NULL, grader_version TEXT NOT NULL,
-    score REAL NOT NULL, max_score REAL NOT NULL, problem TEXT NOT NULL,
-    execution_time REAL NOT NULL, graded_at TEXT NOT NULL, result_json TEXT NOT NULL);
-CREATE TABLE test_results (submission_id TEXT NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
-    nodeid TEXT NOT NULL, question TEXT NOT NULL, name TEXT NOT NULL, visibility TEXT NOT NULL,
-    score REAL NOT NULL, max_score REAL NOT NULL, status TEXT NOT NULL, misconception TEXT,
-    seconds REAL NOT NULL, PRIMARY KEY (submission_id, nodeid, name));
-"""
-
-
-def old_gradebook(folder, graded):
-    """A gradebook as written before overrides existed, holding ben's recorded result."""
-    folder.mkdir()
-    with sqlite3.connect(graded["out"] / "gradebook.sqlite") as source:
-        row = source.execute("SELECT * FROM submissions WHERE id = 'ben'").fetchone()
-        tests = source.execute("SELECT * FROM test_results WHERE submission_id = 'ben'").fetchall()
-    with sqlite3.connect(folder / "gradebook.sqlite") as db:
-        db.executescript(OLD_SCHEMA)
-        db.execute("INSERT INTO submissions VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
-        db.executemany("INSERT INTO test_results VALUES (?,?,?,?,?,?,?,?,?,?)", tests)
-    db.close()
-
-
-def test_an_old_gradebook_is_read_and_takes_overrides(graded, tmp_path):
-    old_gradebook(tmp_path / "old", graded)
-    standing = load_batch(tmp_path / "old").by_id()["ben"]
-    assert standing.total == graded["before"].total and standing.overrides == ()
-    assert standing.version_of("hvp") is not None  # the submission's own version stands in
-    assert override(tmp_path / "old", "ben", QUESTION, "12", "--reason", REASON) == 0
-    assert load_batch(tmp_path / "old").by_id()["ben"].points(QUESTION) == 12
-
-
-def test_merging_shards_keeps_their_overrides_old_shards_too(graded, tmp_path):
-    old_gradebook(tmp_path / "old", graded)
+def test_merging_shards_keeps_their_overrides(graded, tmp_path):
     merged = Gradebook.in_folder(tmp_path / "merged")
     try:
         merged.merge_from(graded["out"] / "gradebook.sqlite")
-        merged.merge_from(tmp_path / "old" / "gradebook.sqlite")  # no override tables in it
     finally:
         merged.close()
     standing = load_batch(tmp_path / "merged").by_id()["ben"]
