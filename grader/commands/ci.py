@@ -56,13 +56,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="how much to show: full, questions (per-question table only), total (the Points line only)",
     )
     parser.add_argument(
-        "--sandbox",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="kept for old workflows: hidden tests always run in the sandbox "
-        "(auto and on alike; off is refused, see --unsafe-no-sandbox)",
-    )
-    parser.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
         help="UNSAFE: run the hidden tests without the sandbox, where student "
@@ -115,8 +108,6 @@ def _sandbox(assignment: Assignment, options: argparse.Namespace) -> Sandbox | N
 
     if options.unsafe_no_sandbox:
         return None
-    if options.sandbox == "off":
-        raise GraderError(f"--sandbox off would run the hidden tests unsandboxed: {UNSAFE_HINT}")
     try:
         return Sandbox.require(assignment)
     except GraderError as exc:
