@@ -30,7 +30,4 @@ then
 else
     "$venv/bin/python" -m pip install --quiet "torch==2.13.0"
 fi
-# The project was once installed under the index name `grader`, which belongs to an unrelated
-# project; its distribution is autograd-grader now: drop an old install of this checkout.
-"$venv/bin/python" -m pip uninstall --quiet --yes grader >/dev/null 2>&1 || true
 "$venv/bin/python" -m pip install --quiet -e ".[dev]"
