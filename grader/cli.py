@@ -26,6 +26,8 @@ instructors:  grader grade NAME subs/ --out results   grade submissions with hid
               grader release NAME --out DIR    build what students get (no reference inside)
               grader new NAME; grader validate NAME   write an assignment; prove it ready
 CI:           grader ci                        autograde a repository on every push
+Gradescope:   grader gradescope NAME --out hw.zip   the autograder zip to upload
+              grader gradescope-try hw.zip SUB...   try it here as Gradescope would
 """
 
 
@@ -42,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         ci,
         export,
         grade,
+        gradescope,
+        gradescope_try,
         merge,
         new,
         override,
@@ -74,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         record,
         release,
         ci,
+        gradescope,
+        gradescope_try,
         new,
         validate,
     ):

@@ -62,7 +62,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "grader.similarity",
         ),
     ),
-    ("entry points beside the commands", ("grader.jupyter", "grader.authoring")),
+    ("entry points beside the commands", ("grader.jupyter", "grader.authoring", "grader.autograder")),
     ("commands: one module per subcommand", ("grader.commands",)),
     ("the edge", ("grader.cli", "grader.__main__", "grader")),
 ]
