@@ -13,7 +13,8 @@ from grader.course.misconceptions import Catalogue
 from grader.errors import ConfigError, GraderError
 
 CONFIG_FILE = "assignment.toml"
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""The folder holding grader/ and, in a checkout, the course's assignments/."""
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,7 @@ def assignments_root() -> Path:
         for candidate in (folder / ".grader" / "assignments", folder / "assignments"):
             if candidate.is_dir():
                 return candidate
-    return PACKAGE_ROOT / "assignments"
+    return PROJECT_ROOT / "assignments"
 
 
 def find_assignment(name_or_path: str) -> Assignment:

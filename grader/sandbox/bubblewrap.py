@@ -149,7 +149,7 @@ class Sandbox:
         return args
 
     def _read_only_folders(self) -> list[Path]:
-        package = Path(__file__).resolve().parent
+        package = Path(__file__).resolve().parents[1]  # grader/, which the worker imports
         folders = {
             Path(sys.base_prefix).resolve(),
             Path(sys.prefix).resolve(),
