@@ -215,7 +215,7 @@ def run_floor(assignment_name: str, paths: list[Path]) -> float:
     from benchmarks.direct import DirectPool
     from grader.course.assignment import find_assignment
     from grader.grading import GRADE, Grader, GradingOptions
-    from grader.plugin import SubmissionRun
+    from grader.submission_run import SubmissionRun
 
     torch.set_num_threads(1)  # as in the worker and in each of the grader's --jobs processes
     assignment = find_assignment(str(ROOT / "assignments" / assignment_name))

@@ -16,8 +16,9 @@ import pytest
 
 from benchmarks.direct import DirectPool
 from grader.course.assignment import Assignment
-from grader.plugin import MARKERS, seed_for
+from grader.planned_test import MARKERS
 from grader.reference import LiveReference, import_private, load_live_reference
+from grader.seeds import seed_for
 from grader.student import StudentProxy
 
 STUDENT = Path(os.environ.get("STUDENT", "."))

@@ -22,13 +22,14 @@ from grader.course.assignment import Assignment, Limits
 from grader.errors import ConfigError, GraderError, SubmissionError
 from grader.intake.fingerprint import trusted_folder_contents
 from grader.intake.submission import Submission
-from grader.plugin import GradingSettings, SubmissionRun
+from grader.plugin import GradingSettings
 from grader.reference import LiveReference, load_expectations, load_live_reference
 from grader.sandbox.bubblewrap import SLOT_INSIDE, Sandbox
 from grader.sandbox.cgroups import Cgroups, SubmissionGroup, open_cgroups
 from grader.sandbox.uid_pool import lease_uid
 from grader.session import PytestSession
 from grader.static_check import tampering_by_question
+from grader.submission_run import SubmissionRun
 from grader.wire.limits import ResourceLimits
 from grader.worker_client import SubmissionSpec, WarmWorker, WorkerPool, WorkerSpec
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from grader.errors import ConfigError, GraderError
-from grader.plugin import GradingPlugin, GradingSettings, SubmissionRun
+from grader.plugin import GradingPlugin, GradingSettings
+from grader.submission_run import SubmissionRun
 
 
 class PytestSession:

@@ -13,8 +13,8 @@ from grader import results
 from grader.course.assignment import find_assignment
 from grader.grading import CHECK, GRADE, Grader, GradingOptions, secret_seed_key
 from grader.intake.submission import Submission
-from grader.plugin import seed_for
 from grader.reference import import_private
+from grader.seeds import seed_for
 from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS
 
 LOOKUP = SUBMISSIONS / "hostile" / "answers_from_release.py"

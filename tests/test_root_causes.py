@@ -9,7 +9,8 @@ from grader import results
 from grader.course.assignment import Assignment
 from grader.course.misconceptions import Misconception
 from grader.errors import ConfigError
-from grader.plugin import TAMPERING, name_root_causes, reachable
+from grader.root_causes import name_root_causes, reachable
+from grader.verdicts import TAMPERING
 from tests.conftest import ASSIGNMENTS
 
 CALLS = {

@@ -33,7 +33,7 @@ from grader import results
 from grader.course.assignment import find_assignment
 from grader.grading import Grader
 from grader.intake.submission import Submission
-from grader.plugin import seed_for
+from grader.seeds import seed_for
 from tests.conftest import REFERENCE, SUBMISSIONS
 from tests.sandbox.test_isolation import question_scores, sandboxed_grader
 

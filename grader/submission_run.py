@@ -1,0 +1,54 @@
+"""What belongs to one submission alone while the session's tests run against it.
+
+The pytest session is collected once and runs its tests once per :class:`SubmissionRun` it is
+handed (see :mod:`grader.session`); a run keeps what belongs to its submission alone: its worker
+session, its graded tests, what it recorded, the questions it lost.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader import problems, results
+from grader.worker_client import WorkerPool
+
+
+@dataclass
+class SubmissionRun:
+    """One submission's pass through the collected tests, and everything it produced."""
+
+    submission_id: str
+    make_pool: Callable[[], WorkerPool]
+    tests: list[results.GradedTest] = field(default_factory=list)
+    recorded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    lost_questions: dict[str, problems.StudentProblem] = field(default_factory=dict)
+    static_tampering: dict[str, list[str]] = field(default_factory=dict)
+    error: BaseException | None = None
+    finished: threading.Event = field(default_factory=threading.Event)
+    _pool: WorkerPool | None = None
+
+    def pool(self) -> WorkerPool:
+        """This submission's session with the worker, made on first use."""
+        if self._pool is None:
+            self._pool = self.make_pool()
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    @property
+    def captured_output(self) -> str:
+        return self._pool.output.text() if self._pool is not None else ""
+
+    @property
+    def late_tampering(self) -> dict[str, str]:
+        """Questions whose tampering was recorded only as they ended."""
+        return self._pool.late_tampering if self._pool is not None else {}
+
+    @property
+    def student_seconds(self) -> float:
+        return self._pool.student_seconds if self._pool is not None else 0.0
