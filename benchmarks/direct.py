@@ -16,7 +16,7 @@ from grader.worker import question as worker
 
 
 class DirectPool:
-    """Stands in for :class:`grader.worker_client.WorkerPool`, in this process.
+    """Stands in for :class:`grader.worker_client.SubmissionWorkers`, in this process.
 
     `seconds` adds up the time inside the student's functions alone (the worker's
     `student_seconds`), for the floor.

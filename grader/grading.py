@@ -31,7 +31,7 @@ from grader.session import PytestSession
 from grader.static_check import tampering_by_question
 from grader.submission_run import SubmissionRun
 from grader.wire.limits import ResourceLimits
-from grader.worker_client import SubmissionSpec, WarmWorker, WorkerPool, WorkerSpec
+from grader.worker_client import SubmissionSpec, SubmissionWorkers, WorkerSpec, Zygote
 
 CHECK, GRADE, RECORD = results.Mode.CHECK, results.Mode.GRADE, results.Mode.RECORD
 
@@ -83,7 +83,7 @@ class Grader:
             )
         self._slot = Path(tempfile.mkdtemp(prefix="grader-slot-"))
         self._slot.chmod(0o711)  # each uid reaches its own folder; none can list the others
-        self._warm: WarmWorker | None = None
+        self._warm: Zygote | None = None
         self._session: PytestSession | None = None
         self._graded = 0
         # Sandboxed, each submission runs in a control group of its own (when one can be made).
@@ -111,11 +111,11 @@ class Grader:
         folder = self.options.reference_dir.resolve() / "tests"
         return folder if folder.is_dir() else None
 
-    def warm_worker(self) -> WarmWorker:
+    def warm_worker(self) -> Zygote:
         """The worker this grader keeps warm across submissions (started on first use)."""
         if self._warm is None:
             sandbox = self.options.sandbox
-            self._warm = WarmWorker(
+            self._warm = Zygote(
                 WorkerSpec(
                     folder=self._slot,
                     home=self._inside(self._slot),
@@ -248,7 +248,7 @@ class Grader:
             cgroup=group,
         )
         warm = self.warm_worker()
-        return SubmissionRun(submission.id, make_pool=lambda: WorkerPool(warm, spec))
+        return SubmissionRun(submission.id, make_pool=lambda: SubmissionWorkers(warm, spec))
 
     def _ungraded_hidden_points(self) -> float:
         names = self.options.questions or self.assignment.questions.keys()

@@ -16,7 +16,7 @@ from grader import problems, untrusted_text
 from grader.call_description import describe_call
 from grader.untrusted_text import from_worker
 from grader.wire import protocol
-from grader.worker_client import WorkerPool
+from grader.worker_client import SubmissionWorkers
 
 MEMORY_MESSAGE = "memory limit of {mib} MiB exceeded while running {call}"
 
@@ -39,7 +39,7 @@ class StudentProxy:
 
     def __init__(
         self,
-        pool: WorkerPool,
+        pool: SubmissionWorkers,
         *,
         question: str,
         call_seconds: float,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader import problems, results
-from grader.worker_client import WorkerPool
+from grader.worker_client import SubmissionWorkers
 
 
 @dataclass
@@ -21,16 +21,16 @@ class SubmissionRun:
     """One submission's pass through the collected tests, and everything it produced."""
 
     submission_id: str
-    make_pool: Callable[[], WorkerPool]
+    make_pool: Callable[[], SubmissionWorkers]
     tests: list[results.GradedTest] = field(default_factory=list)
     recorded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lost_questions: dict[str, problems.StudentProblem] = field(default_factory=dict)
     static_tampering: dict[str, list[str]] = field(default_factory=dict)
     error: BaseException | None = None
     finished: threading.Event = field(default_factory=threading.Event)
-    _pool: WorkerPool | None = None
+    _pool: SubmissionWorkers | None = None
 
-    def pool(self) -> WorkerPool:
+    def pool(self) -> SubmissionWorkers:
         """This submission's session with the worker, made on first use."""
         if self._pool is None:
             self._pool = self.make_pool()

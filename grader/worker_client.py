@@ -231,7 +231,7 @@ def _environment(spec: WorkerSpec, module: str) -> dict[str, str]:
     return env
 
 
-class WarmWorker:
+class Zygote:
     """The zygote a grader keeps across submissions, restarted only when it is lost."""
 
     def __init__(self, spec: WorkerSpec) -> None:
@@ -260,14 +260,14 @@ class WarmWorker:
             self._process = None
 
 
-class WorkerPool:
+class SubmissionWorkers:
     """One submission's session with the warm worker: a process for it, a child per question.
 
     Remembers a failed import: a submission that cannot be imported fails every question at
     once instead of re-running its import for each.
     """
 
-    def __init__(self, warm: WarmWorker, spec: SubmissionSpec) -> None:
+    def __init__(self, warm: Zygote, spec: SubmissionSpec) -> None:
         self.warm = warm
         self.spec = spec
         self.output = CapturedOutput()
