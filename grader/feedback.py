@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from grader.course.misconceptions import CHANGED_INPUTS, FORBIDDEN_HELPER
 from grader.problems import Mismatch
 
 TOLERANCES = {
@@ -82,7 +83,7 @@ def _sequence_difference(got: Any, expected: Any, what: str, rtol: float | None,
         return f"{what} returned {_kind(got)}, expected {kind} of {len(expected)} tensors"
     if len(got) != len(expected):
         return f"{what} returned {len(got)} items, expected {len(expected)}"
-    for index, (g, e) in enumerate(zip(got, expected)):
+    for index, (g, e) in enumerate(zip(got, expected, strict=True)):
         if problem := difference(g, e, f"{what}[{index}]", rtol, atol):
             return problem
     return ""
@@ -156,17 +157,18 @@ def _short(value: Any) -> str:
 
 def expect_clean_call(reply: Any, *, forbid_helpers: bool = False) -> None:
     """Fail if the call changed its inputs or, where forbidden, used a helper the assignment
-    forbids (its assignment.toml's [forbidden], whose advice the message gives)."""
+    forbids (its assignment.toml's [forbidden], whose advice the message gives). Both are the
+    grader's own codes, known to every catalogue, which may explain them in its own words."""
     function = reply.call.split("(")[0]
     if forbid_helpers and reply.forbidden_calls:
         names = ", ".join(reply.forbidden_calls)
         advice = f": {reply.forbidden_advice}" if getattr(reply, "forbidden_advice", "") else ""
         raise Mismatch(
-            f"{function} called {names}, which this question does not allow{advice}", "forbidden_api"
+            f"{function} called {names}, which this question does not allow{advice}", FORBIDDEN_HELPER
         )
     if reply.modified_inputs:
         raise Mismatch(
             f"{function} changed its inputs ({'; '.join(reply.modified_inputs)}): "
             "work on copies, e.g. x.detach().clone().requires_grad_(True)",
-            "in_place_update",
+            CHANGED_INPUTS,
         )

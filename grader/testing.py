@@ -48,7 +48,8 @@ below load on first use, on the trusted side.
 Misconception codes are the names in the assignment's ``misconceptions.toml``; pass one to
 :func:`expect` or pair it with a variant's value in :func:`expect_close`. A code missing from
 the catalogue fails the test as a configuration error, never silently. :data:`TAMPERING` is
-the grader's own code.
+the grader's own code, and so are the codes :func:`expect_clean_call` gives for a changed input
+and a forbidden helper: every catalogue knows them, and may explain them in its own words.
 """
 
 from __future__ import annotations

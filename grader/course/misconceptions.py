@@ -1,7 +1,9 @@
 """Misconception catalogues: the classic mistakes an assignment names, and how each is explained.
 
 Each assignment keeps its own catalogue in ``misconceptions.toml`` beside its
-``assignment.toml``; the grader names only its own code, ``tampering``. A test recognises a
+``assignment.toml``; the grader names only its own codes (:data:`GRADER_CODES`): ``tampering``,
+and the two mistakes its own checks see whatever the course (a call that changed its inputs, a
+forbidden helper called), which a catalogue may explain in its own words. A test recognises a
 mistake in one of two ways: structurally (a forbidden helper was called, an input changed,
 the result does not depend on the parameters), or because the student's answer equals what a
 known-wrong variant of the reference gives on the same inputs. Either way the failing test
@@ -21,6 +23,8 @@ from grader.errors import ConfigError
 
 CATALOGUE_FILE = "misconceptions.toml"
 TAMPERING = "tampering"
+CHANGED_INPUTS = "in_place_update"
+FORBIDDEN_HELPER = "forbidden_api"
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,25 @@ GRADER_CODES: dict[str, Misconception] = {
         "calls). The answers of a process that did so cannot be trusted, so the whole "
         "question scores zero. Instructors: the test's message says which door and where; "
         "a submission that needs none of these for its homework has no reason to use them.",
-    )
+    ),
+    CHANGED_INPUTS: Misconception(
+        CHANGED_INPUTS,
+        "inputs changed in place",
+        "Your function changed the tensors it was given (their values, requires_grad or "
+        ".grad). Work on copies: x.detach().clone().requires_grad_(True).",
+    ),
+    FORBIDDEN_HELPER: Misconception(
+        FORBIDDEN_HELPER,
+        "a helper this question does not allow",
+        "Your function called a ready-made helper that this question forbids: the question "
+        "asks you to compute the result yourself. The test's message names the helper.",
+    ),
 }
 """The codes the grader itself gives, whatever the assignment."""
+
+REWORDABLE = frozenset({CHANGED_INPUTS, FORBIDDEN_HELPER})
+"""Grader codes a catalogue may explain in its own words (it knows why its helpers are
+forbidden); tampering is explained by the grader alone."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +105,7 @@ class Catalogue:
 
 
 def _entry(code: str, entry: Any, questions: set[str], where: Path) -> Misconception:
-    if code in GRADER_CODES:
+    if code in GRADER_CODES and code not in REWORDABLE:
         raise ConfigError(f"{where}: [{code}] is the grader's own code; choose another name")
     if not code.isidentifier() or not isinstance(entry, dict):
         raise ConfigError(f"{where}: [{code}] must be a table named by a snake_case code")
