@@ -29,7 +29,7 @@ def results_document(result: SubmissionResult, *, hidden_visibility: str) -> dic
     return {
         "score": round(standing.total, 6),
         "execution_time": round(result.execution_time, 3),
-        "output": escape_controls(result.problem or _overall_output(result)),
+        "output": escape_controls(result.problem or _overall_output(result, hidden_visibility)),
         "output_format": "text",
         "test_output_format": "text",
         "test_name_format": "text",
@@ -88,7 +88,14 @@ def _hidden_output(test: GradedTest) -> str:
     return escape_controls(text)
 
 
-def _overall_output(result: SubmissionResult) -> str:
+WHEN_SHOWN = {
+    "after_due_date": "they and your total show after the due date",
+    "after_published": "they and your total show when your instructor publishes the grades",
+    "hidden": "they count toward your grade but are not shown",
+}
+
+
+def _overall_output(result: SubmissionResult, hidden_visibility: str) -> str:
     public = [t for t in result.tests if t.visibility != results.HIDDEN]
     hidden = [t for t in result.tests if t.visibility == results.HIDDEN]
     earned = sum(t.score for t in public)
@@ -97,7 +104,7 @@ def _overall_output(result: SubmissionResult) -> str:
     if hidden:
         text += (
             f"\n{points(sum(t.max_score for t in hidden))} more points come from {len(hidden)} hidden "
-            "tests, on inputs drawn for you alone; they and your total show after the due date."
+            f"tests, on inputs drawn for you alone; {WHEN_SHOWN.get(hidden_visibility, WHEN_SHOWN['hidden'])}."
         )
     if result.notes:
         text += "\n" + "\n".join(result.notes)

@@ -42,7 +42,7 @@ def check(layout: Layout) -> str:
         _, result = grade(layout, stack, submission=reference, student_key="setup-check")
     lost = [t for t in result.tests if not t.passed]
     if result.problem or lost:
-        why = result.problem or f"{lost[0].name}: {lost[0].status} {lost[0].message}"[:200]
+        why = result.problem or f"{lost[0].name}: {lost[0].status} {lost[0].message}"[:300]
         raise GraderError(f"the reference did not earn every point ({why})")
     earned = sum(t.score for t in result.tests)
     return (
@@ -55,9 +55,11 @@ def main() -> int:
     try:
         print(check(Layout.from_environment()))
     except GraderError as exc:
+        sys.stdout.flush()  # the failure is the log's last line
         print(f"selfcheck: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - one line in the build's log
+        sys.stdout.flush()
         print(f"selfcheck: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 0

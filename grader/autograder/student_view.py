@@ -32,7 +32,7 @@ def student_view(document: dict[str, Any], *, after_due_date: bool) -> str:
     lines = [f"-- what the student sees {when} --"]
     if total_shown(document, after_due_date=after_due_date):
         maximum = sum(float(t.get("max_score") or 0) for t in document.get("tests", []))
-        lines.append(f"total: {document.get('score')} / {maximum:g}")
+        lines.append(f"total: {_points(document.get('score'))} / {maximum:g}")
     else:
         lines.append("total: hidden until every test is shown")
     lines.append(str(document.get("output", "")))
@@ -46,3 +46,7 @@ def student_view(document: dict[str, Any], *, after_due_date: bool) -> str:
     if hidden:
         lines.append(f"  ({hidden} tests not shown yet)")
     return "\n".join(lines)
+
+
+def _points(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, (int, float)) else "-"
