@@ -18,7 +18,8 @@ import threading
 import time
 
 from grader.wire import protocol
-from grader.worker import integrity
+from grader.wire.vocabulary import RecordKind
+from grader.worker.records import record
 from grader.worker.relay import QuestionPipes, QuestionRelay
 
 TENSOR = os.urandom(16 << 20)
@@ -28,7 +29,7 @@ def question(pipes: QuestionPipes) -> None:
     """Reply to each request at once: a small reply, or the tensor when asked for it."""
     requests = os.fdopen(os.dup(pipes.requests), "rb", buffering=0)
     replies = os.fdopen(os.dup(pipes.replies), "wb", buffering=0)
-    beat = integrity.record(integrity.HEARTBEAT, pipes.nonce.decode())
+    beat = record(RecordKind.HEARTBEAT, pipes.nonce.decode())
     message: dict = {"ok": True}
     while True:
         os.write(pipes.records, beat)

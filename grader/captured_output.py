@@ -34,8 +34,5 @@ class CapturedOutput:
             head = self.head.decode("utf-8", "replace")
             tail = self.tail.decode("utf-8", "replace")
             skipped = self.total - len(self.head) - len(self.tail)
-        if skipped > 0:
-            text = f"{head}\n... [{skipped} bytes of output left out] ...\n{tail}"
-        else:
-            text = head + tail
+        text = f"{head}\n... [{skipped} bytes of output left out] ...\n{tail}" if skipped > 0 else head + tail
         return untrusted_text.bounded(text, untrusted_text.OUTPUT)

@@ -16,6 +16,7 @@ from grader import problems, untrusted_text
 from grader.call_description import describe_call
 from grader.untrusted_text import from_worker
 from grader.wire import protocol
+from grader.wire.vocabulary import ErrorKind, Op
 from grader.worker_client import SubmissionWorkers
 
 MEMORY_MESSAGE = "memory limit of {mib} MiB exceeded while running {call}"
@@ -39,14 +40,14 @@ class StudentProxy:
 
     def __init__(
         self,
-        pool: SubmissionWorkers,
+        workers: SubmissionWorkers,
         *,
         question: str,
         call_seconds: float,
         memory_mib: int,
         forbidden_advice: str = "",
     ) -> None:
-        self._pool = pool
+        self._workers = workers
         self._forbidden_advice = forbidden_advice
         self._question = question
         self.call_seconds = call_seconds
@@ -63,12 +64,12 @@ class StudentProxy:
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Reply:
         """Run the student's `function` on copies of the arguments."""
-        message = {"op": "call", "function": function}
+        message: dict[str, Any] = {"op": Op.CALL, "function": function}
         return self._send(message, describe_call(function, args, kwargs), args, kwargs)
 
     def probe(self, name: str, *args: Any, **kwargs: Any) -> Reply:
         """Run the trusted probe `name` against the student's module, beside it."""
-        message = {"op": "probe", "probe": name}
+        message: dict[str, Any] = {"op": Op.PROBE, "probe": name}
         return self._send(message, describe_call(name, args, kwargs), args, kwargs)
 
     def _send(
@@ -78,7 +79,7 @@ class StudentProxy:
         message["args"] = protocol.encode_value(list(args), blobs=blobs)
         message["kwargs"] = protocol.encode_value(dict(kwargs), blobs=blobs)
         message[protocol.BLOBS] = blobs
-        raw = self._pool.request(message, self.call_seconds, f"running {call}", self._question)
+        raw = self._workers.request(message, self.call_seconds, f"running {call}", self._question)
         return self._read_reply(raw, call)
 
     def _read_reply(self, raw: dict[str, Any], call: str) -> Reply:
@@ -104,15 +105,15 @@ class StudentProxy:
         message = from_worker(error.get("message"), untrusted_text.MESSAGE)
         traceback = from_worker(error.get("traceback"), untrusted_text.TRACEBACK)
         function = from_worker(error.get("function"), untrusted_text.NAME) or call.split("(")[0]
-        if kind == "not_implemented":
+        if kind == ErrorKind.NOT_IMPLEMENTED:
             return problems.NotAttempted(f"{function} still raises NotImplementedError")
-        if kind == "missing":
+        if kind == ErrorKind.MISSING:
             return problems.NotAttempted(f"the submission defines no function named {function}")
-        if kind == "memory":
+        if kind == ErrorKind.MEMORY:
             return problems.MemoryLimitExceeded(MEMORY_MESSAGE.format(mib=self._memory_mib, call=call))
-        if kind == "exit":
+        if kind == ErrorKind.EXIT:
             return problems.StudentRaised(f"{call} called sys.exit({message})", traceback=traceback)
-        if kind == "unsendable":
+        if kind == ErrorKind.UNSENDABLE:
             return problems.StudentRaised(f"{call} returned a value the grader cannot read: {message}")
         kind_type = from_worker(error.get("type"), untrusted_text.NAME) or "Exception"
         return problems.StudentRaised(f"{call} raised {kind_type}: {message}", traceback=traceback)

@@ -1,14 +1,16 @@
 """The trusted side of the worker: start it, send requests, enforce time limits, replace it.
 
-One warm worker (a zygote that has imported torch) serves a grader's submissions one after
-another; each submission gets a process of its own forked from it, and each question a
-child of that. A worker that hangs is killed at its deadline; one that dies is described
+One :class:`Zygote` (a worker that has imported torch) serves a grader's submissions one
+after another; each submission gets a process of its own forked from it, and each question a
+child of that (:class:`SubmissionWorkers`). A worker that hangs is killed at its deadline; one that dies is described
 from its exit status. Either way the next request starts a fresh one, so one question's
 failure never costs another question its grade.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -24,6 +26,7 @@ from grader import problems, untrusted_text
 from grader.captured_output import CapturedOutput
 from grader.wire import pipes, protocol
 from grader.wire.limits import ResourceLimits
+from grader.wire.vocabulary import ErrorKind, Op, Scope
 from grader.worker.memory import WORKER_MALLOC
 from grader.worker_mode import MODULES, PORTABLE, worker_module
 
@@ -39,7 +42,7 @@ Launcher = Callable[[list[str]], list[str]]
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """How to start the warm worker: limits, the sandbox wrapper, its folder."""
+    """How to start the zygote: limits, the sandbox wrapper, its folder."""
 
     folder: Path
     home: Path
@@ -117,10 +120,13 @@ class WorkerProcess:
             env=_environment(spec, module),
             start_new_session=True,
         )
-        for stream in (self.process.stdin, self.process.stdout):
+        stdin, stdout, stderr = self.process.stdin, self.process.stdout, self.process.stderr
+        assert stdin is not None and stdout is not None and isinstance(stderr, io.BufferedReader)
+        self._requests, self._stdout, self._stderr = stdin, stdout, stderr
+        for stream in (stdin, stdout):
             pipes.widen(stream.fileno())
         # Read unbuffered, so that a wait on the pipe sees every byte not yet read.
-        self._replies = pipes.open_pipes({"replies": self.process.stdout.fileno()})
+        self._replies = pipes.open_pipes({"replies": stdout.fileno()})
         # The zygote's own messages (never a student's: each question's output comes back
         # through its relay, in its replies). Kept for diagnosing a worker that fails to start.
         self.output = CapturedOutput()
@@ -129,7 +135,7 @@ class WorkerProcess:
 
     def _pump(self) -> None:
         """Copy the zygote's stderr, so that it never blocks on a full pipe."""
-        stream = self.process.stderr
+        stream = self._stderr
         while chunk := stream.read1(65536):
             self.output.write(chunk)
 
@@ -137,7 +143,7 @@ class WorkerProcess:
         """Send one request and wait for its reply, at most `seconds`."""
         deadline = time.monotonic() + seconds
         try:
-            protocol.write_frame(self.process.stdin, message)
+            protocol.write_frame(self._requests, message)
             header = self._read(protocol.FRAME_HEADER.size, deadline, seconds, during)
             return protocol.read_frame_after_header(
                 header, lambda size: self._read(size, deadline, seconds, during)
@@ -181,7 +187,7 @@ class WorkerProcess:
     def stop(self, seconds: float = 3.0) -> None:
         """End the worker the polite way: no more requests, so it exits; kill it if it lingers."""
         try:
-            self.process.stdin.close()
+            self._requests.close()
             self.process.wait(timeout=seconds)
         except (OSError, subprocess.TimeoutExpired):
             pass
@@ -197,16 +203,12 @@ class WorkerProcess:
                 self.process.kill()
         except (ProcessLookupError, PermissionError):
             pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
         self._replies.close()
-        for stream in (self.process.stdin, self.process.stdout):
-            try:
+        for stream in (self._requests, self._stdout):
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
         self._stderr_pump.join(timeout=2)
 
 
@@ -232,7 +234,8 @@ def _environment(spec: WorkerSpec, module: str) -> dict[str, str]:
 
 
 class Zygote:
-    """The zygote a grader keeps across submissions, restarted only when it is lost."""
+    """The worker a grader keeps across submissions, with torch imported, from which each
+    submission's process is forked; restarted only when it is lost."""
 
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
@@ -261,14 +264,14 @@ class Zygote:
 
 
 class SubmissionWorkers:
-    """One submission's session with the warm worker: a process for it, a child per question.
+    """One submission's workers: its process forked from the zygote, a child per question.
 
     Remembers a failed import: a submission that cannot be imported fails every question at
     once instead of re-running its import for each.
     """
 
-    def __init__(self, warm: Zygote, spec: SubmissionSpec) -> None:
-        self.warm = warm
+    def __init__(self, zygote: Zygote, spec: SubmissionSpec) -> None:
+        self.zygote = zygote
         self.spec = spec
         self.output = CapturedOutput()
         self.student_seconds = 0.0  # as the worker reports it: for timings, never for grades
@@ -289,9 +292,9 @@ class SubmissionWorkers:
         self._collect(reply)
         if (over := self._group_memory(during)) is not None:
             raise over
-        if reply.get("op") == "exited":
+        if reply.get("op") == Op.EXITED:
             self._question = None
-            if reply.get("scope") == "submission":
+            if reply.get("scope") == Scope.SUBMISSION:
                 self._worker = None
             raise _exit_problem(reply, during)
         if reply.get("tampering"):
@@ -317,14 +320,19 @@ class SubmissionWorkers:
         if self._question != question:
             self._end_child()
             self._load_child(question)
+        return self._running()
+
+    def _running(self) -> WorkerProcess:
+        """The submission's process, once begun."""
+        assert self._worker is not None, "the submission's process has not begun"
         return self._worker
 
     def _begin(self) -> None:
-        """Fork this submission's process from the warm worker."""
+        """Fork this submission's process from the zygote."""
         self._question = None
-        self._worker = self.warm.process()
+        self._worker = self.zygote.process()
         message = {
-            "op": "submission",
+            "op": Op.SUBMISSION,
             "workdir": str(self.spec.workdir),
             "probes": str(self.spec.probes_path),
             "uid": self.spec.uid,
@@ -348,35 +356,35 @@ class SubmissionWorkers:
             return
         question, self._question = self._question, None
         try:
-            reply = self._expect_exit({"op": "end"}, "question")
+            reply = self._expect_exit({"op": Op.END}, Scope.QUESTION)
             if reply.get("tampering"):  # seen after the question's last reply: still counts
                 self.late_tampering[question] = _tampering(reply).message
         except problems.StudentProblem:
             self._lose_worker()
             self._begin()
 
-    def _expect_exit(self, message: dict[str, Any], scope: str) -> dict[str, Any]:
-        reply = self._worker.request(message, 30, f"ending a {scope}")
+    def _expect_exit(self, message: dict[str, Any], scope: Scope) -> dict[str, Any]:
+        reply = self._running().request(message, 30, f"ending a {scope}")
         self._collect(reply)
-        if reply.get("op") != "exited" or reply.get("scope") != scope:
+        if reply.get("op") != Op.EXITED or reply.get("scope") != scope:
             raise problems.InvalidReply(f"expected the {scope} to end")
         return reply
 
     def _load_child(self, question: str) -> None:
-        message = {"op": "load", "path": str(self.spec.module_path), "module": self.spec.module_name}
+        message = {"op": Op.LOAD, "path": str(self.spec.module_path), "module": self.spec.module_name}
         during = "importing the submission"
         try:
-            reply = self._worker.request(message, self.spec.import_seconds, during)
+            reply = self._running().request(message, self.spec.import_seconds, during)
             self._collect(reply)
-            if reply.get("op") == "exited":
-                if reply.get("scope") == "submission":
+            if reply.get("op") == Op.EXITED:
+                if reply.get("scope") == Scope.SUBMISSION:
                     self._worker = None
                 self._fail_import(_exit_problem(reply, during))
             if reply.get("tampering"):
-                self._expect_exit({"op": "end"}, "question")
+                self._expect_exit({"op": Op.END}, Scope.QUESTION)
                 self._fail_import(_tampering(reply))
             if not reply.get("ok"):
-                self._expect_exit({"op": "end"}, "question")  # collect the child's exit
+                self._expect_exit({"op": Op.END}, Scope.QUESTION)  # collect the child's exit
                 self._fail_import(_import_problem(reply.get("error")))
         except (problems.ImportFailed, problems.Tampering):
             raise
@@ -408,10 +416,10 @@ class SubmissionWorkers:
         )
 
     def _lose_worker(self) -> None:
-        """The warm worker hung or broke: kill it; the next request starts a new one."""
+        """The zygote hung or broke: kill it; the next request starts a new one."""
         self._question = None
         self._worker = None
-        self.warm.discard()
+        self.zygote.discard()
 
     def close(self) -> None:
         """End the submission: its process, and everything it started, goes."""
@@ -419,9 +427,9 @@ class SubmissionWorkers:
             return
         try:
             self._end_child()
-            self._expect_exit({"op": "end-submission"}, "submission")
+            self._expect_exit({"op": Op.END_SUBMISSION}, Scope.SUBMISSION)
         except problems.StudentProblem:
-            self.warm.discard()
+            self.zygote.discard()
         finally:
             self._worker = None
 
@@ -432,9 +440,9 @@ def _import_problem(error: Any) -> problems.StudentProblem:
     kind = error.get("kind")
     kind_type = untrusted_text.from_worker(error.get("type"), untrusted_text.NAME) or "Error"
     message = untrusted_text.from_worker(error.get("message"), untrusted_text.MESSAGE)
-    if kind == "exit":
+    if kind == ErrorKind.EXIT:
         text = f"the submission exited with code {message} while importing"
-    elif kind == "memory":
+    elif kind == ErrorKind.MEMORY:
         return problems.MemoryLimitExceeded("the memory limit was exceeded while importing the submission")
     else:
         text = f"importing the submission raised {kind_type}: {message}"

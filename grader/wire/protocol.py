@@ -17,7 +17,7 @@ import math
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,6 +45,24 @@ TENSOR_DTYPES = (
     "complex64",
     "complex128",
 )
+
+
+class FrameSink(Protocol):
+    """Where frames are written: a binary stream, or the relay's draining writer."""
+
+    def write(self, data: Blob, /) -> object: ...
+
+    def flush(self) -> object: ...
+
+
+class FrameSource(Protocol):
+    """Where frames are read from: a binary stream that fills a buffer."""
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
+
+ReadExactly = Callable[[int], bytes | bytearray]
+"""Reads exactly n bytes (fewer only at the end of its stream)."""
 
 
 class ProtocolError(Exception):
@@ -165,11 +183,11 @@ def decode_reply_value(data: Any, blobs: list[Blob] | None = None, depth: int = 
     raise ProtocolError(f"unexpected tag {tag!r}")
 
 
-def _decode_tensor(body: Any, blobs: list[Blob | None]) -> EncodedTensor:
+def _decode_tensor(body: Any, blobs: list[Any]) -> EncodedTensor:
     """Check a tensor's description before any memory is spent on it.
 
-    A blob backs one tensor at most (it is marked taken), so the tensors of a frame never
-    hold more bytes than the frame did.
+    A blob backs one tensor at most (its place in `blobs` becomes None once taken), so the
+    tensors of a frame never hold more bytes than the frame did.
     """
     if not isinstance(body, dict) or set(body) not in (
         {"dtype", "shape", "data"},
@@ -224,7 +242,12 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def decode_request_value(data: Any, build_fn: Any, blobs: list[Blob] | None = None, depth: int = 0) -> Any:
+def decode_request_value(
+    data: Any,
+    build_fn: Callable[[str, list[Any]], Any],
+    blobs: list[Blob] | None = None,
+    depth: int = 0,
+) -> Any:
     """Decode a request in the worker, building functions and generators on this side."""
     import torch
 
@@ -244,7 +267,7 @@ def decode_request_value(data: Any, build_fn: Any, blobs: list[Blob] | None = No
     return decode_reply_value(data, blobs, depth)
 
 
-def write_frame(stream: BinaryIO, message: dict[str, Any]) -> None:
+def write_frame(stream: FrameSink, message: dict[str, Any]) -> None:
     """Write a message; its blobs (message["$blobs"], if any) follow the JSON as raw bytes."""
     blobs = message.get(BLOBS, [])
     payload = json.dumps({k: v for k, v in message.items() if k != BLOBS}, separators=(",", ":")).encode(
@@ -257,7 +280,7 @@ def write_frame(stream: BinaryIO, message: dict[str, Any]) -> None:
     stream.flush()
 
 
-def read_frame(stream: BinaryIO) -> dict[str, Any] | None:
+def read_frame(stream: FrameSource) -> dict[str, Any] | None:
     """Read one frame, reading no byte past it; None at a clean end of stream."""
     header = _read_exactly(stream, FRAME_HEADER.size)
     if not header:
@@ -265,7 +288,7 @@ def read_frame(stream: BinaryIO) -> dict[str, Any] | None:
     return read_frame_after_header(header, lambda size: _read_exactly(stream, size))
 
 
-def read_frame_after_header(header: bytes, read: Any) -> dict[str, Any]:
+def read_frame_after_header(header: bytes | bytearray, read: ReadExactly) -> dict[str, Any]:
     """The rest of a frame, given its header and a function that reads exactly n bytes."""
     if len(header) != FRAME_HEADER.size:
         raise ProtocolError("truncated frame header")
@@ -274,7 +297,7 @@ def read_frame_after_header(header: bytes, read: Any) -> dict[str, Any]:
     if budget < 0 or count > MAX_BLOBS:
         raise ProtocolError(f"a frame of {length} bytes and {count} blobs exceeds the limit")
     message = parse_frame_payload(_exactly(read, length))
-    blobs = []
+    blobs: list[Blob] = []
     for _ in range(count):
         (size,) = BLOB_HEADER.unpack(_exactly(read, BLOB_HEADER.size))
         budget -= size
@@ -285,14 +308,14 @@ def read_frame_after_header(header: bytes, read: Any) -> dict[str, Any]:
     return message
 
 
-def _exactly(read: Any, size: int) -> bytes:
+def _exactly(read: ReadExactly, size: int) -> bytes | bytearray:
     data = read(size)
     if len(data) != size:
         raise ProtocolError("truncated frame")
     return data
 
 
-def _read_exactly(stream: BinaryIO, size: int) -> bytearray:
+def _read_exactly(stream: FrameSource, size: int) -> bytearray:
     return fill_buffer(size, stream.readinto)
 
 
@@ -309,7 +332,7 @@ def fill_buffer(size: int, readinto: Callable[[memoryview], int | None]) -> byte
     return buffer
 
 
-def parse_frame_payload(payload: bytes) -> dict[str, Any]:
+def parse_frame_payload(payload: bytes | bytearray) -> dict[str, Any]:
     try:
         message = json.loads(payload.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, a 5000-digit int, nesting

@@ -25,7 +25,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from grader.worker.integrity import FORBIDDEN, record
+from grader.wire.vocabulary import RecordKind
+from grader.worker.records import record
 
 _SOURCE = "def recorded(*args, **kwargs):\n    (1001)(1002)\n    return (1003)(*args, **kwargs)\n"
 _UNBOUND: Callable[[bytes], Any] = eval("lambda record: None", {"__builtins__": {}})  # noqa: S307
@@ -61,7 +62,11 @@ def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
         warnings.simplefilter("ignore", SyntaxWarning)  # "int is not callable": placeholders
         module = compile(_SOURCE, f"<recorder of {name}>", "exec")
     code = next(c for c in module.co_consts if isinstance(c, types.CodeType))
-    placeholders = {1001: list.__getitem__(WRITER, 0), 1002: record(FORBIDDEN, name), 1003: original}
+    placeholders = {
+        1001: list.__getitem__(WRITER, 0),
+        1002: record(RecordKind.FORBIDDEN, name),
+        1003: original,
+    }
     code = code.replace(
         co_consts=tuple(
             placeholders.get(c, c) if isinstance(c, int) and not isinstance(c, bool) else c
@@ -71,7 +76,7 @@ def recorder(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
     )
     function = types.FunctionType(code, {"__builtins__": {}}, code.co_name)
     function.__doc__ = getattr(original, "__doc__", None)
-    function.__module__ = getattr(original, "__module__", None)
+    function.__module__ = getattr(original, "__module__", None)  # type: ignore[assignment]  # may be None
     function.__qualname__ = getattr(original, "__qualname__", code.co_name)
     _RECORDERS.append(function)
     return function

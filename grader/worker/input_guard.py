@@ -44,7 +44,7 @@ class _Checksum:
 
     @classmethod
     def of(cls, t: torch.Tensor) -> _Checksum:
-        return cls(_TUPLE(_SHAPE(t)), _DTYPE(t), _CRC32(_NUMPY(_bytes(t))))
+        return cls(_TUPLE(_SHAPE(t)), _DTYPE(t), _CRC32(_NUMPY(_bytes(t))))  # type: ignore[arg-type]
 
 
 def _bytes(t: torch.Tensor) -> torch.Tensor:
@@ -99,7 +99,7 @@ class _TensorState:
         return (
             _TUPLE(_SHAPE(t)) == _TUPLE(_SHAPE(self.values))
             and _DTYPE(t) == _DTYPE(self.values)
-            and _EQUAL(_bytes(t), _bytes(self.values))
+            and _EQUAL(_bytes(t), _bytes(self.values))  # type: ignore[arg-type]  # a tensor here
         )
 
 

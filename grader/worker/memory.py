@@ -13,6 +13,7 @@ asks, and touching them again costs more than small pages would
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import functools
@@ -50,7 +51,5 @@ def small_pages_from_now_on() -> None:
     library = libc()
     if library is None:
         return
-    try:
+    with contextlib.suppress(AttributeError):
         library.prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
-    except AttributeError:
-        pass

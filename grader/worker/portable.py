@@ -23,27 +23,32 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import site
 import subprocess
 import sys
 import threading
-import warnings
-from typing import Any, BinaryIO, NoReturn
+import traceback
+from typing import Any, NoReturn
 
 from grader.wire import pipes, protocol
-from grader.wire.limits import ResourceLimits
 from grader.wire.module_files import import_file
+from grader.wire.protocol import FrameSink, FrameSource
+from grader.wire.vocabulary import Op, Scope, WorkerExit
+from grader.worker.entry import (
+    WorkerOptions,
+    argument_parser,
+    ready_for_student_code,
+    take_protocol_streams,
+    trusted_folders,
+)
 from grader.worker.relay import QuestionPipes, QuestionRelay, protocol_error, relay_questions
 
 QUESTION_FLAG = "--question"
-EXIT_ORPHANED = 72
-"""A question process's exit code once the worker that started it is gone."""
 
 
 class SpawnedQuestion(QuestionRelay):
     """A question relay whose question process is a fresh interpreter, never a fork."""
 
-    def __init__(self, replies: BinaryIO, argv: list[str]) -> None:
+    def __init__(self, replies: FrameSink, argv: list[str]) -> None:
         super().__init__(replies, reap_all=False, portable_pipes=pipes.portable_by_default())
         self._argv = argv
         self._spare: tuple[subprocess.Popen[bytes], dict[str, int]] | None = None
@@ -61,7 +66,7 @@ class SpawnedQuestion(QuestionRelay):
         self._nonce = os.urandom(16).hex().encode()
         self._process = process
         self._adopt(process.pid, fds)
-        self.forward({"op": "setup", "nonce": self._nonce.decode(), **self.setup, "load": load})
+        self.forward({"op": Op.SETUP, "nonce": self._nonce.decode(), **self.setup, "load": load})
         self.prepare()
 
     def _stop_question(self) -> int:
@@ -101,13 +106,13 @@ def _spawn(argv: list[str]) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
     }
 
 
-def serve_portable(requests: BinaryIO, replies: BinaryIO, argv: list[str]) -> None:
+def serve_portable(requests: FrameSource, replies: FrameSink, argv: list[str]) -> None:
     """The zygote's loop, one submission at a time, its questions in spawned processes."""
     relay = SpawnedQuestion(replies, argv)
     relay.prepare()
     try:
         while (request := protocol.read_frame(requests)) is not None:
-            if request.get("op") != "submission":
+            if request.get("op") != Op.SUBMISSION:
                 protocol.write_frame(replies, protocol_error("no submission started"))
                 continue
             relay.setup = {"probes": str(request["probes"]), "workdir": str(request["workdir"])}
@@ -118,33 +123,27 @@ def serve_portable(requests: BinaryIO, replies: BinaryIO, argv: list[str]) -> No
                 relay,
                 lambda load: relay.start_question({k: v for k, v in load.items() if k != protocol.BLOBS}),
             )
-            protocol.write_frame(replies, {"op": "exited", "scope": "submission", "exit_code": 0})
+            protocol.write_frame(replies, {"op": Op.EXITED, "scope": Scope.SUBMISSION, "exit_code": 0})
     finally:
         relay.end(report=False)
         relay.close_spare()
 
 
-def serve_spawned_question(fds: str, options: argparse.Namespace) -> NoReturn:
+def serve_spawned_question(fds: str, options: WorkerOptions) -> NoReturn:
     """A fresh question process: limits, torch, recorders; then its setup, then serve."""
-    code = 70
     try:
         requests, replies, output, records = pipes.take_from_parent(fds, 4)
         if sys.platform == "win32":
             _end_with_parent()
         options.limits.apply(where_available=True)
-        import torch  # before any student code, under the limits
-
-        from grader.worker import forbidden
+        # torch, under the limits; the input guard binds torch's functions before any recorder
+        # takes the place of one, as in the fork mode. The zygote never imports this module.
         from grader.worker.question import serve_question
 
-        torch.set_num_threads(1)
-        warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph=True")
-        _warm_up(torch, optimizer=options.warm_optimizer)
-        sys.breakpointhook = _no_debugger
-        forbidden.install(options.forbid)
+        ready_for_student_code(options)
         with os.fdopen(os.dup(requests), "rb", buffering=0) as stream:
             setup = protocol.read_frame(stream)
-        if not setup or setup.get("op") != "setup":
+        if not setup or setup.get("op") != Op.SETUP:
             os._exit(0)  # a spare never used: the worker is ending
         os.chdir(str(setup["workdir"]))
         probes = import_file("grader_probes", str(setup["probes"]))
@@ -153,11 +152,9 @@ def serve_spawned_question(fds: str, options: argparse.Namespace) -> NoReturn:
             dict(setup["load"]), ends, probes, [*trusted_folders(), os.path.dirname(str(setup["probes"]))]
         )
     except BaseException:  # noqa: BLE001 - a question process that cannot start
-        import traceback
-
         traceback.print_exc()
     finally:
-        os._exit(code)
+        os._exit(WorkerExit.FAILED)
 
 
 def _end_with_parent() -> None:
@@ -170,50 +167,20 @@ def _end_with_parent() -> None:
 
     def watch() -> None:
         _winapi.WaitForSingleObject(parent, _winapi.INFINITE)
-        os._exit(EXIT_ORPHANED)
+        os._exit(WorkerExit.ORPHANED)
 
     threading.Thread(target=watch, name="grader-parent-watch", daemon=True).start()
-
-
-def _warm_up(torch: Any, *, optimizer: bool) -> None:
-    """torch's lazy first-use costs, paid before the question is asked (as the zygote does)."""
-    weight = torch.zeros(2, requires_grad=True)
-    (grad,) = torch.autograd.grad((weight**3).sum(), weight, create_graph=True)
-    torch.autograd.grad(grad, weight, grad_outputs=torch.ones_like(grad), retain_graph=True)
-    grad.sum().backward()
-    torch.nn.functional.mse_loss(weight, weight.detach())
-    if optimizer:
-        torch.optim.Adam([weight], lr=0.1).step()
-
-
-def _no_debugger(*args: Any, **kwargs: Any) -> None:
-    """A breakpoint() left in a submission does nothing."""
-
-
-def trusted_folders() -> list[str]:
-    """Where trusted code lives: the Python installation, its packages, the grader."""
-    grader_package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return [sys.base_prefix, sys.prefix, *site.getsitepackages(), grader_package]
 
 
 # --- the entry point -------------------------------------------------------------------------
 
 
-def _parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m grader.worker.portable")
-    ResourceLimits.add_arguments(parser)
-    parser.add_argument("--forbid", action="append", default=[], metavar="MODULE:NAME,...")
-    parser.add_argument("--warm-optimizer", action="store_true")
-    parser.add_argument("--isolate", action="store_true", help="refused: the sandbox needs the fork mode")
-    parser.add_argument("--keep", action="append", default=[], help=argparse.SUPPRESS)
+def _parse_args(argv: list[str]) -> tuple[WorkerOptions, str | None]:
+    """The worker's options, and the pipes named by --question in a question process."""
+    parser = argument_parser("python -m grader.worker.portable")
     parser.add_argument(QUESTION_FLAG, metavar="FDS", help=argparse.SUPPRESS)
-    options = parser.parse_args(argv)
-    options.limits = ResourceLimits.from_arguments(options)
-    options.forbid = {
-        module: tuple(names.split(","))
-        for module, _, names in (entry.partition(":") for entry in options.forbid)
-    }
-    return options
+    arguments = parser.parse_args(argv)
+    return WorkerOptions.from_arguments(arguments), arguments.question
 
 
 def _question_argv(argv: list[str]) -> list[str]:
@@ -224,31 +191,19 @@ def _question_argv(argv: list[str]) -> list[str]:
 def _refuse_fork() -> None:
     """The portable zygote never forks: if it ever does, it ends (a test relies on it)."""
     os.write(2, b"grader.worker.portable: the portable worker must not fork\n")
-    os._exit(71)
-
-
-def _take_protocol_streams() -> tuple[BinaryIO, BinaryIO]:
-    """Keep stdin/stdout for the protocol and point fd 0/1 away, so prints cannot corrupt it."""
-    requests = os.fdopen(os.dup(0), "rb", buffering=0)
-    replies = os.fdopen(os.dup(1), "wb", buffering=0)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(2, 1)
-    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
-    sys.stdin = open(os.devnull)
-    return requests, replies
+    os._exit(WorkerExit.FORKED)
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    options = _parse_args(argv)
-    if options.question:
-        serve_spawned_question(options.question, options)
+    options, question = _parse_args(argv)
+    if question:
+        serve_spawned_question(question, options)
     if options.isolate:
         sys.exit("grader.worker.portable: the sandbox needs the fork mode (grader.worker)")
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(before=_refuse_fork)
-    requests, replies = _take_protocol_streams()
+    requests, replies = take_protocol_streams()
     serve_portable(requests, replies, _question_argv(argv))
 
 

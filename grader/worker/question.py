@@ -3,8 +3,10 @@
 It holds nothing but its own four pipes (requests, replies, output, records). Before the
 student's module is imported it binds what it will call (the probes, the input guard), takes
 the grader's modules out of `sys.modules`, snapshots the namespaces trusted code depends on
-and installs the audit hook (see :mod:`grader.worker.integrity`). After every call it checks
-those namespaces and writes a heartbeat; findings go to the record pipe.
+and installs the audit hook (:mod:`grader.worker.audit_hook`). After every call it checks
+those namespaces (:mod:`grader.worker.dict_watch`) and the torch modes
+(:mod:`grader.worker.torch_modes`) and writes a heartbeat; findings go to the record pipe
+(:mod:`grader.worker.records`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,17 @@ from typing import Any, NoReturn
 
 from grader.wire import protocol
 from grader.wire.module_files import import_file
-from grader.worker import forbidden, integrity
+from grader.wire.vocabulary import ErrorKind, Op, RecordKind, WorkerExit
+from grader.worker import forbidden
+from grader.worker.audit_hook import install_audit_hook
+from grader.worker.dict_watch import DictWatch, WatchLevel
+from grader.worker.grader_roots import cut_grader_roots
 from grader.worker.input_guard import InputSnapshot
+from grader.worker.module_runs import ModuleRuns
+from grader.worker.records import RECORD_FD, record, record_writer
 from grader.worker.relay import QuestionPipes
+from grader.worker.student_frames import StudentFrames
+from grader.worker.torch_modes import TorchModes
 
 REQUEST_FD, REPLY_FD = 4, 5
 MEMORY_ERROR_HINTS = ("can't allocate memory", "DefaultCPUAllocator", "out of memory")
@@ -43,13 +53,13 @@ TRUSTED_NAMESPACES = (
 )
 """Namespaces outside the grader that trusted code here looks names up in."""
 WATCH_LEVELS = {
-    **dict.fromkeys(TRUSTED_NAMESPACES, integrity.LENIENT),
+    **dict.fromkeys(TRUSTED_NAMESPACES, WatchLevel.LENIENT),
     **dict.fromkeys(
         ("torch.autograd", "torch.autograd.functional", "torch.nn.functional", "torch.func"),
-        integrity.GUARDED,
+        WatchLevel.GUARDED,
     ),
-    "torch.Tensor": integrity.LENIENT,
-    "torch.TensorBase": integrity.LENIENT,
+    "torch.Tensor": WatchLevel.LENIENT,
+    "torch.TensorBase": WatchLevel.LENIENT,
 }
 
 
@@ -66,7 +76,7 @@ class TrustedCalls:
     decode: Callable[..., Any]
     write_frame: Callable[..., None]
     read_frame: Callable[..., Any]
-    modes: integrity.TorchModes
+    modes: TorchModes
     write_record: Callable[[bytes], None]
 
     @classmethod
@@ -80,7 +90,7 @@ class TrustedCalls:
             protocol.decode_request_value,
             protocol.write_frame,
             protocol.read_frame,
-            integrity.TorchModes(),
+            TorchModes(),
             write_record,
         )
 
@@ -88,10 +98,11 @@ class TrustedCalls:
         """Control is back in trusted code: note a torch mode the student left active."""
         left = self.modes.left_active()
         if left:
-            self.write_record(integrity.record(integrity.TAMPERING, left))
+            self.write_record(record(RecordKind.TAMPERING, left))
 
     def build_function(self, name: str, args: list[Any]) -> Callable[..., Any]:
-        return self.functions[name](*args)
+        function: Callable[..., Any] = self.functions[name](*args)
+        return function
 
 
 @dataclass
@@ -110,9 +121,9 @@ class Witnesses:
     code has run, and the grader's modules to take out of `sys.modules` (the last two valid
     while it holds `modules` entries)."""
 
-    frames: integrity.StudentFrames
-    watch: integrity.DictWatch
-    executed: integrity.ModuleRuns
+    frames: StudentFrames
+    watch: DictWatch
+    executed: ModuleRuns
     grader_modules: list[str]
     modules: int
 
@@ -129,20 +140,20 @@ class SubmissionWitnesses:
     """
 
     def __init__(self, probes: ModuleType, trusted_folders: list[str]) -> None:
-        integrity.cut_grader_roots()  # for every question of this submission at once
-        self.frames = integrity.StudentFrames(trusted_folders)
+        cut_grader_roots()  # for every question of this submission at once
+        self.frames = StudentFrames(trusted_folders)
         self._owners = _trusted_namespaces(probes)
-        self._watch = integrity.DictWatch(self._owners, self.frames, WATCH_LEVELS)
+        self._watch = DictWatch(self._owners, self.frames, WATCH_LEVELS)
         self._look_at_modules()
 
     def _look_at_modules(self) -> None:
-        self._executed = integrity.ModuleRuns(self.frames)
+        self._executed = ModuleRuns(self.frames)
         self._grader_modules = _grader_module_names()
         self._modules = len(sys.modules)
 
     def before_fork(self) -> Witnesses:
         if self._watch.changes():  # nothing is expected to change here: snapshot afresh
-            self._watch = integrity.DictWatch(self._owners, self.frames, WATCH_LEVELS)
+            self._watch = DictWatch(self._owners, self.frames, WATCH_LEVELS)
         if len(sys.modules) != self._modules:
             self._look_at_modules()
         return Witnesses(self.frames, self._watch, self._executed, self._grader_modules, self._modules)
@@ -160,20 +171,20 @@ def serve_question(
     code = 0
     try:
         _hold_only(pipes)
-        write_record = integrity.record_writer()
+        write_record = record_writer()
         forbidden.WRITER[0] = write_record
         calls = TrustedCalls.bind(probes, write_record)
         if witnesses is None:
             witnesses = SubmissionWitnesses(probes, trusted_folders).before_fork()
         frames = witnesses.frames
-        watches = [witnesses.watch, integrity.DictWatch({"the worker's calls": calls}, frames, WATCH_LEVELS)]
+        watches = [witnesses.watch, DictWatch({"the worker's calls": calls}, frames, WATCH_LEVELS)]
         executed = _forget_grader_modules(witnesses)
-        integrity.install_audit_hook(write_record, frames, executed)
+        install_audit_hook(write_record, frames, executed)
         requests = os.fdopen(REQUEST_FD, "rb", buffering=0)
         replies = os.fdopen(REPLY_FD, "wb", buffering=0)
         _serve(Question(calls), load, requests, replies, watches, pipes.nonce)
     except BaseException:  # noqa: BLE001 - never fall back into the relay's loop
-        code = 70
+        code = WorkerExit.FAILED
     finally:
         try:
             sys.stdout.flush()
@@ -187,19 +198,19 @@ def _serve(
     load: dict[str, Any],
     requests: Any,
     replies: Any,
-    watches: list[integrity.DictWatch],
+    watches: list[DictWatch],
     nonce: bytes,
 ) -> None:
-    heartbeat = integrity.record(integrity.HEARTBEAT, nonce.decode())
-    tampering = integrity.TAMPERING
+    heartbeat = record(RecordKind.HEARTBEAT, nonce.decode())
+    tampering = RecordKind.TAMPERING
     calls = question.calls
     write_frame, read_frame, write_record = calls.write_frame, calls.read_frame, calls.write_record
     request: dict[str, Any] | None = load
-    while request is not None and request.get("op") != "end":
+    while request is not None and request.get("op") != Op.END:
         reply = handle(question, request)
         for watch in watches:
             for change in watch.changes():
-                write_record(integrity.record(tampering, change))
+                write_record(record(tampering, change))
         write_record(heartbeat)
         write_frame(replies, reply)
         if request is load and not reply.get("ok"):
@@ -214,7 +225,7 @@ def _hold_only(pipes: QuestionPipes) -> None:
     output, records, requests, replies = high
     os.dup2(output, 1)
     os.dup2(output, 2)
-    os.dup2(records, integrity.RECORD_FD)
+    os.dup2(records, RECORD_FD)
     os.dup2(requests, REQUEST_FD)
     os.dup2(replies, REPLY_FD)
     os.closerange(REPLY_FD + 1, 1 << 16)
@@ -257,17 +268,17 @@ def _grader_module_names() -> list[str]:
     return [n for n in sys.modules if n == "grader" or n.startswith(("grader.", "grader_"))]
 
 
-def _forget_grader_modules(witnesses: Witnesses | None = None) -> integrity.ModuleRuns | None:
+def _forget_grader_modules(witnesses: Witnesses | None = None) -> ModuleRuns | None:
     """The student's code cannot import the grader's modules or the probes: each is already
     bound where it is used, and importing one afresh is noted by the audit hook. Nothing of
-    the grader stays reachable from `sys` (integrity.cut_grader_roots: before the fork, when
+    the grader stays reachable from `sys` (cut_grader_roots: before the fork, when
     `witnesses` were taken there). Returns the modules whose code has run, unless they must
     be looked at here."""
     if witnesses is not None and len(sys.modules) == witnesses.modules:
         names, executed = witnesses.grader_modules, witnesses.executed
     else:  # nothing taken before, or (never expected) a module came since: look at them all
         names, executed = _grader_module_names(), None
-        integrity.cut_grader_roots()
+        cut_grader_roots()
     for name in names:
         del sys.modules[name]
     return executed
@@ -286,14 +297,14 @@ def handle(question: Question, request: dict[str, Any]) -> dict[str, Any]:
 
 def _dispatch(question: Question, request: dict[str, Any]) -> dict[str, Any]:
     op = request.get("op")
-    if op == "load":
+    if op == Op.LOAD:
         _load(question, str(request["path"]), str(request["module"]))
         return {"ok": True, "value": None}
     if question.module is None:
         return {
             "ok": False,
             "error": {
-                "kind": "protocol",
+                "kind": ErrorKind.PROTOCOL,
                 "type": "ProtocolError",
                 "message": "no module loaded",
                 "traceback": "",
@@ -303,10 +314,10 @@ def _dispatch(question: Question, request: dict[str, Any]) -> dict[str, Any]:
     blobs = request.get(protocol.BLOBS, [])
     args = calls.decode(request.get("args", []), calls.build_function, blobs)
     kwargs = calls.decode(request.get("kwargs", {"$dict": {}}), calls.build_function, blobs)
-    if op == "call":
+    if op == Op.CALL:
         target = _student_function(question.module, str(request["function"]))
         return _run(calls, lambda: target(*args, **kwargs), args, kwargs)
-    if op == "probe":
+    if op == Op.PROBE:
         probe = calls.probes[str(request["probe"])]
         module = CheckedModule(question.module, calls)
         return _run(calls, lambda: probe(module, *args, **kwargs), args, kwargs)
@@ -315,7 +326,7 @@ def _dispatch(question: Question, request: dict[str, Any]) -> dict[str, Any]:
 
 class CheckedModule:
     """The student's module as a probe sees it: each of its functions, called from trusted
-    code, is checked on return for a torch mode left active (see integrity.TorchModes)."""
+    code, is checked on return for a torch mode left active (see TorchModes)."""
 
     def __init__(self, module: ModuleType, calls: TrustedCalls) -> None:
         self._module = module
@@ -337,7 +348,7 @@ class CheckedModule:
 
 
 def _student_function(module: ModuleType, name: str) -> Callable[..., Any]:
-    target = getattr(module, name)  # a missing function is reported as not attempted
+    target: object = getattr(module, name)  # a missing function is reported as not attempted
     if not callable(target):
         raise TypeError(f"{name!r} in the submission is not a function")
     return target
@@ -374,17 +385,17 @@ def describe_exception(
     exc: BaseException, student_path: str, module: ModuleType | None = None
 ) -> dict[str, Any]:
     """Describe an exception as data, keeping only the student's own frames."""
-    kind = "raised"
+    kind = ErrorKind.RAISED
     if isinstance(exc, NotImplementedError):
-        kind = "not_implemented"
+        kind = ErrorKind.NOT_IMPLEMENTED
     elif isinstance(exc, AttributeError) and module is not None and exc.obj is module:
-        kind = "missing"
+        kind = ErrorKind.MISSING
     elif isinstance(exc, MemoryError) or any(h in _safe_str(exc) for h in MEMORY_ERROR_HINTS):
-        kind = "memory"
+        kind = ErrorKind.MEMORY
     elif isinstance(exc, SystemExit):
-        kind = "exit"
+        kind = ErrorKind.EXIT
     elif isinstance(exc, protocol.ProtocolError):
-        kind = "unsendable"
+        kind = ErrorKind.UNSENDABLE
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
@@ -395,7 +406,7 @@ def describe_exception(
         "kind": kind,
         "type": type(exc).__name__[:200],
         "function": str(getattr(exc, "name", ""))[:200]
-        if kind == "missing"
+        if kind == ErrorKind.MISSING
         else (frames[-1].name if frames else ""),
         "message": _safe_str(exc) if not isinstance(exc, SystemExit) else str(exc.code)[:200],
         "traceback": "".join(lines)[:8000],

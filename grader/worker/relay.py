@@ -11,15 +11,17 @@ pipes the question cannot take back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, NoReturn
 
 from grader.wire import pipes, protocol
-from grader.worker.integrity import EXIT_TAMPERED, FORBIDDEN, HEARTBEAT, TAMPERING
+from grader.wire.protocol import FrameSink, FrameSource
+from grader.wire.vocabulary import ErrorKind, Op, RecordKind, Scope, WorkerExit
 
 MAX_REPLY_JSON = 16 * 1024 * 1024
 """A reply's JSON part (its tensors travel as blobs); more is an invalid reply."""
@@ -67,7 +69,7 @@ class _Gathered:
 class QuestionRelay:
     """One question process, started with `start`, ended with `end` (or by dying)."""
 
-    def __init__(self, replies: BinaryIO, *, reap_all: bool, portable_pipes: bool = False) -> None:
+    def __init__(self, replies: FrameSink, *, reap_all: bool, portable_pipes: bool = False) -> None:
         self._upstream = replies
         self._reap_all = reap_all
         self._portable_pipes = portable_pipes
@@ -89,7 +91,7 @@ class QuestionRelay:
         """Fork the question process; it runs `serve` with its ends of the pipes."""
         requests, replies, output, records = os.pipe(), os.pipe(), os.pipe(), os.pipe()
         self._nonce = os.urandom(16).hex().encode()
-        pid = _fork()
+        pid = fork_waiting_for_slots()
         if pid == 0:
             for fd in (requests[1], replies[0], output[0], records[0]):
                 os.close(fd)
@@ -115,10 +117,8 @@ class QuestionRelay:
 
     def forward(self, message: dict[str, Any]) -> None:
         """Send a request from the grader to the question process."""
-        try:
+        with contextlib.suppress(OSError):  # the question process is gone: its reply is its exit
             protocol.write_frame(_DrainingWriter(self), message)
-        except OSError:
-            pass  # the question process is gone: its reply is its exit
 
     def pass_reply(self) -> None:
         """Pass the question's next reply on to the grader, or report that it ended."""
@@ -143,11 +143,11 @@ class QuestionRelay:
         for fd in self._fds.values():
             os.close(fd)
         self._pid, self._fds, self._pipes = 0, {}, None
-        if code == EXIT_TAMPERED:
+        if code == WorkerExit.TAMPERED:
             self._note_tampering("the record channel was closed or replaced")
-        frame = {
-            "op": "exited",
-            "scope": "question",
+        frame: dict[str, Any] = {
+            "op": Op.EXITED,
+            "scope": Scope.QUESTION,
             "exit_code": code,
             "output": self._gathered.take_output(),
             "tampering": self._tampering,
@@ -267,13 +267,13 @@ class QuestionRelay:
         for line in lines:
             if not line:
                 continue  # every record starts on a line of its own
-            kind, text = line[:1], line[1:RECORD_LINE].decode("utf-8", "replace")
-            if kind == HEARTBEAT and text == self._nonce.decode():
+            kind, text = bytes(line[:1]), line[1:RECORD_LINE].decode("utf-8", "replace")
+            if kind == RecordKind.HEARTBEAT and text == self._nonce.decode():
                 gathered.heartbeat = True
-            elif kind == FORBIDDEN and text:
+            elif kind == RecordKind.FORBIDDEN and text:
                 if text[:200] not in gathered.forbidden:
                     gathered.forbidden.append(text[:200])
-            elif kind == TAMPERING:
+            elif kind == RecordKind.TAMPERING:
                 self._note_tampering(text)
             else:
                 self._note_tampering("a forged record was written to the record channel")
@@ -296,27 +296,27 @@ class _DrainingWriter:
 
 def protocol_error(message: str) -> dict[str, Any]:
     """A reply for a request that makes no sense where it came (the grader's mistake)."""
-    return {"ok": False, "error": {"kind": "protocol", "type": "ProtocolError", "message": message}}
+    return {"ok": False, "error": {"kind": ErrorKind.PROTOCOL, "type": "ProtocolError", "message": message}}
 
 
 def relay_questions(
-    requests: BinaryIO, replies: BinaryIO, relay: Any, start: Callable[[dict[str, Any]], None]
+    requests: FrameSource, replies: FrameSink, relay: QuestionRelay, start: Callable[[dict[str, Any]], None]
 ) -> None:
     """One question process per `load`, each request passed on and its reply relayed, until
-    `end-submission`: the loop of a submission's process in both worker modes. `relay` is a
-    QuestionRelay or stands in for one; `start(load)` starts the question process."""
+    `end-submission`: the loop of a submission's process in both worker modes. `start(load)`
+    starts the question process."""
     while (request := protocol.read_frame(requests)) is not None:
         op = request.get("op")
-        if op == "end-submission":
+        if op == Op.END_SUBMISSION:
             relay.end()
             return
-        if op == "end":
+        if op == Op.END:
             if relay.running:
                 relay.end()
             else:
-                protocol.write_frame(replies, {"op": "exited", "scope": "question", "exit_code": 0})
+                protocol.write_frame(replies, {"op": Op.EXITED, "scope": Scope.QUESTION, "exit_code": 0})
             continue
-        if op == "load":
+        if op == Op.LOAD:
             relay.end(report=False)  # the grader ends each question first; just in case
             start(request)
         elif relay.running:
@@ -327,7 +327,7 @@ def relay_questions(
         relay.pass_reply()
 
 
-def _fork() -> int:
+def fork_waiting_for_slots() -> int:
     """Fork, waiting briefly for killed leftovers to free their process slots."""
     for _ in range(100):
         try:
@@ -356,10 +356,8 @@ def kill_leftovers() -> None:
     Only inside the sandbox: there the submission's process is PID 1 of a namespace of its
     own, so kill(-1) reaches exactly the processes its questions started.
     """
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.kill(-1, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     while True:
         try:
             if os.waitpid(-1, os.WNOHANG) == (0, 0):

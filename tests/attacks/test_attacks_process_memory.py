@@ -71,7 +71,7 @@ def test_process_memory_opened_under_another_name_is_tampering(make):
     ],
 )
 def test_each_spelling_of_a_process_door_is_named(path):
-    from grader.worker.integrity import _is_process_memory
+    from grader.worker.process_doors import is_process_memory as _is_process_memory
 
     assert _is_process_memory(path)
 
@@ -80,6 +80,6 @@ def test_each_spelling_of_a_process_door_is_named(path):
     "path", ["/proc/cpuinfo", "/proc/self/status", "data/x.csv", "/usr/lib/python3.11/os.py"]
 )
 def test_ordinary_files_are_not_process_doors(path):
-    from grader.worker.integrity import _is_process_memory
+    from grader.worker.process_doors import is_process_memory as _is_process_memory
 
     assert not _is_process_memory(path)

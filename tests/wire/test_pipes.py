@@ -4,6 +4,7 @@ imports without the POSIX-only modules Windows lacks."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -36,10 +37,8 @@ def pipe():
     ends = {"read": read, "write": write}
     yield ends
     for fd in ends.values():
-        try:
+        with contextlib.suppress(OSError):
             os.close(fd)
-        except OSError:
-            pass
 
 
 def test_a_wait_times_out_then_sees_bytes_then_the_end(pipe, portable):

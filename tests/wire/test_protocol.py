@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from grader.wire import protocol
+from grader.wire.vocabulary import Op
 
 
 def roundtrip(value):
@@ -63,11 +64,11 @@ def test_objects_that_are_not_data_cannot_be_sent():
 
 def test_frames_are_length_prefixed_and_bounded():
     stream = io.BytesIO()
-    protocol.write_frame(stream, {"op": "call", "args": [1]})
-    protocol.write_frame(stream, {"op": "end"})
+    protocol.write_frame(stream, {"op": Op.CALL, "args": [1]})
+    protocol.write_frame(stream, {"op": Op.END})
     stream.seek(0)
-    assert protocol.read_frame(stream) == {"op": "call", "args": [1], "$blobs": []}
-    assert protocol.read_frame(stream) == {"op": "end", "$blobs": []}
+    assert protocol.read_frame(stream) == {"op": Op.CALL, "args": [1], "$blobs": []}
+    assert protocol.read_frame(stream) == {"op": Op.END, "$blobs": []}
     assert protocol.read_frame(stream) is None
     huge = io.BytesIO(protocol.FRAME_HEADER.pack(protocol.MAX_FRAME_BYTES + 1, 0))
     with pytest.raises(protocol.ProtocolError, match="exceeds"):

@@ -6,6 +6,7 @@ records to a pipe this test reads, as the relay does.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -14,11 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from grader.worker import forbidden, integrity
+from grader.wire.vocabulary import RecordKind, WorkerExit
+from grader.worker import forbidden
+from grader.worker.audit_hook import install_audit_hook
+from grader.worker.dict_watch import DictWatch, WatchLevel
 from grader.worker.question import _forget_grader_modules
+from grader.worker.records import RECORD_FD, record, record_writer
+from grader.worker.student_frames import StudentFrames
 
 STUDENT = "/tmp/grader-test-student/second_order.py"
-FRAMES = integrity.StudentFrames([os.path.dirname(os.__file__), str(Path(__file__).parents[2])])
+FRAMES = StudentFrames([os.path.dirname(os.__file__), str(Path(__file__).parents[2])])
 
 
 def run_in_child(body) -> tuple[int, list[bytes]]:
@@ -29,8 +35,8 @@ def run_in_child(body) -> tuple[int, list[bytes]]:
     if pid == 0:
         code = 0
         try:
-            os.dup2(write_end, integrity.RECORD_FD)
-            body(integrity.record_writer())
+            os.dup2(write_end, RECORD_FD)
+            body(record_writer())
         except BaseException:  # noqa: BLE001
             code = 1
         finally:
@@ -53,7 +59,7 @@ def with_hook(source: str):
     def body(write_record):
         frames = FRAMES
         _forget_grader_modules()  # as the question process does before the student's import
-        integrity.install_audit_hook(write_record, frames)
+        install_audit_hook(write_record, frames)
         exec(student_code(source), {})  # noqa: S102
 
     return body
@@ -86,7 +92,7 @@ def with_hook(source: str):
 def test_every_door_student_code_opens_is_recorded(door):
     code, records = run_in_child(with_hook(door))
     assert code == 0
-    assert any(r.startswith(integrity.TAMPERING) and STUDENT.encode() in r for r in records), records
+    assert any(r.startswith(RecordKind.TAMPERING) and STUDENT.encode() in r for r in records), records
 
 
 @pytest.mark.parametrize(
@@ -126,7 +132,7 @@ def test_running_a_trusted_module_a_second_time_is_recorded(again):
     no watch knows (a forbidden helper, unrecorded)."""
     code, records = run_in_child(with_hook(again))
     assert code == 0
-    assert any(r.startswith(integrity.TAMPERING) and b"a second time" in r for r in records), records
+    assert any(r.startswith(RecordKind.TAMPERING) and b"a second time" in r for r in records), records
 
 
 def test_a_failed_import_may_be_tried_again_but_a_loaded_one_not_run_again(tmp_path):
@@ -135,16 +141,14 @@ def test_a_failed_import_may_be_tried_again_but_a_loaded_one_not_run_again(tmp_p
     reloaded is."""
     (tmp_path / "optional_dependency.py").write_text("raise ImportError('not installed')\n")
     (tmp_path / "lazily_imported.py").write_text("VALUE = 1\n")
-    frames = integrity.StudentFrames([*FRAMES.trusted, str(tmp_path)])
+    frames = StudentFrames([*FRAMES.trusted, str(tmp_path)])
 
     def body(write_record):
-        integrity.install_audit_hook(write_record, frames)
+        install_audit_hook(write_record, frames)
         sys.path.insert(0, str(tmp_path))
         for _ in range(3):
-            try:
+            with contextlib.suppress(ImportError):
                 importlib.import_module("optional_dependency")
-            except ImportError:
-                pass
         write_record(b"\nHafter the retries\n")
         importlib.reload(importlib.import_module("lazily_imported"))
 
@@ -171,7 +175,7 @@ def test_code_given_a_trusted_files_name_is_recorded_whoever_compiles_it(forged)
     code, records = run_in_child(with_hook(forged))
     assert code == 0
     assert records and all(
-        r.startswith(integrity.TAMPERING + b"compiled code claiming to be") for r in records
+        r.startswith(RecordKind.TAMPERING + b"compiled code claiming to be") for r in records
     ), records
 
 
@@ -200,7 +204,7 @@ def test_a_function_named_like_a_frame_giver_in_a_students_file_is_no_giver():
             ),
             scope,
         )
-        integrity.install_audit_hook(write_record, FRAMES)
+        install_audit_hook(write_record, FRAMES)
         list(map(lambda _: scope["stack"](), [0]))  # called from trusted code (map, a builtin)
 
     code, records = run_in_child(body)
@@ -225,12 +229,13 @@ def test_nothing_of_the_worker_stays_reachable_from_sys():
 
     def body(write_record):
         from grader.worker import serve
+        from grader.worker.entry import no_debugger
 
         entry = types.ModuleType("__main__")
         entry.__file__ = os.path.join(os.path.dirname(serve.__file__), "__main__.py")
         entry.main = serve.main
         sys.modules["__main__"] = sys.modules["__mp_main__"] = entry
-        sys.breakpointhook = serve._no_debugger
+        sys.breakpointhook = no_debugger
         _forget_grader_modules()
         hook = sys.breakpointhook
         hook("a breakpoint() left in the code does nothing")
@@ -249,18 +254,18 @@ def test_nothing_of_the_worker_stays_reachable_from_sys():
 def test_a_swapped_record_pipe_ends_the_process():
     def body(write_record):
         other_read, other_write = os.pipe()
-        os.dup2(other_write, integrity.RECORD_FD)  # student code puts its own pipe in place
+        os.dup2(other_write, RECORD_FD)  # student code puts its own pipe in place
         write_record(b"Tnever written\n")
 
     code, records = run_in_child(body)
-    assert code == integrity.EXIT_TAMPERED
+    assert code == WorkerExit.TAMPERED
     assert records == []
 
 
 def test_the_dict_watch_sees_a_change_even_when_undone():
     namespace = types.ModuleType("trusted")
     namespace.grad = len
-    watch = integrity.DictWatch({"trusted": namespace}, FRAMES)
+    watch = DictWatch({"trusted": namespace}, FRAMES)
     assert watch.changes() == []
     namespace.grad = print
     namespace.grad = len  # restored before the check
@@ -270,7 +275,7 @@ def test_the_dict_watch_sees_a_change_even_when_undone():
 def test_the_dict_watch_sees_a_replacement_and_accepts_a_new_submodule():
     namespace = types.ModuleType("trusted")
     namespace.grad = len
-    watch = integrity.DictWatch({"trusted": namespace}, FRAMES)
+    watch = DictWatch({"trusted": namespace}, FRAMES)
     namespace.submodule = types.ModuleType("trusted.submodule")  # a lazy import
     namespace.__warningregistry__ = {}
     assert watch.changes() == []
@@ -289,7 +294,7 @@ def test_the_classes_and_tables_of_a_watched_module_are_watched_too():
     )
     other = type("Elsewhere", (), {"f": len})  # defined in another module: not this one's
     namespace.Elsewhere = other
-    watch = integrity.DictWatch({"trusted": namespace}, FRAMES)
+    watch = DictWatch({"trusted": namespace}, FRAMES)
     other.f = print
     assert watch.changes() == []
     namespace.Guard.differences = lambda self, t: []
@@ -305,7 +310,7 @@ def test_torch_rebinding_its_own_names_is_not_tampering():
     torch.Storage), never one from the student's file, and ignores an undone change."""
     namespace = types.ModuleType("torch_like")
     namespace.grad = len
-    watch = integrity.DictWatch({"torch": namespace}, FRAMES, {"torch": integrity.LENIENT})
+    watch = DictWatch({"torch": namespace}, FRAMES, {"torch": WatchLevel.LENIENT})
     namespace.grad = os.path.join  # defined in the standard library: trusted
     namespace.other = print
     namespace.other = len
@@ -320,7 +325,7 @@ def test_nothing_may_take_a_recorders_place_not_even_torchs_own_function():
     torch rebinding anything: the helper would then run unrecorded."""
     namespace = types.ModuleType("torch_like")
     namespace.hessian = forbidden.recorder("torch.autograd.functional.hessian", os.path.join)
-    watch = integrity.DictWatch({"functional": namespace}, FRAMES, {"functional": integrity.GUARDED})
+    watch = DictWatch({"functional": namespace}, FRAMES, {"functional": WatchLevel.GUARDED})
     namespace.hessian = os.path.join  # the original: a function of a trusted file
     assert watch.changes() == ["functional.hessian, a forbidden helper's recorder, was replaced"]
 
@@ -331,7 +336,7 @@ def test_an_instance_of_trusted_calls_is_watched_too():
             self.changes = len
 
     calls = Calls()
-    watch = integrity.DictWatch({"calls": calls}, FRAMES)
+    watch = DictWatch({"calls": calls}, FRAMES)
     calls.changes = lambda *args: []
     assert watch.changes() == ["calls.changes was replaced"]
 
@@ -375,21 +380,21 @@ def test_a_recorder_ends_the_process_when_the_record_pipe_is_swapped_around_a_ca
     def body(write_record):
         forbidden.WRITER[0] = write_record
         recorded = forbidden.recorder("torch.func.hessian", len)
-        saved = os.dup(integrity.RECORD_FD)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), integrity.RECORD_FD)
+        saved = os.dup(RECORD_FD)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), RECORD_FD)
         recorded("unrecorded?")
-        os.dup2(saved, integrity.RECORD_FD)
+        os.dup2(saved, RECORD_FD)
 
     code, records = run_in_child(body)
-    assert code == integrity.EXIT_TAMPERED and records == []
+    assert code == WorkerExit.TAMPERED and records == []
 
 
 def test_stray_bytes_cannot_swallow_a_record():
     """A record starts on a line of its own, whatever student code wrote to the pipe before."""
 
     def body(write_record):
-        os.write(integrity.RECORD_FD, b"F")  # hoping to glue our record to a harmless kind
-        write_record(integrity.record(integrity.TAMPERING, "called sys._getframe"))
+        os.write(RECORD_FD, b"F")  # hoping to glue our record to a harmless kind
+        write_record(record(RecordKind.TAMPERING, "called sys._getframe"))
 
     code, records = run_in_child(body)
     assert records == [b"F", b"Tcalled sys._getframe"]

@@ -17,6 +17,7 @@ import grader.worker_client as worker_client
 from grader import worker_mode
 from grader.cli import main
 from grader.wire import pipes
+from grader.wire.vocabulary import WorkerExit
 from tests.conftest import SUBMISSIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,4 +168,4 @@ def test_on_windows_a_question_process_ends_with_the_worker_that_started_it(monk
     monkeypatch.setattr(os, "_exit", lambda code: (opened.append(("exit", code)), ended.set()))
     portable_worker._end_with_parent()
     assert ended.wait(10)
-    assert opened == [os.getppid(), ("waited", 7, 0xFFFFFFFF), ("exit", portable_worker.EXIT_ORPHANED)]
+    assert opened == [os.getppid(), ("waited", 7, 0xFFFFFFFF), ("exit", WorkerExit.ORPHANED)]

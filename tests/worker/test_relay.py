@@ -13,7 +13,8 @@ import signal
 import pytest
 
 from grader.wire import protocol
-from grader.worker import integrity
+from grader.wire.vocabulary import Op, RecordKind, Scope
+from grader.worker.records import record
 from grader.worker.relay import QuestionPipes, QuestionRelay
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the stand-in question is forked")
@@ -67,7 +68,7 @@ def relay_frames(question, requests: list[dict], portable: bool) -> list[dict]:
 
 def reply(pipes: QuestionPipes, message: dict, *, heartbeat: bool = True) -> None:
     if heartbeat:
-        os.write(pipes.records, integrity.record(integrity.HEARTBEAT, pipes.nonce.decode()))
+        os.write(pipes.records, record(RecordKind.HEARTBEAT, pipes.nonce.decode()))
     with os.fdopen(os.dup(pipes.replies), "wb", buffering=0) as stream:
         protocol.write_frame(stream, message)
 
@@ -84,8 +85,8 @@ def test_a_question_cannot_say_it_exited_nor_speak_for_the_relay(portable):
             pipes,
             {
                 "ok": True,
-                "op": "exited",
-                "scope": "submission",
+                "op": Op.EXITED,
+                "scope": Scope.SUBMISSION,
                 "exit_code": 0,
                 "forbidden": [],
                 "tampering": [],
@@ -95,7 +96,7 @@ def test_a_question_cannot_say_it_exited_nor_speak_for_the_relay(portable):
 
     (load, ended) = relay_frames(question, [], portable)
     assert "op" not in load and load["tampering"] == [] and load["output"] == "printed"
-    assert ended["op"] == "exited" and ended["scope"] == "question"
+    assert ended["op"] == Op.EXITED and ended["scope"] == Scope.QUESTION
 
 
 def test_a_reply_without_the_heartbeat_is_tampering(portable):
@@ -110,14 +111,14 @@ def test_records_reach_the_reply_they_belong_to_and_tampering_stays(portable):
     def question(pipes):
         reply(pipes, {"ok": True})
         next_request(pipes)
-        os.write(pipes.records, integrity.record(integrity.FORBIDDEN, "torch.func.hessian"))
+        os.write(pipes.records, record(RecordKind.FORBIDDEN, "torch.func.hessian"))
         os.write(pipes.records, b"F")  # a stray byte: cannot swallow the next record
-        os.write(pipes.records, integrity.record(integrity.TAMPERING, "called gc.get_objects"))
+        os.write(pipes.records, record(RecordKind.TAMPERING, "called gc.get_objects"))
         reply(pipes, {"ok": True})
         next_request(pipes)
         reply(pipes, {"ok": True})
 
-    load, first, second, ended = relay_frames(question, [{"op": "call"}, {"op": "call"}], portable)
+    load, first, second, ended = relay_frames(question, [{"op": Op.CALL}, {"op": Op.CALL}], portable)
     assert load["forbidden"] == [] and load["tampering"] == []
     assert first["forbidden"] == ["torch.func.hessian"]
     assert "called gc.get_objects" in first["tampering"]
@@ -132,7 +133,7 @@ def test_a_question_that_dies_mid_reply_is_reported_by_its_exit(portable):
         os._exit(3)
 
     (ended,) = relay_frames(question, [], portable)
-    assert ended["op"] == "exited" and ended["exit_code"] == 3
+    assert ended["op"] == Op.EXITED and ended["exit_code"] == 3
 
 
 def test_a_large_request_crosses_while_the_question_floods_its_output(portable):
@@ -147,6 +148,6 @@ def test_a_large_request_crosses_while_the_question_floods_its_output(portable):
         request = next_request(pipes)
         reply(pipes, {"ok": True, "size": len(request[protocol.BLOBS][0])})
 
-    load, answered, ended = relay_frames(question, [{"op": "call", protocol.BLOBS: [blob]}], portable)
+    load, answered, ended = relay_frames(question, [{"op": Op.CALL, protocol.BLOBS: [blob]}], portable)
     assert answered["size"] == len(blob) and answered["tampering"] == []
     assert answered["output"].startswith("x" * 1000) and "more bytes of output left out" in answered["output"]

@@ -14,12 +14,12 @@ import types
 
 import torch
 
-from grader.worker import integrity
+from grader.worker import grader_roots
 from grader.worker.question import SubmissionWitnesses, _forget_grader_modules
 
 PROBES = types.ModuleType("grader_probes")
 PROBES.PROBES, PROBES.FUNCTIONS = {}, {}
-TRUSTED = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(integrity.__file__))]
+TRUSTED = [sys.base_prefix, sys.prefix, os.path.dirname(os.path.dirname(grader_roots.__file__))]
 
 
 def in_question(body, *, relay_imports: str = "") -> dict:
