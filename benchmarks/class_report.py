@@ -20,7 +20,9 @@ def main(out: Path, count: int) -> None:
     graded = load_batch(out)
     results = [s.result for s in graded.standings]
     many = [dataclasses.replace(results[i % len(results)], submission_id=f"s{i:05d}") for i in range(count)]
-    batch = graded_batch(many, questions=graded.questions, max_points=graded.max_points)
+    batch = graded_batch(
+        many, questions=graded.questions, max_points=graded.max_points, catalogue=graded.catalogue
+    )
     started = time.perf_counter()
     page = class_report(batch, out)
     seconds = time.perf_counter() - started

@@ -11,9 +11,14 @@ import ast
 import tempfile
 from pathlib import Path
 
-from grader.course.assignment import Assignment, known_assignments
+from rich import print as rich_print
+
+from grader.course.assignment import Assignment, find_assignment, known_assignments
 from grader.errors import GraderError
+from grader.grading import CHECK, Grader, GradingOptions
 from grader.intake.notebook_module import module_from_cells, without_checks
+from grader.intake.submission import Submission
+from grader.outputs.submission_report import SubmissionReport
 from grader.results import SubmissionResult
 
 
@@ -48,13 +53,6 @@ def check(
     question: str | None = None, *, assignment: str | None = None, cells: list[str] | None = None
 ) -> SubmissionResult:
     """Run the public tests of `question` (or of every question) on this notebook's code."""
-    from rich import print as rich_print
-
-    from grader.course.assignment import find_assignment
-    from grader.grading import CHECK, Grader, GradingOptions
-    from grader.intake.submission import Submission
-    from grader.outputs.submission_report import SubmissionReport
-
     sources = [without_checks(cell) for cell in (cells if cells is not None else executed_cells())]
     module = module_from_cells(list(enumerate(sources, start=1)), label="executed cell")
     chosen = find_assignment(assignment) if assignment else guess_assignment(question, module.text)
@@ -67,7 +65,8 @@ def check(
         with Grader(chosen, GradingOptions(mode=CHECK, questions=questions)) as grader:
             result, _ = grader.grade(Submission(f"notebook ({chosen.name})", path))
     result.notes = module.notes + result.notes
-    rich_print(SubmissionReport(result))  # rich output: HTML and text, for any front end
+    # rich output: HTML and text, for any front end
+    rich_print(SubmissionReport(result, catalogue=chosen.misconceptions))
     result.__class__ = NotebookResult
     return result
 

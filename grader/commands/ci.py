@@ -72,7 +72,7 @@ def run(options: argparse.Namespace) -> int:
     with Grader(assignment, grading_options(assignment, options)) as grader:
         result, _ = grader.grade(Submission.at(options.path, assignment))
     shown = without_hidden_details(result)
-    emit(shown, options, _student_file(options.path, assignment.file_name))
+    emit(shown, options, _student_file(options.path, assignment.file_name), assignment)
     failed = not result.all_passed
     return ExitCode.TESTS_FAILED if failed and options.fail_on == "failure" else ExitCode.OK
 
@@ -134,10 +134,12 @@ def without_hidden_details(result: SubmissionResult) -> SubmissionResult:
     return replace(result, tests=tests, output="" if hidden_ran else result.output)
 
 
-def emit(result: SubmissionResult, options: argparse.Namespace, student_file: Path | None) -> None:
+def emit(
+    result: SubmissionResult, options: argparse.Namespace, student_file: Path | None, assignment: Assignment
+) -> None:
     console = Console()
     if options.detail != "total":
-        report = SubmissionReport(result)
+        report = SubmissionReport(result, catalogue=assignment.misconceptions)
         console.print(report if options.detail == "full" else report.table_only())
     if options.junit:
         write_text_atomic(options.junit, junit_xml([result]))

@@ -43,7 +43,7 @@ def run(options: argparse.Namespace) -> int:
             known = ", ".join(escape_controls(known_id) for known_id in sorted(standings))
             raise GraderError(f"no submission {submission_id!r} in {options.out} (known: {known})")
         standing = standings[submission_id]
-        console.print(SubmissionReport(standing.result))
+        console.print(SubmissionReport(standing.result, catalogue=batch.catalogue))
         for line in adjustment_lines(standing):
             console.print(plain(line, style="bold"))
         if standing.overrides or standing.late:

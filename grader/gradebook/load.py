@@ -19,8 +19,10 @@ def load_batch(out: Path, assignment: Assignment | None = None) -> GradedBatch:
     instructor's overrides, and late penalties under the assignment's [late] policy.
 
     Without an assignment, the one graded is read from the folder the gradebook recorded,
-    else looked up by name; where it cannot be found, questions and points come from the results, unless the gradebook holds submission
-    times: then the lookup's error stands, since no penalty may be silently left out.
+    else looked up by name; where it cannot be found, questions and points come from the
+    results (and the outputs show its name and the grader's own codes), unless the gradebook
+    holds submission times: then the lookup's error stands, since no penalty may be silently
+    left out.
     """
     if not (out / FILE_NAME).is_file():
         raise GraderError(f"{out} holds no {FILE_NAME}: give the folder `grader grade --out` wrote")
@@ -45,6 +47,8 @@ def load_batch(out: Path, assignment: Assignment | None = None) -> GradedBatch:
         overrides=overrides,
         versions=versions,
         late=late_penalties(policy, submitted, extensions) if policy is not None else None,
+        title=assignment.title if assignment is not None else "",
+        catalogue=assignment.misconceptions if assignment is not None else None,
     )
 
 

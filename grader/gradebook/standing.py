@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from grader.course.late_policy import LatePenalty, LatePolicy
+from grader.course.misconceptions import Catalogue
 from grader.results import SubmissionResult
 
 
@@ -79,12 +80,16 @@ class Standing:
 
 @dataclass(frozen=True)
 class GradedBatch:
-    """A graded batch as every output renders it."""
+    """A graded batch as every output renders it, with what they say of its assignment."""
 
     assignment: str
     questions: tuple[str, ...]
     max_points: float
     standings: tuple[Standing, ...]
+    title: str = ""
+    """The assignment's title ('' where its folder was not found: outputs show its name)."""
+    catalogue: Catalogue = field(default_factory=Catalogue)
+    """Its misconceptions (the grader's own codes alone where its folder was not found)."""
 
     def by_id(self) -> dict[str, Standing]:
         return {s.submission_id: s for s in self.standings}
@@ -103,8 +108,11 @@ def graded_batch(
     overrides: Mapping[str, list[Override]] | None = None,
     late: Mapping[str, LatePenalty] | None = None,
     versions: Mapping[str, Mapping[str, str]] | None = None,
+    title: str = "",
+    catalogue: Catalogue | None = None,
 ) -> GradedBatch:
-    """Standings for results, sorted by submission id; adjustments keyed by submission id."""
+    """Standings for results, sorted by submission id; adjustments keyed by submission id;
+    the assignment's title and catalogue, where known, for the outputs to show."""
     ordered = sorted(results, key=lambda r: r.submission_id)
     names = tuple(questions) if questions is not None else questions_in(ordered)
     most = max_points if max_points is not None else max((r.max_score for r in ordered), default=0.0)
@@ -121,7 +129,9 @@ def graded_batch(
         for r in ordered
     )
     assignment = ordered[0].assignment if ordered else ""
-    return GradedBatch(assignment, names, most, standings)
+    return GradedBatch(
+        assignment, names, most, standings, title, catalogue if catalogue is not None else Catalogue()
+    )
 
 
 def late_penalties(

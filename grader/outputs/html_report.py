@@ -18,12 +18,15 @@ import io
 from collections.abc import Mapping
 from pathlib import Path
 
+from rich.console import Console
+
 from grader.course.misconceptions import Catalogue
 from grader.gradebook.standing import GradedBatch, Standing
 from grader.outputs import charts, statistics
 from grader.outputs.adjustments import OVERRIDE_MARK, adjustment_lines, marked_points, points
 from grader.outputs.html import esc, link, row_anchor, table
 from grader.outputs.similarity_html import SIMILARITY_STYLE, read_similarity, similarity_section
+from grader.outputs.submission_report import SubmissionReport
 
 REPORT_WIDTH = 100
 
@@ -47,11 +50,9 @@ nav a { margin-right: 1em; }
 """
 
 
-def class_report(batch: GradedBatch, out: Path | None = None, *, catalogue: Catalogue | None = None) -> str:
+def class_report(batch: GradedBatch, out: Path | None = None) -> str:
     """The whole document. `out`: the output folder, where a similarity.json may lie."""
-    from grader.outputs.submission_report import catalogue_of
-
-    catalogue = catalogue if catalogue is not None else catalogue_of(batch.assignment)
+    catalogue = batch.catalogue
     anchors = {s.submission_id: f"student-{number}" for number, s in enumerate(batch.standings, 1)}
     similar = read_similarity(out)
     sections = [
@@ -285,10 +286,6 @@ def _student_reports(batch: GradedBatch, anchors: Mapping[str, str], catalogue: 
 
 def submission_html(standing: Standing, catalogue: Catalogue) -> str:
     """The terminal report of one submission, as rich exports it (its text escaped there)."""
-    from rich.console import Console
-
-    from grader.outputs.submission_report import SubmissionReport
-
     console = Console(
         record=True,
         file=io.StringIO(),

@@ -14,9 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rich.console import Console, Group
+
 from grader.errors import GraderError
 from grader.gradebook.standing import GradedBatch
 from grader.intake.files import write_text_atomic
+from grader.outputs.canvas import canvas_csv_of
+from grader.outputs.class_table import ClassStatistics, GradebookTable
+from grader.outputs.csv_gradebook import gradebook_csv_of
+from grader.outputs.gradescope import results_json_of
+from grader.outputs.html_report import class_report
+from grader.outputs.junit import junit_xml_of
+from grader.outputs.markdown import markdown_batch
 
 Files = dict[str, str]
 
@@ -35,10 +44,6 @@ class Format:
 
 
 def _terminal(batch: GradedBatch, out: Path | None) -> Files:
-    from rich.console import Console, Group
-
-    from grader.outputs.class_table import ClassStatistics, GradebookTable
-
     stream = io.StringIO()
     Console(file=stream, width=120, color_system=None, legacy_windows=False).print(
         Group(GradebookTable(batch), ClassStatistics(batch))
@@ -47,38 +52,26 @@ def _terminal(batch: GradedBatch, out: Path | None) -> Files:
 
 
 def _csv(batch: GradedBatch, out: Path | None) -> Files:
-    from grader.outputs.csv_gradebook import gradebook_csv_of
-
     return {"gradebook.csv": gradebook_csv_of(batch)}
 
 
 def _canvas(batch: GradedBatch, out: Path | None) -> Files:
-    from grader.outputs.canvas import canvas_csv_of
-
     return {"canvas.csv": canvas_csv_of(batch, assignment_title(batch))}
 
 
 def _gradescope(batch: GradedBatch, out: Path | None) -> Files:
-    from grader.outputs.gradescope import results_json_of
-
     return {f"{s.submission_id}/results.json": results_json_of(s) for s in batch.standings}
 
 
 def _junit(batch: GradedBatch, out: Path | None) -> Files:
-    from grader.outputs.junit import junit_xml_of
-
     return {"junit.xml": junit_xml_of(batch)}
 
 
 def _markdown(batch: GradedBatch, out: Path | None) -> Files:
-    from grader.outputs.markdown import markdown_batch
-
     return {"report.md": markdown_batch(batch)}
 
 
 def _html(batch: GradedBatch, out: Path | None) -> Files:
-    from grader.outputs.html_report import class_report
-
     return {"report.html": class_report(batch, out)}
 
 
@@ -101,13 +94,8 @@ is :func:`write_class_report`'s: a failure there must not cost these)."""
 
 
 def assignment_title(batch: GradedBatch) -> str:
-    """The assignment's title where its folder is found, else its name."""
-    from grader.course.assignment import find_assignment
-
-    try:
-        return find_assignment(batch.assignment).title
-    except GraderError:
-        return batch.assignment
+    """The assignment's title where its folder was found, else its name."""
+    return batch.title or batch.assignment
 
 
 def render(name: str, batch: GradedBatch, out: Path | None = None) -> Files:

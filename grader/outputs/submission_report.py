@@ -14,9 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader import results
-from grader.course.assignment import find_assignment
 from grader.course.misconceptions import Catalogue
-from grader.errors import GraderError
 from grader.outputs.adjustments import points
 from grader.results import GradedTest, SubmissionResult
 from grader.untrusted_text import escape_controls
@@ -29,15 +27,6 @@ STATUS_STYLES: dict[str, str] = {
     results.NOT_RUN: "dim",
     results.GRADER_ERROR: "magenta",
 }
-
-
-def catalogue_of(assignment: str) -> Catalogue:
-    """The misconceptions of the assignment a result names, found as `grader` finds it; the
-    grader's own codes alone where it cannot be found (a gradebook read elsewhere)."""
-    try:
-        return find_assignment(assignment).misconceptions
-    except GraderError:
-        return Catalogue()
 
 
 def plain(text: str, style: str = "") -> Text:
@@ -54,7 +43,8 @@ def title_of(result: SubmissionResult) -> Text:
 
 
 class SubmissionReport:
-    """The report a student (or an instructor reviewing one student) reads."""
+    """The report a student (or an instructor reviewing one student) reads; `catalogue`
+    explains its recognised mistakes (none given: the grader's own codes alone)."""
 
     def __init__(
         self,
@@ -65,7 +55,7 @@ class SubmissionReport:
     ) -> None:
         self.result = result
         self.show_hidden_details = show_hidden_details
-        self.catalogue = catalogue if catalogue is not None else catalogue_of(result.assignment)
+        self.catalogue = catalogue if catalogue is not None else Catalogue()
 
     def table_only(self) -> Table:
         """The per-question table alone, for reports that show no test details."""

@@ -8,6 +8,7 @@ marked and the penalty on its own line or column.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 import json
@@ -18,10 +19,13 @@ from collections.abc import Callable
 import pytest
 
 from grader.cli import main
+from grader.course.assignment import Assignment
 from grader.course.late_policy import LatePenalty
+from grader.course.misconceptions import GRADER_CODES, Catalogue, Misconception
 from grader.gradebook.load import load_batch
 from grader.gradebook.standing import GradedBatch, Override, graded_batch
 from grader.outputs.registry import FORMATS, render, try_class_report
+from tests.conftest import ASSIGNMENTS
 from tests.graded_outputs import graded_folder
 
 OVERRIDE = Override("hessian", 9.0, "the hessian was right up to a transpose", "prof", "2026-12-01T09:00:00Z")
@@ -39,6 +43,8 @@ def batch() -> GradedBatch:
         max_points=graded.max_points,
         overrides={"ben": [OVERRIDE]},
         late={"cat": LATE},
+        title=graded.title,
+        catalogue=graded.catalogue,
     )
     by_id = adjusted.by_id()
     assert by_id["ben"].total != by_id["ben"].result.score  # the override counts
@@ -133,6 +139,37 @@ def test_overrides_are_marked_and_the_penalty_stands_on_its_own(batch):
     page = render("html", batch)["report.html"]
     assert '<span class="override">9*</span>' in page and '<th class="num">late penalty</th>' in page
     assert html.escape(OVERRIDE.reason, quote=True) in page
+
+
+def test_the_batch_carries_its_assignments_title_and_catalogue():
+    second_order = Assignment.load(ASSIGNMENTS / "second_order")
+    loaded = load_batch(graded_folder())
+    assert loaded.title == second_order.title
+    assert loaded.catalogue.entries == second_order.misconceptions.entries
+
+
+def canvas_title(batch: GradedBatch) -> str:
+    return next(csv.reader(io.StringIO(render("canvas", batch)["canvas.csv"])))[-1]
+
+
+def test_outputs_read_the_assignment_from_the_batch_and_work_without_it(batch):
+    """The title and the catalogue come from the batch, never from disk by the assignment's
+    name; a batch whose assignment was not found shows its name and the grader's own codes."""
+    code = next(
+        t.misconception
+        for s in batch.standings
+        for t in s.result.tests
+        if t.misconception and t.misconception not in GRADER_CODES
+    )
+    own = Catalogue({code: Misconception(code, "as the batch explains it", "Carried by the batch.")})
+    carried = dataclasses.replace(batch, title="Second order, as carried", catalogue=own)
+    assert canvas_title(carried) == "Second order, as carried"
+    page = render("html", carried)["report.html"]
+    assert "as the batch explains it" in page and "Carried by the batch." in page
+    unknown = dataclasses.replace(batch, title="", catalogue=Catalogue())
+    assert canvas_title(unknown) == batch.assignment
+    page = render("html", unknown)["report.html"]
+    assert "not in the catalogue" in page and "as the batch explains it" not in page
 
 
 def test_export_and_grade_outputs_agree_on_the_total(tmp_path, capsys):
