@@ -15,17 +15,29 @@ a course's tests use). The machinery of each stage is a package:
 - `authoring/`  a course author's tools: scaffold, notebooks, recorded expectations, validation
 - `commands/`   one module per subcommand
 
-Imports only go down these layers (tests/test_architecture.py). In a notebook,
-``from grader import check`` then ``check("QUESTION")`` runs that question's public tests.
+Imports only go down these layers (tests/test_architecture.py), and they go at the top of a
+module: one inside a function is only for what is slow to import and not always needed (torch,
+matplotlib, nbformat/nbconvert, the commands in cli.py, and what this file offers, since every
+``import grader.…`` runs it, the worker's too), never to hide a cycle.
+
+In a notebook, ``from grader import check`` then ``check("QUESTION")`` runs that question's
+public tests.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from grader.version import DISTRIBUTION, __version__
-
 __all__ = ["DISTRIBUTION", "__version__", "check"]
+
+
+def __getattr__(name: str) -> Any:
+    """`grader.__version__` and `grader.DISTRIBUTION`, read from grader.version on first use."""
+    if name in ("DISTRIBUTION", "__version__"):
+        from grader import version
+
+        return getattr(version, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check(question: str | None = None, **options: Any) -> Any:

@@ -10,6 +10,7 @@ else: none inherits another's state, and all share the memory torch's import tak
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
@@ -17,9 +18,13 @@ import multiprocessing.util
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from grader.course.assignment import Assignment
+from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
 from grader.results import SubmissionResult
+from grader.sandbox.bubblewrap import Sandbox
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,8 @@ class BatchSettings:
     """Grade only these questions (`grader grade --question`); None: all of them."""
 
 
-_grader = None
+_grader: Grader | None = None
+"""This grading process's Grader, built once as the process starts."""
 
 
 PRELOADED = ["torch", "numpy", "pytest", "grader.grading"]
@@ -51,13 +57,12 @@ def _return_large_buffers_to_the_system() -> None:
     name = ctypes.util.find_library("c")
     if name is None:
         return
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator decides
         ctypes.CDLL(name).mallopt(M_MMAP_THRESHOLD, 1 << 20)
-    except (OSError, AttributeError):
-        pass  # not glibc: its allocator decides
 
 
-def _start_process(settings: BatchSettings, torch_threads: int = 1) -> None:
+def _start_process(settings: BatchSettings, torch_threads: int = 1) -> Grader:
+    """Set up this grading process and build its Grader (also returned)."""
     global _grader
     import torch
 
@@ -69,13 +74,11 @@ def _start_process(settings: BatchSettings, torch_threads: int = 1) -> None:
     _grader = build_grader(settings)
     # Pool processes end without running atexit; multiprocessing's own finalizers do run.
     multiprocessing.util.Finalize(None, _grader.close, exitpriority=10)
+    return _grader
 
 
-def build_grader(settings: BatchSettings):
-    from grader.course.assignment import Assignment
-    from grader.grading import GRADE, Grader, GradingOptions
-    from grader.sandbox.bubblewrap import Sandbox
-
+def build_grader(settings: BatchSettings) -> Grader:
+    """The Grader of one grading process: `grader grade`'s options, slow tests included."""
     assignment = Assignment.load(settings.assignment_folder)
     sandbox = Sandbox.require(assignment) if settings.sandbox else None
     return Grader(
@@ -90,7 +93,7 @@ def build_grader(settings: BatchSettings):
     )
 
 
-def _grade_here(submission: Submission) -> dict:
+def _grade_here(submission: Submission) -> dict[str, Any]:
     assert _grader is not None, "the process was started without its grader"
     result, _ = _grader.grade(submission)
     return result.to_dict()
@@ -103,12 +106,12 @@ def grade_all(
     if not submissions:
         return
     if jobs <= 1 or len(submissions) <= 1:
-        _start_process(settings)
+        grader = _start_process(settings)
         try:
             for submission in submissions:
                 yield SubmissionResult.from_dict(_grade_here(submission))
         finally:
-            _grader.close()
+            grader.close()
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOADED)
