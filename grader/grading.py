@@ -8,14 +8,14 @@ the tests collected (:mod:`grader.session`), and the worker zygote with torch im
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import tempfile
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ContextManager
+from typing import Any
 
 from grader import results
 from grader.course.assignment import Assignment, Limits
@@ -132,7 +132,9 @@ class Grader:
             )
         return self._warm
 
-    def grade(self, submission: Submission) -> tuple[results.SubmissionResult, dict]:
+    def grade(
+        self, submission: Submission
+    ) -> tuple[results.SubmissionResult, dict[str, list[dict[str, Any]]]]:
         """Grade one submission; also return what a record run wrote down."""
         started = time.perf_counter()
         result = results.SubmissionResult(submission.id, self.assignment.name, self.options.mode)
@@ -213,10 +215,8 @@ class Grader:
         if self._session is not None:
             self._session.close()
         if self.cgroups is not None:
-            try:
+            with contextlib.suppress(OSError):  # the next grading process removes what is left
                 self.cgroups.close()
-            except OSError:
-                pass  # the next grading process to start removes what is left
         shutil.rmtree(self._slot, ignore_errors=True)
 
     def __enter__(self) -> Grader:
@@ -225,10 +225,10 @@ class Grader:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _uid(self) -> ContextManager[int | None]:
+    def _uid(self) -> contextlib.AbstractContextManager[int | None]:
         """A uid of the submission's own when sandboxed (no other submission on this host
         holds it meanwhile); none otherwise."""
-        return lease_uid() if self.options.sandbox is not None else nullcontext(None)
+        return lease_uid() if self.options.sandbox is not None else contextlib.nullcontext(None)
 
     def _submission_run(
         self,
@@ -271,10 +271,9 @@ def _end_group(group: SubmissionGroup) -> float | None:
     """The group's peak memory in MiB, read as it ends; then it is removed with whatever
     is left in it."""
     peak = group.peak_bytes()
-    try:
+    # A process that would not die: Grader.close, or the next grader, tries again.
+    with contextlib.suppress(OSError):
         group.remove()
-    except OSError:
-        pass  # a process that would not die: Grader.close, or the next grader, tries again
     return round(peak / (1024 * 1024), 1) if peak is not None else None
 
 

@@ -218,7 +218,8 @@ def load_expectations(path: Path) -> dict[str, list[dict[str, Any]]]:
         return {}
     if data.get("version") != EXPECTATIONS_VERSION:
         return {}
-    return data.get("tests", {})
+    tests: dict[str, list[dict[str, Any]]] = data.get("tests", {})
+    return tests
 
 
 def dump_expectations(assignment: str, tests: dict[str, list[dict[str, Any]]]) -> str:

@@ -283,7 +283,7 @@ def kgram_hashes(symbols: Sequence[str], k: int) -> list[int]:
     for code in codes[:k]:
         value = (value * _BASE + code) % _MODULUS
     hashes = [value]
-    for leaving, entering in zip(codes, codes[k:]):
+    for leaving, entering in zip(codes, codes[k:], strict=False):  # k fewer entering
         value = ((value - leaving * top) * _BASE + entering) % _MODULUS
         hashes.append(value)
     return hashes

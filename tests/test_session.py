@@ -100,6 +100,8 @@ def test_a_marker_naming_an_unknown_question_is_a_config_error(assignment_copy):
             pass
     """)
     )
-    with Grader(Assignment.load(assignment_copy), GradingOptions(mode=CHECK)) as grader:
-        with pytest.raises(ConfigError, match="unknown question 'no_such_question'"):
-            grader.grade(Submission.at(SUBMISSIONS / "second_order" / "correct_compact.py"))
+    with (
+        Grader(Assignment.load(assignment_copy), GradingOptions(mode=CHECK)) as grader,
+        pytest.raises(ConfigError, match="unknown question 'no_such_question'"),
+    ):
+        grader.grade(Submission.at(SUBMISSIONS / "second_order" / "correct_compact.py"))
