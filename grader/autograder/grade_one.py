@@ -58,6 +58,7 @@ def grade(
         mode=GRADE,
         reference_dir=layout.reference / settings.assignment,
         limits=charged_limits(assignment.limits, share),
+        run_slow=True,  # as `grader grade`: a slow test carries points too
         torch_threads=1,
     )
     grader = stack.enter_context(_grader(assignment, options, settings, stack))

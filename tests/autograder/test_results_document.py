@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 
 from grader import results
-from grader.outputs.adjustments import points
 from grader.autograder.results_document import as_json, failure_document, results_document
+from grader.outputs.adjustments import points
 from grader.results import GradedTest, SubmissionResult
 from tests.autograder.schema import validate
 
