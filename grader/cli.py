@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from grader.errors import ExitCode, GraderError
 from grader.untrusted_text import escape_controls
+from grader.version import installed_version
 
 DESCRIPTION = """\
 Grade PyTorch homework with pytest.
@@ -61,8 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="grader", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    from grader.version import installed_version
-
     parser.add_argument("--version", action="version", version=installed_version())
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in (

@@ -18,10 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import results
+from grader.authoring.expectations import recorded_expectations
+from grader.authoring.freshness import stale_differences
 from grader.course.assignment import CONFIG_FILE, Assignment, find_assignment, find_reference
 from grader.course.misconceptions import CATALOGUE_FILE
 from grader.errors import ConfigError, GraderError
+from grader.grading import GRADE, Grader, GradingOptions
+from grader.intake.submission import Submission
 from grader.results import SubmissionResult
+from grader.sandbox.bubblewrap import Sandbox
 
 VARIANTS_FILE = "variants.py"
 
@@ -174,7 +179,7 @@ def read_variants(assignment: Assignment, reference_dir: Path) -> tuple[list[Var
 
 
 def notebook_problems(assignment: Assignment) -> list[Problem]:
-    from grader.authoring.notebook import notebook_text
+    from grader.authoring.notebook import notebook_text  # nbformat: slow, and only this check needs it
 
     if assignment.notebook_path.read_text() != notebook_text(assignment):
         return [
@@ -222,9 +227,6 @@ def unknown_codes(assignment: Assignment, reference_dir: Path) -> list[Problem]:
 
 
 def stale_expectations(assignment: Assignment, reference_dir: Path) -> list[Problem]:
-    from grader.authoring.expectations import recorded_expectations
-    from grader.authoring.freshness import stale_differences
-
     path = assignment.expectations_path
     try:
         _, fresh = recorded_expectations(str(assignment.folder), reference_dir)
@@ -243,10 +245,6 @@ def graded_problems(
     sandboxed: bool,
     progress: Callable[[str], None],
 ) -> list[Problem]:
-    from grader.grading import GRADE, Grader, GradingOptions
-    from grader.intake.submission import Submission
-    from grader.sandbox.bubblewrap import Sandbox
-
     sandbox = None
     if sandboxed:
         try:

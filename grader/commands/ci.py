@@ -15,22 +15,20 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from grader import results
+from grader.course.assignment import Assignment, find_reference
 from grader.errors import ExitCode, GraderError
+from grader.grading import CHECK, GRADE, Grader, GradingOptions
 from grader.intake.files import write_text_atomic
+from grader.intake.submission import Submission, locate_assignment
 from grader.outputs.junit import junit_xml
 from grader.outputs.markdown import markdown_report
 from grader.outputs.submission_report import SubmissionReport, points
 from grader.results import SubmissionResult
-
-if TYPE_CHECKING:
-    from grader.course.assignment import Assignment
-    from grader.grading import GradingOptions
-    from grader.sandbox.bubblewrap import Sandbox
+from grader.sandbox.bubblewrap import NO_SANDBOX_HINT, Sandbox
 
 NAME = "ci"
 HELP = "autograde a repository in CI (GitHub Actions and others)"
@@ -65,9 +63,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.grading import Grader
-    from grader.intake.submission import Submission, locate_assignment
-
     assignment = locate_assignment(options.path, options.assignment)
     with Grader(assignment, grading_options(assignment, options)) as grader:
         result, _ = grader.grade(Submission.at(options.path, assignment))
@@ -80,13 +75,9 @@ def run(options: argparse.Namespace) -> int:
 def grading_options(assignment: Assignment, options: argparse.Namespace) -> GradingOptions:
     """Public tests against their recorded answers; with $GRADER_REFERENCE, hidden tests too,
     in the sandbox, on inputs drawn anew for this run."""
-    from grader.grading import CHECK, GRADE, GradingOptions
-
     reference = os.environ.get("GRADER_REFERENCE")
     grading = GradingOptions(mode=GRADE if reference else CHECK)
     if reference:
-        from grader.course.assignment import find_reference
-
         grading.reference_dir = find_reference(assignment, Path(reference))
         grading.run_slow = True
         grading.sandbox = _sandbox(assignment, options)
@@ -104,8 +95,6 @@ UNSAFE_HINT = (
 
 def _sandbox(assignment: Assignment, options: argparse.Namespace) -> Sandbox | None:
     """The sandbox the hidden tests run in; none only when --unsafe-no-sandbox asks for it."""
-    from grader.sandbox.bubblewrap import NO_SANDBOX_HINT, Sandbox
-
     if options.unsafe_no_sandbox:
         return None
     try:

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from grader.errors import ExitCode, GraderError
-from grader.outputs.registry import FORMATS
+from grader.gradebook.load import load_batch
+from grader.outputs.registry import FORMATS, render, write
 
 NAME = "export"
 HELP = "export a graded batch: " + ", ".join(FORMATS) + " (instructors)"
@@ -33,9 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.gradebook.load import load_batch
-    from grader.outputs.registry import render, write
-
     batch = load_batch(options.out)
     if not batch.standings:
         raise GraderError(f"{options.out} holds no graded submissions")

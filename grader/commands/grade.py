@@ -27,17 +27,25 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from grader.batch import BatchSettings, grade_all
 from grader.course.assignment import Assignment, find_assignment, find_reference
 from grader.errors import ExitCode, GraderError
 from grader.gradebook.load import load_batch
+from grader.gradebook.regrade import merged, regradable
 from grader.gradebook.standing import GradedBatch
 from grader.gradebook.store import Gradebook, open_gradebook, output_errors
+from grader.gradebook.submission_times import record_times
 from grader.intake.collect import expand_submissions
 from grader.intake.files import write_text_atomic
 from grader.intake.fingerprint import content_hash, folder_hash
 from grader.intake.submission import Submission
+from grader.outputs.class_table import ClassStatistics, GradebookTable
 from grader.outputs.gradescope import results_json
+from grader.outputs.registry import render, try_class_report, write, write_outputs
 from grader.results import SubmissionResult
+from grader.sandbox.bubblewrap import Sandbox
+from grader.sandbox.cgroups import describe
+from grader.wire.limits import ResourceLimits
 
 NAME = "grade"
 HELP = "grade submissions with public and hidden tests (instructors, CI)"
@@ -129,13 +137,6 @@ def in_shard(submission_id: str, shard: tuple[int, int] | None) -> bool:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.batch import BatchSettings, grade_all
-    from grader.gradebook.regrade import merged, regradable
-    from grader.gradebook.submission_times import record_times
-    from grader.outputs.class_table import ClassStatistics, GradebookTable
-    from grader.outputs.registry import try_class_report
-    from grader.sandbox.bubblewrap import Sandbox
-
     if options.jobs < 1:
         raise GraderError(f"invalid --jobs {options.jobs}: use 1 or more")
     assignment = find_assignment(options.assignment)
@@ -147,9 +148,6 @@ def run(options: argparse.Namespace) -> int:
         Sandbox.require(assignment)  # fail now, in one line, if it cannot run here
     console = Console()
     if not options.no_sandbox:
-        from grader.sandbox.cgroups import describe
-        from grader.wire.limits import ResourceLimits
-
         console.print(
             describe(assignment.limits.memory_mib, ResourceLimits().processes), markup=False, highlight=False
         )
@@ -246,8 +244,6 @@ def record_batch(
 
 def write_gradebook_csv(out: Path, gradebook: Gradebook, assignment: Assignment) -> None:
     """gradebook.csv as the gradebook holds it now, overrides and late penalties applied."""
-    from grader.outputs.registry import render, write
-
     with output_errors(out):
         write(out, render("csv", load_batch(out, assignment)))
 
@@ -255,8 +251,6 @@ def write_gradebook_csv(out: Path, gradebook: Gradebook, assignment: Assignment)
 def write_outputs_of(out: Path, assignment: Assignment) -> GradedBatch:
     """Every results.json and gradebook.csv rendered again from the whole gradebook (a
     results.json written as its submission was graded knew no override or late penalty)."""
-    from grader.outputs.registry import write_outputs
-
     with output_errors(out):
         batch = load_batch(out, assignment)
         write_outputs(out, batch)

@@ -14,7 +14,9 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.errors import ExitCode, GraderError
-from grader.gradebook.store import FILE_NAME, Gradebook
+from grader.gradebook.load import load_batch
+from grader.gradebook.store import FILE_NAME, Gradebook, output_errors
+from grader.outputs.registry import try_class_report, write_outputs
 
 NAME = "merge"
 HELP = "merge shard gradebooks into one output folder (instructors)"
@@ -28,10 +30,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.gradebook.load import load_batch
-    from grader.gradebook.store import output_errors
-    from grader.outputs.registry import try_class_report, write_outputs
-
     for folder in options.shards:
         if not (folder / FILE_NAME).is_file():
             raise GraderError(f"{folder} holds no {FILE_NAME}: give `grader grade --out` folders")

@@ -12,6 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from grader.authoring.expectations import recorded_expectations
+from grader.authoring.scaffold import scaffold, write_text
+from grader.course.assignment import Assignment
 from grader.errors import ExitCode
 
 NAME = "new"
@@ -30,10 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.authoring.expectations import recorded_expectations
-    from grader.authoring.notebook import notebook_text
-    from grader.authoring.scaffold import scaffold, write_text
-    from grader.course.assignment import Assignment
+    from grader.authoring.notebook import notebook_text  # nbformat: slow, and only `new` needs it
 
     written = scaffold(options.name, options.course)
     assignment = Assignment.load(options.course / "assignments" / options.name)

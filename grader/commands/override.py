@@ -19,7 +19,8 @@ from grader.course.assignment import Assignment
 from grader.errors import ExitCode, GraderError
 from grader.gradebook.load import load_batch, recorded_assignment
 from grader.gradebook.standing import GradedBatch, Override, Standing
-from grader.gradebook.store import Gradebook, open_existing
+from grader.gradebook.store import Gradebook, open_existing, output_errors
+from grader.outputs.registry import try_class_report, write_outputs
 from grader.untrusted_text import MESSAGE, bounded, escape_controls, first_names
 from grader.untrusted_text import NAME as NAME_LENGTH
 
@@ -141,9 +142,6 @@ def _login() -> str:
 def rerender(out: Path, batch: GradedBatch) -> None:
     """Render OUT's outputs again (its class report too, where there is one), so that none
     shows the points from before."""
-    from grader.gradebook.store import output_errors
-    from grader.outputs.registry import try_class_report, write_outputs
-
     with output_errors(out):
         write_outputs(out, batch)
     if (out / "report.html").is_file():

@@ -14,6 +14,8 @@ import argparse
 from pathlib import Path
 
 from grader.errors import ExitCode, GraderError
+from grader.gradebook.load import load_batch
+from grader.outputs.registry import write_class_report
 
 NAME = "report"
 HELP = "write the class report of a graded batch as one HTML file (instructors)"
@@ -27,9 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.gradebook.load import load_batch
-    from grader.outputs.registry import write_class_report
-
     if options.html is not None and options.html.is_dir():
         raise GraderError(
             f"{options.html} is a folder: give a file name, e.g. {options.html / 'report.html'}"

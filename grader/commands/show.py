@@ -13,6 +13,10 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.errors import ExitCode, GraderError
+from grader.gradebook.load import load_batch
+from grader.outputs.adjustments import adjustment_lines
+from grader.outputs.class_table import GradebookTable
+from grader.outputs.submission_report import SubmissionReport, plain
 from grader.untrusted_text import escape_controls
 
 NAME = "show"
@@ -25,11 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.gradebook.load import load_batch
-    from grader.outputs.adjustments import adjustment_lines
-    from grader.outputs.class_table import GradebookTable
-    from grader.outputs.submission_report import SubmissionReport, plain
-
     batch = load_batch(options.out)
     if not batch.standings:
         raise GraderError(f"{options.out} holds no graded submissions")

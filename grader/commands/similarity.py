@@ -26,6 +26,8 @@ from rich.text import Text
 
 from grader.course.assignment import Assignment, find_assignment
 from grader.errors import ExitCode, GraderError, SubmissionError
+from grader.gradebook.store import output_errors
+from grader.intake.collect import expand_submissions
 from grader.intake.files import read_capped, write_text_atomic
 from grader.intake.submission import Submission
 from grader.similarity import Pair, Report, Settings, Source, compare
@@ -71,9 +73,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.gradebook.store import output_errors
-    from grader.intake.collect import expand_submissions
-
     if not 0 < options.threshold <= 1:
         raise GraderError(
             f"invalid --threshold {options.threshold}: use a score above 0 and at most 1, e.g. 0.4"

@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from grader.authoring.validation import validate
 from grader.errors import ExitCode
 
 NAME = "validate"
@@ -28,8 +29,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from grader.authoring.validation import validate
-
     problems = validate(
         options.assignment,
         reference=options.reference,

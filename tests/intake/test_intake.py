@@ -534,8 +534,6 @@ def test_a_really_full_disk_keeps_every_row_recorded_before_it(tiny_disk):
 
 
 def test_grade_stops_with_one_line_when_the_output_disk_fills(tmp_path, monkeypatch, capsys):
-    import grader.batch
-
     batch = folder_with(tmp_path / "batch", {"ann.py": GOOD, "ben.py": GOOD})
 
     def graded_at_once(settings, submissions, jobs):
@@ -544,7 +542,7 @@ def test_grade_stops_with_one_line_when_the_output_disk_fills(tmp_path, monkeypa
     def no_space(path: Path, text: str) -> None:
         raise OSError(errno.EDQUOT, os.strerror(errno.EDQUOT), str(path))
 
-    monkeypatch.setattr(grader.batch, "grade_all", graded_at_once)
+    monkeypatch.setattr(grade_command, "grade_all", graded_at_once)
     monkeypatch.setattr(grade_command, "write_text_atomic", no_space)
     out = tmp_path / "out"
     assert main(["grade", "second_order", str(batch), "--out", str(out), "--no-sandbox"]) == 2
