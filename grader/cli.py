@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from grader.errors import ExitCode, GraderError
 from grader.untrusted_text import escape_controls
@@ -35,7 +36,7 @@ Gradescope:   grader gradescope NAME --out hw.zip   the autograder zip to upload
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line and exit with status 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(ExitCode.USAGE_ERROR, f"grader: error: {message} (see `{self.prog} --help`)\n")
 
 

@@ -67,7 +67,7 @@ def stale_differences(recorded_text: str, fresh_text: str, limit: int = 10) -> l
     return problems[:limit]
 
 
-def value_difference(recorded: Any, fresh: Any, where: str) -> str:
+def value_difference(recorded: object, fresh: object, where: str) -> str:
     """'' when two encoded values (grader.wire.protocol's JSON form) agree within tolerance."""
     if (
         isinstance(recorded, dict)
@@ -137,6 +137,6 @@ def _as_float64(raw: bytes, dtype: str) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.dtype(dtype)).astype(np.float64)
 
 
-def _short(value: Any) -> str:
+def _short(value: object) -> str:
     text = json.dumps(value, sort_keys=True)
     return text if len(text) <= 80 else text[:77] + "..."

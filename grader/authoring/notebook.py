@@ -39,16 +39,21 @@ def code_cells(source: str) -> list[tuple[str | None, str]]:
     for node in tree.body:
         first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))]) - 1
         if isinstance(node, ast.Expr) and isinstance(getattr(node, "value", None), ast.Constant):
-            start = node.end_lineno  # the module docstring becomes the intro's text
+            start = _last_line(node)  # the module docstring becomes the intro's text
             continue
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             if start < first and "\n".join(lines[start:first]).strip():
                 chunks.append((None, "\n".join(lines[start:first]).strip()))
-            chunks.append((node.name, "\n".join(lines[first : node.end_lineno]).strip()))
-            start = node.end_lineno
+            start = _last_line(node)
+            chunks.append((node.name, "\n".join(lines[first:start]).strip()))
     if "\n".join(lines[start:]).strip():
         chunks.append((None, "\n".join(lines[start:]).strip()))
     return chunks
+
+
+def _last_line(node: ast.stmt) -> int:
+    """The statement's last line: ast sets it on everything it parses."""
+    return node.end_lineno if node.end_lineno is not None else node.lineno
 
 
 def build_notebook(assignment: Assignment) -> nbformat.NotebookNode:
@@ -67,7 +72,7 @@ def build_notebook(assignment: Assignment) -> nbformat.NotebookNode:
         cells.append(nbformat.v4.new_markdown_cell(lesson["end"]))
     for index, cell in enumerate(cells):
         cell["id"] = f"{assignment.name}-{index:02d}"  # stable ids: rebuilding changes nothing
-    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook: nbformat.NotebookNode = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata.update(
         {
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -78,7 +83,8 @@ def build_notebook(assignment: Assignment) -> nbformat.NotebookNode:
 
 
 def notebook_text(assignment: Assignment) -> str:
-    return nbformat.writes(build_notebook(assignment)) + "\n"
+    text: str = nbformat.writes(build_notebook(assignment))
+    return text + "\n"
 
 
 def main(argv: list[str]) -> int:

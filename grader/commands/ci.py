@@ -24,9 +24,10 @@ from grader.errors import ExitCode, GraderError
 from grader.grading import CHECK, GRADE, Grader, GradingOptions
 from grader.intake.files import write_text_atomic
 from grader.intake.submission import Submission, locate_assignment
+from grader.outputs.adjustments import points
 from grader.outputs.junit import junit_xml
 from grader.outputs.markdown import markdown_report
-from grader.outputs.submission_report import SubmissionReport, points
+from grader.outputs.submission_report import SubmissionReport
 from grader.results import SubmissionResult
 from grader.sandbox.bubblewrap import NO_SANDBOX_HINT, Sandbox
 
@@ -137,13 +138,13 @@ def emit(
         with open(summary, "a", encoding="utf-8") as stream:
             stream.write(markdown_report(result, detail=options.detail) + "\n")
     if os.environ.get("GITHUB_ACTIONS") == "true" and options.detail != "total":
-        for line in annotations(result, student_file):
+        for line in github_annotations(result, student_file):
             print(line)
     print(f"Points: {points(result.score)}/{points(result.max_score)}")
     sys.stdout.flush()
 
 
-def annotations(result: SubmissionResult, student_file: Path | None) -> list[str]:
+def github_annotations(result: SubmissionResult, student_file: Path | None) -> list[str]:
     """One ::error per failing question, at the line where the student defines it."""
     lines = _definition_lines(student_file)
     found = []

@@ -35,6 +35,7 @@ from grader.gradebook.regrade import merged, regradable
 from grader.gradebook.standing import GradedBatch
 from grader.gradebook.store import Gradebook, open_gradebook, output_errors
 from grader.gradebook.submission_times import record_times
+from grader.grading import Grader
 from grader.intake.collect import expand_submissions
 from grader.intake.files import write_text_atomic
 from grader.intake.fingerprint import content_hash, folder_hash
@@ -265,7 +266,9 @@ def _try_to_write_gradebook_csv(out: Path, gradebook: Gradebook, assignment: Ass
         pass
 
 
-def grade_batch(grader, submissions: list[Submission], out: Path, console: Console) -> list[SubmissionResult]:
+def grade_batch(
+    grader: Grader, submissions: list[Submission], out: Path, console: Console
+) -> list[SubmissionResult]:
     """Grade in this process with a given Grader (custom limits), recording as `run` does."""
     gradebook = open_gradebook(out)
     hashes = {s.id: content_hash(s.path) for s in submissions}

@@ -19,7 +19,7 @@ from rich.console import Console
 from grader.course.assignment import Assignment, find_assignment
 from grader.errors import ExitCode, GraderError
 from grader.intake.files import write_text_atomic
-from grader.outputs.submission_report import points
+from grader.outputs.adjustments import points
 from grader.version import DISTRIBUTION, __version__
 
 NAME = "release"

@@ -157,13 +157,13 @@ def _flag(config: dict[str, Any], key: str, where: Path) -> bool:
     return value
 
 
-def _points(value: Any, where: str) -> float:
+def _points(value: object, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         raise ConfigError(f"invalid points {value!r} from {where}: use a number >= 0")
     return float(value)
 
 
-def _questions(table: Any, where: Path) -> dict[str, QuestionPoints]:
+def _questions(table: object, where: Path) -> dict[str, QuestionPoints]:
     if not isinstance(table, dict) or not table:
         raise ConfigError(f"{where}: [questions] must list each question's points")
     questions = {}
@@ -177,7 +177,7 @@ def _questions(table: Any, where: Path) -> dict[str, QuestionPoints]:
     return questions
 
 
-def _calls(table: Any, questions: set[str], where: Path) -> dict[str, tuple[str, ...]]:
+def _calls(table: object, questions: set[str], where: Path) -> dict[str, tuple[str, ...]]:
     """[calls]: each question mapped to the questions it calls (`caller = ["callee", ...]`)."""
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: [calls] must be a table of question = [questions it calls]")
@@ -196,7 +196,7 @@ def _calls(table: Any, questions: set[str], where: Path) -> dict[str, tuple[str,
     return calls
 
 
-def _limits(table: Any, where: Path) -> Limits:
+def _limits(table: object, where: Path) -> Limits:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: [limits] must be a table")
     defaults = Limits()
@@ -209,7 +209,7 @@ def _limits(table: Any, where: Path) -> Limits:
     return Limits(float(values["call_seconds"]), float(values["import_seconds"]), int(values["memory_mib"]))
 
 
-def _forbidden(table: Any, where: Path) -> Forbidden:
+def _forbidden(table: object, where: Path) -> Forbidden:
     if not isinstance(table, dict) or set(table) - {"helpers", "advice"}:
         raise ConfigError(f"{where}: [forbidden] must be a table with helpers and advice")
     helpers = table.get("helpers", {})

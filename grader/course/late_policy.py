@@ -28,7 +28,6 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from grader.errors import ConfigError, GraderError
 
@@ -84,7 +83,7 @@ def _duration(seconds: float) -> str:
     return f"{days} day(s) {clock}" if days else clock
 
 
-def policy_from_table(table: Any, where: Path) -> LatePolicy:
+def policy_from_table(table: object, where: Path) -> LatePolicy:
     """The `[late]` table of assignment.toml, or a ConfigError naming what to fix."""
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: [late] must be a table with deadline and per_day")
@@ -111,7 +110,7 @@ def policy_from_table(table: Any, where: Path) -> LatePolicy:
     )
 
 
-def _number(value: Any, key: str, where: Path) -> float:
+def _number(value: object, key: str, where: Path) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))

@@ -17,7 +17,6 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from grader.errors import ConfigError
 
@@ -104,7 +103,7 @@ class Catalogue:
         return cls(entries)
 
 
-def _entry(code: str, entry: Any, questions: set[str], where: Path) -> Misconception:
+def _entry(code: str, entry: object, questions: set[str], where: Path) -> Misconception:
     if code in GRADER_CODES and code not in REWORDABLE:
         raise ConfigError(f"{where}: [{code}] is the grader's own code; choose another name")
     if not code.isidentifier() or not isinstance(entry, dict):

@@ -179,25 +179,20 @@ class Gradebook:
                 ],
             )
 
-    def _transaction(self) -> sqlite3.Connection:
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: committed when the block ends, rolled back when it raises.
+
+        SQLite may already have rolled back (a full disk); a COMMIT that fails leaves the
+        transaction open. Either way only this transaction is lost."""
         db = self.connection
-
-        class _Transaction:
-            def __enter__(self) -> sqlite3.Connection:
-                db.execute("BEGIN IMMEDIATE")
-                return db
-
-            def __exit__(self, kind: object, *_: object) -> None:
-                # SQLite may already have rolled back (a full disk); a COMMIT that fails leaves
-                # the transaction open. Either way only this transaction is lost.
-                try:
-                    if not kind:
-                        db.execute("COMMIT")
-                finally:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-
-        return _Transaction()  # type: ignore[return-value]
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        finally:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
 
     def results(self) -> list[SubmissionResult]:
         rows = self.connection.execute("SELECT result_json FROM submissions ORDER BY id")

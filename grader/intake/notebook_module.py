@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from grader.errors import SubmissionError
 
@@ -82,7 +82,7 @@ def stub_grader_imports(code: str) -> str:
     return "".join(lines)
 
 
-def _imports_grader(node: ast.AST) -> bool:
+def _imports_grader(node: ast.AST) -> TypeGuard[ast.Import | ast.ImportFrom]:
     if isinstance(node, ast.ImportFrom):
         return node.level == 0 and (node.module or "").split(".")[0] == "grader"
     return isinstance(node, ast.Import) and any(alias.name.split(".")[0] == "grader" for alias in node.names)

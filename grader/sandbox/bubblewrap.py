@@ -16,6 +16,7 @@ import shutil
 import site
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from grader.course.assignment import Assignment
@@ -66,7 +67,7 @@ class Sandbox:
             reason = probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else "failed"
             raise GraderError(f"bubblewrap cannot run here ({reason}); {NO_SANDBOX_HINT}")
 
-    def launcher(self, folder: Path, binds: list[str] | None = None):
+    def launcher(self, folder: Path, binds: list[str] | None = None) -> Callable[[list[str]], list[str]]:
         """Return a function that wraps the warm worker's command line in the sandbox.
 
         `folder` is the only writable place: it holds one submission at a time. `binds`

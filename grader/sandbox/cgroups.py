@@ -323,7 +323,7 @@ def _mounts() -> dict[str, Path]:
 
 def _own_groups() -> dict[str, str]:
     """This process's group in each hierarchy ("unified" for v2)."""
-    found = {}
+    found: dict[str, str] = {}
     try:
         lines = OWN_GROUPS.read_text().splitlines()
     except OSError:
