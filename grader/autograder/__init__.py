@@ -4,5 +4,5 @@ Gradescope builds an image from the zip once (`setup.sh`) and runs `run_autograd
 submission in a fresh container, as root, with 0.5 CPU and 768 MB by default. Everything here
 serves that: the zip's contents (:mod:`bundle`), one submission's grading inside the container
 (:mod:`supervise`, :mod:`grade_one`), its confinement without namespaces (:mod:`confine`,
-:mod:`seccomp`), and a local trial in a Gradescope-like layout (:mod:`trial`).
+with the sandbox's seccomp filter), and a local trial in a Gradescope-like layout (:mod:`trial`).
 """

@@ -5,7 +5,7 @@ runs as root, and before it becomes PROGRAM: writes itself into the control grou
 given (everything it starts is then counted there), asks the kernel's out-of-memory killer
 to take it first (so a student's allocation never costs the grading process), drops every
 group and becomes uid U (which clears its capabilities), sets no_new_privs and installs the
-seccomp filter of :mod:`grader.autograder.seccomp`. Each step that was asked for and fails
+seccomp filter of :mod:`grader.sandbox.seccomp` (the sandbox's own). Each step that was asked for and fails
 ends it with status 70 and one line on stderr: it never starts PROGRAM less confined than
 asked. It imports nothing of the grader but that filter, and runs no student code itself.
 """
@@ -17,13 +17,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from grader.autograder import seccomp
+from grader.sandbox import seccomp
 
 FAILED = 70
 
 
 def confine(uid: int, join: Sequence[str], *, filter_syscalls: bool) -> None:
     """Apply every layer to this process, in the order that keeps each one possible."""
+    syscalls = seccomp.build() if filter_syscalls else None  # as root: libseccomp may be root's
     for procs in join:  # while still root: the group's files are root's
         with open(procs, "w") as stream:
             stream.write("0")
@@ -34,8 +35,8 @@ def confine(uid: int, join: Sequence[str], *, filter_syscalls: bool) -> None:
     os.setuid(uid)  # real, effective and saved: no way back to root, no capability left
     if os.getuid() != uid or os.geteuid() != uid:
         raise OSError(f"still uid {os.geteuid()} after setuid({uid})")
-    if filter_syscalls:
-        seccomp.install()
+    if syscalls is not None:
+        syscalls.load()  # sets no_new_privs first
 
 
 def main(argv: Sequence[str] | None = None) -> None:

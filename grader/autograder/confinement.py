@@ -17,7 +17,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
-from grader.autograder import seccomp
+from grader.sandbox import seccomp
 from grader.sandbox.cgroups import SubmissionGroup
 
 CAP_SYS_ADMIN = 21
@@ -66,7 +66,7 @@ class ContainerConfinement:
             f"control group {self.group.memory_mib} MiB, {self.group.processes} processes"
             if self.group
             else f"no control group ({self.group_problem})",
-            "seccomp: socket, ptrace, keyring, namespaces and mounts refused"
+            "seccomp: socket, ptrace, keyring, namespaces, mounts and kernel surfaces refused"
             if not self.seccomp_problem
             else f"no seccomp filter ({self.seccomp_problem})",
         ]

@@ -6,7 +6,9 @@ submission. It has its own PID, network, IPC and UTS namespaces, a private /tmp,
 and dies with the grader. The reference solution, the output folder and the gradebook are
 simply not there, and neither are the recorded expectations (they serve `grader check`
 only). Inside, each submission's process drops root for a uid of its own (leased from
-:mod:`grader.sandbox.uid_pool`), so process limits hold and nothing outside its folder is writable.
+:mod:`grader.sandbox.uid_pool`), so process limits hold and nothing outside its folder is writable,
+then loads the seccomp filter of :mod:`grader.sandbox.seccomp` (no keyring, no new namespace,
+no other process's memory), built here and handed to the worker on its command line.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from grader.course.assignment import Assignment
 from grader.errors import GraderError
+from grader.sandbox import seccomp
 from grader.worker.memory import THP_SETTINGS
 from grader.worker.namespaces import OLD_TMP
 
@@ -52,6 +55,8 @@ class Sandbox:
                 f"the sandbox needs root to give each submission its own uid; "
                 f"run as root or {NO_SANDBOX_HINT}"
             )
+        if reason := seccomp.available():
+            raise GraderError(f"the sandbox's seccomp filter cannot be built: {reason}; or {NO_SANDBOX_HINT}")
         sandbox = cls(assignment, bwrap)
         sandbox.self_test()
         return sandbox
@@ -75,6 +80,7 @@ class Sandbox:
         writes each submission's process into its group; a submission unmounts them.
         """
         keep = [f"--keep={f}" for f in self._read_only_folders() if f.is_relative_to("/tmp")]
+        keep.append(f"--syscall-filter={seccomp.program().hex()}")  # loaded by each submission
 
         def wrap(argv: list[str]) -> list[str]:
             return [self.bwrap, *self.arguments(folder), *(binds or []), *argv, *keep]

@@ -34,6 +34,8 @@ class WorkerOptions:
     warm_optimizer: bool
     isolate: bool
     keep: tuple[str, ...]
+    syscall_filter: bytes = b""
+    """The seccomp program each isolated submission loads before its first question."""
 
     @classmethod
     def from_arguments(cls, arguments: argparse.Namespace) -> WorkerOptions:
@@ -43,6 +45,7 @@ class WorkerOptions:
             warm_optimizer=arguments.warm_optimizer,
             isolate=arguments.isolate,
             keep=tuple(arguments.keep),
+            syscall_filter=bytes.fromhex(arguments.syscall_filter),
         )
 
 
@@ -62,6 +65,13 @@ def argument_parser(prog: str) -> argparse.ArgumentParser:
         default=[],
         metavar="FOLDER",
         help="a read-only folder under /tmp to keep in each submission's /tmp",
+    )
+    parser.add_argument(
+        "--syscall-filter",
+        default="",
+        metavar="HEX",
+        help="inside the sandbox: a seccomp program (classic BPF, in hex) that each submission "
+        "loads once it has dropped to its uid",
     )
     parser.add_argument(
         "--forbid",

@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import traceback
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, NoReturn
 
@@ -33,7 +34,7 @@ from grader.wire import protocol
 from grader.wire.module_files import import_file
 from grader.wire.protocol import FrameSink, FrameSource
 from grader.wire.vocabulary import Op, Scope, WorkerExit
-from grader.worker import namespaces
+from grader.worker import namespaces, syscall_filter
 from grader.worker.entry import (
     WorkerOptions,
     argument_parser,
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     options.limits.apply()
     ready_for_student_code(options)
     _settle()
-    serve_zygote(requests, replies, isolate=options.isolate, keep=list(options.keep))
+    isolation = Isolation(options.isolate, list(options.keep), options.syscall_filter)
+    serve_zygote(requests, replies, isolation)
     # Nothing to flush or close: the interpreter's own teardown would cost about 0.3 s of
     # CPU per zygote (two per `grader grade --jobs 2`) for memory the kernel frees anyway.
     sys.stderr.flush()
@@ -74,9 +76,18 @@ def _settle() -> None:
     gc.freeze()  # no collection first: it would cost 0.1 s here for a little garbage kept
 
 
-def serve_zygote(
-    requests: FrameSource, replies: FrameSink, *, isolate: bool = False, keep: list[str] | None = None
-) -> None:
+@dataclass(frozen=True)
+class Isolation:
+    """How each submission's process is confined inside the sandbox (nothing outside it)."""
+
+    isolate: bool = False
+    keep: list[str] = field(default_factory=list)
+    """Read-only folders under /tmp to keep in each submission's /tmp."""
+    program: bytes = b""
+    """The seccomp filter loaded once the submission has dropped to its uid."""
+
+
+def serve_zygote(requests: FrameSource, replies: FrameSink, isolation: Isolation | None = None) -> None:
     """Fork one submission process per `submission`; report its exit once it is gone."""
     while (request := protocol.read_frame(requests)) is not None:
         if request.get("op") != Op.SUBMISSION:
@@ -84,7 +95,7 @@ def serve_zygote(
             continue
         pid = fork_waiting_for_slots()
         if pid == 0:
-            _serve_submission(request, requests, replies, isolate, keep or [])
+            _serve_submission(request, requests, replies, isolation or Isolation())
         _, status = os.waitpid(pid, 0)
         protocol.write_frame(
             replies,
@@ -93,12 +104,12 @@ def serve_zygote(
 
 
 def _serve_submission(
-    request: dict[str, Any], requests: FrameSource, replies: FrameSink, isolate: bool, keep: list[str]
+    request: dict[str, Any], requests: FrameSource, replies: FrameSink, isolation: Isolation
 ) -> NoReturn:
     """Become one submission's process (isolated when sandboxed); never returns."""
     code: int = WorkerExit.FAILED
     try:
-        code = _run_submission(request, requests, replies, isolate, keep)
+        code = _run_submission(request, requests, replies, isolation)
     except BaseException:  # noqa: BLE001 - never fall back into the zygote's loop
         traceback.print_exc()  # to the zygote's stderr: a submission process that cannot start
     finally:
@@ -106,7 +117,7 @@ def _serve_submission(
 
 
 def _run_submission(
-    request: dict[str, Any], requests: FrameSource, replies: FrameSink, isolate: bool, keep: list[str]
+    request: dict[str, Any], requests: FrameSource, replies: FrameSink, isolation: Isolation
 ) -> int:
     """One submission's process: its exit code once its questions are served (or, isolated,
     the exit code of the namespace's PID 1, which this process waits for)."""
@@ -116,7 +127,7 @@ def _run_submission(
             stream.write("0")  # "0": the writer itself, whatever PID namespace it is in
     small_pages_from_now_on()
     workdir = str(request["workdir"])
-    if isolate:
+    if isolation.isolate:
         uid = int(request["uid"])
         namespaces.enter_private_namespaces()
         for mount in cgroup.get("hide", []):  # the grader's groups, out of its sight
@@ -126,9 +137,11 @@ def _run_submission(
             _, status = os.waitpid(init, 0)
             return os.waitstatus_to_exitcode(status)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # PID 1 ignores what it does not handle
-        namespaces.private_tmp_and_proc(keep)
+        namespaces.private_tmp_and_proc(isolation.keep)
         namespaces.private_workdir(workdir, uid, int(request.get("disk_mib", DEFAULT_DISK_MIB)))
         _drop_privileges(uid)
+        if isolation.program:  # last: it refuses the mounts and namespaces made above
+            syscall_filter.install(isolation.program)
     os.chdir(workdir)
     probes = import_file("grader_probes", str(request["probes"]))
     protocol.write_frame(replies, {"ok": True})
@@ -136,7 +149,7 @@ def _run_submission(
         requests,
         replies,
         probes,
-        reap=isolate,
+        reap=isolation.isolate,
         trusted=[*trusted_folders(), os.path.dirname(str(request["probes"]))],
     )
     return 0
