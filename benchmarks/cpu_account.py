@@ -12,6 +12,7 @@ said so in `source`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -90,10 +91,8 @@ class CpuAccount:
         if self.folder is not None:
             if getattr(self, "_entered", False):
                 (self.folder.parent / "cgroup.procs").write_text(str(os.getpid()))
-            try:
+            with contextlib.suppress(OSError):
                 self.folder.rmdir()
-            except OSError:
-                pass
 
     def __enter__(self) -> CpuAccount:
         return self

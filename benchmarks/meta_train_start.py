@@ -82,9 +82,11 @@ def main(argv: list[str]) -> None:
     attacks = {
         "constants trained from another start": other_trained,
         "start + (offline trained - offline start)": [
-            s + (t - o) for s, t, o in zip(start, other_trained, other_start)
+            s + (t - o) for s, t, o in zip(start, other_trained, other_start, strict=True)
         ],
-        "blend 0.5 start + 0.5 offline": [0.5 * s + 0.5 * t for s, t in zip(start, other_trained)],
+        "blend 0.5 start + 0.5 offline": [
+            0.5 * s + 0.5 * t for s, t in zip(start, other_trained, strict=True)
+        ],
     }
     for name, params in attacks.items():
         print(

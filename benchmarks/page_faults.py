@@ -161,7 +161,7 @@ def main() -> None:
     hvp_pair()  # pays torch's first-use costs here
     seconds, faults = timed(hvp_pair)
     print(f"  {'warm, in this process':55s} {seconds:7.3f} s   {faults:7d} faults")
-    for attempt in range(3):
+    for _ in range(3):
         seconds, faults, kernel = in_fresh_fork(hvp_pair)
         print(
             f"  {'in a fresh fork of this process':55s} {seconds:7.3f} s   {faults:7d} faults"

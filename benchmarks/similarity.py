@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +71,9 @@ def ranked(
 
 
 def figures(
-    pairs: list[tuple[float, str, str]], copies: set[tuple[str, str]], left_out: set[tuple[str, str]] = set()
+    pairs: list[tuple[float, str, str]],
+    copies: set[tuple[str, str]],
+    left_out: AbstractSet[tuple[str, str]] = frozenset(),
 ) -> str:
     """Precision among the top k, with the pairs in `left_out` taken out of the ranking."""
     pairs = [pair for pair in pairs if (pair[1], pair[2]) not in left_out]

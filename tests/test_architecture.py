@@ -108,9 +108,8 @@ def layer_of(module: str) -> int:
     best: tuple[int, int] | None = None
     for index, (_, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if within(module, prefix):
-                if best is None or len(prefix) > best[1]:
-                    best = (index, len(prefix))
+            if within(module, prefix) and (best is None or len(prefix) > best[1]):
+                best = (index, len(prefix))
     assert best is not None, f"{module} is in no layer: add it to LAYERS (and to the tree's story)"
     return best[0]
 

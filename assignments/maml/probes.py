@@ -70,7 +70,7 @@ def _gradient(value: Any, leaves: list[Tensor]) -> tuple[Tensor, ...] | None:
     grads = torch.autograd.grad(value, leaves, allow_unused=True)
     if all(g is None for g in grads):
         return None
-    return tuple(torch.zeros_like(p) if g is None else g for p, g in zip(leaves, grads))
+    return tuple(torch.zeros_like(p) if g is None else g for p, g in zip(leaves, grads, strict=True))
 
 
 def inner_update_outcome(

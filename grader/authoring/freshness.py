@@ -53,7 +53,7 @@ def stale_differences(recorded_text: str, fresh_text: str, limit: int = 10) -> l
         if len(old) != len(new):
             problems.append(f"{nodeid}: {len(old)} answers recorded, {len(new)} now")
             continue
-        for index, (a, b) in enumerate(zip(old, new)):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
             for key in ("kind", "name", "digest"):
                 if a.get(key) != b.get(key):
                     what = "inputs" if key == "digest" else key
@@ -86,7 +86,7 @@ def value_difference(recorded: object, fresh: object, where: str) -> str:
     if isinstance(recorded, list) and isinstance(fresh, list):
         if len(recorded) != len(fresh):
             return f"{where} has {len(recorded)} items, now {len(fresh)}"
-        for index, (a, b) in enumerate(zip(recorded, fresh)):
+        for index, (a, b) in enumerate(zip(recorded, fresh, strict=True)):
             if problem := value_difference(a, b, f"{where}[{index}]"):
                 return problem
         return ""

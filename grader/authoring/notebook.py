@@ -23,7 +23,7 @@ def lessons(text: str) -> dict[str, str]:
     """Map 'intro', 'end' and each function name to its markdown."""
     marks = list(SECTION.finditer(text))
     found = {}
-    for mark, following in zip(marks, marks[1:] + [None]):
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
         end = following.start() if following else len(text)
         key = mark.group(2) or mark.group(1)
         found[key] = text[mark.end() : end].strip()

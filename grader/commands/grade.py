@@ -11,6 +11,7 @@ completed, not redone.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -260,10 +261,8 @@ def write_outputs_of(out: Path, assignment: Assignment) -> GradedBatch:
 
 def _try_to_write_gradebook_csv(out: Path, gradebook: Gradebook, assignment: Assignment) -> None:
     """Render the csv of what was recorded while an error is on its way; never hide that one."""
-    try:
+    with contextlib.suppress(GraderError, sqlite3.Error):
         write_gradebook_csv(out, gradebook, assignment)
-    except (GraderError, sqlite3.Error):
-        pass
 
 
 def grade_batch(

@@ -24,6 +24,7 @@ and grading goes on with the per-process limits only.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -256,10 +257,8 @@ def _kill_and_remove(folder: Path, seconds: float) -> None:
             _kill_and_remove(child, max(deadline - time.monotonic(), 0.1))
         if not _write_optional(folder / "cgroup.kill", "1"):
             for pid in _pids(folder):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         time.sleep(0.005)
 
 

@@ -68,7 +68,7 @@ def inner_update(params: list[Tensor], loss: Tensor, lr: float, first_order: boo
     # second-order term of the meta-gradient. first_order drops it: the gradients become
     # constants, but `p - lr * g` still depends on p through p itself.
     grads = torch.autograd.grad(loss, params, create_graph=not first_order, allow_unused=True)
-    return [p if g is None else p - lr * g for p, g in zip(params, grads)]
+    return [p if g is None else p - lr * g for p, g in zip(params, grads, strict=True)]
 
 
 def adapt(

@@ -20,7 +20,7 @@ honest control: the exact scores, and the correct submission in the same batch u
 
 from __future__ import annotations
 
-import os
+import io
 import shutil
 
 import pytest
@@ -73,7 +73,7 @@ def second_order_results(tmp_path_factory):
         },
     )
     with sandboxed_grader("second_order") as grader:
-        results = grade_batch(grader, submissions, root / "out", Console(file=open(os.devnull, "w")))
+        results = grade_batch(grader, submissions, root / "out", Console(file=io.StringIO()))
     return {result.submission_id: result for result in results}
 
 
@@ -156,7 +156,7 @@ def test_rebinding_torch_equal_does_not_hide_training_the_callers_params(tmp_pat
     with sandboxed_grader("maml") as grader:
         results = {
             r.submission_id: r
-            for r in grade_batch(grader, submissions, tmp_path / "out", Console(file=open(os.devnull, "w")))
+            for r in grade_batch(grader, submissions, tmp_path / "out", Console(file=io.StringIO()))
         }
     forged, control = results["equal_gadget"], results["in_place"]
     assert question_scores(forged) == question_scores(control) == {**MAML_FULL, "meta_train": 0}

@@ -7,6 +7,7 @@ sandbox changed: no marker files, no stray processes, other results intact.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
@@ -134,7 +135,7 @@ def graded(tmp_path_factory):
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("GRADER_UID_LOCKS", str(locks))
-            batch_results = grade_batch(grader, submissions, out, Console(file=open(os.devnull, "w")))
+            batch_results = grade_batch(grader, submissions, out, Console(file=io.StringIO()))
     finally:
         listener.close()
         grader.close()

@@ -40,7 +40,7 @@ def func_meta_loss(params, tasks, lr, steps, first_order, net):
 
     losses = []
     for xs, ys, xq, yq in tasks:
-        weights = dict(zip(NAMES, params))
+        weights = dict(zip(NAMES, params, strict=True))
         for _ in range(steps):
             grads = grad(support_loss)(weights, xs, ys)
             if first_order:
@@ -64,7 +64,7 @@ def test_meta_gradient_matches_torch_func(maml, steps, first_order):
     net = Net(12).double()
     ours = torch.autograd.grad(maml.meta_loss(params, tasks, 0.05, steps, first_order), params)
     theirs = torch.autograd.grad(func_meta_loss(params, tasks, 0.05, steps, first_order, net), params)
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs, strict=True):
         torch.testing.assert_close(a, b)
 
 
@@ -72,7 +72,7 @@ def test_first_and_second_order_meta_gradients_differ(maml):
     params, tasks = problem(maml, seed=4, dtype=torch.float64, n_tasks=1)
     second = torch.autograd.grad(maml.meta_loss(params, tasks, 0.1, 1, False), params)
     first = torch.autograd.grad(maml.meta_loss(params, tasks, 0.1, 1, True), params)
-    gap = max(float((a - b).abs().max()) for a, b in zip(second, first))
+    gap = max(float((a - b).abs().max()) for a, b in zip(second, first, strict=True))
     scale = max(float(a.abs().max()) for a in second)
     assert gap > 1e-3 * scale
 
@@ -82,7 +82,7 @@ def test_inner_update_leaves_params_alone_and_stays_differentiable(maml):
     before = [p.detach().clone() for p in params]
     loss = F.mse_loss(maml.forward(params, xs), ys)
     updated = maml.inner_update(params, loss, 0.1)
-    assert all(torch.equal(p, b) and p.grad is None for p, b in zip(params, before))
+    assert all(torch.equal(p, b) and p.grad is None for p, b in zip(params, before, strict=True))
     assert all(u.requires_grad for u in updated)
     assert maml.adapt(params, xs, ys, 0.1, 0) == params
 
@@ -133,5 +133,5 @@ def test_meta_train_halves_the_heldout_loss(maml, seed, record_property):
     record_property("ratio", ratio)
     print(f"seed {seed}: ratio {ratio:.3f} in {seconds:.1f} s")
     assert ratio <= 0.5
-    assert all(torch.equal(p.detach(), b) for p, b in zip(params, before))
+    assert all(torch.equal(p.detach(), b) for p, b in zip(params, before, strict=True))
     assert [t.shape for t in trained] == [p.shape for p in params]

@@ -100,7 +100,7 @@ def test_hessian_against_finite_differences(second_order, name):
     (x,) = vectors(5, torch.float64, seed=5, count=1)
     hessian = second_order.hessian(f, x)
     expected = torch.stack(
-        [central_gradient(lambda v: central_gradient(f, v)[j], x, eps=1e-4) for j in range(5)]
+        [central_gradient(lambda v, j=j: central_gradient(f, v)[j], x, eps=1e-4) for j in range(5)]
     )
     torch.testing.assert_close(hessian, expected, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(hessian, hessian.T)

@@ -7,6 +7,7 @@ are enabled); skipped elsewhere. Scaled to a 2-core, 24 GiB machine: groups of 2
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import signal
@@ -268,7 +269,7 @@ def graded(tmp_path_factory):
             grader,
             [Submission.at(p) for p in sorted(batch.glob("*.py"))],
             root / "out",
-            Console(file=open(os.devnull, "w")),
+            Console(file=io.StringIO()),
         )
         left_during = [child for folder in parents.values() for child in folder.iterdir() if child.is_dir()]
     finally:
@@ -315,7 +316,7 @@ def test_peak_memory_is_recorded_and_shown_among_the_largest(graded):
     with sqlite3.connect(graded["out"] / "gradebook.sqlite") as db:
         stored = db.execute("SELECT result_json FROM submissions WHERE id = 'a_hoarder'")
         assert '"peak_memory_mib": ' + str(hoarder.peak_memory_mib) in stored.fetchone()[0]
-    console = Console(width=200, record=True, file=open(os.devnull, "w"))
+    console = Console(width=200, record=True, file=io.StringIO())
     console.print(BatchStatistics(list(graded["results"].values()), list(FULL)))
     line = next(line for line in console.export_text().splitlines() if line.startswith("largest: "))
     assert f"a_hoarder ({hoarder.peak_memory_mib:.0f} MiB)" in line

@@ -13,6 +13,7 @@ Graded in the bubblewrap sandbox, as `grader grade` does by default:
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -101,8 +102,7 @@ def test_hostile_submissions_cannot_touch_the_students_after_them(tmp_path, smal
     out = small_disk / "out"
     with sandboxed_grader("second_order") as grader:
         results = {
-            r.submission_id: r
-            for r in grade_batch(grader, submissions, out, Console(file=open(os.devnull, "w")))
+            r.submission_id: r for r in grade_batch(grader, submissions, out, Console(file=io.StringIO()))
         }
     for index in range(3):
         student = results[f"student_{index}"]

@@ -73,7 +73,7 @@ def heldout_loss(given, params, seed, n_tasks=50, k=10, lr=0.01):
     for xs, ys, xq, yq in given.sample_tasks(n_tasks, k, k, generator):
         leaves = [p.detach().clone().requires_grad_(True) for p in params]
         grads = torch.autograd.grad(F.mse_loss(given.forward(leaves, xs), ys), leaves)
-        adapted = [p - lr * g for p, g in zip(leaves, grads)]
+        adapted = [p - lr * g for p, g in zip(leaves, grads, strict=True)]
         losses.append(float(F.mse_loss(given.forward(adapted, xq), yq)))
     return sum(losses) / len(losses)
 
@@ -85,7 +85,7 @@ def start_resemblance(start, trained):
     reference keeps this at 0.75-0.77 after 2000 steps (three starts), while parameters
     trained from any other start score about 0."""
     correlations = []
-    for before, after in zip(start, trained):
+    for before, after in zip(start, trained, strict=True):
         a, b = before.flatten().double(), after.detach().flatten().double()
         if a.numel() < 2:
             continue
@@ -101,8 +101,12 @@ def agreement_with_training(start, trained, expected):
     (the docstring fixes the draws, the meta-loss and Adam), the realistic mistakes at 0.37
     or more; parameters trained elsewhere, their hidden units reordered to look like the
     start, score about 0.1 (their resemblance to the start alone can be arranged)."""
-    change = torch.cat([(t.detach().double() - s.double()).flatten() for s, t in zip(start, trained)])
-    wanted = torch.cat([(t.detach().double() - s.double()).flatten() for s, t in zip(start, expected)])
+    change = torch.cat(
+        [(t.detach().double() - s.double()).flatten() for s, t in zip(start, trained, strict=True)]
+    )
+    wanted = torch.cat(
+        [(t.detach().double() - s.double()).flatten() for s, t in zip(start, expected, strict=True)]
+    )
     return float(change @ wanted / (change.norm() * wanted.norm() + 1e-30))
 
 
@@ -126,7 +130,9 @@ def train_and_compare(student, reference, given, seed, start_seed, heldout_seed,
     expect(
         isinstance(trained, (list, tuple))
         and len(trained) == len(params)
-        and all(isinstance(t, torch.Tensor) and t.shape == p.shape for t, p in zip(trained, params)),
+        and all(
+            isinstance(t, torch.Tensor) and t.shape == p.shape for t, p in zip(trained, params, strict=True)
+        ),
         "meta_train must return a list of tensors with the shapes of params",
     )
     resemblance = start_resemblance(params, trained)
@@ -137,7 +143,7 @@ def train_and_compare(student, reference, given, seed, start_seed, heldout_seed,
         "above 0.5): train copies of params, not a new or saved initialisation",
         "ignores_given_params",
     )
-    moved = any(not torch.equal(t.detach().to(p.dtype), p) for t, p in zip(trained, params))
+    moved = any(not torch.equal(t.detach().to(p.dtype), p) for t, p in zip(trained, params, strict=True))
     agreement = None
     if moved and reference.live:  # unmoved: the held-out loss says it did not learn
         expected = reference.probe("meta_train_outcome", params, meta_steps, Seed(seed + 1))["trained"]
