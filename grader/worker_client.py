@@ -2,8 +2,9 @@
 
 One :class:`Zygote` (a worker that has imported torch) serves a grader's submissions one
 after another; each submission gets a process of its own forked from it, and each question a
-child of that (:class:`SubmissionWorkers`). A worker that hangs is killed at its deadline; one that dies is described
-from its exit status. Either way the next request starts a fresh one, so one question's
+child of that (:class:`SubmissionWorkers`). A worker that hangs is killed at its time limit,
+charged to the submission's own CPU time (:mod:`grader.sandbox.time_limit`); one that dies is
+described from its exit status. Either way the next request starts a fresh one, so one question's
 failure never costs another question its grade.
 """
 
@@ -16,7 +17,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +24,8 @@ from typing import Any
 
 from grader import problems, untrusted_text
 from grader.captured_output import CapturedOutput
+from grader.sandbox.process_tree import ProcessTree
+from grader.sandbox.time_limit import WALL_FACTOR, CpuMeter, GroupMeter, TimeLimit
 from grader.wire import pipes, protocol
 from grader.wire.limits import ResourceLimits
 from grader.wire.vocabulary import ErrorKind, Op, Scope
@@ -139,15 +141,16 @@ class WorkerProcess:
         while chunk := stream.read1(65536):
             self.output.write(chunk)
 
-    def request(self, message: dict[str, Any], seconds: float, during: str) -> dict[str, Any]:
-        """Send one request and wait for its reply, at most `seconds`."""
-        deadline = time.monotonic() + seconds
+    def request(
+        self, message: dict[str, Any], seconds: float, during: str, meter: CpuMeter | None = None
+    ) -> dict[str, Any]:
+        """Send one request and wait for its reply: at most `seconds` of the CPU time `meter`
+        reads (with a wall-clock backstop), or of wall clock without one."""
+        limit = TimeLimit(seconds, meter)
         try:
             protocol.write_frame(self._requests, message)
-            header = self._read(protocol.FRAME_HEADER.size, deadline, seconds, during)
-            return protocol.read_frame_after_header(
-                header, lambda size: self._read(size, deadline, seconds, during)
-            )
+            header = self._read(protocol.FRAME_HEADER.size, limit, during)
+            return protocol.read_frame_after_header(header, lambda size: self._read(size, limit, during))
         except (BrokenPipeError, ConnectionResetError, EOFError):
             raise self._died(during) from None
         except protocol.ProtocolError as exc:
@@ -156,14 +159,14 @@ class WorkerProcess:
                 f"the worker sent an unreadable reply while {during}: {exc}"
             ) from None
 
-    def _read(self, size: int, deadline: float, seconds: float, during: str) -> bytearray:
-        """Read exactly `size` bytes by `deadline`."""
+    def _read(self, size: int, limit: TimeLimit, during: str) -> bytearray:
+        """Read exactly `size` bytes within `limit`."""
 
         def readinto(view: memoryview) -> int | None:
-            ready, _ = self._replies.wait(("replies",), timeout=max(deadline - time.monotonic(), 0))
-            if not ready:
-                self.kill()
-                raise problems.StudentTimedOut(f"timed out after {seconds:g} s while {during}")
+            while not self._replies.wait(("replies",), timeout=limit.next_wait())[0]:
+                if (reached := limit.reached()) is not None:
+                    self.kill()
+                    raise problems.StudentTimedOut(f"{reached} while {during}")
             return self._replies.readinto("replies", view)
 
         buffer = protocol.fill_buffer(size, readinto)
@@ -280,12 +283,32 @@ class SubmissionWorkers:
         self._question: str | None = None
         self._import_failure: problems.StudentProblem | None = None
         self._oom_kills = 0  # the group's count of processes killed for memory, as last seen
+        self._tree: ProcessTree | None = None
+        self._group_counts: bool | None = None  # whether its group counts CPU time
+
+    def _meter(self, worker: WorkerProcess) -> CpuMeter:
+        """Where this submission's CPU time is read: its group's counter, else its worker's
+        process tree (what /proc reports)."""
+        group = self.spec.cgroup
+        if group is not None and self._group_counts is None:
+            self._group_counts = group.cpu_seconds() is not None
+        if group is not None and self._group_counts:
+            return GroupMeter(group)
+        if self._tree is None or self._tree.root != worker.process.pid:
+            self._tree = ProcessTree(worker.process.pid)
+        return self._tree
+
+    def _know_new_processes(self) -> None:
+        """Look for the processes just started (a submission's, a question's), so that the
+        next request's reading counts them from its start, not from theirs."""
+        if self._tree is not None and self._worker is not None:
+            self._meter(self._worker).cpu_seconds(search=True)
 
     def request(self, message: dict[str, Any], seconds: float, during: str, question: str) -> dict[str, Any]:
         """Send `message` to a child serving `question`, forking a fresh one if needed."""
         worker = self._child_for(question)
         try:
-            reply = worker.request(message, seconds, during)
+            reply = worker.request(message, seconds, during, self._meter(worker))
         except problems.StudentProblem as exc:
             self._lose_worker()
             raise self._group_memory(during) or exc from None
@@ -300,7 +323,7 @@ class SubmissionWorkers:
         if reply.get("tampering"):
             raise _tampering(reply)
         inside = reply.get("student_seconds")
-        if isinstance(inside, float) and 0.0 <= inside <= seconds:
+        if isinstance(inside, float) and 0.0 <= inside <= seconds * WALL_FACTOR:
             self.student_seconds += inside
         return reply
 
@@ -350,6 +373,7 @@ class SubmissionWorkers:
             raise problems.WorkerUnavailable(
                 "the grader could not start this submission's process; grade it again"
             )
+        self._know_new_processes()
 
     def _end_child(self) -> None:
         if self._question is None or self._worker is None:
@@ -374,7 +398,9 @@ class SubmissionWorkers:
         message = {"op": Op.LOAD, "path": str(self.spec.module_path), "module": self.spec.module_name}
         during = "importing the submission"
         try:
-            reply = self._running().request(message, self.spec.import_seconds, during)
+            worker = self._running()
+            reply = worker.request(message, self.spec.import_seconds, during, self._meter(worker))
+            self._know_new_processes()
             self._collect(reply)
             if reply.get("op") == Op.EXITED:
                 if reply.get("scope") == Scope.SUBMISSION:

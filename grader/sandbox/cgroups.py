@@ -1,4 +1,4 @@
-"""A control group per submission: all its processes share one memory and one process limit.
+"""A control group per submission: all its processes share one memory, process and CPU limit.
 
 Each worker process has its own address-space limit, but a submission may start many
 processes; together they could ask for more than the machine has, and the kernel's
@@ -17,9 +17,15 @@ of its own:
 - when the submission ends, whatever is left in its group is killed and the group removed;
   folders left by a grading process that was killed are removed by the next one to start.
 
+The CPU controller (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``) gives each submission at most
+its share of the host (one CPU by default), however many processes it starts, and the group's
+own counter (v2 ``cpu.stat``, v1 ``cpuacct.usage``) is what its time limits are charged to
+(:mod:`grader.sandbox.time_limit`): CPU that others take never counts against it.
+
 Version 2 is used where its memory and pids controllers are enabled, version 1 (``memory``
-and ``pids`` hierarchies) otherwise; with neither, :func:`open_cgroups` says why, in one line,
-and grading goes on with the per-process limits only.
+and ``pids`` hierarchies, with ``cpu`` and ``cpuacct`` where mounted) otherwise; with neither,
+:func:`open_cgroups` says why, in one line, and grading goes on with the per-process limits
+only.
 """
 
 from __future__ import annotations
@@ -39,6 +45,11 @@ INSIDE = Path("/grader-cgroup")
 MOUNTINFO = Path("/proc/self/mountinfo")
 OWN_GROUPS = Path("/proc/self/cgroup")
 V1_CONTROLLERS = ("memory", "pids")
+V1_CPU = ("cpu", "cpuacct")
+"""Optional in v1: a group without them still limits memory and processes."""
+CPUS = 1.0
+"""Each submission's share of the host, in CPUs."""
+CPU_PERIOD_US = 100_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,8 @@ class SubmissionGroup:
     memory_mib: int
     processes: int
     sandboxed: bool = True
+    cpus: float | None = None
+    """The CPUs its processes may use together (its quota); None: no quota."""
     _gone: list[bool] = field(default_factory=lambda: [False])
 
     @property
@@ -77,6 +90,19 @@ class SubmissionGroup:
                 return int(value)
         return 0
 
+    def cpu_seconds(self) -> float | None:
+        """The CPU time all its processes have used, as the kernel counts it for the group
+        (those that ended included); None where no hierarchy counts it."""
+        if self.version == 2:
+            return _v2_usage(self.folders["unified"] / "cpu.stat")
+        for name in V1_CPU:
+            if name in self.folders:
+                try:
+                    return int((self.folders[name] / "cpuacct.usage").read_text()) / 1e9
+                except (OSError, ValueError):
+                    continue
+        return None
+
     def peak_bytes(self) -> int | None:
         """The group's own high-water mark of memory (all its processes together)."""
         name = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
@@ -98,22 +124,42 @@ class Cgroups:
     """This grading process's folders, one per hierarchy; a group in each per submission."""
 
     def __init__(
-        self, version: int, parents: dict[str, Path], memory_mib: int, processes: int, sandboxed: bool = True
+        self,
+        version: int,
+        parents: dict[str, Path],
+        memory_mib: int,
+        processes: int,
+        sandboxed: bool = True,
+        *,
+        cpus: float = CPUS,
     ) -> None:
         self.version = version
         self.sandboxed = sandboxed  # the worker sees the folders at INSIDE, not where they are
         self.parents = parents  # hierarchy name -> this process's folder on the host
         self.memory_mib = memory_mib
         self.processes = processes
+        self.cpus = cpus if _has_cpu_controller(version, parents) else None
         self._count = 0
 
     @property
     def description(self) -> str:
-        kind = "v2" if self.version == 2 else "v1 memory+pids"
+        names = "+".join(sorted(self.parents)) if self.version == 1 else ""
+        kind = "v2" if self.version == 2 else f"v1 {names}"
+        cpu = (
+            f"at most {self.cpus:g} CPU; time limits count its own CPU time"
+            if self.cpus is not None
+            else f"no CPU controller ({self._why_no_cpu()}): time limits count its own CPU "
+            "time, but it may use every core"
+        )
         return (
             f"control group per submission (cgroup {kind}): {self.memory_mib} MiB for all "
-            f"its processes together, at most {self.processes} processes"
+            f"its processes together, at most {self.processes} processes, {cpu}"
         )
+
+    def _why_no_cpu(self) -> str:
+        if self.version == 2:
+            return "v2 cpu controller not enabled"
+        return "no cpu hierarchy mounted" if "cpuacct" in self.parents else "no cpu or cpuacct hierarchy"
 
     def bind_arguments(self) -> list[str]:
         """bubblewrap's arguments that show this process's folders at :data:`INSIDE`."""
@@ -134,6 +180,7 @@ class Cgroups:
             self.memory_mib,
             self.processes,
             self.sandboxed,
+            self.cpus,
         )
         try:
             for folder in folders.values():
@@ -153,11 +200,19 @@ class Cgroups:
             _write_optional(folder / "memory.swap.max", "0")  # swap counts: none is allowed
             _write(folder / "pids.max", str(self.processes))
             _write_optional(folder / "memory.oom.group", "0")
+            if self.cpus is not None:
+                _write(folder / "cpu.max", f"{self._quota_us()} {CPU_PERIOD_US}")
             return
         _write(group.folders["memory"] / "memory.limit_in_bytes", limit)
         # memory+swap no more than memory alone: swap counts toward the same limit
         _write_optional(group.folders["memory"] / "memory.memsw.limit_in_bytes", limit)
         _write(group.folders["pids"] / "pids.max", str(self.processes))
+        if self.cpus is not None:
+            _write(group.folders["cpu"] / "cpu.cfs_period_us", str(CPU_PERIOD_US))
+            _write(group.folders["cpu"] / "cpu.cfs_quota_us", str(self._quota_us()))
+
+    def _quota_us(self) -> int:
+        return max(int((self.cpus or CPUS) * CPU_PERIOD_US), 1000)
 
     def close(self) -> None:
         """Remove this process's folders (every submission's group is already gone)."""
@@ -168,7 +223,7 @@ class Cgroups:
 
 
 def open_cgroups(
-    memory_mib: int, processes: int, *, sandboxed: bool = True, root: Path | None = None
+    memory_mib: int, processes: int, *, sandboxed: bool = True, root: Path | None = None, cpus: float = CPUS
 ) -> tuple[Cgroups | None, str]:
     """This process's cgroups for its submissions, v2 if usable, else v1; or None and the
     one line that says why grading goes on with per-process limits only."""
@@ -183,7 +238,7 @@ def open_cgroups(
         except OSError as exc:
             reasons.append(f"v{version}: {exc.strerror or exc}")
             continue
-        return Cgroups(version, parents, memory_mib, processes, sandboxed), ""
+        return Cgroups(version, parents, memory_mib, processes, sandboxed, cpus=cpus), ""
     return None, ("no control group per submission (" + "; ".join(reasons) + "): per-process limits only")
 
 
@@ -200,16 +255,17 @@ def _make_parents(
         enabled = (homes["unified"] / "cgroup.controllers").read_text().split()
         if not {"memory", "pids"} <= set(enabled):
             raise OSError(errno.ENOTSUP, "memory and pids controllers not enabled")
-    parents = {}
+    parents: dict[str, Path] = {}
     try:
         for name, home in homes.items():
-            remove_leftovers(home)
-            parent = home / f"{PREFIX}{os.getpid()}-{_start_time(os.getpid())}"
-            parent.mkdir(exist_ok=True)
-            parents[name] = parent
+            parents[name] = _make_parent(home)
             if version == 2:
-                # its children get both controllers (this folder never holds a process)
-                _enable(home, parent)
+                # its children get the controllers (this folder never holds a process)
+                _enable(home, parents[name])
+        if version == 1:
+            for name, home in _v1_cpu_homes(mounts, own, root).items():
+                with contextlib.suppress(OSError):  # optional: memory and pids hold without
+                    parents[name] = _make_parent(home)
     except BaseException:
         for parent in parents.values():
             _kill_and_remove(parent, 2.0)
@@ -217,11 +273,55 @@ def _make_parents(
     return parents
 
 
+def _make_parent(home: Path) -> Path:
+    """This grading process's folder in `home`, once the leftovers of dead ones are gone."""
+    remove_leftovers(home)
+    parent = home / f"{PREFIX}{os.getpid()}-{_start_time(os.getpid())}"
+    parent.mkdir(exist_ok=True)
+    return parent
+
+
+def _v1_cpu_homes(mounts: dict[str, Path], own: dict[str, str], root: Path | None) -> dict[str, Path]:
+    """This process's group in the v1 cpu and cpuacct hierarchies, where they are mounted
+    (once where they share one hierarchy); a writable one is checked as the folder is made."""
+    homes: dict[str, Path] = {}
+    for name in V1_CPU:
+        if name in mounts and name in own and mounts[name] not in {mounts.get(h) for h in homes}:
+            homes[name] = (root / name if root else mounts[name]) / own[name].lstrip("/")
+    return homes
+
+
 def _enable(home: Path, parent: Path) -> None:
+    offered = (home / "cgroup.controllers").read_text().split()
     for folder in (home, parent):
         have = (folder / "cgroup.subtree_control").read_text().split()
+        if "cpu" in offered and "cpu" not in have:  # optional: without it no quota, a counter still
+            _write_optional(folder / "cgroup.subtree_control", "+cpu")
         if not {"memory", "pids"} <= set(have):
             _write(folder / "cgroup.subtree_control", "+memory +pids")
+
+
+def _has_cpu_controller(version: int, parents: dict[str, Path]) -> bool:
+    """Whether the groups made in `parents` get a CPU quota."""
+    if version == 1:
+        return "cpu" in parents and (parents["cpu"] / "cpu.cfs_quota_us").is_file()
+    try:
+        return "cpu" in (parents["unified"] / "cgroup.subtree_control").read_text().split()
+    except OSError:
+        return False
+
+
+def _v2_usage(stat: Path) -> float | None:
+    """usage_usec of a v2 group's cpu.stat, in seconds."""
+    try:
+        text = stat.read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "usage_usec" and value.strip().isdigit():
+            return int(value) / 1e6
+    return None
 
 
 def remove_leftovers(home: Path) -> list[Path]:
@@ -315,7 +415,7 @@ def _mounts() -> dict[str, Path]:
             found.setdefault("unified", point)
         elif kind == "cgroup":
             for option in options.split(","):
-                if option in V1_CONTROLLERS:
+                if option in V1_CONTROLLERS + V1_CPU:
                     found.setdefault(option, point)
     return found
 
@@ -332,7 +432,7 @@ def _own_groups() -> dict[str, str]:
         if number == "0" and controllers == "":
             found["unified"] = path
         for controller in controllers.split(","):
-            if controller in V1_CONTROLLERS:
+            if controller in V1_CONTROLLERS + V1_CPU:
                 found[controller] = path
     return found
 
@@ -342,7 +442,7 @@ def describe(memory_mib: int, processes: int) -> str:
     or why none (made and removed at once, as a probe)."""
     cgroups, reason = open_cgroups(memory_mib, processes)
     if cgroups is None:
-        return reason
+        return f"{reason}; no CPU controller: time limits count its processes' CPU time from /proc"
     try:
         return cgroups.description
     finally:
