@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test test-fast demo record validate clean
+.PHONY: setup lint format test test-fast demo record validate clean
 ASSIGNMENTS := $(patsubst assignments/%/assignment.toml,%,$(wildcard assignments/*/assignment.toml))
 
 setup: $(VENV)/.ready
@@ -11,10 +11,20 @@ $(VENV)/.ready: pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh $(VENV)
 	touch $@
 
-test: setup
-	bash scripts/test_tools.sh
+# The formatter, the linter and strict types: the same three as CI and .pre-commit-config.yaml.
+lint: setup
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+# Sort imports and format, as lint expects.
+format: setup
+	$(VENV)/bin/ruff check --select I --fix .
+	$(VENV)/bin/ruff format .
+
+test: setup
+	$(MAKE) lint
+	bash scripts/test_tools.sh
 	$(PY) -m pytest -q
 	$(MAKE) validate
 
