@@ -13,6 +13,7 @@ a course's tests use). The machinery of each stage is a package:
 - `worker/`     everything that runs beside student code; imports only `wire/`
 - `wire/`       what both sides share: frames, protocol words, limits
 - `authoring/`  a course author's tools: scaffold, notebooks, recorded expectations, validation
+- `watch/`      `grader check --watch`: one warm grader that checks again on every save
 - `commands/`   one module per subcommand
 
 Imports only go down these layers (tests/test_architecture.py), and they go at the top of a

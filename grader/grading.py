@@ -13,6 +13,7 @@ import hashlib
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,9 +134,14 @@ class Grader:
         return self._warm
 
     def grade(
-        self, submission: Submission
+        self,
+        submission: Submission,
+        *,
+        first: frozenset[str] = frozenset(),
+        on_first: Callable[[list[results.GradedTest]], None] | None = None,
     ) -> tuple[results.SubmissionResult, dict[str, list[dict[str, Any]]]]:
-        """Grade one submission; also return what a record run wrote down."""
+        """Grade one submission; also return what a record run wrote down. The `first`
+        questions run before the others, and `on_first` is told their tests as they end."""
         started = time.perf_counter()
         result = results.SubmissionResult(submission.id, self.assignment.name, self.options.mode)
         self._graded += 1
@@ -153,6 +159,7 @@ class Grader:
                 group = self.cgroups.group() if self.cgroups is not None else None
                 try:
                     run = self._submission_run(submission, module_path, workdir, uid, group)
+                    run.first, run.on_first = first, on_first
                     run.static_tampering = tampering_by_question(
                         module_path.read_text(encoding="utf-8", errors="replace"), self.assignment.questions
                     )
@@ -209,9 +216,9 @@ class Grader:
     def close(self) -> None:
         """Stop the warm worker and the pytest session, and remove the grader's folder."""
         if self._warm is not None:
-            if self.options.mode == CHECK:  # never sandboxed: nothing to wait for, and the
-                self._warm.discard()  # worker's interpreter teardown costs about 1 s
-            self._warm.close()  # a submission still in flight fails fast instead of finishing
+            # A submission still in flight fails fast instead of finishing. A check is never
+            # sandboxed: nothing to wait for, and the worker's interpreter teardown costs 1 s.
+            self._warm.close(linger=self.options.mode != CHECK)
         if self._session is not None:
             self._session.close()
         if self.cgroups is not None:

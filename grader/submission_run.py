@@ -26,6 +26,12 @@ class SubmissionRun:
     recorded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lost_questions: dict[str, problems.StudentProblem] = field(default_factory=dict)
     static_tampering: dict[str, list[str]] = field(default_factory=dict)
+    first: frozenset[str] = frozenset()
+    """Questions whose tests run before the others' (`grader check --watch`: those a save
+    changed, so that what the student just edited is answered first)."""
+    on_first: Callable[[list[results.GradedTest]], None] | None = None
+    """Told the tests graded so far once the `first` questions have run, while the others
+    still run (called in the pytest session's thread)."""
     error: BaseException | None = None
     finished: threading.Event = field(default_factory=threading.Event)
     _pool: SubmissionWorkers | None = None

@@ -244,26 +244,39 @@ class Zygote:
         self.spec = spec
         self._process: WorkerProcess | None = None
         self._closed = False
+        # close() may come from another thread than the session's (Ctrl-C in `grader check
+        # --watch`): once closed, no worker is started again, not even one half started.
+        self._lock = threading.Lock()
 
     def process(self) -> WorkerProcess:
-        if self._closed:
-            raise problems.WorkerUnavailable("the grader is shutting down; grade it again")
-        if self._process is None or not self._process.alive:
-            self.discard()
-            self._process = WorkerProcess(self.spec)
-        return self._process
+        with self._lock:
+            if self._closed:
+                raise problems.WorkerUnavailable("the grader is shutting down; grade it again")
+            if self._process is None or not self._process.alive:
+                self._let_go(linger=False)
+                self._process = WorkerProcess(self.spec)
+            return self._process
 
     def discard(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process = None
+        with self._lock:
+            self._let_go(linger=False)
 
-    def close(self) -> None:
-        """Stop for good: a submission still in flight fails fast instead of starting another."""
-        self._closed = True
-        if self._process is not None:
-            self._process.stop()
-            self._process = None
+    def close(self, *, linger: bool = True) -> None:
+        """Stop for good: a submission still in flight fails fast instead of starting another.
+        `linger`: let the worker exit as asked (a few seconds at most) rather than kill it."""
+        with self._lock:
+            self._closed = True
+            self._let_go(linger=linger)
+
+    def _let_go(self, *, linger: bool) -> None:
+        """Stop the worker politely (`linger`) or kill it; either way it is no longer ours."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if linger:
+            process.stop()
+        else:
+            process.kill()
 
 
 class SubmissionWorkers:

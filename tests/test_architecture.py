@@ -67,7 +67,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "grader.similarity",
         ),
     ),
-    ("entry points beside the commands", ("grader.jupyter", "grader.authoring", "grader.autograder")),
+    (
+        "entry points beside the commands",
+        ("grader.jupyter", "grader.authoring", "grader.autograder", "grader.watch"),
+    ),
     ("commands: one module per subcommand", ("grader.commands",)),
     ("the edge", ("grader.cli", "grader.__main__", "grader")),
 ]

@@ -9,15 +9,22 @@ from __future__ import annotations
 import argparse
 import atexit
 import gc
+import json
+import signal
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
+from rich.rule import Rule
 
 from grader.errors import ExitCode
 from grader.grading import CHECK, Grader, GradingOptions
 from grader.intake.files import write_text_atomic
 from grader.intake.submission import Submission, locate_assignment
 from grader.outputs.submission_report import SubmissionReport
+from grader.results import SubmissionResult
+from grader.watch import Watch, WatchUpdate
 
 NAME = "check"
 HELP = "run the public tests on your work (students)"
@@ -42,26 +49,66 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--slow", action="store_true", help="also run the tests marked slow (long training runs)"
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--watch", action="store_true", help="check again every time you save, until Ctrl-C")
 
 
 def run(options: argparse.Namespace) -> int:
     _quick_exit()
     assignment = locate_assignment(options.path, options.assignment)
     questions = assignment.question_selection(options.question)
+    grading = GradingOptions(mode=CHECK, run_slow=options.slow, questions=questions, torch_threads=1)
     console = Console()
-    with (
-        Grader(
-            assignment,
-            GradingOptions(mode=CHECK, run_slow=options.slow, questions=questions, torch_threads=1),
-        ) as grader,
-        console.status(f"checking {assignment.file_name}…"),
-    ):
+    if options.watch:
+        return _watch(Grader(assignment, grading), options, console)
+    with Grader(assignment, grading) as grader, console.status(f"checking {assignment.file_name}…"):
         result, _ = grader.grade(Submission.at(options.path, assignment))
     console.print(SubmissionReport(result, catalogue=assignment.misconceptions))
-    if options.json:
-        import json
+    _write_json(options.json, result)
+    return _exit_code(result)
 
-        write_text_atomic(options.json, json.dumps(result.to_dict(), indent=2) + "\n")
+
+def _watch(grader: Grader, options: argparse.Namespace, console: Console) -> int:
+    """Check on every save until Ctrl-C, which ends every process the checks started."""
+
+    def show(update: WatchUpdate) -> None:
+        if console.is_terminal:
+            console.clear()
+        else:
+            console.print(Rule())
+        console.print(update.report)
+        if update.final:
+            _write_json(options.json, update.result)
+
+    watch = Watch(grader, options.path, on_update=show)
+    try:
+        with console.status(f"checking {grader.assignment.file_name}…"):
+            watch.check_first()
+        watch.run()
+    except KeyboardInterrupt:
+        console.print("Stopped watching.")
+    finally:
+        _without_interrupts(grader.close)
+    return _exit_code(watch.last) if watch.last is not None else ExitCode.OK
+
+
+def _without_interrupts(ending: Callable[[], None]) -> None:
+    """End the watch's processes even if Ctrl-C is pressed again meanwhile."""
+    if threading.current_thread() is not threading.main_thread():
+        ending()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ending()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _write_json(path: Path | None, result: SubmissionResult) -> None:
+    if path:
+        write_text_atomic(path, json.dumps(result.to_dict(), indent=2) + "\n")
+
+
+def _exit_code(result: SubmissionResult) -> ExitCode:
     return ExitCode.OK if result.all_passed else ExitCode.TESTS_FAILED
 
 
