@@ -77,7 +77,7 @@ def kill_descendants(root: int, seconds: float) -> list[int]:
                 os.kill(pid, signal.SIGKILL)
         _reap_children()
         if time.monotonic() > deadline:
-            return left
+            return list(left)
         time.sleep(0.02)
     return []
 
