@@ -25,7 +25,7 @@ format: setup
 test: setup
 	$(MAKE) lint
 	bash scripts/test_tools.sh
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadgroup
 	$(MAKE) validate
 
 # Every assignment ready to hand out (reference full marks, stub zero, variants caught, ...).
@@ -33,7 +33,7 @@ validate: setup
 	for name in $(ASSIGNMENTS); do $(VENV)/bin/grader validate $$name || exit 1; done
 
 test-fast: setup
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n auto --dist loadgroup -m "not slow and not browser and not kernel"
 
 demo: setup
 	bash scripts/demo.sh $(VENV)

@@ -1,4 +1,5 @@
-"""Shared fixtures: the project's folders, the reference modules, and fixed terminal settings."""
+"""Shared fixtures: the project's folders, the reference modules, fixed terminal settings, and
+the groups that keep tests sharing a resource on one xdist worker."""
 
 from __future__ import annotations
 
@@ -17,6 +18,31 @@ SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 os.environ["COLUMNS"] = "100"
 os.environ["NO_COLOR"] = "1"
 os.environ["GRADER_ASSIGNMENTS"] = str(ASSIGNMENTS)
+
+# `make test` runs the suite in parallel (pytest-xdist, --dist loadgroup): tests marked with
+# one xdist group run on one worker, one after another; every other test goes where there is
+# room. Without xdist the marks do nothing.
+SANDBOX_GROUP = pytest.mark.xdist_group("sandbox")
+"""Tests that grade in the sandbox. Batches lease sandbox uids, some from lock folders of their
+own (to tell their uids from others'), and make control groups in this process's memory
+group, whose grading folders some tests count: two such tests at once would see each other's."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # Parallel workers share the cores: each runs torch on one thread, as grading processes
+        # do, and so do the processes tests start. With a thread per core in every worker,
+        # idle OpenMP threads spin on the cores the other workers need.
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
+
+
+def module_group(name: str) -> pytest.MarkDecorator:
+    """Keep a module's tests on one worker: its expensive module-scoped fixture (a batch graded
+    for real, a notebook run in a kernel) is then computed once, not once per worker."""
+    return pytest.mark.xdist_group(name)
 
 
 @pytest.fixture(scope="session")

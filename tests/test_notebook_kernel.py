@@ -17,10 +17,12 @@ import nbformat
 import pytest
 
 from grader.cli import main
-from tests.conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS, module_group
 
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
+
+pytestmark = [pytest.mark.kernel, module_group("notebook-kernel")]
 
 SECOND_ORDER = SUBMISSIONS / "second_order"
 

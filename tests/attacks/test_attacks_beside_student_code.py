@@ -28,10 +28,10 @@ from rich.console import Console
 
 from grader.commands.grade import grade_batch
 from grader.intake.submission import Submission
-from tests.conftest import SUBMISSIONS
+from tests.conftest import SANDBOX_GROUP, SUBMISSIONS
 from tests.sandbox.test_isolation import question_scores, sandboxed_grader
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, SANDBOX_GROUP]
 
 SECOND_ORDER_FULL = {
     "first_order_grads": 10,

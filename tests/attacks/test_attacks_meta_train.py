@@ -34,10 +34,10 @@ from grader.course.assignment import find_assignment
 from grader.grading import Grader
 from grader.intake.submission import Submission
 from grader.seeds import seed_for
-from tests.conftest import REFERENCE, SUBMISSIONS
+from tests.conftest import REFERENCE, SANDBOX_GROUP, SUBMISSIONS
 from tests.sandbox.test_isolation import question_scores, sandboxed_grader
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, SANDBOX_GROUP]
 
 NODES = {
     200: "tests/test_public.py::test_meta_train_quick",

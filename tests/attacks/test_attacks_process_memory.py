@@ -21,10 +21,10 @@ import pytest
 from grader.course.assignment import find_assignment
 from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
-from tests.conftest import REFERENCE, SUBMISSIONS
+from tests.conftest import REFERENCE, SANDBOX_GROUP, SUBMISSIONS
 from tests.sandbox.test_isolation import question_scores, sandboxed_grader
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, SANDBOX_GROUP]
 
 FULL = {
     "first_order_grads": 10,

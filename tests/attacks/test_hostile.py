@@ -25,7 +25,9 @@ from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
 from grader.sandbox.bubblewrap import Sandbox
 from grader.sandbox.uid_pool import leased_uids
-from tests.conftest import REFERENCE, ROOT, SUBMISSIONS
+from tests.conftest import REFERENCE, ROOT, SANDBOX_GROUP, SUBMISSIONS
+
+pytestmark = SANDBOX_GROUP
 
 HOSTILE = SUBMISSIONS / "hostile"
 FULL = {

@@ -18,6 +18,9 @@ from grader.cli import main
 from grader.course.assignment import Assignment
 from grader.errors import GraderError
 from grader.sandbox.bubblewrap import Sandbox
+from tests.conftest import SANDBOX_GROUP
+
+pytestmark = SANDBOX_GROUP  # validates and grades in the sandbox where it runs
 
 QUESTION = '''
 

@@ -17,7 +17,9 @@ from grader.course.late_policy import (
     read_submission_times,
 )
 from grader.errors import ConfigError, GraderError
-from tests.conftest import ASSIGNMENTS
+from tests.conftest import ASSIGNMENTS, module_group
+
+pytestmark = module_group("late-batch")
 
 DEADLINE = datetime.datetime(2026, 12, 4, 23, 59, tzinfo=datetime.timezone(datetime.timedelta(hours=-5)))
 POLICY = LatePolicy(DEADLINE, per_day=10, cap=30, grace=datetime.timedelta(minutes=15))

@@ -17,7 +17,9 @@ import pytest
 from junitparser import JUnitXml
 
 from grader.cli import main
-from tests.conftest import ROOT, SUBMISSIONS
+from tests.conftest import ROOT, SUBMISSIONS, module_group
+
+pytestmark = module_group("gradebook-batch")
 
 CORRECT = SUBMISSIONS / "second_order" / "correct_compact.py"
 ZEROED = SUBMISSIONS / "second_order" / "zeroed_gradients.py"

@@ -17,7 +17,10 @@ from grader.cli import main
 from grader.gradebook.load import load_batch
 from grader.gradebook.store import Gradebook
 from grader.outputs.registry import render
+from tests.conftest import module_group
 from tests.course_copy import CORRECT, ZEROED, copy_course, grade, hand_in
+
+pytestmark = module_group("overrides")
 
 QUESTION = "grads_without_zeroing"
 REASON = "explained in office hours: the zeroing was right in spirit"

@@ -11,7 +11,10 @@ import pytest
 
 from grader.gradebook.load import load_batch
 from grader.intake.fingerprint import folder_hash
+from tests.conftest import module_group
 from tests.course_copy import CORRECT, ZEROED, copy_course, grade, hand_in
+
+pytestmark = module_group("regrade-question")
 
 QUESTION = "hvp"
 FAILING_TEST = '''

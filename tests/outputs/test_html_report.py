@@ -33,8 +33,10 @@ from grader.outputs.similarity_html import (
     similarity_section,
 )
 from grader.results import GradedTest, SubmissionResult
-from tests.conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS, module_group
 from tests.graded_outputs import graded_folder
+
+pytestmark = module_group("graded-outputs")  # graded_folder() is graded once per process
 
 HOSTILE_ID = '<script>alert("id")</script>\'"&amp;'
 CONTROL_ID = "mallory\x1b]0;pwned\x07"
@@ -207,6 +209,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     return width, height, [bytes(r[i : i + 3]) for r in rows for i in range(0, stride, step)]
 
 
+@pytest.mark.browser
 def test_a_browser_draws_the_report(page, tmp_path):
     shot = tmp_path / "report.png"
     run_browser(page, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1000,1400")
@@ -217,6 +220,7 @@ def test_a_browser_draws_the_report(page, tmp_path):
     assert len(colours) >= 16 and 0.01 < ink < 0.9, (len(colours), ink)  # text and bars, not blank
 
 
+@pytest.mark.browser
 def test_the_browsers_dom_holds_a_chart_per_question_and_the_ranked_mistakes(page, batch, tmp_path):
     dom = run_browser(page, tmp_path / "profile", "--dump-dom").stdout
     document = Document(dom)
@@ -352,6 +356,7 @@ def similar_report(tmp_path_factory) -> tuple[Path, dict, dict[str, list[str]]]:
     return page, document, sources
 
 
+@pytest.mark.browser
 def test_the_browser_shows_each_suspicious_pair_side_by_side(similar_report, tmp_path):
     page, document, sources = similar_report
     dom = run_browser(page, tmp_path / "profile", "--dump-dom").stdout

@@ -29,7 +29,9 @@ from grader.outputs.class_table import BatchStatistics
 from grader.sandbox import cgroups
 from grader.sandbox.bubblewrap import Sandbox
 from grader.sandbox.cgroups import PREFIX, open_cgroups, remove_leftovers
-from tests.conftest import REFERENCE, ROOT, SUBMISSIONS
+from tests.conftest import REFERENCE, ROOT, SANDBOX_GROUP, SUBMISSIONS
+
+pytestmark = SANDBOX_GROUP
 
 MIB = 1024 * 1024
 HOARDER = SUBMISSIONS / "cgroup" / "children_share_memory.py"

@@ -31,9 +31,9 @@ from grader.intake.submission import Submission
 from grader.sandbox.bubblewrap import Sandbox
 from grader.sandbox.uid_pool import leased_uids
 from tests.attacks.test_hostile import sandbox_or_skip, sandbox_processes
-from tests.conftest import REFERENCE, SUBMISSIONS
+from tests.conftest import REFERENCE, SANDBOX_GROUP, SUBMISSIONS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, SANDBOX_GROUP]
 
 ISOLATION = SUBMISSIONS / "isolation"
 FORGERIES = SUBMISSIONS / "forgeries"
