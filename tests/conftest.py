@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.course.assignment import Assignment
 from grader.reference import import_private
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,19 @@ def module_group(name: str) -> pytest.MarkDecorator:
     """Keep a module's tests on one worker: its expensive module-scoped fixture (a batch graded
     for real, a notebook run in a kernel) is then computed once, not once per worker."""
     return pytest.mark.xdist_group(name)
+
+
+def full_marks(name: str) -> dict[str, float]:
+    """Each question's full marks, public and hidden points together, as assignments/<name>/
+    assignment.toml gives them: tests derive a full score from it instead of repeating it."""
+    questions = Assignment.load(ASSIGNMENTS / name).questions
+    return {question: points.total for question, points in questions.items()}
+
+
+def public_marks(name: str) -> dict[str, float]:
+    """Each question's public points (all that `grader check` can show), from assignment.toml."""
+    questions = Assignment.load(ASSIGNMENTS / name).questions
+    return {question: points.public for question, points in questions.items()}
 
 
 @pytest.fixture(scope="session")

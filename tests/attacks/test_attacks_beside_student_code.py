@@ -28,20 +28,13 @@ from rich.console import Console
 
 from grader.commands.grade import grade_batch
 from grader.intake.submission import Submission
-from tests.conftest import SANDBOX_GROUP, SUBMISSIONS
+from tests.conftest import SANDBOX_GROUP, SUBMISSIONS, full_marks
 from tests.sandbox.test_isolation import question_scores, sandboxed_grader
 
 pytestmark = [pytest.mark.slow, SANDBOX_GROUP]
 
-SECOND_ORDER_FULL = {
-    "first_order_grads": 10,
-    "second_partials": 20,
-    "grads_without_zeroing": 15,
-    "hessian": 20,
-    "hvp": 15,
-    "gradient_penalty": 20,
-}
-MAML_FULL = {"inner_update": 20, "adapt": 15, "meta_loss": 30, "meta_train": 35}
+SECOND_ORDER_FULL = full_marks("second_order")
+MAML_FULL = full_marks("maml")
 
 
 def batch_of(folder, named: dict[str, object]) -> list[Submission]:

@@ -20,7 +20,7 @@ from grader.course.assignment import find_assignment
 from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.collect import expand_submissions
 from grader.intake.submission import OUTPUT_NAMES
-from tests.conftest import REFERENCE, SUBMISSIONS
+from tests.conftest import REFERENCE, SUBMISSIONS, full_marks
 
 HOSTILE = SUBMISSIONS / "hostile_output_names"
 QUIET = Console(file=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the module
@@ -39,7 +39,8 @@ def test_ids_named_like_outputs_cannot_stop_the_batch(tmp_path):
         results = {r.submission_id: r for r in grade_batch(grader, submissions, out, QUIET)}
     hostile = {f"{path.name}" for path in HOSTILE.glob("*.py")}
     assert set(results) == {"alice", *hostile}
-    assert all(result.score == 100 for result in results.values()), {
+    full = sum(full_marks("second_order").values())
+    assert all(result.score == full for result in results.values()), {
         i: (r.score, r.problem) for i, r in results.items()
     }
     for name in ("gradebook.csv", "gradebook.sqlite"):

@@ -21,19 +21,12 @@ import pytest
 from grader.course.assignment import find_assignment
 from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
-from tests.conftest import REFERENCE, SANDBOX_GROUP, SUBMISSIONS
+from tests.conftest import REFERENCE, SANDBOX_GROUP, SUBMISSIONS, full_marks
 from tests.sandbox.test_isolation import question_scores, sandboxed_grader
 
 pytestmark = [pytest.mark.slow, SANDBOX_GROUP]
 
-FULL = {
-    "first_order_grads": 10,
-    "second_partials": 20,
-    "grads_without_zeroing": 15,
-    "hessian": 20,
-    "hvp": 15,
-    "gradient_penalty": 20,
-}
+FULL = full_marks("second_order")
 OPENED = ("hessian", "hvp", "gradient_penalty")
 
 

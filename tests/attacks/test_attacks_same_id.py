@@ -16,7 +16,7 @@ import shutil
 import pytest
 
 from grader.errors import GraderError
-from tests.conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS, full_marks
 from tests.course_copy import CORRECT, copy_course, grade
 
 HOSTILE = SUBMISSIONS / "hostile_same_id"
@@ -39,8 +39,8 @@ def test_files_sharing_an_id_cost_only_that_student(tmp_path, capsys):
         rows = {row["submission"]: row for row in csv.DictReader(stream)}
     assert sorted(rows) == ["alice_12", "bob_13", "carol_14", "mallory_15"]
     assert {key: float(row["score"]) for key, row in rows.items()} == {
-        "alice_12": 100,
-        "bob_13": 100,
+        "alice_12": sum(full_marks("second_order").values()),
+        "bob_13": sum(full_marks("second_order").values()),
         "carol_14": 0,
         "mallory_15": 0,
     }

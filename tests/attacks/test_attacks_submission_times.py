@@ -13,11 +13,12 @@ from __future__ import annotations
 import shutil
 
 from grader.cli import main
-from tests.conftest import SUBMISSIONS
+from tests.conftest import SUBMISSIONS, full_marks
 from tests.course.test_late_policy import LATE_TABLE
 from tests.course_copy import CORRECT, copy_course, grade
 
 HOSTILE = SUBMISSIONS / "hostile_own_metadata"
+FULL_SCORE = sum(full_marks("second_order").values())
 
 
 def test_a_metadata_file_inside_a_submission_sets_no_ones_time(tmp_path, capsys):
@@ -34,7 +35,7 @@ def test_a_metadata_file_inside_a_submission_sets_no_ones_time(tmp_path, capsys)
     batch = load_batch(out).by_id()
     assert sorted(batch) == ["submission_1", "submission_2"]
     for key in batch:  # neither has a time an instructor or Gradescope gave: none is judged
-        assert (batch[key].total, batch[key].late) == (100, None), key
+        assert (batch[key].total, batch[key].late) == (FULL_SCORE, None), key
     said = " ".join(capsys.readouterr().out.split())
     assert "2 submission(s) have no submission time" in said
 
@@ -54,5 +55,5 @@ def test_an_exports_own_metadata_still_gives_its_submissions_times(tmp_path):
     out = tmp_path / "out"
     assert grade(assignment, export, out) == 0
     batch = load_batch(out).by_id()
-    assert (batch["submission_1"].total, batch["submission_1"].penalty) == (80, 20)
-    assert (batch["submission_2"].total, batch["submission_2"].late) == (100, None)
+    assert (batch["submission_1"].total, batch["submission_1"].penalty) == (FULL_SCORE - 20, 20)
+    assert (batch["submission_2"].total, batch["submission_2"].late) == (FULL_SCORE, None)

@@ -25,19 +25,12 @@ from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
 from grader.sandbox.bubblewrap import Sandbox
 from grader.sandbox.uid_pool import leased_uids
-from tests.conftest import REFERENCE, ROOT, SANDBOX_GROUP, SUBMISSIONS
+from tests.conftest import REFERENCE, ROOT, SANDBOX_GROUP, SUBMISSIONS, full_marks
 
 pytestmark = SANDBOX_GROUP
 
 HOSTILE = SUBMISSIONS / "hostile"
-FULL = {
-    "first_order_grads": 10,
-    "second_partials": 20,
-    "grads_without_zeroing": 15,
-    "hessian": 20,
-    "hvp": 15,
-    "gradient_penalty": 20,
-}
+FULL = full_marks("second_order")
 EXPECTED = {
     "clean_half_then_cheats": {"first_order_grads": 0, "second_partials": 0, "grads_without_zeroing": 0},
     "hang_memory_segfault": {"hessian": 0, "hvp": 0, "gradient_penalty": 0},
@@ -183,9 +176,10 @@ def test_each_attack_fails_with_the_right_status(graded):
 
 @pytest.mark.slow
 def test_the_correct_submission_in_the_same_batch_is_untouched(graded):
-    assert graded["results"]["aaa_correct"].score == pytest.approx(100)
+    full = sum(FULL.values())
+    assert graded["results"]["aaa_correct"].score == pytest.approx(full)
     text = (graded["out"] / "aaa_correct" / "results.json").read_text()
-    assert '"score": 100' in text and "hacked" not in text
+    assert f'"score": {full:g}' in text and "hacked" not in text
 
 
 @pytest.mark.slow
@@ -207,7 +201,7 @@ def test_output_is_capped_and_never_parsed(graded):
     assert len(flood.output) < 20_000 and "bytes of output left out" in flood.output
     cheats = graded["results"]["clean_half_then_cheats"]
     assert "42 passed" in cheats.output  # kept for the report, but it scored nothing
-    assert cheats.score == pytest.approx(55)
+    assert cheats.score == pytest.approx(sum({**FULL, **EXPECTED["clean_half_then_cheats"]}.values()))
 
 
 @pytest.mark.slow

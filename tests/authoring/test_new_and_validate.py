@@ -142,8 +142,11 @@ def test_an_added_question_validates_and_grades_exactly(course, capsys):
         name: json.loads((course / "out" / name / "results.json").read_text())
         for name in ("alice", "bob", "mallory")
     }
+    questions = Assignment.load(folder).questions
+    full = sum(points.total for points in questions.values())
+    wrong = full - questions["jvp"].total  # bob's and mallory's jvp earn nothing
     assert {name: result["score"] for name, result in scores.items()} == pytest.approx(
-        {"alice": 120, "bob": 100, "mallory": 100}
+        {"alice": full, "bob": wrong, "mallory": wrong}
     )
     codes = {t["misconception"] for t in scores["bob"]["tests"] if t["question"] == "jvp"}
     assert codes == {"vjp_instead_of_jvp"}

@@ -11,7 +11,11 @@ import pytest
 
 from grader.cli import main
 from grader.commands import check, ci, export, grade, merge, new, record, release, show, validate
-from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS
+from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS, full_marks, public_marks
+
+FULL = full_marks("second_order")
+FULL_SCORE = sum(FULL.values())
+PUBLIC_SCORE = sum(public_marks("second_order").values())
 
 
 def run(capsys, *argv):
@@ -37,15 +41,19 @@ def test_check_on_the_untouched_stub_shows_every_question_not_attempted(capsys, 
     for question in ("first_order_grads", "second_partials", "hessian", "hvp", "gradient_penalty"):
         line = next(l for l in out.splitlines() if l.strip("│ ").startswith(question))
         assert "not attempted" in line
-    assert "Public tests: 0/40 points" in out
+    assert f"Public tests: 0/{PUBLIC_SCORE:g} points" in out
 
 
 def test_check_on_a_correct_solution_claims_only_what_it_knows(capsys, student_copy, tmp_path):
     solution = student_copy(SUBMISSIONS / "second_order" / "correct_backward_style.py")
     code, out, _ = run(capsys, "check", str(solution.parent), "--json", str(tmp_path / "r.json"))
     assert code == 0
-    assert "Public tests: 40/40 points; 60 more points are graded by hidden tests after the deadline." in out
-    assert not re.search(r"\b(100|60)\s*/\s*100\b", out)  # no claim on the hidden points
+    hidden = FULL_SCORE - PUBLIC_SCORE
+    assert (
+        f"Public tests: {PUBLIC_SCORE:g}/{PUBLIC_SCORE:g} points; "
+        f"{hidden:g} more points are graded by hidden tests after the deadline."
+    ) in out
+    assert not re.search(rf"\b({FULL_SCORE:g}|{hidden:g})\s*/\s*{FULL_SCORE:g}\b", out)  # no claim on them
     saved = json.loads((tmp_path / "r.json").read_text())
     assert saved["mode"] == "check" and all(t["visibility"] == "visible" for t in saved["tests"])
 
@@ -138,15 +146,15 @@ def test_grade_writes_gradescope_results_and_a_gradebook(capsys, tmp_path):
     code, stdout, _ = run(capsys, "grade", "second_order", str(batch), "--out", str(out), "--no-sandbox")
     assert code == 0
     alice = json.loads((out / "alice" / "results.json").read_text())
-    assert alice["score"] == pytest.approx(100)
+    assert alice["score"] == pytest.approx(FULL_SCORE)
     assert set(alice) >= {"score", "execution_time", "output", "tests"}
     entry = alice["tests"][0]
     assert set(entry) >= {"name", "score", "max_score", "status", "output", "visibility", "question"}
     assert {t["visibility"] for t in alice["tests"]} == {"visible", "after_published"}
     rows = {row["submission"]: row for row in csv.DictReader((out / "gradebook.csv").open())}
-    assert float(rows["bob"]["score"]) == pytest.approx(85)
+    assert float(rows["bob"]["score"]) == pytest.approx(FULL_SCORE - FULL["grads_without_zeroing"])
     assert float(rows["bob"]["grads_without_zeroing"]) == 0
-    assert float(rows["carol"]["score"]) == 0 and float(rows["carol"]["max_score"]) == 100
+    assert float(rows["carol"]["score"]) == 0 and float(rows["carol"]["max_score"]) == FULL_SCORE
     assert "not a supported submission format" in rows["carol"]["problem"]
     assert "gradebook" in stdout
 

@@ -16,7 +16,11 @@ from grader.cli import main
 from grader.errors import GraderError
 from grader.grading import Grader
 from grader.sandbox.bubblewrap import Sandbox
-from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS
+from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS, full_marks, public_marks
+
+FULL, PUBLIC = full_marks("second_order"), public_marks("second_order")
+FULL_SCORE, PUBLIC_SCORE = sum(FULL.values()), sum(PUBLIC.values())
+ZEROED = "grads_without_zeroing"  # the question zeroed_gradients.py loses
 
 ROOT = ASSIGNMENTS.parent
 
@@ -109,7 +113,7 @@ def repository(tmp_path, monkeypatch):
 
 def test_grader_check_works_inside_the_release(repository, capsys):
     assert main(["check"]) == 1
-    assert "Public tests: 0/40 points" in capsys.readouterr().out
+    assert f"Public tests: 0/{PUBLIC_SCORE:g} points" in capsys.readouterr().out
 
 
 def test_ci_on_a_correct_push(repository, capsys):
@@ -118,9 +122,9 @@ def test_ci_on_a_correct_push(repository, capsys):
     code = main(["ci", "--junit", "junit.xml"])
     stdout = capsys.readouterr().out
     assert code == 0
-    assert stdout.rstrip().splitlines()[-1] == "Points: 40/40"
+    assert stdout.rstrip().splitlines()[-1] == f"Points: {PUBLIC_SCORE:g}/{PUBLIC_SCORE:g}"
     assert "::error" not in stdout and "\x1b[" not in stdout
-    assert "second_order · repo: 40/40 points" in summary.read_text()
+    assert f"second_order · repo: {PUBLIC_SCORE:g}/{PUBLIC_SCORE:g} points" in summary.read_text()
     suite = next(iter(JUnitXml.fromfile(str(out / "junit.xml"))))
     assert suite.tests == 15 and suite.failures == 0 and suite.errors == 0
 
@@ -136,7 +140,7 @@ def test_ci_on_a_failing_push_annotates_the_students_function(repository, capsys
     assert main(["ci", "--junit", "junit.xml"]) == 1
     stdout = capsys.readouterr().out
     assert f"::error file=second_order.py,line={line},title=grads_without_zeroing%3A 0/6 points::" in stdout
-    assert stdout.rstrip().splitlines()[-1] == "Points: 34/40"
+    assert stdout.rstrip().splitlines()[-1] == f"Points: {PUBLIC_SCORE - PUBLIC[ZEROED]:g}/{PUBLIC_SCORE:g}"
     assert "| `grads_without_zeroing` | 0/6 | ❌ failed |" in summary.read_text()
     suite = next(iter(JUnitXml.fromfile(str(out / "junit.xml"))))
     assert suite.failures == 2
@@ -154,7 +158,7 @@ def test_ci_with_the_reference_never_shows_hidden_inputs(repository, capsys, mon
     assert main(["ci", "--junit", "junit.xml", "--unsafe-no-sandbox"]) == 1
     stdout = capsys.readouterr().out
     written = stdout + summary.read_text() + (out / "junit.xml").read_text()
-    assert stdout.rstrip().splitlines()[-1] == "Points: 85/100"
+    assert stdout.rstrip().splitlines()[-1] == f"Points: {FULL_SCORE - FULL[ZEROED]:g}/{FULL_SCORE:g}"
     assert "hidden test" in written
     assert "student-output-marker" not in written, "student output could repeat hidden inputs"
     for leak in (
@@ -202,5 +206,6 @@ def test_ci_can_show_the_total_only(repository, capsys):
     out, summary = repository
     shutil.copy(SUBMISSIONS / "second_order" / "zeroed_gradients.py", out / "second_order.py")
     assert main(["ci", "--detail", "total"]) == 1
-    assert capsys.readouterr().out.strip() == "Points: 34/40"
-    assert summary.read_text().strip() == "## second_order · repo: 34/40 points"
+    points = f"{PUBLIC_SCORE - PUBLIC[ZEROED]:g}/{PUBLIC_SCORE:g}"
+    assert capsys.readouterr().out.strip() == f"Points: {points}"
+    assert summary.read_text().strip() == f"## second_order · repo: {points} points"

@@ -17,7 +17,7 @@ from grader.course.late_policy import (
     read_submission_times,
 )
 from grader.errors import ConfigError, GraderError
-from tests.conftest import ASSIGNMENTS, module_group
+from tests.conftest import ASSIGNMENTS, full_marks, module_group
 
 pytestmark = module_group("late-batch")
 
@@ -184,6 +184,7 @@ METADATA_TIMES = {  # as a Gradescope export's submission_metadata.yml gives the
     "submission_5": at(days=1),
     "submission_6": at(days=-1),
 }
+FULL_SCORE = sum(full_marks("second_order").values())  # the late batch's copy of it
 EXPECTED_PENALTY = {
     "submission_1": None,
     "submission_2": 0.0,
@@ -250,12 +251,12 @@ def test_each_boundary_in_a_graded_batch(late_batch, capsys):
     assert sorted(batch.by_id()) == sorted(EXPECTED_PENALTY)  # the metadata file is no submission
     for key, expected in EXPECTED_PENALTY.items():
         standing = batch.by_id()[key]
-        assert standing.before_penalty == 100, key
+        assert standing.before_penalty == FULL_SCORE, key
         if expected is None:
             assert standing.late is None, key
         else:
             assert standing.late is not None and standing.penalty == expected, key
-        assert standing.total == 100 - (expected or 0), key
+        assert standing.total == FULL_SCORE - (expected or 0), key
 
 
 def test_the_penalty_has_its_own_column_and_field_in_the_exports(late_batch):
@@ -265,7 +266,7 @@ def test_the_penalty_has_its_own_column_and_field_in_the_exports(late_batch):
     rows = {row["submission"]: row for row in csv.DictReader((late_batch["out"] / "gradebook.csv").open())}
     for key, expected in EXPECTED_PENALTY.items():
         assert float(rows[key]["late_penalty"]) == (expected or 0), key
-        assert float(rows[key]["score"]) == 100 - (expected or 0), key
+        assert float(rows[key]["score"]) == FULL_SCORE - (expected or 0), key
         assert all(float(rows[key][q]) > 0 for q in ("hvp", "hessian")), key
     results = json.loads((late_batch["out"] / "submission_4" / "results.json").read_text())
     assert results["score"] == 75 and results["extra_data"]["late_penalty"] == 25

@@ -17,13 +17,16 @@ import pytest
 from junitparser import JUnitXml
 
 from grader.cli import main
-from tests.conftest import ROOT, SUBMISSIONS, module_group
+from tests.conftest import ROOT, SUBMISSIONS, full_marks, module_group
 
 pytestmark = module_group("gradebook-batch")
 
 CORRECT = SUBMISSIONS / "second_order" / "correct_compact.py"
 ZEROED = SUBMISSIONS / "second_order" / "zeroed_gradients.py"
-EXPECTED = {"ann": 100, "ben": 85, "cat": 100, "dan": 85, "eve": 100}
+FULL = full_marks("second_order")
+FULL_SCORE = sum(FULL.values())
+ZEROED_SCORE = FULL_SCORE - FULL["grads_without_zeroing"]  # ZEROED loses that question
+EXPECTED = {"ann": FULL_SCORE, "ben": ZEROED_SCORE, "cat": FULL_SCORE, "dan": ZEROED_SCORE, "eve": FULL_SCORE}
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +34,7 @@ def batch(tmp_path_factory):
     folder = tmp_path_factory.mktemp("batch") / "submissions"
     folder.mkdir()
     for name, score in EXPECTED.items():
-        shutil.copy(CORRECT if score == 100 else ZEROED, folder / f"{name}.py")
+        shutil.copy(CORRECT if score == FULL_SCORE else ZEROED, folder / f"{name}.py")
     return folder
 
 
@@ -181,14 +184,14 @@ def test_exports_render_from_the_gradebook(interrupted_then_completed, fmt, tmp_
             "Section",
             "Second-order derivatives with autograd",
         ]
-        assert rows[1][-1] == "100" and ["", "", "", "ben", "", "85"] in rows
+        assert rows[1][-1] == f"{FULL_SCORE:g}" and ["", "", "", "ben", "", f"{ZEROED_SCORE:g}"] in rows
     elif fmt == "junit":
         suites = list(JUnitXml.fromfile(str(target)))
         assert len(suites) == len(EXPECTED)
         assert sum(s.failures for s in suites) == 2 * 6  # ben and dan fail 6 tests each
     elif fmt == "markdown":
         text = target.read_text()
-        assert "## second_order · ben: 85/100 points" in text
+        assert f"## second_order · ben: {ZEROED_SCORE:g}/{FULL_SCORE:g} points" in text
     else:
         assert sorted(p.parent.name for p in target.glob("*/results.json")) == sorted(EXPECTED)
 
@@ -198,7 +201,7 @@ def test_show_rerenders_a_report_from_the_gradebook(interrupted_then_completed, 
     out = interrupted_then_completed["out"]
     assert main(["show", str(out), "ben"]) == 0
     text = capsys.readouterr().out
-    assert "Score: 85/100" in text and "zeroed_gradients" in text
+    assert f"Score: {ZEROED_SCORE:g}/{FULL_SCORE:g}" in text and "zeroed_gradients" in text
 
 
 def test_a_bad_shard_or_job_count_is_a_usage_error(capsys, batch, tmp_path):

@@ -17,12 +17,13 @@ from grader.cli import main
 from grader.gradebook.load import load_batch
 from grader.gradebook.store import Gradebook
 from grader.outputs.registry import render
-from tests.conftest import module_group
+from tests.conftest import full_marks, module_group
 from tests.course_copy import CORRECT, ZEROED, copy_course, grade, hand_in
 
 pytestmark = module_group("overrides")
 
 QUESTION = "grads_without_zeroing"
+QUESTION_FULL = full_marks("second_order")[QUESTION]
 REASON = "explained in office hours: the zeroing was right in spirit"
 
 
@@ -133,8 +134,11 @@ def test_remove_restores_the_tests_points(graded, tmp_path, capsys):
     [
         (["zed", QUESTION, "3", "--reason", "r"], "no submission 'zed' in"),
         (["ben", "hvpp", "3", "--reason", "r"], "unknown question 'hvpp' in second_order: choose from"),
-        (["ben", QUESTION, "16", "--reason", "r"], "16 points is outside 0..15 for " + QUESTION),
-        (["ben", QUESTION, "-1", "--reason", "r"], "-1 points is outside 0..15"),
+        (
+            ["ben", QUESTION, f"{QUESTION_FULL + 1:g}", "--reason", "r"],
+            f"{QUESTION_FULL + 1:g} points is outside 0..{QUESTION_FULL:g} for {QUESTION}",
+        ),
+        (["ben", QUESTION, "-1", "--reason", "r"], f"-1 points is outside 0..{QUESTION_FULL:g}"),
         (["ben", QUESTION, "3"], "say why with --reason TEXT"),
         (["ben", QUESTION, "3", "--reason", "  "], "say why with --reason TEXT"),
         (["ben", QUESTION], "give the points"),

@@ -11,12 +11,13 @@ import pytest
 
 from grader.gradebook.load import load_batch
 from grader.intake.fingerprint import folder_hash
-from tests.conftest import module_group
+from tests.conftest import full_marks, module_group
 from tests.course_copy import CORRECT, ZEROED, copy_course, grade, hand_in
 
 pytestmark = module_group("regrade-question")
 
 QUESTION = "hvp"
+QUESTION_FULL = full_marks("second_order")[QUESTION]
 FAILING_TEST = '''
 
 @pytest.mark.question("hvp")
@@ -95,7 +96,7 @@ def test_the_regraded_question_scores_what_the_changed_test_gives(regraded):
         tests = [t for t in regraded["after"]["results"][student]["tests"] if t["question"] == QUESTION]
         assert tests[-1]["status"] == "failed"
         earned = sum(t["score"] for t in tests)
-        assert earned < 15 and standing.points(QUESTION) == pytest.approx(earned)
+        assert earned < QUESTION_FULL and standing.points(QUESTION) == pytest.approx(earned)
         lost = (
             sum(
                 t["score"]

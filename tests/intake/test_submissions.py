@@ -10,18 +10,11 @@ from grader.course.assignment import find_assignment
 from grader.course.misconceptions import GRADER_CODES
 from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
-from tests.conftest import REFERENCE, SUBMISSIONS
+from tests.conftest import REFERENCE, SUBMISSIONS, full_marks
 
-FULL_SECOND_ORDER = {
-    "first_order_grads": 10,
-    "second_partials": 20,
-    "grads_without_zeroing": 15,
-    "hessian": 20,
-    "hvp": 15,
-    "gradient_penalty": 20,
-}
+FULL_SECOND_ORDER = full_marks("second_order")
 # meta_train's 2000-step test (25 points) is slow: graded once, in test_slow_meta_train_learns.
-FULL_MAML_FAST = {"inner_update": 20, "adapt": 15, "meta_loss": 30, "meta_train": 10}
+FULL_MAML_FAST = {**full_marks("maml"), "meta_train": 10}
 
 # name: (the question scores that differ from full marks, the misconception every failing
 # test of a question must carry; failing tests of other questions must carry none)
@@ -45,7 +38,7 @@ SECOND_ORDER_CASES = {
     "grad_accumulation": ({"hessian": 0}, {"hessian": "grad_accumulation"}),
     # fails the two n = 200,000 tests (weights 3 + 3 of 12; unchanged when n went from
     # 2,000,000 to 200,000), on memory: no misconception
-    "hvp_forms_hessian": ({"hvp": 15 - 4.5}, {}),
+    "hvp_forms_hessian": ({"hvp": FULL_SECOND_ORDER["hvp"] - 4.5}, {}),
     # keeps the public value test only
     "missing_create_graph": ({"gradient_penalty": 8 / 3}, {"gradient_penalty": "missing_create_graph"}),
     "second_partials_no_create_graph": (
@@ -272,4 +265,4 @@ def test_hidden_inputs_differ_between_submissions_but_not_between_regrades(secon
 def test_slow_meta_train_learns():
     with make_grader("maml", run_slow=True) as grader:
         result, _ = grader.grade(Submission.at(SUBMISSIONS / "maml" / "correct_loop_style.py"))
-    assert result.score == pytest.approx(100)
+    assert result.score == pytest.approx(sum(full_marks("maml").values()))

@@ -25,13 +25,14 @@ from grader.course.misconceptions import GRADER_CODES, Catalogue, Misconception
 from grader.gradebook.load import load_batch
 from grader.gradebook.standing import GradedBatch, Override, graded_batch
 from grader.outputs.registry import FORMATS, render, try_class_report
-from tests.conftest import ASSIGNMENTS, module_group
+from tests.conftest import ASSIGNMENTS, full_marks, module_group
 from tests.graded_outputs import graded_folder
 
 pytestmark = module_group("graded-outputs")  # graded_folder() is graded once per process
 
 OVERRIDE = Override("hessian", 9.0, "the hessian was right up to a transpose", "prof", "2026-12-01T09:00:00Z")
 LATE = LatePenalty(seconds_late=26 * 3600, points=10.0, explanation="2 days late at 5 points a day")
+FULL_SCORE = sum(full_marks("second_order").values())
 
 
 @pytest.fixture(scope="module")
@@ -80,18 +81,19 @@ def _junit_totals(files: dict[str, str]) -> dict[str, float]:
 
 
 def _markdown_totals(files: dict[str, str]) -> dict[str, float]:
-    found = re.findall(r"^## second_order · (\w+): ([\d.]+)/100 points", files["report.md"], re.M)
+    found = re.findall(rf"^## second_order · (\w+): ([\d.]+)/{FULL_SCORE:g} points", files["report.md"], re.M)
     return {name: float(total) for name, total in found}
 
 
 def _terminal_totals(files: dict[str, str]) -> dict[str, float]:
-    found = re.findall(r"│ (\w+)\s+│\s+([\d.]+)/100 │", files["summary.txt"])
+    found = re.findall(rf"│ (\w+)\s+│\s+([\d.]+)/{FULL_SCORE:g} │", files["summary.txt"])
     return {name: float(total) for name, total in found}
 
 
 def _html_totals(files: dict[str, str]) -> dict[str, float]:
     found = re.findall(
-        r'<section class="student-report" id="student-\d+"><h3>(\w+): ([\d.]+)/100', files["report.html"]
+        rf'<section class="student-report" id="student-\d+"><h3>(\w+): ([\d.]+)/{FULL_SCORE:g}',
+        files["report.html"],
     )
     return {name: float(total) for name, total in found}
 
@@ -250,7 +252,7 @@ def test_an_override_made_with_the_cli_shows_in_show_export_and_the_report(tmp_p
     assert "12*" in capsys.readouterr().out
     assert main(["show", str(out), "ben"]) == 0
     shown = capsys.readouterr().out
-    assert "set by prof" in shown and f"Total after adjustments: {total:g}/100" in shown
+    assert "set by prof" in shown and f"Total after adjustments: {total:g}/{FULL_SCORE:g}" in shown
     assert main(["export", str(out), "--format", "csv"]) == 0
     rows = {r["submission"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
     assert (

@@ -29,7 +29,7 @@ from grader.outputs.class_table import BatchStatistics
 from grader.sandbox import cgroups
 from grader.sandbox.bubblewrap import Sandbox
 from grader.sandbox.cgroups import PREFIX, open_cgroups, remove_leftovers
-from tests.conftest import REFERENCE, ROOT, SANDBOX_GROUP, SUBMISSIONS
+from tests.conftest import REFERENCE, ROOT, SANDBOX_GROUP, SUBMISSIONS, full_marks
 
 pytestmark = SANDBOX_GROUP
 
@@ -37,14 +37,7 @@ MIB = 1024 * 1024
 HOARDER = SUBMISSIONS / "cgroup" / "children_share_memory.py"
 PARENT_HOARDS = SUBMISSIONS / "cgroup" / "parent_hoards.py"
 CORRECT = SUBMISSIONS / "second_order" / "correct_compact.py"
-FULL = {
-    "first_order_grads": 10,
-    "second_partials": 20,
-    "grads_without_zeroing": 15,
-    "hessian": 20,
-    "hvp": 15,
-    "gradient_penalty": 20,
-}
+FULL = full_marks("second_order")
 
 
 def made_or_skip(memory_mib: int = 256, processes: int = 16) -> cgroups.Cgroups:
@@ -297,7 +290,7 @@ def test_processes_over_the_group_limit_lose_their_question_only(graded):
     assert statuses == {"memory limit"}
     first = next(t for t in hoarder.tests if t.question == "hessian")
     assert "processes together exceeded its memory limit of 1024 MiB" in first.message
-    assert graded["results"]["c_correct"].score == 100
+    assert graded["results"]["c_correct"].score == sum(FULL.values())
     assert graded["outside_alive"]  # nothing outside the group was killed
 
 

@@ -31,7 +31,7 @@ from grader.intake.submission import Submission
 from grader.sandbox.bubblewrap import Sandbox
 from grader.sandbox.uid_pool import leased_uids
 from tests.attacks.test_hostile import sandbox_or_skip, sandbox_processes
-from tests.conftest import REFERENCE, SANDBOX_GROUP, SUBMISSIONS
+from tests.conftest import REFERENCE, SANDBOX_GROUP, SUBMISSIONS, full_marks
 
 pytestmark = [pytest.mark.slow, SANDBOX_GROUP]
 
@@ -42,6 +42,7 @@ CORRECT = [
     for name in ("correct_compact.py", "correct_backward_style.py", "correct_compact.py")
 ]
 LATE = "LATE-OUTPUT-FROM-ANOTHER-SUBMISSION"
+FULL_SCORE = sum(full_marks("second_order").values())
 
 
 def sandboxed_grader(name: str) -> Grader:
@@ -106,7 +107,7 @@ def test_hostile_submissions_cannot_touch_the_students_after_them(tmp_path, smal
         }
     for index in range(3):
         student = results[f"student_{index}"]
-        assert student.score == 100, [t.message for t in student.tests if not t.passed]
+        assert student.score == FULL_SCORE, [t.message for t in student.tests if not t.passed]
         assert LATE not in student.output and "STOLEN" not in student.output
     for name in ("0_takeover", "1_late_printer", "2_disk_filler"):
         assert results[name].score == 0
@@ -123,7 +124,7 @@ def test_a_takeover_cannot_touch_the_students_after_it_with_two_grading_processe
     settings = BatchSettings(find_assignment("second_order").folder, REFERENCE / "second_order", sandbox=True)
     results = {r.submission_id: r for r in grade_all(settings, submissions, jobs=2)}
     assert results["0_takeover"].score == 0
-    assert [results[f"student_{i}"].score for i in range(3)] == [100, 100, 100]
+    assert [results[f"student_{i}"].score for i in range(3)] == [FULL_SCORE] * 3
     assert sandbox_processes(leased_uids(uid_locks)) == []
 
 
