@@ -45,7 +45,7 @@ def test_a_wait_times_out_then_sees_bytes_then_the_end(pipe, portable):
     waiting = pipes.open_pipes({"in": pipe["read"]}, portable=portable)
     started = time.monotonic()
     assert waiting.wait(["in"], timeout=0.2) == (set(), False)
-    assert 0.15 < time.monotonic() - started < 2
+    assert time.monotonic() - started >= 0.15  # it waited for its timeout
     with pytest.raises(BlockingIOError):
         waiting.read("in", 10)
     os.write(pipe["write"], b"hello")

@@ -118,7 +118,7 @@ def _frame_reader(message: dict, blobs: list[bytearray]):
 
 
 def test_a_blob_named_by_many_tensors_is_refused_without_copying_it():
-    import time
+    """What refusing costs beside decoding: benchmarks/blob_refusal.py."""
     import tracemalloc
 
     size = 128 * 1024 * 1024
@@ -126,14 +126,13 @@ def test_a_blob_named_by_many_tensors_is_refused_without_copying_it():
     header, read = _frame_reader({"value": [tensor] * 14}, [bytearray(size)])
     tracemalloc.start()
     try:
-        started = time.monotonic()
         message = protocol.read_frame_after_header(header, read)
         with pytest.raises(protocol.ProtocolError, match="same bytes"):
             protocol.decode_reply_value(message["value"], message[protocol.BLOBS])
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < size // 2 and time.monotonic() - started < 5
+    assert peak < size // 2
 
 
 def test_each_blob_backs_one_tensor_without_a_copy():
