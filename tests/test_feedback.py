@@ -57,6 +57,7 @@ def report_text(result, catalogue: Catalogue) -> str:
     return stream.getvalue()
 
 
+@pytest.mark.slow
 def test_an_assignment_with_other_codes_still_gets_the_graders_feedback(renamed_catalogue):
     assignment = Assignment.load(renamed_catalogue)
     options = GradingOptions(mode=CHECK, questions=frozenset({"first_order_grads", "hessian"}))

@@ -34,6 +34,7 @@ def lookup(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_released_answers_earn_the_public_points_in_check_but_nothing_in_grade(lookup):
     with grader_for("second_order", CHECK) as grader:
         checked, _ = grader.grade(Submission("student", lookup))
@@ -53,6 +54,7 @@ def inputs_seen(grader: Grader, submission_id: str, path) -> tuple[float, list[s
     return result.score, [line for line in result.output.splitlines() if line.startswith("n=")]
 
 
+@pytest.mark.slow
 def test_a_regrade_draws_the_same_inputs_and_two_students_different_ones(tmp_path):
     printing = tmp_path / "prints_its_inputs.py"
     printing.write_text(
@@ -106,6 +108,7 @@ def test_the_key_reads_no_link_and_ignores_bytecode(tmp_path):
     assert secret_seed_key(folder) != key
 
 
+@pytest.mark.slow
 def test_meta_train_is_judged_on_tasks_it_cannot_derive_from_its_seed():
     """The held-out loss in the failure message is measured on the tasks of the held-out
     seed, which only the reference's key gives, not on those of `seed + 2` that a

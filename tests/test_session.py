@@ -41,6 +41,7 @@ def assignment_copy(tmp_path):
     return folder
 
 
+@pytest.mark.slow
 def test_one_session_grades_many_submissions_and_nothing_carries_over(tmp_path):
     assignment = Assignment.load(ASSIGNMENTS / "second_order")
     options = GradingOptions(
@@ -66,6 +67,7 @@ def test_one_session_grades_many_submissions_and_nothing_carries_over(tmp_path):
     assert not any("not run" in t.message for t in again.tests), "a lost question stays with its submission"
 
 
+@pytest.mark.slow
 def test_hidden_inputs_still_differ_per_submission_within_one_session():
     assignment = Assignment.load(ASSIGNMENTS / "second_order")
     options = GradingOptions(

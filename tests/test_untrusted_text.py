@@ -319,6 +319,7 @@ def first_order_grads(x, y):
 """
 
 
+@pytest.mark.slow
 def test_a_hostile_submission_is_graded_small_and_shown_inert(tmp_path, capsys):
     source = tmp_path / "second_order.py"
     source.write_text(HOSTILE_SUBMISSION)

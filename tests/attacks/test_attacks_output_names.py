@@ -13,6 +13,7 @@ import csv
 import os
 import shutil
 
+import pytest
 from rich.console import Console
 
 from grader.commands.grade import grade_batch
@@ -21,6 +22,8 @@ from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.collect import expand_submissions
 from grader.intake.submission import OUTPUT_NAMES
 from tests.conftest import REFERENCE, SUBMISSIONS, full_marks
+
+pytestmark = pytest.mark.slow
 
 HOSTILE = SUBMISSIONS / "hostile_output_names"
 QUIET = Console(file=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the module

@@ -19,6 +19,8 @@ from grader.errors import GraderError
 from tests.conftest import SUBMISSIONS, full_marks
 from tests.course_copy import CORRECT, copy_course, grade
 
+pytestmark = pytest.mark.slow
+
 HOSTILE = SUBMISSIONS / "hostile_same_id"
 
 

@@ -14,7 +14,11 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import SUBMISSIONS
+
+pytestmark = pytest.mark.slow
 
 HONEST = ["correct_compact", "correct_backward_style", "correct_many_idioms"]
 DEADLINE_S = 60

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from grader.cli import main
 from tests.conftest import SUBMISSIONS, full_marks
 from tests.course.test_late_policy import LATE_TABLE
 from tests.course_copy import CORRECT, copy_course, grade
+
+pytestmark = pytest.mark.slow
 
 HOSTILE = SUBMISSIONS / "hostile_own_metadata"
 FULL_SCORE = sum(full_marks("second_order").values())

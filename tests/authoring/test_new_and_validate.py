@@ -20,7 +20,7 @@ from grader.errors import GraderError
 from grader.sandbox.bubblewrap import Sandbox
 from tests.conftest import SANDBOX_GROUP
 
-pytestmark = SANDBOX_GROUP  # validates and grades in the sandbox where it runs
+pytestmark = [pytest.mark.slow, SANDBOX_GROUP]  # validates and grades in the sandbox where it runs
 
 QUESTION = '''
 

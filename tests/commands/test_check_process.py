@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import shutil
 
+import pytest
 import torch
 
 from grader.cli import main
@@ -62,6 +63,7 @@ class _Exits:
         self.functions = [f for f in self.functions if f is not function]
 
 
+@pytest.mark.slow
 def test_the_command_line_check_freezes_the_collector_at_exit_once(tmp_path, capsys, monkeypatch):
     exits = _Exits()
     monkeypatch.setattr(check, "atexit", exits)

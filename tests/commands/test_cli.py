@@ -34,6 +34,7 @@ def student_copy(tmp_path):
     return place
 
 
+@pytest.mark.slow
 def test_check_on_the_untouched_stub_shows_every_question_not_attempted(capsys, student_copy):
     stub = student_copy(ASSIGNMENTS / "second_order" / "second_order.py")
     code, out, _ = run(capsys, "check", str(stub))
@@ -44,6 +45,7 @@ def test_check_on_the_untouched_stub_shows_every_question_not_attempted(capsys, 
     assert f"Public tests: 0/{PUBLIC_SCORE:g} points" in out
 
 
+@pytest.mark.slow
 def test_check_on_a_correct_solution_claims_only_what_it_knows(capsys, student_copy, tmp_path):
     solution = student_copy(SUBMISSIONS / "second_order" / "correct_backward_style.py")
     code, out, _ = run(capsys, "check", str(solution.parent), "--json", str(tmp_path / "r.json"))
@@ -58,6 +60,7 @@ def test_check_on_a_correct_solution_claims_only_what_it_knows(capsys, student_c
     assert saved["mode"] == "check" and all(t["visibility"] == "visible" for t in saved["tests"])
 
 
+@pytest.mark.slow
 def test_check_failure_says_got_and_expected_and_shows_only_student_frames(capsys, student_copy):
     mistake = student_copy(SUBMISSIONS / "second_order" / "zeroed_gradients.py")
     code, out, _ = run(capsys, "check", str(mistake), "--question", "grads_without_zeroing")
@@ -66,6 +69,7 @@ def test_check_failure_says_got_and_expected_and_shows_only_student_frames(capsy
     assert "(got 4, expected 24)" in out
 
 
+@pytest.mark.slow
 def test_a_student_error_shows_the_students_frames_only(capsys, tmp_path):
     source = tmp_path / "second_order.py"
     source.write_text(
@@ -78,6 +82,7 @@ def test_a_student_error_shows_the_students_frames_only(capsys, tmp_path):
     assert "grader/worker/" not in out and "site-packages" not in out
 
 
+@pytest.mark.slow
 def test_check_recognises_a_mistake_from_recorded_variants(capsys, student_copy, tmp_path):
     mistake = student_copy(SUBMISSIONS / "second_order" / "grad_accumulation.py")
     code, out, _ = run(
@@ -89,6 +94,7 @@ def test_check_recognises_a_mistake_from_recorded_variants(capsys, student_copy,
     assert {t["misconception"] for t in saved["tests"]} == {"grad_accumulation"}
 
 
+@pytest.mark.slow
 def test_check_of_one_question_runs_only_its_tests(capsys, student_copy):
     stub = student_copy(ASSIGNMENTS / "second_order" / "second_order.py")
     _, out, _ = run(capsys, "check", str(stub), "--question", "hvp")
@@ -136,6 +142,7 @@ def test_help_lists_every_command(capsys):
         assert module.HELP in " ".join(out.split()), module.NAME
 
 
+@pytest.mark.slow
 def test_grade_writes_gradescope_results_and_a_gradebook(capsys, tmp_path):
     batch = tmp_path / "batch"
     batch.mkdir()
@@ -159,6 +166,7 @@ def test_grade_writes_gradescope_results_and_a_gradebook(capsys, tmp_path):
     assert "gradebook" in stdout
 
 
+@pytest.mark.slow
 def test_recorded_expectations_are_up_to_date(capsys):
     for name in ("second_order", "maml"):
         code, out, _ = run(capsys, "record", name, "--check", "--reference", str(REFERENCE))

@@ -111,11 +111,13 @@ def repository(tmp_path, monkeypatch):
     return out, summary
 
 
+@pytest.mark.slow
 def test_grader_check_works_inside_the_release(repository, capsys):
     assert main(["check"]) == 1
     assert f"Public tests: 0/{PUBLIC_SCORE:g} points" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_ci_on_a_correct_push(repository, capsys):
     out, summary = repository
     shutil.copy(SUBMISSIONS / "second_order" / "correct_compact.py", out / "second_order.py")
@@ -129,6 +131,7 @@ def test_ci_on_a_correct_push(repository, capsys):
     assert suite.tests == 15 and suite.failures == 0 and suite.errors == 0
 
 
+@pytest.mark.slow
 def test_ci_on_a_failing_push_annotates_the_students_function(repository, capsys):
     out, summary = repository
     shutil.copy(SUBMISSIONS / "second_order" / "zeroed_gradients.py", out / "second_order.py")
@@ -147,6 +150,7 @@ def test_ci_on_a_failing_push_annotates_the_students_function(repository, capsys
     assert main(["ci", "--fail-on", "never"]) == 0
 
 
+@pytest.mark.slow
 def test_ci_with_the_reference_never_shows_hidden_inputs(repository, capsys, monkeypatch):
     out, summary = repository
     printing = (SUBMISSIONS / "second_order" / "zeroed_gradients.py").read_text() + (
@@ -202,6 +206,7 @@ def test_the_flag_that_skips_the_sandbox_says_it_is_unsafe(capsys):
     assert "student code can read the hidden tests and the reference solution" in help_text
 
 
+@pytest.mark.slow
 def test_ci_can_show_the_total_only(repository, capsys):
     out, summary = repository
     shutil.copy(SUBMISSIONS / "second_order" / "zeroed_gradients.py", out / "second_order.py")

@@ -243,6 +243,7 @@ def late_batch(tmp_path_factory):
     return {"code": code, "out": out, "assignment": assignment, "export": export}
 
 
+@pytest.mark.slow
 def test_each_boundary_in_a_graded_batch(late_batch, capsys):
     from grader.gradebook.load import load_batch
 
@@ -259,6 +260,7 @@ def test_each_boundary_in_a_graded_batch(late_batch, capsys):
         assert standing.total == FULL_SCORE - (expected or 0), key
 
 
+@pytest.mark.slow
 def test_the_penalty_has_its_own_column_and_field_in_the_exports(late_batch):
     import csv
     import json
@@ -273,6 +275,7 @@ def test_the_penalty_has_its_own_column_and_field_in_the_exports(late_batch):
     assert "capped at 25" in results["extra_data"]["late"]
 
 
+@pytest.mark.slow
 def test_what_cannot_be_judged_is_said_in_a_line(late_batch, capsys):
     from grader.cli import main
 
@@ -304,6 +307,7 @@ def test_what_cannot_be_judged_is_said_in_a_line(late_batch, capsys):
     assert load_batch(late_batch["out"]).by_id()["submission_6"].penalty == 20
 
 
+@pytest.mark.slow
 def test_a_bad_times_file_stops_grade_before_grading(late_batch, tmp_path, capsys):
     from grader.cli import main
 

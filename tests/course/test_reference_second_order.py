@@ -133,6 +133,7 @@ print("ok")
 """
 
 
+@pytest.mark.slow
 def test_hvp_at_two_million_within_a_small_memory_budget():
     """H would need 32 TB; hvp must run under a 1.5 GB address-space limit in a fresh process."""
     code = HVP_AT_TWO_MILLION.format(folder=str(REFERENCE / "second_order"), limit=1536 * 2**20)

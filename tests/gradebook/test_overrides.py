@@ -20,7 +20,7 @@ from grader.outputs.registry import render
 from tests.conftest import full_marks, module_group
 from tests.course_copy import CORRECT, ZEROED, copy_course, grade, hand_in
 
-pytestmark = module_group("overrides")
+pytestmark = [pytest.mark.slow, module_group("overrides")]
 
 QUESTION = "grads_without_zeroing"
 QUESTION_FULL = full_marks("second_order")[QUESTION]

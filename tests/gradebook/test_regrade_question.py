@@ -14,7 +14,7 @@ from grader.intake.fingerprint import folder_hash
 from tests.conftest import full_marks, module_group
 from tests.course_copy import CORRECT, ZEROED, copy_course, grade, hand_in
 
-pytestmark = module_group("regrade-question")
+pytestmark = [pytest.mark.slow, module_group("regrade-question")]
 
 QUESTION = "hvp"
 QUESTION_FULL = full_marks("second_order")[QUESTION]

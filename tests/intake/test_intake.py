@@ -568,6 +568,7 @@ BATCH_MALFORMED = (
 )
 
 
+@pytest.mark.slow
 def test_a_batch_grades_correct_neighbours_of_malformed_submissions(tmp_path):
     from grader.grading import GRADE, Grader, GradingOptions
 

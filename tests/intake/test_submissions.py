@@ -12,6 +12,8 @@ from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
 from tests.conftest import REFERENCE, SUBMISSIONS, full_marks
 
+pytestmark = pytest.mark.slow  # each grades real submissions
+
 FULL_SECOND_ORDER = full_marks("second_order")
 # meta_train's 2000-step test (25 points) is slow: graded once, in test_slow_meta_train_learns.
 FULL_MAML_FAST = {**full_marks("maml"), "meta_train": 10}

@@ -46,6 +46,7 @@ def jupyter_notebook(path: Path, cells: list[nbformat.NotebookNode]) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_notebook_with_magics_shell_escapes_and_a_broken_cell(tmp_path, checker):
     imports, rest = CORRECT.split("\n\n\n", 1)
     cells = [
@@ -85,6 +86,7 @@ def mac_zip(path: Path, files: dict[str, bytes], links: dict[str, str] | None = 
     return path
 
 
+@pytest.mark.slow
 def test_a_zip_made_by_a_mac_with_a_nested_folder(tmp_path, checker):
     path = mac_zip(
         tmp_path / "alice.zip",

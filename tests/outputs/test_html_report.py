@@ -137,6 +137,7 @@ def assert_inert(document: Document) -> None:
     assert HOSTILE_ID in text and "document.title='pwned'" in text
 
 
+@pytest.mark.slow
 def test_the_page_escapes_every_string_from_a_submission(page):
     text = page.read_text(encoding="utf-8")
     assert_inert(Document(text))
@@ -397,6 +398,7 @@ def test_the_browser_shows_each_suspicious_pair_side_by_side(similar_report, tmp
     assert_inert_markup(Document(dom))
 
 
+@pytest.mark.slow
 def test_a_line_of_markup_is_escaped_in_the_page(similar_report):
     text = similar_report[0].read_text(encoding="utf-8")
     assert (

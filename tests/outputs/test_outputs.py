@@ -28,7 +28,7 @@ from grader.outputs.registry import FORMATS, render, try_class_report
 from tests.conftest import ASSIGNMENTS, full_marks, module_group
 from tests.graded_outputs import graded_folder
 
-pytestmark = module_group("graded-outputs")  # graded_folder() is graded once per process
+pytestmark = [pytest.mark.slow, module_group("graded-outputs")]  # graded_folder() is graded once per process
 
 OVERRIDE = Override("hessian", 9.0, "the hessian was right up to a transpose", "prof", "2026-12-01T09:00:00Z")
 LATE = LatePenalty(seconds_late=26 * 3600, points=10.0, explanation="2 days late at 5 points a day")

@@ -257,6 +257,7 @@ print("imported")
 """
 
 
+@pytest.mark.slow
 def test_grader_check_imports_as_on_windows():
     """The whole simulation: no POSIX-only module, os function, flag or signal, and no C
     library found by name, with the standard library and packages imported first as usual."""

@@ -80,6 +80,7 @@ def portable(monkeypatch, request):
     return started
 
 
+@pytest.mark.slow
 def test_check_in_portable_mode_grades_and_a_crash_costs_only_its_question(portable, tmp_path, capsys):
     source = (SUBMISSIONS / "second_order" / "correct_compact.py").read_text()
     source += "\n\ndef hvp(f, x, v):\n    import os\n    os._exit(3)\n"
