@@ -20,6 +20,8 @@ os.environ["COLUMNS"] = "100"
 os.environ["NO_COLOR"] = "1"
 os.environ["GRADER_ASSIGNMENTS"] = str(ASSIGNMENTS)
 
+pytest_plugins = ["pytester"]  # tests/test_plugin.py runs the grading plugin on small test files
+
 # `make test` runs the suite in parallel (pytest-xdist, --dist loadgroup): tests marked with
 # one xdist group run on one worker, one after another; every other test goes where there is
 # room. Without xdist the marks do nothing.
