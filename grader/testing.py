@@ -41,9 +41,22 @@ Values that travel to the worker: :class:`Fn` (a function built on each side by 
 probes.py's ``FUNCTIONS``) and :class:`Seed` (a ``torch.Generator`` seeded on each side).
 
 Probes (``probes.py``) run beside the student's code: they define ``PROBES`` and
-``FUNCTIONS`` dicts and may use :class:`InputSnapshot` to see whether a call changed its
-inputs. Importing this module in the worker loads only what probes need; the comparisons
-below load on first use, on the trusted side.
+``FUNCTIONS`` dicts. Importing this module in the worker loads only what probes need; the
+comparisons below load on first use, on the trusted side.
+
+Inputs of every kind, every input guarded. Every call into student code (``student.f(...)``
+and each probe's arguments) is guarded by default: the worker snapshots every tensor
+reachable from the arguments (inside lists, tuples, dicts, a task's tuple, an object's
+attributes, a function's closure) and ``reply.modified_inputs`` says, in words, what changed
+(values, ``requires_grad``, ``.grad``, or another object in the caller's list);
+:func:`expect_clean_call` fails on it. A probe that calls the student's functions on inputs
+it made itself gets the same with :func:`guarded_call` (each argument named from
+:func:`parameter_names` of the stub's function: "x_support now requires grad"). The contract
+lets an input arrive requiring grad or not, holding a ``.grad`` or not: :data:`INPUT_KINDS`
+lists those :class:`InputKind` s (a test sends one as ``str(kind)``), and :func:`given_as`
+makes copies of one kind beside the module, the same on both sides (an object a test builds,
+a critic with weights say, gives its own copy from a ``given_as(kind)`` method), and
+:func:`on_inputs` makes an error raised on them say on which inputs.
 
 Misconception codes are the names in the assignment's ``misconceptions.toml``; pass one to
 :func:`expect` or pair it with a variant's value in :func:`expect_close`. A code missing from
@@ -58,7 +71,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from grader.wire.protocol import Fn, Seed
-from grader.worker.input_guard import InputSnapshot
+from grader.worker.input_guard import (
+    INPUT_KINDS,
+    InputKind,
+    InputSnapshot,
+    given_as,
+    guarded_call,
+    on_inputs,
+    parameter_names,
+)
 
 if TYPE_CHECKING:
     from grader.feedback import (
@@ -67,7 +88,7 @@ if TYPE_CHECKING:
     from grader.problems import Mismatch  # noqa: F401
     from grader.student import Reply  # noqa: F401
 
-API_VERSION = "1.0"
+API_VERSION = "1.1"
 """MAJOR.MINOR of this API; a release records the version its tests were written for."""
 
 TAMPERING = "tampering"
@@ -80,12 +101,26 @@ _LAZY = {
     "expect_clean_call": "grader.feedback",
     "difference": "grader.feedback",
     "recognise": "grader.feedback",
+    "describe_call": "grader.call_description",
     "Mismatch": "grader.problems",
     "Reply": "grader.student",
 }
 """Trusted-side names, imported on first use so that probes never load them in the worker."""
 
-__all__ = ["API_VERSION", "TAMPERING", "Fn", "Seed", "InputSnapshot", *_LAZY]
+__all__ = [
+    "API_VERSION",
+    "TAMPERING",
+    "Fn",
+    "Seed",
+    "InputSnapshot",
+    "InputKind",
+    "INPUT_KINDS",
+    "given_as",
+    "guarded_call",
+    "on_inputs",
+    "parameter_names",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str) -> Any:
