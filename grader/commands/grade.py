@@ -28,7 +28,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from grader.batch import BatchSettings, grade_all
+from grader.batch import BatchSettings, grade_all, stopped_by_signals, uninterrupted
 from grader.course.assignment import Assignment, find_assignment, find_reference
 from grader.errors import ExitCode, GraderError
 from grader.gradebook.load import load_batch
@@ -139,6 +139,13 @@ def in_shard(submission_id: str, shard: tuple[int, int] | None) -> bool:
 
 
 def run(options: argparse.Namespace) -> int:
+    """Grade the batch; SIGTERM, SIGINT or SIGHUP ends every process it started, keeps every
+    result recorded so far (a rerun grades the rest) and exits as an interrupt does."""
+    with stopped_by_signals():
+        return _run(options)
+
+
+def _run(options: argparse.Namespace) -> int:
     if options.jobs < 1:
         raise GraderError(f"invalid --jobs {options.jobs}: use 1 or more")
     assignment = find_assignment(options.assignment)
@@ -153,6 +160,8 @@ def run(options: argparse.Namespace) -> int:
         console.print(
             describe(assignment.limits.memory_mib, ResourceLimits().processes), markup=False, highlight=False
         )
+    if (line := _jobs_line(options.jobs)) is not None:
+        console.print(line, markup=False, highlight=False)
     gradebook = open_gradebook(options.out)
     with output_errors(options.out):
         gradebook.set_assignment_folder(assignment.folder)
@@ -180,13 +189,14 @@ def run(options: argparse.Namespace) -> int:
     settings = BatchSettings(
         assignment.folder, reference_dir, sandbox=not options.no_sandbox, questions=questions
     )
-    graded = grade_all(settings, todo, options.jobs)
-    if questions is not None:
-        graded = merged(graded, gradebook, questions, assignment)
     try:
-        record_batch(
-            graded, gradebook, hashes, version, options.out, console, total=len(todo), questions=questions
-        )
+        with contextlib.closing(grade_all(settings, todo, options.jobs)) as results:
+            graded: Iterable[SubmissionResult] = results
+            if questions is not None:
+                graded = merged(results, gradebook, questions, assignment)
+            record_batch(
+                graded, gradebook, hashes, version, options.out, console, total=len(todo), questions=questions
+            )
     except BaseException:
         _try_to_write_gradebook_csv(options.out, gradebook, assignment)
         raise
@@ -199,6 +209,17 @@ def run(options: argparse.Namespace) -> int:
     )
     console.print(try_class_report(options.out, batch), markup=False, highlight=False)
     return ExitCode.OK
+
+
+def _jobs_line(jobs: int) -> str | None:
+    """One line when --jobs asks for more submissions at once than there are cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if jobs <= cores:
+        return None
+    return (
+        f"--jobs {jobs} grades more submissions at once than the {cores} core(s) here: they take "
+        "turns, each charged only its own CPU time, and the batch takes longer"
+    )
 
 
 def record_batch(
@@ -230,7 +251,7 @@ def record_batch(
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("grading", total=total, rate="")
         for result in results:
-            with output_errors(out):
+            with output_errors(out), uninterrupted():
                 write_text_atomic(out / result.submission_id / "results.json", results_json(result))
                 gradebook.record(result, hashes[result.submission_id], version, questions)
             recorded.append(result)
