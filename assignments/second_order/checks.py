@@ -1,14 +1,86 @@
-"""Known mistakes to look for, shared by the public and hidden `second_order` tests.
+"""Comparisons and known mistakes shared by the public and hidden `second_order` tests.
 
-Each function gives (misconception code, what a known-wrong variant of the reference gives
-on the same inputs) pairs for `expect_close(..., variants=...)`. When grading, a variant runs
-only if the student's answer is wrong.
+`expect_like_reference` calls a graded function on its inputs in each kind the contract
+allows (requiring grad or not, holding a .grad or not) and compares each answer with the
+reference's, after checking the call left its inputs as they came. The `*_mistakes`
+functions give (misconception code, what a known-wrong variant of the reference gives on the
+same inputs) pairs for `expect_close(..., variants=...)`; when grading, a variant runs only
+if the student's answer is wrong. `expect_differentiable_penalty` says why a penalty has no
+graph, as far as the evidence goes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
+
+from grader.testing import (
+    INPUT_KINDS,
+    Fn,
+    Mismatch,
+    describe_call,
+    expect_clean_call,
+    expect_close,
+)
+
+
+def expect_untouched(changed: list[str], what: str, reply: Any, *, forbid_helpers: bool = False) -> None:
+    """No forbidden helper called (where forbidden), and nothing changed of the inputs: of the
+    copies the probe handed the function (`changed`), or else of the probe's own arguments."""
+    changed = list(changed) or reply.modified_inputs
+    expect_clean_call(
+        dataclasses.replace(reply, call=what, modified_inputs=changed), forbid_helpers=forbid_helpers
+    )
+
+
+def expect_like_reference(
+    student: Any,
+    reference: Any,
+    function: str,
+    *args: Any,
+    variants: Iterable[tuple[str, Any]] = (),
+    forbid_helpers: bool = False,
+) -> None:
+    """`function` on `args` arriving in each kind the contract allows: inputs left as they
+    came, and the answer the reference gives (a wrong one named by `variants`)."""
+    reply = student.probe(function, *args)
+    expected = reference.probe(function, *args)
+    call = describe_call(function, args, {})
+    for kind, got, wanted in zip(INPUT_KINDS, reply.value, expected, strict=True):
+        what = f"with inputs {kind}, {call}"
+        expect_untouched(got["changed"], what, reply, forbid_helpers=forbid_helpers)
+        expect_close(got["value"], wanted["value"], what=what, variants=variants)
+
+
+def expect_differentiable_penalty(outcome: dict[str, Any]) -> None:
+    """The penalty has a graph back to the critic's weights; if not, say why as far as what
+    the critic saw of its differentiation tells: a gradient with a graph of its own that was
+    cut afterwards, one taken without create_graph=True, or (nothing seen) either."""
+    if outcome["differentiable"]:
+        return
+    lost = "gradient_penalty(f, x) does not require grad, so the critic's weights get no gradient"
+    graph = outcome["inner_graph"]
+    if graph == "kept":
+        raise Mismatch(
+            f"{lost}: the gradient of f it took had a graph of its own (create_graph=True), "
+            "but that graph was cut before the penalty was returned (detach(), .data, .item(), "
+            "torch.no_grad() or a copy through numpy): keep the gradient attached all the way "
+            "to the returned mean",
+            "graph_cut",
+        )
+    if graph == "none":
+        raise Mismatch(
+            f"{lost}: the gradient of f it took came back with no graph of its own. Take it "
+            "with create_graph=True",
+            "missing_create_graph",
+        )
+    raise Mismatch(
+        f"{lost}, and no gradient reached f's hidden layer while it ran: either the inner "
+        "gradient was taken without create_graph=True, or its graph was cut afterwards "
+        "(detach(), .data, torch.no_grad()). Check both",
+        "gradient_without_graph",
+    )
 
 
 def second_partials_mistakes(reference: Any, x: Any, y: Any, i: int) -> Iterable[tuple[str, Any]]:
@@ -47,3 +119,27 @@ def penalty_probe_mistakes(reference: Any, critic: Any, x: Any, part: str) -> It
             [("sum_instead_of_mean", "penalty_and_weight_grads_summed", (critic, x))]
         )
     )
+
+
+def expect_penalty_and_weight_grads(student: Any, reference: Any, critic: Fn, x: Any) -> None:
+    """For inputs of each kind (x, and the critic's weights): inputs left as they came, a
+    penalty differentiable back to the critic's weights, the gradients
+    `gradient_penalty(f, x).backward()` gives them, and the penalty itself (a backward of the
+    submission's own, a hook on the weights say, can give a wrong penalty the right gradients)."""
+    reply = student.probe("penalty_and_weight_grads", critic, x)
+    expected = reference.probe("penalty_and_weight_grads", critic, x)
+    grads_mistakes = penalty_probe_mistakes(reference, critic, x, "weight_grads")
+    penalty_mistakes = penalty_probe_mistakes(reference, critic, x, "penalty")
+    for kind, got, wanted in zip(INPUT_KINDS, reply.value, expected, strict=True):
+        on = f"with inputs {kind}, "
+        expect_untouched(got["changed"], f"{on}gradient_penalty(f, x)", reply)
+        expect_differentiable_penalty(got)
+        expect_close(
+            got["weight_grads"],
+            wanted["weight_grads"],
+            what=f"{on}the critic's weight gradients after gradient_penalty(f, x).backward()",
+            variants=grads_mistakes,
+        )
+        expect_close(
+            got["penalty"], wanted["penalty"], what=f"{on}gradient_penalty(f, x)", variants=penalty_mistakes
+        )

@@ -4,15 +4,26 @@ Functions such as the `f` given to `hessian` cannot cross a process boundary, so
 them (``Fn("quartic", a, b)``) and each side builds them here from their tensors. A probe
 calls into a module and differentiates through its output; the same probe runs against the
 reference in the grading process and against the submission in its worker.
+
+Every graded function is called on inputs of each kind the contract allows (requiring grad or
+not, holding a .grad or not): `as_given` makes the copies beside the module and says what the
+call changed of them, each named after the stub's parameter ("x now holds a .grad").
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
+from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 import torch
 from torch import Tensor
+
+from grader.testing import INPUT_KINDS, InputKind, given_as, guarded_call, on_inputs, parameter_names
+
+PLAIN = InputKind(False, False)
 
 
 def quartic(a: Tensor, b: Tensor) -> Callable[[Tensor], Tensor]:
@@ -36,14 +47,37 @@ def log_sum_exp(a: Tensor, c: Tensor) -> Callable[[Tensor], Tensor]:
 
 
 class Critic:
-    """f(x) = tanh(x W1^T + b1) w2 + c sum(x^2): one output per row, with weights."""
+    """f(x) = tanh(x W1^T + b1) w2 + c sum(x^2): one output per row, with weights.
 
-    def __init__(self, w1: Tensor, b1: Tensor, w2: Tensor, c: Tensor) -> None:
-        self.parameters = [t.detach().clone().requires_grad_(True) for t in (w1, b1, w2, c)]
+    Its weights always require grad (their gradients are graded); `given_as` gives a copy whose
+    weights hold a .grad when the kind says inputs do. It notes how it is differentiated: each
+    gradient that reaches its hidden layer adds to `seen` whether that gradient has a graph of
+    its own (create_graph=True)."""
+
+    def __init__(self, w1: Tensor, b1: Tensor, w2: Tensor, c: Tensor, kind: InputKind = PLAIN) -> None:
+        self.parameters = given_as([w1, b1, w2, c], InputKind(True, kind.has_grad))
+        self.seen: list[bool] = []
+
+    def given_as(self, kind: InputKind) -> Critic:
+        return Critic(*self.parameters, kind=kind)
 
     def __call__(self, x: Tensor) -> Tensor:
         w1, b1, w2, c = self.parameters
-        return torch.tanh(x @ w1.T + b1) @ w2 + c * (x**2).sum(dim=1)
+        hidden = x @ w1.T + b1
+        if hidden.requires_grad:
+            hidden.register_hook(self._note)
+        return torch.tanh(hidden) @ w2 + c * (x**2).sum(dim=1)
+
+    def _note(self, grad: Tensor) -> None:
+        self.seen.append(bool(grad.requires_grad))
+
+
+def inner_graph(seen: list[bool]) -> str | None:
+    """What the gradients noted while a call ran say of the graph of that call's gradient:
+    "kept" (one had a graph of its own), "none" (each had none), None (no gradient seen)."""
+    if not seen:
+        return None
+    return "kept" if any(seen) else "none"
 
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -55,9 +89,66 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-def penalty_and_weight_grads(module: Any, critic: Critic, x: Tensor) -> dict[str, Any]:
-    """The penalty, whether it is differentiable, and the gradient it gives each weight."""
-    penalty = module.gradient_penalty(critic, x)
+def _load_given() -> Any:
+    """The instructor's stub beside this file, for the names of the graded functions'
+    parameters (a change is named after the parameter that changed)."""
+    spec = importlib.util.spec_from_file_location(
+        "grader_given_second_order_helpers", Path(__file__).with_name("second_order.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_GIVEN = _load_given()
+NAMES = {
+    name: parameter_names(value)
+    for name, value in vars(_GIVEN).items()
+    if isinstance(value, FunctionType) and value.__module__ == _GIVEN.__name__
+}
+"""Each graded function's parameter names, from the stub."""
+
+
+def as_given(function: str) -> Callable[..., list[dict[str, Any]]]:
+    """A probe that calls `function` on copies of its arguments in each kind the contract
+    allows: for each, what it returned and what it changed of what it was given. It bears the
+    function's own name, so that an error reads as a call of that function (and says on
+    which inputs it was raised)."""
+
+    def probe(module: Any, *args: Any) -> list[dict[str, Any]]:
+        target = getattr(module, function)
+        outcomes = []
+        for kind in INPUT_KINDS:
+            with on_inputs(kind):
+                value, changed = guarded_call(
+                    target, given_as(list(args), kind), names=NAMES.get(function, ())
+                )
+            outcomes.append({"value": value, "changed": changed})
+        return outcomes
+
+    return probe
+
+
+def penalty_and_weight_grads(module: Any, critic: Critic, x: Tensor) -> list[dict[str, Any]]:
+    """For inputs of each kind (x, and the critic's weights): the penalty, whether it is
+    differentiable, the gradient it gives each weight, what the call changed of its inputs,
+    and whether the inner gradient it took kept a graph."""
+    outcomes = []
+    for kind in INPUT_KINDS:
+        f = critic.given_as(kind)
+        with on_inputs(kind):
+            penalty, changed = guarded_call(
+                module.gradient_penalty, [f, given_as(x, kind)], names=NAMES["gradient_penalty"]
+            )
+        outcomes.append(
+            {**_backward_to_weights(f, penalty), "changed": changed, "inner_graph": inner_graph(f.seen)}
+        )
+    return outcomes
+
+
+def _backward_to_weights(critic: Critic, penalty: Any) -> dict[str, Any]:
+    """The penalty, whether it is differentiable, and the gradient its backward gives each of
+    the critic's weights from zeroed gradients (a weight left with None counts as zero)."""
     # Only a plain tensor is differentiated: a subclass could take over .backward().
     differentiable = type(penalty) is Tensor and penalty.requires_grad
     for p in critic.parameters:
@@ -68,4 +159,9 @@ def penalty_and_weight_grads(module: Any, critic: Critic, x: Tensor) -> dict[str
     return {"penalty": penalty, "differentiable": differentiable, "weight_grads": grads}
 
 
-PROBES: dict[str, Callable[..., Any]] = {"penalty_and_weight_grads": penalty_and_weight_grads}
+PROBES: dict[str, Callable[..., Any]] = {
+    # one probe per graded function, named after it (built here, not spelt out: a variant of
+    # the reference named `<probe>_...` is taken for what a probe sees, and left to the tests)
+    **{name: as_given(name) for name in NAMES},
+    "penalty_and_weight_grads": penalty_and_weight_grads,
+}

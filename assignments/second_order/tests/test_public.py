@@ -1,13 +1,15 @@
 """Public tests for `second_order`: the worked example and small random inputs.
 
 These run on a student's machine with `grader check`, against expected values recorded from
-the reference solution (`grader record second_order`).
+the reference solution (`grader record second_order`). Each test calls the function on its
+inputs in every kind the contract allows (requiring grad or not, holding a .grad or not) and
+checks that the call left them as they came.
 """
 
 import pytest
 import torch
 
-from grader.testing import Fn, expect, expect_clean_call, expect_close
+from grader.testing import Fn
 
 DTYPES = [torch.float32, torch.float64]
 
@@ -22,22 +24,18 @@ def random_vectors(seed, n, dtype, count=2):
 
 
 @pytest.mark.question("first_order_grads")
-def test_first_order_grads_worked_example(student, reference):
+def test_first_order_grads_worked_example(student, reference, checks):
     """first_order_grads gives ([10, 20], [30, 10]) on the worked example"""
     x, y = worked_example()
-    reply = student.first_order_grads(x, y)
-    expect_close(reply.value, reference.first_order_grads(x, y), what=reply.call)
-    expect_clean_call(reply)
+    checks.expect_like_reference(student, reference, "first_order_grads", x, y)
 
 
 @pytest.mark.question("first_order_grads")
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-def test_first_order_grads_random(student, reference, seed, dtype):
+def test_first_order_grads_random(student, reference, checks, seed, dtype):
     """first_order_grads matches the reference on random {dtype} inputs"""
     x, y = random_vectors(seed, 5, dtype)
-    reply = student.first_order_grads(x, y)
-    expect_close(reply.value, reference.first_order_grads(x, y), what=reply.call)
-    expect_clean_call(reply)
+    checks.expect_like_reference(student, reference, "first_order_grads", x, y)
 
 
 @pytest.mark.question("second_partials")
@@ -45,14 +43,15 @@ def test_first_order_grads_random(student, reference, seed, dtype):
 def test_second_partials_worked_example(student, reference, checks):
     """second_partials gives ([2, 4], [16, 2]) on the worked example with i = 0"""
     x, y = worked_example()
-    reply = student.second_partials(x, y, 0)
-    expect_close(
-        reply.value,
-        reference.second_partials(x, y, 0),
-        what=reply.call,
+    checks.expect_like_reference(
+        student,
+        reference,
+        "second_partials",
+        x,
+        y,
+        0,
         variants=checks.second_partials_mistakes(reference, x, y, 0),
     )
-    expect_clean_call(reply)
 
 
 @pytest.mark.question("second_partials")
@@ -60,14 +59,15 @@ def test_second_partials_worked_example(student, reference, checks):
 def test_second_partials_random(student, reference, checks, seed, dtype):
     """second_partials matches the reference on random {dtype} inputs"""
     x, y = random_vectors(seed, 6, dtype)
-    reply = student.second_partials(x, y, 4)
-    expect_close(
-        reply.value,
-        reference.second_partials(x, y, 4),
-        what=reply.call,
+    checks.expect_like_reference(
+        student,
+        reference,
+        "second_partials",
+        x,
+        y,
+        4,
         variants=checks.second_partials_mistakes(reference, x, y, 4),
     )
-    expect_clean_call(reply)
 
 
 @pytest.mark.question("grads_without_zeroing")
@@ -75,28 +75,30 @@ def test_second_partials_random(student, reference, checks, seed, dtype):
 def test_grads_without_zeroing_worked_example(student, reference, checks):
     """grads_without_zeroing gives ([12, 24], [46, 12]) on the worked example with i = 0"""
     x, y = worked_example()
-    reply = student.grads_without_zeroing(x, y, 0)
-    expect_close(
-        reply.value,
-        reference.grads_without_zeroing(x, y, 0),
-        what=reply.call,
+    checks.expect_like_reference(
+        student,
+        reference,
+        "grads_without_zeroing",
+        x,
+        y,
+        0,
         variants=checks.zeroing_mistakes(reference, x, y, 0),
     )
-    expect_clean_call(reply)
 
 
 @pytest.mark.question("grads_without_zeroing")
 def test_grads_without_zeroing_random(student, reference, checks, seed):
     """grads_without_zeroing matches the reference on random float64 inputs"""
     x, y = random_vectors(seed, 4, torch.float64)
-    reply = student.grads_without_zeroing(x, y, 1)
-    expect_close(
-        reply.value,
-        reference.grads_without_zeroing(x, y, 1),
-        what=reply.call,
+    checks.expect_like_reference(
+        student,
+        reference,
+        "grads_without_zeroing",
+        x,
+        y,
+        1,
         variants=checks.zeroing_mistakes(reference, x, y, 1),
     )
-    expect_clean_call(reply)
 
 
 @pytest.mark.question("hessian")
@@ -105,14 +107,15 @@ def test_hessian_quartic(student, reference, checks, seed, dtype):
     """hessian matches the reference on a quartic function in {dtype}, by double backward"""
     x, a, b = random_vectors(seed, 5, dtype, count=3)
     f = Fn("quartic", (a.abs(), b))
-    reply = student.hessian(f, x)
-    expect_close(
-        reply.value,
-        reference.hessian(f, x),
-        what=reply.call,
+    checks.expect_like_reference(
+        student,
+        reference,
+        "hessian",
+        f,
+        x,
         variants=checks.hessian_mistakes(reference, f, x),
+        forbid_helpers=True,
     )
-    expect_clean_call(reply, forbid_helpers=True)
 
 
 @pytest.mark.question("hessian")
@@ -120,25 +123,24 @@ def test_hessian_of_w(student, reference, checks, seed):
     """hessian of w = (x . y)^2 as a function of x is 2 y y^T"""
     x, y = random_vectors(seed, 4, torch.float64)
     f = Fn("dot_squared", (y,))
-    reply = student.hessian(f, x)
-    expect_close(
-        reply.value,
-        reference.hessian(f, x),
-        what=reply.call,
+    checks.expect_like_reference(
+        student,
+        reference,
+        "hessian",
+        f,
+        x,
         variants=checks.hessian_mistakes(reference, f, x),
+        forbid_helpers=True,
     )
-    expect_clean_call(reply, forbid_helpers=True)
 
 
 @pytest.mark.question("hvp")
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-def test_hvp_small(student, reference, seed, dtype):
+def test_hvp_small(student, reference, checks, seed, dtype):
     """hvp matches the reference on a small {dtype} Rosenbrock function, without helpers"""
     x, v = random_vectors(seed, 8, dtype)
     f = Fn("rosenbrock", (torch.tensor(10.0, dtype=dtype),))
-    reply = student.hvp(f, x, v)
-    expect_close(reply.value, reference.hvp(f, x, v), what=reply.call)
-    expect_clean_call(reply, forbid_helpers=True)
+    checks.expect_like_reference(student, reference, "hvp", f, x, v, forbid_helpers=True)
 
 
 @pytest.mark.question("gradient_penalty")
@@ -146,14 +148,14 @@ def test_gradient_penalty_value(student, reference, checks, seed):
     """gradient_penalty matches the reference on a small critic in float64"""
     generator = torch.Generator().manual_seed(seed)
     critic, x = small_critic(generator, batch=4, dim=3, dtype=torch.float64)
-    reply = student.gradient_penalty(critic, x)
-    expect_close(
-        reply.value,
-        reference.gradient_penalty(critic, x),
-        what=reply.call,
+    checks.expect_like_reference(
+        student,
+        reference,
+        "gradient_penalty",
+        critic,
+        x,
         variants=checks.penalty_mistakes(reference, critic, x),
     )
-    expect_clean_call(reply)
 
 
 @pytest.mark.question("gradient_penalty")
@@ -162,24 +164,7 @@ def test_gradient_penalty_backpropagates_to_weights(student, reference, checks, 
     """gradient_penalty(f, x).backward() gives the critic's weights the right gradients"""
     generator = torch.Generator().manual_seed(seed)
     critic, x = small_critic(generator, batch=5, dim=2, dtype=torch.float32)
-    reply = student.probe("penalty_and_weight_grads", critic, x)
-    expect(
-        reply.value["differentiable"],
-        "gradient_penalty returned a value that does not require grad: the critic's weights "
-        "get no gradient. Compute the inner gradient with create_graph=True",
-        "missing_create_graph",
-    )
-    expected = reference.probe("penalty_and_weight_grads", critic, x)
-    expect_close(
-        reply.value["weight_grads"],
-        expected["weight_grads"],
-        what="the critic's weight gradients after gradient_penalty(f, x).backward()",
-        variants=checks.penalty_probe_mistakes(reference, critic, x, "weight_grads"),
-    )
-    # What was differentiated must be the penalty itself: a backward of its own (a hook on
-    # the critic's weights or on the penalty, a custom autograd.Function) can give a wrong
-    # penalty the right gradients.
-    expect_close(reply.value["penalty"], expected["penalty"], what="gradient_penalty(f, x)")
+    checks.expect_penalty_and_weight_grads(student, reference, critic, x)
 
 
 def small_critic(generator, *, batch, dim, dtype, hidden=6):

@@ -46,7 +46,7 @@ def hessian(f, x):
 def hvp(f, x, v):
     leaf = _leaf(x)
     (g,) = torch.autograd.grad(f(leaf), leaf, create_graph=True)
-    (g * v).sum().backward()
+    (g * v.detach()).sum().backward()  # v is a constant here: its own .grad stays as it came
     return leaf.grad.detach()
 
 
