@@ -161,7 +161,8 @@ class Grader:
                     run = self._submission_run(submission, module_path, workdir, uid, group)
                     run.first, run.on_first = first, on_first
                     run.static_tampering = tampering_by_question(
-                        module_path.read_text(encoding="utf-8", errors="replace"), self.assignment.questions
+                        module_path,  # read with every helper module beside it
+                        self.assignment.questions,
                     )
                     reference_before = self._reference_seconds()
                     self.session().grade(run)

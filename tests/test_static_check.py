@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from grader.static_check import tampering_by_question
 from tests.conftest import SUBMISSIONS
 
@@ -113,3 +117,96 @@ def hvp(f, x, v):
         "hessian": ["__array_interface__"],
         "hvp": ["ctypeslib"],
     }
+
+
+BUILT_NAMES = [
+    'getattr(f, "__wrap" + "ped__")',
+    'getattr(f, "__%s__" % "wrapped")',
+    'getattr(f, f"__{PART}__")',
+    'getattr(f, "".join(["__wr", "apped__"]))',
+    'getattr(f, "_".join(["", "", "wrapped", "", ""]))',
+    'getattr(f, "{}{}".format("__wrapped", "__"))',
+    'getattr(f, "__depparw__"[::-1])',
+    'getattr(f, "".join(reversed("__depparw__")))',
+    'getattr(f, "__WRAPPED__".lower())',
+    'getattr(f, str.join("", ("__wrapped", "__")))',
+    'getattr(f, "__wrapXXed__".replace("XX", "p"))',
+    'getattr(f, (part := "__wra") + "pped__")',
+    'exec("import sys; f = sys.modules[0].__wrapped__")',
+]
+
+
+@pytest.mark.parametrize("expression", BUILT_NAMES)
+def test_a_name_built_from_pieces_counts_as_the_literal(expression: str):
+    source = f"""
+PART = "wrapped"
+
+
+def hessian(f, x):
+    return {expression}
+
+
+def hvp(f, x, v):
+    return "__wrapped__ is named only in a docstring, and here in a message", x
+"""
+    assert tampering_by_question(source, QUESTIONS) == {"hessian": ["__wrapped__"]}
+
+
+def test_a_variable_built_up_by_augmented_assignment_counts():
+    source = 'def hessian(f, x):\n    name = "__glo"\n    name += "bals__"\n    return getattr(f, name)\n'
+    assert tampering_by_question(source, QUESTIONS) == {"hessian": ["__globals__"]}
+
+
+def test_numpys_array_interface_built_at_run_time_and_defined_as_a_property():
+    source = """
+import numpy as np
+
+
+class View:
+    @property
+    def __array_interface__(self):
+        return {}
+
+
+def hessian(f, x):
+    return np.asarray(View())
+
+
+def hvp(f, x, v):
+    return getattr(np.zeros(1), "__array_" + "interface__")
+
+
+def gradient_penalty(f, x):
+    return setattr(f, "__array_" "struct__", 0)
+"""
+    assert tampering_by_question(source, QUESTIONS) == {
+        "hessian": ["__array_interface__"],
+        "hvp": ["__array_interface__"],
+        "gradient_penalty": ["__array_struct__"],
+    }
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "import marshal",
+        "code = __import__('mar' + 'shal').loads(b'')",
+        "import importlib; importlib.import_module('_' + 'imp')._fix_co_filename(None, '')",
+        "pointer = x.data_ptr()",
+    ],
+)
+def test_marshal_imp_and_data_pointers_are_doors(line: str):
+    assert tampering_by_question(f"def hessian(f, x):\n    {line}\n", QUESTIONS) != {}
+
+
+def test_a_helper_module_of_a_folder_submission_counts_for_every_question(tmp_path: Path):
+    module = tmp_path / "second_order.py"
+    module.write_text("from helpers import tools\n\n\ndef hessian(f, x):\n    return tools.peek(f)\n")
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / "tools.py").write_text(
+        '"""Docstrings may say ctypes."""\n\n\ndef peek(f):\n    return getattr(f, "__glo" + "bals__")\n'
+    )
+    (tmp_path / "notes.py").write_text("if __name__ == '__main__':\n    import ctypes\n")
+    assert tampering_by_question(module, QUESTIONS) == {q: ["__globals__"] for q in QUESTIONS}
+    (tmp_path / "helpers" / "tools.py").write_text("def peek(f):\n    return f\n")
+    assert tampering_by_question(module, QUESTIONS) == {}

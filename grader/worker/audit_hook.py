@@ -52,6 +52,12 @@ _FRAME_ATTRIBUTES = frozenset(
 _CODE_ATTRIBUTES = frozenset(
     {"__code__", "__defaults__", "__kwdefaults__", "__globals__", "__closure__", "__class__"}
 )
+_HIDDEN_MODULES = ("marshal", "_imp")
+"""Makers of code objects no homework needs (crafted bytecode; `_imp._fix_co_filename`, which
+relabels code as a trusted file's): taken out of `sys.modules` before student code, so that
+importing one raises the import event. The import system keeps references of its own."""
+_BYTECODE_LOADER = ("<frozen importlib._bootstrap_external>", "_compile_bytecode")
+_PYC_HEADER = 16
 _ALWAYS = frozenset({"sys.settrace", "sys.setprofile"})
 """Events that hand every frame to a callback, whoever asked: nothing in grading needs them
 (the worker makes breakpoint() do nothing, so a forgotten one is not one)."""
@@ -82,7 +88,8 @@ def _suspicious(event: str, args: tuple[Any, ...], frames: StudentFrames) -> str
         name = _plain_text(args[0])
         if name is None:
             return "imported a module named by an object"
-        return f"imported {name}" if str.startswith(name, "grader") else None
+        hidden = name in _HIDDEN_MODULES
+        return f"imported {name}" if hidden or str.startswith(name, "grader") else None
     return f"called {event}"
 
 
@@ -139,6 +146,11 @@ def install_audit_hook(
                 if forged is not None:
                     write_record(record(tampering, f"{forged} at {frames.cause(getframe(1))[1]}"))
                     return
+            if event == "marshal.loads":
+                foreign = _foreign_bytecode(args, getframe(1), frames, read)
+                if foreign is not None:
+                    write_record(record(tampering, foreign))
+                    return
             reason = _suspicious(event, args, frames)
             if reason is not None:
                 student, where = frames.cause(getframe(1))
@@ -147,6 +159,8 @@ def install_audit_hook(
         finally:
             busy.discard(me)
 
+    for name in _HIDDEN_MODULES:
+        sys.modules.pop(name, None)
     sys.addaudithook(hook)
 
 
@@ -187,3 +201,27 @@ def _forged_origin(
         if type(source) in (bytes, bytearray) and read(filename) == bytes(source):
             return None
     return f"compiled code claiming to be {filename}"
+
+
+def _foreign_bytecode(
+    args: tuple[Any, ...], caller: Any, frames: StudentFrames, read: Callable[[str], bytes | None]
+) -> str | None:
+    """Why the import system unmarshalling this is tampering, whoever asked: bytecode that is
+    not a trusted file's own (the grader writes none; intake copies none, so any other was
+    made at run time, and its code objects may carry a trusted file's name).
+    """
+    code = caller.f_code if caller is not None else None
+    if code is None or (code.co_filename, code.co_name) != _BYTECODE_LOADER:
+        return None
+    path = caller.f_locals.get("bytecode_path")
+    if type(path) is not str:
+        return "loaded bytecode named by no file"
+    if not frames.is_trusted_file(path):
+        return f"loaded bytecode from {path}"
+    data = args[0]
+    if type(data) not in (bytes, bytearray, memoryview):
+        return f"loaded bytecode from an object, as {path}"
+    whole = read(path)
+    if whole is None or whole[_PYC_HEADER:] != bytes(data):
+        return f"loaded bytecode that is not {path}"
+    return None

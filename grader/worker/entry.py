@@ -119,6 +119,10 @@ def ready_for_student_code(options: WorkerOptions) -> None:
     student code is imported."""
     import torch
 
+    # No bytecode of the submission is ever cached (`-I` ignores PYTHONDONTWRITEBYTECODE):
+    # bytecode from outside the trusted folders is then only ever what code made at run time,
+    # which the audit hook notes when it is loaded.
+    sys.dont_write_bytecode = True
     torch.set_num_threads(1)
     # The homework asks for backward(create_graph=True) on purpose; torch's warning about it
     # would only fill the student's report.

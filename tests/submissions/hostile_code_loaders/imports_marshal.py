@@ -1,0 +1,45 @@
+"""Hostile: correct, but hessian imports marshal under a name the source does not spell.
+
+The module is taken out of sys.modules before student code, so the import raises the audit
+hook's import event: hessian scores zero with `tampering`, the other questions keep theirs.
+"""
+import torch
+from torch.autograd import grad
+
+_NAME = bytes([109, 97, 114, 115, 104, 97, 108]).decode()
+
+
+def first_order_grads(x, y):
+    x, y = (t.detach().requires_grad_() for t in (x, y))
+    return grad(torch.dot(x, y) ** 2, [x, y])
+
+
+def second_partials(x, y, i):
+    x, y = (t.detach().requires_grad_() for t in (x, y))
+    gx = grad(torch.dot(x, y) ** 2, x, create_graph=True)[0]
+    return tuple(grad(gx[i], [x, y]))
+
+
+def grads_without_zeroing(x, y, i):
+    a, b = first_order_grads(x, y)
+    c, d = second_partials(x, y, i)
+    return a + c, b + d
+
+
+def hessian(f, x):
+    __import__(_NAME)
+    x = x.detach().requires_grad_()
+    g = grad(f(x), x, create_graph=True)[0]
+    return torch.stack([grad(g[j], x, retain_graph=True)[0] for j in range(len(x))])
+
+
+def hvp(f, x, v):
+    x = x.detach().requires_grad_()
+    g = grad(f(x), x, create_graph=True)[0]
+    return grad(g, x, grad_outputs=v)[0]
+
+
+def gradient_penalty(f, x):
+    x = x.detach().requires_grad_()
+    g = grad(f(x).sum(), x, create_graph=True)[0]
+    return g.pow(2).sum(1).mean()
