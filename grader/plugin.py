@@ -27,7 +27,13 @@ from grader.course.assignment import Assignment, Limits
 from grader.errors import ConfigError
 from grader.planned_test import MARKERS, PlannedTest, plan_test, shares_of_points
 from grader.problems import Tampering
-from grader.reference import LiveReference, RecordedReference, RecordingReference, import_private
+from grader.reference import (
+    LiveReference,
+    RecordedReference,
+    RecordingReference,
+    import_beside_given,
+    import_private,
+)
 from grader.root_causes import name_root_causes
 from grader.seeds import Seeds
 from grader.student import StudentProxy
@@ -281,7 +287,7 @@ class GradingPlugin:
     def given(self) -> ModuleType:
         """The helpers given in the stub, loaded from the instructor's pristine copy."""
         assignment = self.settings.assignment
-        return import_private(f"grader_given_{assignment.name}", assignment.stub_path)
+        return import_beside_given(f"grader_given_{assignment.name}", assignment.stub_path, assignment)
 
     @pytest.fixture
     def checks(self) -> ModuleType:

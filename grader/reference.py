@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from collections.abc import Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
@@ -31,14 +32,40 @@ def import_private(name: str, path: Path) -> ModuleType:
     return import_file(name, path)
 
 
+def import_beside_given(name: str, path: Path, assignment: Any) -> ModuleType:
+    """Import a course file that imports the assignment's given modules by their own names
+    (`import utils`): each is importable so for the import only, from the course's copy, and
+    the trusted process keeps no module under such a global name."""
+    given = {
+        PurePosixPath(file).stem: assignment.folder / file
+        for file in assignment.given
+        if file.endswith(".py") and "/" not in file
+    }
+    saved = {module: sys.modules.get(module) for module in given}
+    try:
+        for module, file in given.items():
+            sys.modules[module] = import_private(f"grader_given_{assignment.name}_{module}", file)
+        return import_private(name, path)
+    finally:
+        for module, before in saved.items():
+            if before is None:
+                sys.modules.pop(module, None)
+            else:
+                sys.modules[module] = before
+
+
 def load_live_reference(assignment: Any, folder: Path) -> LiveReference:
     """The reference solution in `folder`, with the assignment's probes and, if present, the
     known-wrong variants beside it (variants.py), each imported privately."""
     name = assignment.name
-    module = import_private(f"grader_reference_{name}", folder / assignment.file_name)
+    module = import_beside_given(f"grader_reference_{name}", folder / assignment.file_name, assignment)
     probes = import_private(f"grader_probes_{name}", assignment.probes_path)
     variants_path = folder / "variants.py"
-    variants = import_private(f"grader_variants_{name}", variants_path) if variants_path.is_file() else None
+    variants = (
+        import_beside_given(f"grader_variants_{name}", variants_path, assignment)
+        if variants_path.is_file()
+        else None
+    )
     return LiveReference(module, probes, variants)
 
 

@@ -81,6 +81,10 @@ def build_release(
         if (assignment.folder / name).is_file():
             shutil.copy(assignment.folder / name, hidden / name)
     shutil.copy(assignment.stub_path, out / assignment.file_name)
+    for name in assignment.given:  # beside the stub for students, and beside the tests
+        for target in (out / name, hidden / name):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(assignment.folder / name, target)
     if assignment.notebook_path.is_file():
         shutil.copy(assignment.notebook_path, out / assignment.notebook_path.name)
     values = {

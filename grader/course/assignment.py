@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from grader.course.late_policy import LatePolicy, policy_from_table
@@ -74,6 +74,9 @@ class Assignment:
     told of a recognised mistake in a function it calls (the root cause)."""
     late: LatePolicy | None = None
     """The deadline and the points a late submission loses ([late] in assignment.toml)."""
+    given: tuple[str, ...] = ()
+    """Files the course hands students (`given = ["utils.py"]`), relative to the folder: they
+    ship in the release and sit beside every submission in grading, the course's copy."""
 
     @property
     def file_name(self) -> str:
@@ -140,6 +143,7 @@ class Assignment:
             misconceptions=Catalogue.load(folder, set(questions)),
             calls=_calls(config.get("calls", {}), set(questions), config_path),
             late=(policy_from_table(config["late"], config_path) if "late" in config else None),
+            given=_given(config.get("given", []), folder, config_path),
         )
 
 
@@ -194,6 +198,19 @@ def _calls(table: object, questions: set[str], where: Path) -> dict[str, tuple[s
             )
         calls[caller] = tuple(callees)
     return calls
+
+
+def _given(value: object, folder: Path, where: Path) -> tuple[str, ...]:
+    """`given`: relative paths of regular files in the assignment's folder, none the stub."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where}: 'given' must be a list of file paths relative to {folder.name}/")
+    for name in value:
+        path = PurePosixPath(name)
+        if path.is_absolute() or ".." in path.parts or path.parts[0] in ("tests", CONFIG_FILE):
+            raise ConfigError(f"{where}: given file {name!r} must lie inside the assignment's folder")
+        if not (folder / path).is_file() or (folder / path).is_symlink():
+            raise ConfigError(f"{where}: given file {name!r} is not a file in {folder}")
+    return tuple(value)
 
 
 def _limits(table: object, where: Path) -> Limits:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -78,7 +79,8 @@ class Submission:
         of one printable line, which grades it zero with that reason, and the batch goes on.
         """
         try:
-            return self._install(assignment, workdir)
+            module, notes = self._install(assignment, workdir)
+            return module, notes + install_given(assignment, workdir)
         except SubmissionError as exc:
             raise SubmissionError(one_line(str(exc))) from None
         except Exception as exc:  # noqa: BLE001 - whatever a hostile file provokes
@@ -102,6 +104,27 @@ class Submission:
                 extract_zip(self.path, Path(unpacked))
                 return _install_from_folder(Path(unpacked), assignment, workdir, self.path.name)
         return _install_file(self.path, assignment, workdir)
+
+
+def install_given(assignment: Assignment, workdir: Path) -> list[str]:
+    """Put the course's own copy of each given file beside the module, whatever the student
+    handed in under that name (a flat folder or a nested one alike); a note for each
+    replaced copy that differed."""
+    notes = []
+    for name in assignment.given:
+        source, target = assignment.folder / name, workdir.joinpath(*PurePosixPath(name).parts)
+        data = source.read_bytes()
+        if os.path.lexists(target):
+            same = target.is_file() and not target.is_symlink() and target.read_bytes() == data
+            if not same:
+                notes.append(f"{name} is given by the course: its copy was used, not yours")
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return notes
 
 
 def one_line(text: str, limit: int = MAX_REASON) -> str:
