@@ -138,7 +138,7 @@ class Cgroups:
         self.parents = parents  # hierarchy name -> this process's folder on the host
         self.memory_mib = memory_mib
         self.processes = processes
-        self.cpus = cpus if _has_cpu_controller(version, parents) else None
+        self.cpus = min(cpus, _v1_share(parents)) if _has_cpu_controller(version, parents) else None
         self._count = 0
 
     @property
@@ -309,6 +309,23 @@ def _has_cpu_controller(version: int, parents: dict[str, Path]) -> bool:
         return "cpu" in (parents["unified"] / "cgroup.subtree_control").read_text().split()
     except OSError:
         return False
+
+
+def _v1_share(parents: dict[str, Path]) -> float:
+    """The tightest quota above this process's v1 cpu folder, in CPUs (a half-CPU container's
+    0.5): the kernel refuses a group a larger quota than its parent's."""
+    folder = parents.get("cpu")
+    share = float("inf")
+    while folder is not None and (folder / "cpu.cfs_quota_us").is_file():
+        try:
+            quota = int((folder / "cpu.cfs_quota_us").read_text())
+            period = int((folder / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError):
+            break
+        if quota > 0 and period > 0:
+            share = min(share, quota / period)
+        folder = folder.parent if folder.parent != folder else None
+    return share
 
 
 def _v2_usage(stat: Path) -> float | None:

@@ -158,3 +158,30 @@ def test_busy_loops_beside_a_correct_submission_cost_it_nothing(tmp_path):
     assert by_itself["neighbour"]["score"] == 100
     assert outcomes(together["neighbour"]) == outcomes(by_itself["neighbour"])
     assert together["attacker"]["score"] == 0
+
+
+def test_on_half_a_cpu_each_group_gets_the_half():
+    """Inside a group with half a CPU's quota (a Gradescope container), a submission's group
+    may not be given more: the kernel would refuse it, and the batch with it."""
+    mounts, own = cgroups._mounts(), cgroups._own_groups()
+    if os.geteuid() != 0 or "cpu" not in mounts or "cpu" not in own:
+        pytest.skip("needs root and a v1 cpu hierarchy")
+    top = mounts["cpu"] / own["cpu"].lstrip("/")
+    half = top / f"test-half-cpu-{os.getpid()}"
+    half.mkdir()
+    try:
+        (half / "cpu.cfs_quota_us").write_text("50000")
+        code = "from grader.sandbox.cgroups import open_cgroups\nmade, why = open_cgroups(256, 16, sandboxed=False)\n"
+        code += "group = made.group()\nprint(made.description)\nprint(group.folders['cpu'].joinpath('cpu.cfs_quota_us').read_text())\n"
+        code += "group.remove()\nmade.close()\n"
+        shell = f'echo $$ > {half / "cgroup.procs"} && exec "$@"'
+        run = subprocess.run(
+            ["/bin/sh", "-c", shell, "sh", sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stderr[-1000:]
+        assert "at most 0.5 CPU" in run.stdout and run.stdout.split()[-1] == "50000"
+    finally:
+        cgroups._kill_and_remove(half, 5.0)
