@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import json
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 
 from rich.console import Console
 from rich.rule import Rule
@@ -25,6 +27,8 @@ from grader.intake.submission import Submission, locate_assignment
 from grader.outputs.submission_report import SubmissionReport
 from grader.results import SubmissionResult
 from grader.watch import Watch, WatchUpdate
+
+Handler = Callable[[int, FrameType | None], None] | int | signal.Handlers
 
 NAME = "check"
 HELP = "run the public tests on your work (students)"
@@ -81,26 +85,44 @@ def _watch(grader: Grader, options: argparse.Namespace, console: Console) -> int
 
     watch = Watch(grader, options.path, on_update=show)
     try:
-        with console.status(f"checking {grader.assignment.file_name}…"):
-            watch.check_first()
-        watch.run()
+        with _ended_as_by_ctrl_c():
+            with console.status(f"checking {grader.assignment.file_name}…"):
+                watch.check_first()
+            watch.run()
     except KeyboardInterrupt:
         console.print("Stopped watching.")
     finally:
-        _without_interrupts(grader.close)
+        with _signals_handled(signal.SIG_IGN, signal.SIGINT, *ENDING_SIGNALS):
+            grader.close()  # even if Ctrl-C is pressed again meanwhile
     return _exit_code(watch.last) if watch.last is not None else ExitCode.OK
 
 
-def _without_interrupts(ending: Callable[[], None]) -> None:
-    """End the watch's processes even if Ctrl-C is pressed again meanwhile."""
+ENDING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Signals that end a watch as Ctrl-C does (SIGHUP: its terminal was closed)."""
+
+
+def _as_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def _ended_as_by_ctrl_c() -> contextlib.AbstractContextManager[None]:
+    """A terminal closed or a `kill` ends the watch and every process it started, as Ctrl-C."""
+    return _signals_handled(_as_ctrl_c, *ENDING_SIGNALS)
+
+
+@contextlib.contextmanager
+def _signals_handled(handler: Handler, *signals: signal.Signals) -> Iterator[None]:
+    """Handle `signals` with `handler` meanwhile (in the main thread: only it has handlers)."""
     if threading.current_thread() is not threading.main_thread():
-        ending()
+        yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = {number: signal.signal(number, handler) for number in signals}
     try:
-        ending()
+        yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, old in previous.items():
+            if old is not None:  # None: not set from Python, and cannot be put back from it
+                signal.signal(number, old)
 
 
 def _write_json(path: Path | None, result: SubmissionResult) -> None:

@@ -312,7 +312,8 @@ def read_until(fd: int, pattern: str, seconds: float) -> str:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_ctrl_c_in_a_terminal_ends_the_watch_and_every_process_it_started(tmp_path):
+@pytest.mark.parametrize("ending", ["ctrl-c", "terminal closed", "kill"])
+def test_ctrl_c_in_a_terminal_ends_the_watch_and_every_process_it_started(tmp_path, ending):
     import pty  # POSIX only
 
     student = tmp_path / "second_order.py"
@@ -340,9 +341,17 @@ def test_ctrl_c_in_a_terminal_ends_the_watch_and_every_process_it_started(tmp_pa
             time.sleep(0.2)
         time.sleep(1.0)
         started |= descendants(process.pid)
-        os.write(primary, b"\x03")  # Ctrl-C, through the terminal
-        assert process.wait(timeout=60) == 0
-        read_until(primary, r"Stopped watching", 5)
+        if ending == "ctrl-c":
+            os.write(primary, b"\x03")  # through the terminal, as a student types it
+            assert process.wait(timeout=60) == 0
+            read_until(primary, r"Stopped watching", 5)
+        elif ending == "terminal closed":  # SIGHUP
+            os.close(primary)
+            primary = -1
+            process.wait(timeout=60)
+        else:
+            process.terminate()
+            process.wait(timeout=60)
         assert not [pid for pid in started if alive(pid)]
     finally:
         if process.poll() is None:
@@ -350,4 +359,5 @@ def test_ctrl_c_in_a_terminal_ends_the_watch_and_every_process_it_started(tmp_pa
         for pid in started:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
-        os.close(primary)
+        if primary >= 0:
+            os.close(primary)
