@@ -1,8 +1,8 @@
 """Grade the one submission of a Gradescope container and write its results.json.
 
 Run by :mod:`grader.autograder.supervise` as root, in the trusted process: it loads the
-reference, picks the confinement, grades with the assignment's tests (time limits charged
-for the container's CPU share), and writes the document. Whatever goes wrong here, a
+reference, picks the confinement, grades with the assignment's tests (time limits count the
+submission's own CPU time, so a half CPU costs no question), and writes the document. Whatever goes wrong here, a
 results.json that says what happened is written; what student code printed goes to stdout,
 which Gradescope shows to instructors only.
 """
@@ -25,7 +25,7 @@ from grader.autograder.layout import Layout
 from grader.autograder.metadata import SubmissionMetadata
 from grader.autograder.results_document import as_json, failure_document, results_document
 from grader.autograder.settings import AutograderSettings
-from grader.course.assignment import Assignment, Limits
+from grader.course.assignment import Assignment
 from grader.errors import GraderError
 from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.files import write_text_atomic
@@ -57,24 +57,16 @@ def grade(
     options = GradingOptions(
         mode=GRADE,
         reference_dir=layout.reference / settings.assignment,
-        limits=charged_limits(assignment.limits, share),
+        limits=assignment.limits,  # charged to the submission's own CPU time, not the wall
         run_slow=True,  # as `grader grade`: a slow test carries points too
         torch_threads=1,
     )
     grader = stack.enter_context(_grader(assignment, options, settings, stack))
-    print(f"cpu share {share:g}: time limits x{1 / min(share, 1.0):g}")
+    print(f"cpu share {share:g}: time limits count the submission's own CPU time")
     path = submission or submission_path(layout.submission)
     result, _ = grader.grade(Submission(metadata.student_key, path))
     _report_to_instructor(result)
     return results_document(result, hidden_visibility=settings.hidden_visibility), result
-
-
-def charged_limits(limits: Limits, share: float) -> Limits:
-    """The assignment's time limits in wall seconds on `share` CPUs (never shorter)."""
-    factor = 1.0 / min(share, 1.0)
-    return dataclasses.replace(
-        limits, call_seconds=limits.call_seconds * factor, import_seconds=limits.import_seconds * factor
-    )
 
 
 def _grader(

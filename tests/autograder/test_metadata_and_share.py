@@ -7,10 +7,8 @@ import os
 from pathlib import Path
 
 from grader.autograder.cpu_share import cpu_share
-from grader.autograder.grade_one import charged_limits
 from grader.autograder.metadata import UNKNOWN, SubmissionMetadata
 from grader.autograder.trial import gradescope_metadata
-from grader.course.assignment import Limits
 
 
 def test_the_key_is_the_students_not_the_submissions(tmp_path: Path):
@@ -53,9 +51,3 @@ def test_the_tightest_quota_on_the_way_up_is_the_share(tmp_path: Path):
     write(tmp_path / "cpu,cpuacct" / "box" / "cpu.cfs_quota_us", "25000\n")
     write(tmp_path / "cpu,cpuacct" / "box" / "cpu.cfs_period_us", "100000\n")
     assert cpu_share(tmp_path, own) == min(0.25, len(os.sched_getaffinity(0)))
-
-
-def test_time_limits_grow_on_a_half_cpu_and_never_shrink():
-    limits = Limits(call_seconds=10, import_seconds=60, memory_mib=2048)
-    assert charged_limits(limits, 0.5) == Limits(call_seconds=20, import_seconds=120, memory_mib=2048)
-    assert charged_limits(limits, 4.0) == limits
