@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
+from grader.remote_object import RemoteObject
 from grader.wire import protocol
 from grader.wire.module_files import import_file
 
@@ -70,8 +71,22 @@ def load_live_reference(assignment: Any, folder: Path) -> LiveReference:
 
 
 def message_for(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The arguments as plain JSON (tensors inline): what expected.json's digests are of."""
-    return {"args": protocol.encode_value(list(args)), "kwargs": protocol.encode_value(dict(kwargs))}
+    """The arguments as plain JSON (tensors inline): what expected.json's digests are of. An
+    object is its class alone: its handle differs from run to run."""
+    return {
+        "args": protocol.encode_value(_anonymous(list(args))),
+        "kwargs": protocol.encode_value(_anonymous(dict(kwargs))),
+    }
+
+
+def _anonymous(value: Any) -> Any:
+    if isinstance(value, protocol.ObjectRef):
+        return protocol.ObjectRef(0, value._type_name)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_anonymous(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _anonymous(item) for key, item in value.items()}
+    return value
 
 
 def digest(message: dict[str, Any]) -> str:
@@ -102,10 +117,28 @@ SLOW_ANSWER_SECONDS = 0.5
 SLOW_ANSWERS_KEPT = 8
 
 
+def _is_course_object(value: Any) -> bool:
+    """An instance of a class of the course's files (imported as grader_reference_..., and
+    the like): it stays in this process and a test drives it."""
+    module = getattr(type(value), "__module__", "") or ""
+    return module.startswith("grader_") and not isinstance(value, type)
+
+
+def _objects_in(value: Any, depth: int = 0) -> dict[int, Any]:
+    """The course objects among a call's arguments, by handle, to hand over as themselves."""
+    if isinstance(value, RemoteObject):
+        return {value._handle: value._object}
+    found: dict[int, Any] = {}
+    if depth < protocol.MAX_DEPTH and isinstance(value, (list, tuple, dict)):
+        for item in value.values() if isinstance(value, dict) else value:
+            found.update(_objects_in(item, depth + 1))
+    return found
+
+
 def _call_key(target: Any, request: Any, blobs: list[protocol.Blob]) -> str:
     """A digest of what is called and exactly what it is handed (the encoded arguments and
     every tensor's bytes): the reference is deterministic, so equal keys give equal answers."""
-    digest = hashlib.sha256(f"{target.__module__}.{target.__qualname__}".encode())
+    digest = hashlib.sha256(f"{target.__module__}.{getattr(target, '__qualname__', '')}".encode())
     digest.update(json.dumps(request, sort_keys=True, default=repr).encode())
     for blob in blobs:
         digest.update(len(blob).to_bytes(8, "big"))
@@ -129,26 +162,50 @@ class LiveReference(_AttributeCalls):
         submission (a training run from the course's one start) are computed once a batch."""
 
     def _run(
-        self, target: Any, leading: tuple[Any, ...], args: tuple[Any, ...], kwargs: dict[str, Any]
+        self,
+        target: Any,
+        leading: tuple[Any, ...],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        cache: bool = True,
     ) -> Any:
         """Call `target` on the inputs exactly as a worker would decode them, and return the
-        value exactly as a worker's reply would decode: both sides get the same forms."""
+        value exactly as a worker's reply would decode: both sides get the same forms. An
+        object of the course's classes stays here, driven through a RemoteObject."""
         build = lambda name, fn_args: self._probes.FUNCTIONS[name](*fn_args)  # noqa: E731
+        objects = _objects_in((args, kwargs))
         blobs: list[protocol.Blob] = []
         request = protocol.encode_value([list(args), dict(kwargs)], blobs=blobs)
         key = _call_key(target, request, blobs)
-        reply = self._slow_answers.get(key)
+        cache = cache and not objects and not hasattr(target, "__self__")  # state: never cached
+        reply = self._slow_answers.get(key) if cache else None
         if reply is None:
-            sent = protocol.decode_request_value(request, build, blobs)
+            sent = protocol.decode_request_value(request, build, blobs, objects=objects.__getitem__)
             started = time.perf_counter()
             value = target(*leading, *sent[0], **sent[1])
             spent = time.perf_counter() - started
             self.seconds += spent
+            if _is_course_object(value):
+                return self._remote(value)
             reply_blobs: list[protocol.Blob] = []
             reply = (protocol.encode_value(value, blobs=reply_blobs), [bytes(blob) for blob in reply_blobs])
-            if spent >= SLOW_ANSWER_SECONDS:
+            if spent >= SLOW_ANSWER_SECONDS and cache:
                 self._keep(key, reply)
         return protocol.decode_reply_value(reply[0], [bytearray(blob) for blob in reply[1]])
+
+    def _remote(self, value: Any) -> RemoteObject:
+        def read(name: str) -> Any:
+            attribute = getattr(value, name)
+            if callable(attribute) and not isinstance(attribute, type):
+                return protocol.MethodRef(name)
+            return self._run(lambda: attribute, (), (), {}, cache=False)
+
+        def call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            return self._run(getattr(value, name), (), args, kwargs)
+
+        ref = protocol.ObjectRef(id(value), type(value).__name__)
+        return RemoteObject(ref, read, call, _object=value)
 
     def _keep(self, key: str, reply: tuple[Any, list[bytes]]) -> None:
         if len(self._slow_answers) >= SLOW_ANSWERS_KEPT:
@@ -193,9 +250,33 @@ class RecordingReference(_AttributeCalls):
         self._entries = entries
 
     def _record(self, kind: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        message, encoded = self._live.encoded(kind, name, args, kwargs)
-        self._entries.append({"kind": kind, "name": name, "digest": digest(message), "value": encoded})
-        return protocol.decode_reply_value(encoded)
+        value = getattr(self._live, kind)(name, *args, **kwargs)
+        return self._write(kind, name, args, kwargs, value)
+
+    def _write(self, kind: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], value: Any) -> Any:
+        """Write down one answer; an object's is its class alone, and what it is asked later
+        is written down as it is asked."""
+        remote = value if isinstance(value, RemoteObject) else None
+        if remote is not None:
+            value = protocol.ObjectRef(0, remote._type_name)
+        encoded = protocol.encode_value(value)
+        entry = {"kind": kind, "name": name, "digest": digest(message_for(args, kwargs)), "value": encoded}
+        self._entries.append(entry)
+        if remote is None:
+            return protocol.decode_reply_value(encoded)
+        prefix = remote._type_name
+
+        def read(attribute: str) -> Any:
+            answer = remote._read(attribute)
+            if isinstance(answer, protocol.MethodRef):
+                return self._write("get", f"{prefix}.{attribute}", (), {}, answer)
+            return self._write("get", f"{prefix}.{attribute}", (), {}, answer)
+
+        def call(method: str, call_args: tuple[Any, ...], call_kwargs: dict[str, Any]) -> Any:
+            answer = remote._call(method, call_args, call_kwargs)
+            return self._write("method", f"{prefix}.{method}", call_args, call_kwargs, answer)
+
+        return RemoteObject(remote, read, call, _object=remote._object)
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
         return self._record("call", function, args, kwargs)
@@ -226,7 +307,15 @@ class RecordedReference(_AttributeCalls):
             message_for(args, kwargs)
         ):
             raise StaleExpectations(f"the recorded expectation for {self._nodeid} was made from other inputs")
-        return protocol.decode_reply_value(entry["value"])
+        value = protocol.decode_reply_value(entry["value"])
+        if not isinstance(value, protocol.ObjectRef):
+            return value
+        prefix = value._type_name
+        return RemoteObject(
+            value,
+            lambda attribute: self._answer("get", f"{prefix}.{attribute}", (), {}),
+            lambda method, a, k: self._answer("method", f"{prefix}.{method}", a, k),
+        )
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
         return self._answer("call", function, args, kwargs)

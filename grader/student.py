@@ -4,6 +4,11 @@
 student's function there and returns a :class:`Reply` of plain tensors and what the worker
 observed (inputs changed, forbidden helpers called). Failures raise a
 :class:`grader.problems.StudentProblem`, which the plugin grades as that test's outcome.
+
+``student.MAML(num_steps=1)`` makes one of the student's objects: it stays in their process
+for the test and comes back as a :class:`~grader.remote_object.RemoteObject` (``.reply`` is
+its making's Reply); ``model.train(task)`` returns a Reply like a function call's and
+``model.history`` the attribute's value, each a call under the same limits and guards.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from typing import Any
 
 from grader import problems, untrusted_text
 from grader.call_description import describe_call
+from grader.remote_object import RemoteObject
 from grader.untrusted_text import from_worker
 from grader.wire import protocol
+from grader.wire.protocol import ObjectRef
 from grader.wire.vocabulary import ErrorKind, Op
 from grader.worker_client import SubmissionWorkers
 
@@ -52,20 +59,42 @@ class StudentProxy:
         self._question = question
         self.call_seconds = call_seconds
         self._memory_mib = memory_mib
+        self._fresh = True  # the first request of a test clears the last test's objects
 
     def __getattr__(self, function: str) -> Any:
         if function.startswith("_"):
             raise AttributeError(function)
 
-        def call(*args: Any, **kwargs: Any) -> Reply:
+        def call(*args: Any, **kwargs: Any) -> Any:
             return self.call(function, *args, **kwargs)
 
         return call
 
-    def call(self, function: str, *args: Any, **kwargs: Any) -> Reply:
-        """Run the student's `function` on copies of the arguments."""
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        """Run the student's `function` on copies of the arguments: a Reply, or the object a
+        class of theirs made (a RemoteObject, its Reply as `.reply`)."""
         message: dict[str, Any] = {"op": Op.CALL, "function": function}
-        return self._send(message, describe_call(function, args, kwargs), args, kwargs)
+        reply = self._send(message, describe_call(function, args, kwargs), args, kwargs)
+        return reply.value if isinstance(reply.value, RemoteObject) else reply
+
+    def _method(self, ref: ObjectRef, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Reply:
+        message: dict[str, Any] = {"op": Op.CALL, "object": ref._handle, "function": name}
+        return self._send(message, describe_call(f"{ref._type_name}.{name}", args, kwargs), args, kwargs)
+
+    def _attribute(self, ref: ObjectRef, name: str) -> Any:
+        message: dict[str, Any] = {"op": Op.GET, "object": ref._handle, "name": name}
+        return self._send(message, f"{ref._type_name}.{name}", (), {}).value
+
+    def _remote(self, value: Any, reply: Reply) -> Any:
+        """An object reference in a reply, made drivable; anything else as it is."""
+        if not isinstance(value, ObjectRef) or isinstance(value, RemoteObject):
+            return value
+        return RemoteObject(
+            value,
+            lambda name: self._attribute(value, name),
+            lambda name, args, kwargs: self._method(value, name, args, kwargs),
+            reply=reply,
+        )
 
     def probe(self, name: str, *args: Any, **kwargs: Any) -> Reply:
         """Run the trusted probe `name` against the student's module, beside it."""
@@ -79,6 +108,7 @@ class StudentProxy:
         message["args"] = protocol.encode_value(list(args), blobs=blobs)
         message["kwargs"] = protocol.encode_value(dict(kwargs), blobs=blobs)
         message[protocol.BLOBS] = blobs
+        message["fresh"], self._fresh = self._fresh, False
         raw = self._workers.request(message, self.call_seconds, f"running {call}", self._question)
         return self._read_reply(raw, call)
 
@@ -88,7 +118,7 @@ class StudentProxy:
                 value = protocol.decode_reply_value(raw.get("value"), raw.get(protocol.BLOBS))
             except protocol.ProtocolError as exc:
                 raise problems.InvalidReply(f"{call} gave back an unreadable value: {exc}") from None
-            return Reply(
+            reply = Reply(
                 call,
                 value,
                 _strings(raw.get("modified")),
@@ -96,6 +126,8 @@ class StudentProxy:
                 _number(raw.get("seconds")),
                 self._forbidden_advice,
             )
+            reply.value = self._remote(value, reply)
+            return reply
         raise self._problem(raw.get("error"), call)
 
     def _problem(self, error: Any, call: str) -> problems.StudentProblem:

@@ -41,7 +41,9 @@ def write_course(
         public / "assignment.toml": CONFIG.format(
             name=name,
             extra=textwrap.dedent(config),
-            questions="\n".join(f"{q} = {{ public = {p}, hidden = {h} }}" for q, (p, h) in questions.items()),
+            questions="\n".join(
+                f'"{q}" = {{ public = {p}, hidden = {h} }}' for q, (p, h) in questions.items()
+            ),
         ),
         public / f"{name}.py": stub,
         public / "probes.py": PROBES,

@@ -49,6 +49,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "one submission through pytest",
         (
+            "grader.remote_object",
             "grader.reference",
             "grader.student",
             "grader.worker_client",

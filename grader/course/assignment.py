@@ -174,6 +174,8 @@ def _questions(table: object, where: Path) -> dict[str, QuestionPoints]:
     for name, entry in table.items():
         if not isinstance(entry, dict):
             raise ConfigError(f"{where}: questions.{name} must be a table with public and hidden")
+        if entry and all(isinstance(value, dict) for value in entry.values()):
+            raise ConfigError(f'{where}: quote a method\'s name: "{name}.{next(iter(entry))}" = {{ ... }}')
         questions[name] = QuestionPoints(
             public=_points(entry.get("public", 0), f"questions.{name}.public in {where}"),
             hidden=_points(entry.get("hidden", 0), f"questions.{name}.hidden in {where}"),

@@ -122,7 +122,7 @@ def _is_main_block(node: ast.AST) -> bool:
 
 def _reachable(question: str, definitions: dict[str, ast.AST]) -> set[str]:
     """The top-level definitions a question's function mentions, directly or through others."""
-    seen, todo = set(), [question]
+    seen, todo = set(), _roots(question, definitions)
     while todo:
         name = todo.pop()
         if name in seen or name not in definitions:
@@ -130,6 +130,23 @@ def _reachable(question: str, definitions: dict[str, ast.AST]) -> set[str]:
         seen.add(name)
         todo.extend(n.id for n in ast.walk(definitions[name]) if isinstance(n, ast.Name))
     return seen
+
+
+def _roots(question: str, definitions: dict[str, ast.AST]) -> list[str]:
+    """Where a question's code starts: its function or class; for a method (`Class.method`,
+    or a bare name only a class defines) the whole class, whose methods reach each other
+    through `self`."""
+    head = question.split(".")[0]
+    if head in definitions:
+        return [head]
+    return [
+        name
+        for name, node in definitions.items()
+        if isinstance(node, ast.ClassDef)
+        and any(
+            isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == question for f in node.body
+        )
+    ]
 
 
 def _helper_sources(module: Path) -> list[str]:

@@ -3,7 +3,8 @@
 Messages are length-prefixed JSON frames, each followed by the raw bytes ("blobs") of the
 tensors it carries. Values are plain data with a few tagged forms: ``{"$tensor": {...}}``
 (dtype + shape + a blob index, or base64 bytes in files such as expected.json),
-``{"$tuple": [...]}``, and, on requests only, ``{"$fn": name, "args": [...]}`` (a test
+``{"$tuple": [...]}``, ``{"$object": {"id": n, "type": name}}`` (an object that stays where it
+was made, by handle) and ``{"$method": name}``, and, on requests only, ``{"$fn": name, "args": [...]}`` (a test
 function built from the assignment's probes) and ``{"$generator": seed}``. Nothing is pickled and nothing read is executed; the trusted
 side decodes replies with :func:`decode_reply_value`, which accepts data only.
 """
@@ -84,6 +85,31 @@ class Seed:
     seed: int
 
 
+class ObjectRef:
+    """An object that lives on one side (a student's in their process), sent as its handle
+    and its class's name; the other side holds only this reference."""
+
+    _handle: int
+    _type_name: str
+
+    def __init__(self, handle: int, type_name: str) -> None:
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_type_name", type_name)
+
+    def __repr__(self) -> str:
+        return f"<{self._type_name} object>"
+
+
+@dataclass(frozen=True)
+class MethodRef:
+    """What reading a callable attribute of an object gives back: its name, to call it by."""
+
+    name: str
+
+
+MAX_TYPE_NAME = 100
+
+
 @dataclass
 class EncodedTensor:
     """A tensor as plain data; ``to_torch`` is the only way it becomes a tensor again."""
@@ -152,6 +178,10 @@ def encode_value(value: Any, depth: int = 0, *, blobs: list[Blob] | None = None)
         return {"$fn": value.name, "args": [encode_value(a, depth + 1, blobs=blobs) for a in value.args]}
     if isinstance(value, Seed):
         return {"$generator": int(value.seed)}
+    if isinstance(value, ObjectRef):
+        return {"$object": {"id": value._handle, "type": value._type_name}}
+    if isinstance(value, MethodRef):
+        return {"$method": value.name}
     raise ProtocolError(f"an object of type {type(value).__name__} cannot be graded")
 
 
@@ -180,7 +210,26 @@ def decode_reply_value(data: Any, blobs: list[Blob] | None = None, depth: int = 
         return float(body)
     if tag == "$tensor":
         return _decode_tensor(body, blobs or []).to_torch()
-    raise ProtocolError(f"unexpected tag {tag!r}")
+    if tag == "$object":
+        handle, type_name = _object_body(body)
+        return ObjectRef(handle, type_name)
+    if tag == "$method" and _is_name(body):
+        return MethodRef(body)
+    raise ProtocolError(f"unexpected tag {_short(tag)}")
+
+
+def _object_body(body: Any) -> tuple[int, str]:
+    """An object's handle and class name, checked: a name is a short identifier."""
+    if not isinstance(body, dict) or set(body) != {"id", "type"}:
+        raise ProtocolError("malformed object")
+    handle, type_name = body["id"], body["type"]
+    if type(handle) is not int or not _is_name(type_name):
+        raise ProtocolError("malformed object")
+    return handle, type_name
+
+
+def _is_name(value: Any) -> bool:
+    return type(value) is str and len(value) <= MAX_TYPE_NAME and value.isidentifier()
 
 
 def _decode_tensor(body: Any, blobs: list[Any]) -> EncodedTensor:
@@ -247,23 +296,29 @@ def decode_request_value(
     build_fn: Callable[[str, list[Any]], Any],
     blobs: list[Blob] | None = None,
     depth: int = 0,
+    objects: Callable[[int], Any] | None = None,
 ) -> Any:
-    """Decode a request in the worker, building functions and generators on this side."""
+    """Decode a request in the worker, building functions and generators on this side, and
+    turning an object's handle back into the object (`objects`) where one is sent."""
     import torch
 
+    def inner(value: Any) -> Any:
+        return decode_request_value(value, build_fn, blobs, depth + 1, objects)
+
     if isinstance(data, list):
-        return [decode_request_value(v, build_fn, blobs, depth + 1) for v in data]
+        return [inner(v) for v in data]
     if isinstance(data, dict) and "$fn" in data:
-        args = [decode_request_value(a, build_fn, blobs, depth + 1) for a in data["args"]]
-        return build_fn(data["$fn"], args)
+        return build_fn(data["$fn"], [inner(a) for a in data["args"]])
     if isinstance(data, dict) and "$generator" in data:
         return torch.Generator().manual_seed(int(data["$generator"]))
     if isinstance(data, dict) and len(data) == 1:
         ((tag, body),) = data.items()
         if tag == "$tuple":
-            return tuple(decode_request_value(v, build_fn, blobs, depth + 1) for v in body)
+            return tuple(inner(v) for v in body)
         if tag == "$dict":
-            return {k: decode_request_value(v, build_fn, blobs, depth + 1) for k, v in body.items()}
+            return {k: inner(v) for k, v in body.items()}
+        if tag == "$object" and objects is not None:
+            return objects(_object_body(body)[0])
     return decode_reply_value(data, blobs, depth)
 
 

@@ -22,6 +22,8 @@ class Op(enum.StrEnum):
     """Run one of the student's functions."""
     PROBE = "probe"
     """Run a trusted probe against the student's module."""
+    GET = "get"
+    """Read an attribute of one of the student's objects (a callable one comes back by name)."""
     END = "end"
     """End the question in flight."""
     END_SUBMISSION = "end-submission"

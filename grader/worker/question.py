@@ -16,7 +16,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, NoReturn
 
@@ -107,11 +107,28 @@ class TrustedCalls:
 
 @dataclass
 class Question:
-    """The question process's state: the student's module, once imported."""
+    """The question process's state: the student's module, once imported, and the objects
+    a test made of its classes (kept here by handle until the next test's first call)."""
 
     calls: TrustedCalls
     module: ModuleType | None = None
     module_path: str = ""
+    objects: dict[int, Any] = field(default_factory=dict)
+    handles: int = 0
+
+    def keep(self, value: Any) -> Any:
+        """`value` as the reply carries it: an object of a class of the submission's own stays
+        here and goes back as a handle; anything else as it is (encoded, or refused)."""
+        if self.module is None or not _made_by_submission(value, self.module_path):
+            return value
+        self.handles += 1
+        self.objects[self.handles] = value
+        return protocol.ObjectRef(self.handles, type(value).__name__[: protocol.MAX_TYPE_NAME])
+
+    def object(self, handle: int) -> Any:
+        if handle not in self.objects:
+            raise protocol.ProtocolError(f"no object {handle} in this test")
+        return self.objects[handle]
 
 
 @dataclass
@@ -311,17 +328,51 @@ def _dispatch(question: Question, request: dict[str, Any]) -> dict[str, Any]:
             },
         }
     calls = question.calls
+    if request.get("fresh"):  # a new test: the objects of the last one are gone
+        question.objects.clear()
     blobs = request.get(protocol.BLOBS, [])
-    args = calls.decode(request.get("args", []), calls.build_function, blobs)
-    kwargs = calls.decode(request.get("kwargs", {"$dict": {}}), calls.build_function, blobs)
+    decode = calls.decode
+    args = decode(request.get("args", []), calls.build_function, blobs, objects=question.object)
+    kwargs = decode(
+        request.get("kwargs", {"$dict": {}}), calls.build_function, blobs, objects=question.object
+    )
     if op == Op.CALL:
-        target = _student_function(question.module, str(request["function"]))
-        return _run(calls, lambda: target(*args, **kwargs), args, kwargs)
+        target = _call_target(question, request)
+        return _run(calls, lambda: target(*args, **kwargs), args, kwargs, question.keep)
+    if op == Op.GET:
+        owner, name = question.object(int(request["object"])), str(request["name"])
+        return _run(calls, lambda: _attribute(owner, name), [], {}, question.keep)
     if op == Op.PROBE:
         probe = calls.probes[str(request["probe"])]
         module = CheckedModule(question.module, calls)
-        return _run(calls, lambda: probe(module, *args, **kwargs), args, kwargs)
+        return _run(calls, lambda: probe(module, *args, **kwargs), args, kwargs, question.keep)
     raise protocol.ProtocolError(f"unknown op {op!r}")
+
+
+def _call_target(question: Question, request: dict[str, Any]) -> Callable[..., Any]:
+    """A function or class of the module, or (with `object`) a method of a test's object."""
+    name = str(request["function"])
+    if "object" not in request:
+        assert question.module is not None
+        return _student_function(question.module, name)
+    target: object = getattr(question.object(int(request["object"])), name)
+    if not callable(target):
+        raise TypeError(f"{name!r} is not a method")
+    return target
+
+
+def _attribute(owner: Any, name: str) -> Any:
+    """An attribute's value; a method comes back by name, to be called as such."""
+    value = getattr(owner, name)
+    return protocol.MethodRef(name) if callable(value) and not isinstance(value, type) else value
+
+
+def _made_by_submission(value: Any, module_path: str) -> bool:
+    """Whether `value` is an instance of a class defined in the submission's own files."""
+    module = sys.modules.get(getattr(type(value), "__module__", "") or "")
+    file = getattr(module, "__file__", None)
+    folder = os.path.dirname(module_path)
+    return isinstance(file, str) and bool(folder) and os.path.abspath(file).startswith(folder + os.sep)
 
 
 class CheckedModule:
@@ -355,7 +406,11 @@ def _student_function(module: ModuleType, name: str) -> Callable[..., Any]:
 
 
 def _run(
-    calls: TrustedCalls, call: Callable[[], Any], args: list[Any], kwargs: dict[str, Any]
+    calls: TrustedCalls,
+    call: Callable[[], Any],
+    args: list[Any],
+    kwargs: dict[str, Any],
+    keep: Callable[[Any], Any],
 ) -> dict[str, Any]:
     snapshot = calls.snapshot(args, kwargs)
     started = time.perf_counter()
@@ -363,7 +418,7 @@ def _run(
     calls.returned_from_student()
     inside = time.perf_counter() - started
     blobs: list[protocol.Blob] = []
-    encoded = calls.encode(value, blobs=blobs)
+    encoded = calls.encode(keep(value), blobs=blobs)
     return {
         "ok": True,
         "value": encoded,

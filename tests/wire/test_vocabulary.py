@@ -15,6 +15,7 @@ def test_each_word_is_its_wire_value():
         "LOAD": "load",
         "CALL": "call",
         "PROBE": "probe",
+        "GET": "get",
         "END": "end",
         "END_SUBMISSION": "end-submission",
         "SETUP": "setup",

@@ -1,0 +1,107 @@
+"""Objects as questions: a test makes the student's objects and drives them like functions,
+the object staying in the student's process, each call guarded and limited as a function's;
+a question names a class, a method or a function, and the static look follows it there."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.static_check import tampering_by_question
+from tests.small_course import grade, write_course
+
+STUB = '''\
+import torch
+
+
+class Running:
+    """A running mean of the tensors it is shown."""
+
+    def __init__(self, decay=0.5):
+        self.decay = decay
+        self.mean = None
+        self.history = []
+
+    def update(self, x):
+        """Fold x into the mean and note the mean's sum in history; return nothing."""
+        raise NotImplementedError("update")
+
+
+def total(running):
+    """The sum of a Running's history."""
+    raise NotImplementedError("total")
+'''
+SOLUTION = STUB.replace(
+    'raise NotImplementedError("update")',
+    "self.mean = x.clone() if self.mean is None else self.decay * self.mean + (1 - self.decay) * x\n"
+    "        self.history.append(float(self.mean.sum()))",
+).replace('raise NotImplementedError("total")', "return sum(running.history)")
+TESTS = '''\
+import pytest
+import torch
+
+from grader.testing import expect_clean_call, expect_close
+
+
+@pytest.mark.question("Running.update")
+def test_update{half}(student, reference, seed):
+    """update keeps a running mean and its history"""
+    generator = torch.Generator().manual_seed(seed)
+    mine, theirs = student.Running(decay=0.25), reference.Running(decay=0.25)
+    for _ in range(3):
+        x = torch.randn(4, generator=generator)
+        reply = mine.update(x)
+        expect_clean_call(reply)
+        theirs.update(x)
+    expect_close(mine.mean, theirs.mean, what="Running.mean")
+    expect_close(torch.tensor(mine.history), torch.tensor(theirs.history), what="Running.history")
+
+
+@pytest.mark.question("total")
+def test_total{half}(student, reference, seed):
+    """total reads an object handed back to the student"""
+    generator = torch.Generator().manual_seed(seed)
+    mine, theirs = student.Running(), reference.Running()
+    for _ in range(2):
+        x = torch.randn(2, generator=generator)
+        mine.update(x)
+        theirs.update(x)
+    got, expected = student.total(mine).value, reference.total(theirs)
+    expect_close(torch.tensor(got), torch.tensor(expected), what="total(running)")
+'''
+IN_PLACE = SOLUTION.replace("(1 - self.decay) * x", "x.mul_(1 - self.decay)")
+DOOR = SOLUTION.replace('        """Fold x', '        getattr(torch, "__wrapped__", None)\n        """Fold x')
+
+
+@pytest.fixture
+def course(tmp_path):
+    return write_course(
+        tmp_path,
+        "running",
+        questions={"Running.update": (30, 30), "total": (20, 20)},
+        stub=STUB,
+        solution=SOLUTION,
+        public_tests=TESTS.format(half=""),
+        hidden_tests=TESTS.format(half="_hidden"),
+    )
+
+
+@pytest.mark.slow
+def test_a_method_question_is_graded_on_an_object_living_in_the_students_process(course, tmp_path):
+    sources = {"right": SOLUTION, "stub": STUB, "in_place": IN_PLACE, "door": DOOR}
+    for name, text in sources.items():
+        (tmp_path / f"{name}.py").write_text(text)
+    results = grade(course, {name: tmp_path / f"{name}.py" for name in sources})
+    right, stub, in_place, door = (results[name] for name in sources)
+    assert right.score == right.max_score == 100, [t.message for t in right.tests]
+    assert stub.score == 0 and {q.status for q in stub.questions()} == {"not attempted"}
+    update = [t for t in in_place.tests if t.question == "Running.update"]
+    assert not any(t.passed for t in update) and in_place.score == 40, [t.message for t in update]
+    assert {t.misconception for t in update} == {"in_place_update"}
+    assert update[0].message.startswith("Running.update changed its inputs")
+    assert {t.misconception for t in door.tests if t.question == "Running.update"} == {"tampering"}
+
+
+@pytest.mark.parametrize("question", ["Running.update", "update", "Running"])
+def test_a_door_inside_a_method_is_found_whatever_the_question_is_named(question):
+    assert tampering_by_question(DOOR, [question, "total"]) == {question: ["__wrapped__"]}
+    assert tampering_by_question(SOLUTION, [question]) == {}
