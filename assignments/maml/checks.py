@@ -1,42 +1,65 @@
 """Comparisons shared by the public and hidden `maml` tests (the `checks` fixture).
 
-Each check fails with the message a student needs: which parameters changed in place,
-whether the adapted parameters still depend on the initial ones, and whether the
-meta-gradient is the second-order one that was asked for.
+The probes call each graded function on inputs of every kind the contract allows and give
+back one outcome per kind (in the order of `INPUT_KINDS`). Each check fails with the message a
+student needs: what the call changed of its inputs, whether the adapted parameters still
+depend on the initial ones, and whether the meta-gradient is the second-order one that was
+asked for; where it is first-order, what the hooks on the parameters saw says why, as far as
+it can.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from grader.testing import Mismatch, difference, expect, expect_close, recognise
+from grader.testing import INPUT_KINDS, InputKind, Mismatch, difference, expect, expect_close, recognise
 
 Variants = list[tuple[str, dict[str, Any]]]
+DATA = {"adapt": "x_support and y_support", "meta_loss": "task tensors"}
+"""What each function is handed besides the parameters, which always require grad."""
+PLAIN_ONLY = [str(INPUT_KINDS[0])]
+"""What a variant is asked for: its answers do not depend on the kind of its inputs."""
 
 
 def expect_meta_loss(
-    got: dict[str, Any], expected: dict[str, Any], n_tasks: int, *, first_order: bool, variants: Variants = ()
+    got: list[dict[str, Any]],
+    expected: list[dict[str, Any]],
+    n_tasks: int,
+    *,
+    first_order: bool,
+    variants: Variants = (),
 ) -> None:
-    """The meta-loss value (a mean over tasks) and its meta-gradient."""
-    expect_untouched("meta_loss", got)
-    summed = expected["value"] * n_tasks
-    expect_close(
-        got["value"],
-        expected["value"],
-        what="the meta-loss",
-        variants=[("sum_instead_of_mean", summed), *((code, v["value"]) for code, v in variants)],
-    )
-    expect_meta_gradient(
-        "meta_loss", got["meta_grads"], expected["meta_grads"], first_order=first_order, variants=variants
-    )
+    """For inputs of each kind: inputs left as they came, the meta-loss value (a mean over
+    tasks) and its meta-gradient."""
+    for kind, outcome, wanted in zip(INPUT_KINDS, got, expected, strict=True):
+        on = arrival("meta_loss", kind)
+        expect_untouched("meta_loss", outcome, on)
+        expect_close(
+            outcome["value"],
+            wanted["value"],
+            what=f"{on}the meta-loss",
+            variants=[
+                ("sum_instead_of_mean", wanted["value"] * n_tasks),
+                *((code, v["value"]) for code, v in variants),
+            ],
+        )
+        expect_meta_gradient("meta_loss", outcome, wanted, first_order=first_order, variants=variants, on=on)
 
 
-def expect_untouched(function: str, outcome: dict[str, Any]) -> None:
-    changed = outcome["params_changed"]
+def arrival(function: str, kind: InputKind) -> str:
+    """How the inputs of one kind arrived, to begin a message: "with params that hold a .grad
+    and x_support and y_support that require grad, "."""
+    params = "params that hold a .grad" if kind.has_grad else "params without a .grad"
+    data = DATA.get(function)
+    return f"with {params} and {data} {kind}, " if data else f"with {params}, "
+
+
+def expect_untouched(function: str, outcome: dict[str, Any], on: str = "") -> None:
+    changed = outcome["changed"]
     expect(
         not changed,
-        f"{function} changed the caller's parameters in place "
-        f"({'; '.join(changed)}): build new tensors (p - lr * g) instead of updating p",
+        f"{on}{function} changed its inputs ({'; '.join(changed)}): build new tensors "
+        "(p - lr * g) and leave what you were handed as it came",
         "in_place_update",
     )
 
@@ -46,8 +69,9 @@ def mistakes(
 ) -> Variants:
     """What the reference gives with the other meta-gradient order, and with the wrong sign."""
     first_order = kwargs["first_order"]
-    other_order = reference.probe(probe, *args, **{**kwargs, "first_order": not first_order})
-    wrong_sign = reference.probe(probe, *args, **{**kwargs, lr_name: -kwargs[lr_name]})
+    plain = {**kwargs, "inputs": PLAIN_ONLY}
+    [other_order] = reference.probe(probe, *args, **{**plain, "first_order": not first_order})
+    [wrong_sign] = reference.probe(probe, *args, **{**plain, lr_name: -kwargs[lr_name]})
     return [
         ("ignores_first_order_flag" if first_order else "first_order_maml", other_order),
         ("wrong_sign", wrong_sign),
@@ -56,43 +80,80 @@ def mistakes(
 
 def expect_adapted(
     function: str,
-    got: dict[str, Any],
-    expected: dict[str, Any],
+    got: list[dict[str, Any]],
+    expected: list[dict[str, Any]],
     *,
     first_order: bool,
     variants: Variants = (),
 ) -> None:
-    """Values, untouched inputs, and the meta-gradient through the returned parameters."""
-    expect_untouched(function, got)
-    expect_close(
-        got["values"],
-        expected["values"],
-        what=f"the parameters {function} returned",
-        variants=[(code, v["values"]) for code, v in variants],
-    )
-    expect_meta_gradient(
-        function, got["meta_grads"], expected["meta_grads"], first_order=first_order, variants=variants
-    )
+    """For inputs of each kind: inputs left as they came, the values, and the meta-gradient
+    through the returned parameters."""
+    for kind, outcome, wanted in zip(INPUT_KINDS, got, expected, strict=True):
+        on = arrival(function, kind)
+        expect_untouched(function, outcome, on)
+        expect_close(
+            outcome["values"],
+            wanted["values"],
+            what=f"{on}the parameters {function} returned",
+            variants=[(code, v["values"]) for code, v in variants],
+        )
+        expect_meta_gradient(function, outcome, wanted, first_order=first_order, variants=variants, on=on)
 
 
 def expect_meta_gradient(
-    function: str, got: Any, expected: Any, *, first_order: bool, variants: Variants = ()
+    function: str,
+    outcome: dict[str, Any],
+    wanted: dict[str, Any],
+    *,
+    first_order: bool,
+    variants: Variants = (),
+    on: str = "",
 ) -> None:
+    got, expected = outcome["meta_grads"], wanted["meta_grads"]
     if expected is None:
         return
     expect(
         got is not None,
-        f"what {function} returned does not depend on the initial parameters, "
+        f"{on}what {function} returned does not depend on the initial parameters, "
         "so no meta-gradient reaches them: do not detach, use .data or torch.no_grad() "
         "in the update",
         "detached_params",
     )
-    problem = difference(got, expected, f"the meta-gradient through {function}")
+    problem = difference(got, expected, f"{on}the meta-gradient through {function}")
     if problem:
-        wanted = (
+        code = recognise(got, [(c, v["meta_grads"]) for c, v in variants])
+        if code == "first_order_maml":
+            raise first_order_diagnosis(function, problem, outcome["inner_graph"])
+        wanted_order = (
             "first-order (the inner gradients treated as constants)"
             if first_order
             else "second-order (inner gradients computed with create_graph=True)"
         )
-        code = recognise(got, [(c, v["meta_grads"]) for c, v in variants])
-        raise Mismatch(f"{problem}. The meta-gradient should be {wanted}.", code)
+        raise Mismatch(f"{problem}. The meta-gradient should be {wanted_order}.", code)
+
+
+def first_order_diagnosis(function: str, problem: str, inner_graph: str | None) -> Mismatch:
+    """A first-order meta-gradient where second-order was asked, with its cause as far as the
+    hooks on the parameters saw it: inner gradients with a graph of their own that was cut
+    afterwards, inner gradients taken without one, or (no gradient seen) either."""
+    if inner_graph == "kept":
+        return Mismatch(
+            f"{problem}. It is the first-order meta-gradient, yet the inner gradients had a "
+            f"graph of their own while {function} ran (create_graph=True): that graph was cut "
+            "afterwards, by a detach(), .data or torch.no_grad() on the gradients or the update. "
+            "Keep them attached: the second-order term flows through them",
+            "graph_cut",
+        )
+    if inner_graph == "none":
+        return Mismatch(
+            f"{problem}. It is the first-order meta-gradient: the inner gradients came back with "
+            "no graph of their own. Compute them with create_graph=True when first_order is False",
+            "first_order_maml",
+        )
+    return Mismatch(
+        f"{problem}. It is the first-order meta-gradient, and no inner gradient reached the "
+        f"parameters while {function} ran, so nothing tells which of two causes it is: the inner "
+        "gradients computed without create_graph=True, or their graph cut afterwards (detach(), "
+        ".data, torch.no_grad()). Check both",
+        "first_order_maml",
+    )

@@ -4,11 +4,19 @@ A loss tensor or a meta-gradient cannot cross a process boundary, so each probe 
 parameters as fresh leaves, calls the graded function, and backpropagates a query loss
 through what it returned. The same probe runs against the reference in the grading process
 and against the submission in its worker, so both sides compute exactly the same thing.
+
+Each probe calls the function on inputs of every kind the contract allows (`inputs`: the
+kinds' names, all of them unless a test asks for fewer): the task tensors requiring grad or
+not, the parameters and the task tensors holding a .grad or not (the parameters always require
+grad: the meta-gradient is taken with respect to them). For each kind it says what the call
+changed of its inputs ("x_support now requires grad") and, from hooks on the parameters,
+whether the inner gradients it took had a graph of their own.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +25,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from grader.testing import InputSnapshot
+from grader.testing import (
+    INPUT_KINDS,
+    InputKind,
+    given_as,
+    guarded_call,
+    on_inputs,
+    parameter_names,
+)
 
 FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
@@ -35,6 +50,11 @@ def _load_given() -> Any:
 
 
 GIVEN = _load_given()
+NAMES = {
+    name: parameter_names(getattr(GIVEN, name))
+    for name in ("inner_update", "adapt", "meta_loss", "meta_train")
+}
+"""Each graded function's parameter names, from the stub: a change is named after them."""
 
 
 def _plain_tensors(values: Any) -> bool:
@@ -43,8 +63,59 @@ def _plain_tensors(values: Any) -> bool:
     return isinstance(values, (list, tuple)) and all(type(v) is Tensor for v in values)
 
 
-def _leaves(params: list[Tensor]) -> list[Tensor]:
-    return [p.detach().clone().requires_grad_(True) for p in params]
+ALL_KINDS = [str(kind) for kind in INPUT_KINDS]
+TASK_FIELDS = ("x_support", "y_support", "x_query", "y_query")
+
+
+def _leaves(params: list[Tensor], kind: InputKind) -> list[Tensor]:
+    """The parameters as a graded function receives them: fresh leaves that require grad,
+    holding a .grad when the kind says inputs do."""
+    return given_as(list(params), InputKind(True, kind.has_grad))
+
+
+def _named(changes: list[str]) -> list[str]:
+    """A task's tensors by their names: "tasks[1][0]" reads "tasks[1]'s x_support"."""
+    return [
+        re.sub(r"tasks\[(\d+)\]\[([0-3])\]", lambda m: f"tasks[{m[1]}]'s {TASK_FIELDS[int(m[2])]}", c)
+        for c in changes
+    ]
+
+
+class InnerGradients:
+    """Hooks on the parameters while a graded function runs: each gradient with respect to
+    them adds whether it has a graph of its own (taken with create_graph=True)."""
+
+    def __init__(self, leaves: list[Tensor]) -> None:
+        self.seen: list[bool] = []
+        self._handles = [leaf.register_hook(self._note) for leaf in leaves]
+
+    def _note(self, grad: Tensor) -> None:
+        self.seen.append(bool(grad.requires_grad))
+
+    def close(self) -> str | None:
+        """Stop watching; "kept" (one had a graph of its own), "none" (none had), or None (no
+        gradient reached the parameters)."""
+        for handle in self._handles:
+            handle.remove()
+        if not self.seen:
+            return None
+        return "kept" if any(self.seen) else "none"
+
+
+def _called(
+    module: Any, function: str, kind: InputKind, leaves: list[Tensor], *args: Any, **kwargs: Any
+) -> tuple[Any, list[str], str | None]:
+    """`function` on the parameters and `args`: what it returned, what it changed of its
+    inputs, and what its inner gradients were ("kept", "none" or None)."""
+    watch = InnerGradients(leaves)
+    try:
+        with on_inputs(kind):
+            value, changed = guarded_call(
+                getattr(module, function), [leaves, *args], kwargs, names=NAMES[function]
+            )
+    finally:
+        graph = watch.close()
+    return value, _named(changed), graph
 
 
 def _plain(values: Any) -> Any:
@@ -82,18 +153,26 @@ def inner_update_outcome(
     first_order: bool,
     x_query: Tensor,
     y_query: Tensor,
-) -> dict[str, Any]:
-    """The updated parameters, whether params changed, and the meta-gradient through them."""
-    leaves = _leaves(params)
-    loss = F.mse_loss(GIVEN.forward(leaves, x), y)
-    snapshot = InputSnapshot.take([leaves], {})
-    updated = module.inner_update(leaves, loss, lr, first_order=first_order)
-    changed = snapshot.changes([leaves], {})
-    return {
-        "values": _plain(updated),
-        "params_changed": changed,
-        "meta_grads": _meta_gradient(module, updated, leaves, x_query, y_query),
-    }
+    inputs: list[str] = ALL_KINDS,
+) -> list[dict[str, Any]]:
+    """For each kind: the updated parameters, what the call changed, the meta-gradient
+    through them, and whether the inner gradients kept a graph."""
+    outcomes = []
+    for kind in map(InputKind.named, inputs):
+        leaves = _leaves(params, kind)
+        loss = F.mse_loss(GIVEN.forward(leaves, given_as(x, kind)), given_as(y, kind))
+        updated, changed, graph = _called(
+            module, "inner_update", kind, leaves, loss, lr, first_order=first_order
+        )
+        outcomes.append(
+            {
+                "values": _plain(updated),
+                "changed": changed,
+                "meta_grads": _meta_gradient(module, updated, leaves, x_query, y_query),
+                "inner_graph": graph,
+            }
+        )
+    return outcomes
 
 
 def adapt_outcome(
@@ -106,17 +185,26 @@ def adapt_outcome(
     first_order: bool,
     x_query: Tensor,
     y_query: Tensor,
-) -> dict[str, Any]:
-    """The adapted parameters, whether params changed, and the meta-gradient through them."""
-    leaves = _leaves(params)
-    snapshot = InputSnapshot.take([leaves], {})
-    adapted = module.adapt(leaves, x_support, y_support, lr, steps, first_order=first_order)
-    changed = snapshot.changes([leaves], {})
-    return {
-        "values": _plain(adapted),
-        "params_changed": changed,
-        "meta_grads": _meta_gradient(module, adapted, leaves, x_query, y_query),
-    }
+    inputs: list[str] = ALL_KINDS,
+) -> list[dict[str, Any]]:
+    """For each kind: the adapted parameters, what the call changed, the meta-gradient
+    through them, and whether the inner gradients kept a graph."""
+    outcomes = []
+    for kind in map(InputKind.named, inputs):
+        leaves = _leaves(params, kind)
+        support = given_as([x_support, y_support], kind)
+        adapted, changed, graph = _called(
+            module, "adapt", kind, leaves, *support, lr, steps, first_order=first_order
+        )
+        outcomes.append(
+            {
+                "values": _plain(adapted),
+                "changed": changed,
+                "meta_grads": _meta_gradient(module, adapted, leaves, x_query, y_query),
+                "inner_graph": graph,
+            }
+        )
+    return outcomes
 
 
 def meta_loss_outcome(
@@ -126,27 +214,51 @@ def meta_loss_outcome(
     inner_lr: float,
     inner_steps: int,
     first_order: bool,
-) -> dict[str, Any]:
-    """The meta-loss, whether params changed, and its gradient w.r.t. params."""
-    leaves = _leaves(params)
-    snapshot = InputSnapshot.take([leaves], {})
-    value = module.meta_loss(leaves, list(tasks), inner_lr, inner_steps, first_order=first_order)
-    changed = snapshot.changes([leaves], {})
-    return {
-        "value": value.detach() if isinstance(value, Tensor) else value,
-        "params_changed": changed,
-        "meta_grads": _gradient(value, leaves),
-    }
+    inputs: list[str] = ALL_KINDS,
+) -> list[dict[str, Any]]:
+    """For each kind: the meta-loss, what the call changed, its gradient w.r.t. params, and
+    whether the inner gradients kept a graph."""
+    outcomes = []
+    for kind in map(InputKind.named, inputs):
+        leaves = _leaves(params, kind)
+        given = given_as(list(tasks), kind)
+        value, changed, graph = _called(
+            module, "meta_loss", kind, leaves, given, inner_lr, inner_steps, first_order=first_order
+        )
+        outcomes.append(
+            {
+                "value": value.detach() if isinstance(value, Tensor) else value,
+                "changed": changed,
+                "meta_grads": _gradient(value, leaves),
+                "inner_graph": graph,
+            }
+        )
+    return outcomes
 
 
 def meta_train_outcome(
-    module: Any, params: list[Tensor], meta_steps: int, generator: torch.Generator
+    module: Any, params: list[Tensor], meta_steps: int, generator: torch.Generator, inputs: str = ALL_KINDS[1]
 ) -> dict[str, Any]:
-    """The trained parameters, and whether the caller's parameters changed."""
-    leaves = _leaves(params)
-    snapshot = InputSnapshot.take([leaves], {})
-    trained = module.meta_train(leaves, meta_steps, generator=generator)
-    return {"trained": _plain(trained), "params_changed": snapshot.changes([leaves], {})}
+    """The trained parameters, and what meta_train changed of the parameters it was handed
+    (arriving as `inputs` says; by default requiring grad, as init_params gives them)."""
+    kind = InputKind.named(inputs)
+    with on_inputs(kind):
+        trained, changed = guarded_call(
+            module.meta_train,
+            [given_as(list(params), kind), meta_steps],
+            {"generator": generator},
+            names=NAMES["meta_train"],
+        )
+    return {"trained": _plain(trained), "changed": changed}
+
+
+def meta_train_on_every_kind(
+    module: Any, params: list[Tensor], meta_steps: int, generator: torch.Generator
+) -> list[dict[str, Any]]:
+    """A few steps of meta_train from parameters of each kind: what it returned, and what it
+    changed of what it was handed (a copy made with clone() alone, say, is no leaf Adam can
+    train when params require grad)."""
+    return [meta_train_outcome(module, params, meta_steps, generator, inputs) for inputs in ALL_KINDS]
 
 
 PROBES: dict[str, Callable[..., Any]] = {
@@ -154,4 +266,5 @@ PROBES: dict[str, Callable[..., Any]] = {
     "adapt_outcome": adapt_outcome,
     "meta_loss_outcome": meta_loss_outcome,
     "meta_train_outcome": meta_train_outcome,
+    "meta_train_on_every_kind": meta_train_on_every_kind,
 }

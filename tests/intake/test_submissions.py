@@ -11,6 +11,7 @@ from grader.course.misconceptions import GRADER_CODES
 from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
 from tests.conftest import REFERENCE, SUBMISSIONS, full_marks
+from tests.intake.test_contract_submissions import CODES_SHOWN as CONTRACT_CODES
 
 pytestmark = pytest.mark.slow  # each grades real submissions
 
@@ -98,7 +99,9 @@ MAML_CASES = {
 }
 
 
-CODES_SHOWN_ELSEWHERE = {"tampering"}  # the grader's own: the forgeries (test_integrity.py)
+CODES_SHOWN_ELSEWHERE = {"tampering", *CONTRACT_CODES}
+"""The grader's own (the forgeries, test_integrity.py), and those shown by the submissions of
+test_contract_submissions.py."""
 
 
 @pytest.mark.parametrize("assignment,cases", [("second_order", SECOND_ORDER_CASES), ("maml", MAML_CASES)])
