@@ -33,19 +33,23 @@ def import_private(name: str, path: Path) -> ModuleType:
     return import_file(name, path)
 
 
-def import_beside_given(name: str, path: Path, assignment: Any) -> ModuleType:
+def import_beside_given(
+    name: str, path: Path, assignment: Any, also: dict[str, ModuleType] | None = None
+) -> ModuleType:
     """Import a course file that imports the assignment's given modules by their own names
-    (`import utils`): each is importable so for the import only, from the course's copy, and
-    the trusted process keeps no module under such a global name."""
+    (`import utils`), or `also` modules (variants.py's `from maml import MAML`, the
+    reference): each is importable so for the import only, from the course's copy, and the
+    trusted process keeps no module under such a global name."""
     given = {
         PurePosixPath(file).stem: assignment.folder / file
         for file in assignment.given
         if file.endswith(".py") and "/" not in file
     }
-    saved = {module: sys.modules.get(module) for module in given}
+    saved = {module: sys.modules.get(module) for module in [*given, *(also or {})]}
     try:
         for module, file in given.items():
             sys.modules[module] = import_private(f"grader_given_{assignment.name}_{module}", file)
+        sys.modules.update(also or {})
         return import_private(name, path)
     finally:
         for module, before in saved.items():
@@ -63,7 +67,9 @@ def load_live_reference(assignment: Any, folder: Path) -> LiveReference:
     probes = import_private(f"grader_probes_{name}", assignment.probes_path)
     variants_path = folder / "variants.py"
     variants = (
-        import_beside_given(f"grader_variants_{name}", variants_path, assignment)
+        import_beside_given(
+            f"grader_variants_{name}", variants_path, assignment, {assignment.module_name: module}
+        )
         if variants_path.is_file()
         else None
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import difflib
 import tempfile
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,12 +46,20 @@ class Problem:
 
 @dataclass(frozen=True)
 class Variant:
-    """A known-wrong variant: its function, the question it imitates, and its code."""
+    """A known-wrong variant: a function, a method or a class, what it replaces in the
+    reference (`target`), the questions it imitates, and its code."""
 
     function: str
     question: str
     code: str
     line: int
+    kind: str = "function"
+    target: str = ""
+    questions: tuple[str, ...] = ()
+
+    @property
+    def imitated(self) -> tuple[str, ...]:
+        return self.questions or (self.question,)
 
 
 def validate(
@@ -59,8 +68,10 @@ def validate(
     reference: Path | None = None,
     sandboxed: bool = True,
     progress: Callable[[str], None] = lambda step: None,
+    report: Callable[[str], None] = lambda line: None,
 ) -> list[Problem]:
-    """Every problem found; an empty list means the assignment is ready."""
+    """Every problem found; an empty list means the assignment is ready. `report` is told,
+    per variant, which tests catch it and with which codes."""
     try:
         assignment = find_assignment(name_or_path)
     except ConfigError as exc:
@@ -72,6 +83,9 @@ def validate(
     problems = list(missing_files(assignment, reference_dir))
     if problems:
         return problems
+    problems += import_problems(assignment, reference_dir)
+    if problems:
+        return problems
     variants, variant_problems = read_variants(assignment, reference_dir)
     problems += variant_problems
     problems += notebook_problems(assignment)
@@ -79,8 +93,32 @@ def validate(
     progress("recorded expectations")
     problems += stale_expectations(assignment, reference_dir)
     progress("reference, stub and variants, graded")
-    problems += graded_problems(assignment, reference_dir, variants, sandboxed, progress)
+    problems += graded_problems(assignment, reference_dir, variants, sandboxed, progress, report)
     return problems
+
+
+def import_problems(assignment: Assignment, reference_dir: Path) -> list[Problem]:
+    """A course file that cannot be imported, said as such, with the line that failed."""
+    from grader.reference import load_live_reference
+
+    try:
+        load_live_reference(assignment, reference_dir)
+    except Exception as exc:  # noqa: BLE001 - whatever a course file raises as it is imported
+        path, line = _failing_line(exc, assignment, reference_dir)
+        return [Problem(path, line, f"cannot be imported: {type(exc).__name__}: {exc}")]
+    return []
+
+
+def _failing_line(exc: BaseException, assignment: Assignment, reference_dir: Path) -> tuple[Path, int]:
+    """The last frame of the course's own files in the exception's traceback."""
+    files = {*assignment.folder.rglob("*.py"), *reference_dir.rglob("*.py")}
+    found = (reference_dir / VARIANTS_FILE, 1)
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename) in files:
+        return Path(exc.filename), exc.lineno or 1
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if Path(frame.filename) in files:
+            found = (Path(frame.filename), frame.lineno or 1)
+    return found
 
 
 def missing_files(assignment: Assignment, reference_dir: Path) -> Iterator[Problem]:
@@ -141,41 +179,63 @@ def _assigned_keys(path: Path, name: str) -> set[str]:
 
 
 def read_variants(assignment: Assignment, reference_dir: Path) -> tuple[list[Variant], list[Problem]]:
-    """The variants in variants.py: each named `<question>_...`, its docstring starting
-    with its code (`code: what it does`)."""
+    """The variants in variants.py, each its docstring starting with its code (`code: what
+    it does`): a function `<question>_...` (for a method `Class.method`, `method_...` or
+    `Class_method_...`, taking `self` after the reference), or a class that subclasses a
+    class of the reference and imitates it and the question methods it overrides."""
     path = reference_dir / VARIANTS_FILE
     if not path.is_file():
         return [], []
     variants, problems = [], []
     probes = _assigned_keys(assignment.probes_path, "PROBES")
-    by_length = sorted(assignment.questions, key=len, reverse=True)
     for node in ast.parse(path.read_text()).body:
-        if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+        if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) or node.name.startswith("_"):
             continue
-        question = next((q for q in by_length if node.name.startswith(q + "_")), None)
         code = (ast.get_docstring(node) or "").split(":", 1)[0].strip()
         imitates_probe = any(node.name.startswith(probe + "_") for probe in probes)
-        if imitates_probe and code in assignment.misconceptions:
-            continue  # what a probe sees of a wrong answer: checked by the tests that use it
-        if question is None:
-            problems.append(
-                Problem(
-                    path,
-                    node.lineno,
-                    f"variant {node.name} is not named after a question (QUESTION_what_it_does)",
-                )
-            )
-        elif code not in assignment.misconceptions:
-            problems.append(
-                Problem(
-                    path,
-                    node.lineno,
-                    f"variant {node.name}'s docstring names code {code!r}, which is not in {CATALOGUE_FILE}",
-                )
-            )
+        if isinstance(node, ast.FunctionDef) and imitates_probe and code in assignment.misconceptions:
+            continue  # what a probe sees of a wrong answer: the tests that use it check it
+        variant = _variant(node, code, assignment)
+        if isinstance(variant, str):
+            problems.append(Problem(path, node.lineno, variant))
         else:
-            variants.append(Variant(node.name, question, code, node.lineno))
+            variants.append(variant)
     return variants, problems
+
+
+def _variant(node: ast.FunctionDef | ast.ClassDef, code: str, assignment: Assignment) -> Variant | str:
+    """The variant `node` defines, or why it is not one."""
+    if isinstance(node, ast.ClassDef):
+        variant = _class_variant(node, code, assignment)
+    else:
+        variant = _function_variant(node, code, assignment)
+    if isinstance(variant, Variant) and code not in assignment.misconceptions:
+        return f"variant {node.name}'s docstring names code {code!r}, which is not in {CATALOGUE_FILE}"
+    return variant
+
+
+def _function_variant(node: ast.FunctionDef, code: str, assignment: Assignment) -> Variant | str:
+    prefixes = {q.replace(".", "_"): q for q in assignment.questions}
+    prefixes.update({q.split(".")[-1]: q for q in assignment.questions if "." in q})
+    for prefix in sorted(prefixes, key=len, reverse=True):
+        if node.name.startswith(prefix + "_"):
+            question = prefixes[prefix]
+            kind = "method" if "." in question else "function"
+            return Variant(node.name, question, code, node.lineno, kind, question, (question,))
+    return f"variant {node.name} is not named after a question (QUESTION_what_it_does)"
+
+
+def _class_variant(node: ast.ClassDef, code: str, assignment: Assignment) -> Variant | str:
+    bases = [base.id for base in node.bases if isinstance(base, ast.Name)]
+    base = bases[0] if bases else ""
+    methods = [f.name for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    questions = [q for q in (base, *(f"{base}.{m}" for m in methods)) if q in assignment.questions]
+    if not questions:
+        return (
+            f"variant {node.name} imitates no question: subclass a class of the reference "
+            "that is a question or has one among its methods, and override it"
+        )
+    return Variant(node.name, questions[0], code, node.lineno, "class", base, tuple(questions))
 
 
 def notebook_problems(assignment: Assignment) -> list[Problem]:
@@ -244,6 +304,7 @@ def graded_problems(
     variants: list[Variant],
     sandboxed: bool,
     progress: Callable[[str], None],
+    report: Callable[[str], None] = lambda line: None,
 ) -> list[Problem]:
     sandbox = None
     if sandboxed:
@@ -268,10 +329,12 @@ def graded_problems(
         problems += reference_problems(grade(solution, "reference"), assignment, reference_dir)
         problems += stub_problems(grade(assignment.stub_path.read_text(), "stub"), assignment)
         for variant in variants:
-            source = with_variant(solution, (reference_dir / VARIANTS_FILE).read_text(), variant)
-            problems += variant_problems(
-                grade(source, variant.function), variant, reference_dir / VARIANTS_FILE
+            source = with_variant(
+                solution, (reference_dir / VARIANTS_FILE).read_text(), variant, assignment.module_name
             )
+            result = grade(source, variant.function)
+            report(variant_report(result, variant))
+            problems += variant_problems(result, variant, reference_dir / VARIANTS_FILE, assignment.calls)
     return problems
 
 
@@ -307,16 +370,45 @@ def stub_problems(result: SubmissionResult, assignment: Assignment) -> list[Prob
     return problems
 
 
-def variant_problems(result: SubmissionResult, variant: Variant, path: Path) -> list[Problem]:
-    tests = [t for t in result.tests if t.question == variant.question]
+def variant_report(result: SubmissionResult, variant: Variant) -> str:
+    """One line: which tests catch the variant, and with which codes."""
+    caught = [t for t in result.tests if t.question in variant.imitated and not t.passed]
+    codes = sorted({t.misconception or "no code" for t in caught})
+    tests = "; ".join(t.name for t in caught) or "no test"
+    return f"variant {variant.function} ({variant.code}): caught by {tests} [{', '.join(codes)}]"
+
+
+def variant_problems(
+    result: SubmissionResult, variant: Variant, path: Path, calls: dict[str, tuple[str, ...]] | None = None
+) -> list[Problem]:
+    """Why a variant proves nothing: it cannot run (it raised, or broke questions that do not
+    call it: [calls]), no test tells it from the reference, or none names its code."""
+    if result.problem:
+        return [Problem(path, variant.line, f"variant {variant.function} cannot run: {result.problem}")]
+    callers = {q for q, callees in (calls or {}).items() if set(callees) & set(variant.imitated)}
+    reach = {*variant.imitated, *callers}
+    elsewhere = [t for t in result.tests if t.question not in reach and not t.passed]
+    raised = [t for t in result.tests if t.question in variant.imitated and not t.passed]
+    if raised and all(t.status == results.Status.ERROR for t in raised):
+        elsewhere = raised
+    if elsewhere:
+        return [
+            Problem(
+                path,
+                variant.line,
+                f"variant {variant.function} cannot run: {elsewhere[0].question}: "
+                f"{elsewhere[0].status}: {elsewhere[0].message}",
+            )
+        ]
+    tests = [t for t in result.tests if t.question in variant.imitated]
+    imitated = ", ".join(variant.imitated)
     lost = sum(t.max_score - t.score for t in tests)
     if lost <= 0:
         return [
             Problem(
                 path,
                 variant.line,
-                f"variant {variant.function} loses no points on "
-                f"{variant.question}: no test tells it from the reference",
+                f"variant {variant.function} loses no points on {imitated}: no test tells it from the reference",
             )
         ]
     if not any(t.misconception == variant.code for t in tests if not t.passed):
@@ -324,21 +416,34 @@ def variant_problems(result: SubmissionResult, variant: Variant, path: Path) -> 
             Problem(
                 path,
                 variant.line,
-                f"variant {variant.function} loses points on "
-                f"{variant.question} but no failing test names {variant.code!r}",
+                f"variant {variant.function} loses points on {imitated} but no failing test names {variant.code!r}",
             )
         ]
     return []
 
 
-def with_variant(solution: str, variants: str, variant: Variant) -> str:
-    """The reference with one question answered by a variant: its file as a submission."""
-    body = "\n".join(line for line in variants.splitlines() if not line.startswith("from __future__"))
-    functions = ", ".join(f"{name}={name}" for name in _definitions_in(solution))
-    return (
-        f"{solution}\n\n{body}\n\n"
-        "import types as _types\n"
-        f"_REFERENCE = _types.SimpleNamespace({functions})\n\n\n"
+def with_variant(solution: str, variants: str, variant: Variant, module: str = "") -> str:
+    """The reference with one question answered by a variant: its file as a submission. A
+    function or method variant is called with the reference first; a class replaces the
+    class it subclasses. Imports of the reference's own module are left out (it is this file)."""
+    body = "\n".join(
+        line
+        for line in variants.splitlines()
+        if not line.startswith("from __future__")
+        and not (module and line.startswith(f"from {module} import"))
+    )
+    functions = ", ".join(f"{name}={name}" for name in _definitions_in(solution) if "." not in name)
+    graft = f"{solution}\n\n{body}\n\nimport types as _types\n_REFERENCE = _types.SimpleNamespace({functions})\n\n\n"
+    if variant.kind == "class":
+        return graft + f"{variant.target} = {variant.function}\n"
+    if variant.kind == "method":
+        owner, method = variant.target.split(".", 1)
+        return graft + (
+            f"def _variant_method(self, *args, **kwargs):\n"
+            f"    return {variant.function}(_REFERENCE, self, *args, **kwargs)\n\n\n"
+            f"{owner}.{method} = _variant_method\n"
+        )
+    return graft + (
         f"def {variant.question}(*args, **kwargs):\n"
         f"    return {variant.function}(_REFERENCE, *args, **kwargs)\n"
     )
@@ -363,4 +468,13 @@ def _definitions(path: Path) -> dict[str, int]:
 
 
 def _definitions_in(source: str) -> dict[str, int]:
-    return {node.name: node.lineno for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
+    """Top-level functions and classes by name, and each class's methods as `Class.method`."""
+    found: dict[str, int] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            found[node.name] = node.lineno
+        if isinstance(node, ast.ClassDef):
+            found.update(
+                {f"{node.name}.{f.name}": f.lineno for f in node.body if isinstance(f, ast.FunctionDef)}
+            )
+    return found

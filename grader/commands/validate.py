@@ -34,6 +34,7 @@ def run(options: argparse.Namespace) -> int:
         reference=options.reference,
         sandboxed=not options.no_sandbox,
         progress=lambda step: print(f"checking {step}…", file=sys.stderr),
+        report=print,
     )
     for problem in problems:
         print(problem)
