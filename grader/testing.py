@@ -33,6 +33,12 @@ Fixtures (provided by the grader's pytest plugin; ask for them by name):
     the stub's given helpers, and the assignment's checks.py, loaded from the instructor's
     pristine copies.
 
+Objects: ``model = student.MAML(num_steps=1)`` makes one of the student's objects, which
+stays in their process for the test; ``model.train(task)`` is a call (a :class:`Reply`,
+guarded and time-limited like a function's), ``model.history`` reads an attribute as plain
+data, ``model.reply`` is the Reply of its making, and ``student.f(model)`` hands it back.
+``reference.MAML(...)`` is driven the same way.
+
 Markers: ``@pytest.mark.question(name)`` (required), ``weight(w)``, ``timeout(seconds)``,
 ``slow``. A test's name in reports is its docstring's first line, formatted with its
 parameters.
@@ -88,8 +94,13 @@ if TYPE_CHECKING:
     from grader.problems import Mismatch  # noqa: F401
     from grader.student import Reply  # noqa: F401
 
-API_VERSION = "1.1"
-"""MAJOR.MINOR of this API; a release records the version its tests were written for."""
+API_VERSION = "1.3"
+"""MAJOR.MINOR of this API; a release records the version its tests were written for.
+
+1.3 adds objects as questions (``student.Cls(...)`` gives a handle whose methods are calls
+and whose attributes are reads; a question may name ``"Cls.method"``), given files
+(``given = [...]`` in assignment.toml) and variants that are methods or classes. A course
+written for 1.2 changes nothing."""
 
 TAMPERING = "tampering"
 """The grader's own code for a submission that reached into the code beside it."""
