@@ -64,6 +64,19 @@ makes copies of one kind beside the module, the same on both sides (an object a 
 a critic with weights say, gives its own copy from a ``given_as(kind)`` method), and
 :func:`on_inputs` makes an error raised on them say on which inputs.
 
+Structure, not only numbers. Where a question teaches a graph (a gradient taken with
+``create_graph=True`` and differentiated again), its numbers can be had without it: a value
+plus ``(p * g).sum() - (p * g).sum().detach()`` hands parameters ``p`` any gradient ``g``.
+:class:`DerivativeNodes` judges the graph instead: a probe shows it a trusted function's own
+operations (``watch``, called from that function's forward, a critic's say), it notes the
+nodes autograd makes when it differentiates them with a graph, and ``bypassing(value,
+leaves)``, walked before ``value.backward()``, lists the leaves that ``value`` reaches by a
+path through none of them. Hold it in the probe's local variables only. Where the function
+differentiated is the student's own (a meta-loss's inner step), call it inside
+:func:`noting_derivatives`: autograd then notes on each node it makes while differentiating
+where it came from, and :func:`gradient_around_derivatives` gives the gradient along the paths
+through none of those nodes (a meta-loss's first-order part), to compare with the reference's.
+
 Misconception codes are the names in the assignment's ``misconceptions.toml``; pass one to
 :func:`expect` or pair it with a variant's value in :func:`expect_close`. A code missing from
 the catalogue fails the test as a configuration error, never silently. :data:`TAMPERING` is
@@ -77,6 +90,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from grader.wire.protocol import Fn, Seed
+from grader.worker.derivative_graph import DerivativeNodes, gradient_around_derivatives, noting_derivatives
 from grader.worker.input_guard import (
     INPUT_KINDS,
     InputKind,
@@ -94,7 +108,7 @@ if TYPE_CHECKING:
     from grader.problems import Mismatch  # noqa: F401
     from grader.student import Reply  # noqa: F401
 
-API_VERSION = "1.3"
+API_VERSION = "1.4"
 """MAJOR.MINOR of this API; a release records the version its tests were written for.
 
 1.3 adds objects as questions (``student.Cls(...)`` gives a handle whose methods are calls
@@ -123,6 +137,9 @@ __all__ = [
     "TAMPERING",
     "Fn",
     "Seed",
+    "DerivativeNodes",
+    "noting_derivatives",
+    "gradient_around_derivatives",
     "InputSnapshot",
     "InputKind",
     "INPUT_KINDS",

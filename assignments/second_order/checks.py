@@ -6,7 +6,8 @@ reference's, after checking the call left its inputs as they came. The `*_mistak
 functions give (misconception code, what a known-wrong variant of the reference gives on the
 same inputs) pairs for `expect_close(..., variants=...)`; when grading, a variant runs only
 if the student's answer is wrong. `expect_differentiable_penalty` says why a penalty has no
-graph, as far as the evidence goes.
+graph, as far as the evidence goes; `expect_through_critic_derivative`, that its gradient
+reaches the critic's weights only through the derivative of the critic.
 """
 
 from __future__ import annotations
@@ -83,6 +84,26 @@ def expect_differentiable_penalty(outcome: dict[str, Any]) -> None:
     )
 
 
+def expect_through_critic_derivative(outcome: dict[str, Any], on: str = "") -> None:
+    """The penalty's gradient reaches the critic's weights only through the derivative of the
+    critic (the graph create_graph=True keeps), as a penalty built on the input gradient
+    does: numbers handed to the weights another way (finite differences added as
+    ``(p * g).sum() - (p * g).sum().detach()``, say) do not teach the question's graph."""
+    bypassing = outcome["bypassing"]
+    if not bypassing:
+        return
+    calls = outcome["critic_calls"]
+    called = f" (gradient_penalty called f {calls} times)" if calls > 1 else ""
+    raise Mismatch(
+        f"{on}gradient_penalty(f, x).backward() reaches the critic's weights "
+        f"{', '.join(bypassing)} by a path that does not pass through the derivative of f{called}: "
+        "their gradient does not come from differentiating the input gradient. Build the penalty "
+        "from the gradient of f taken with create_graph=True, so that backward() differentiates "
+        "that gradient",
+        "gradient_around_the_graph",
+    )
+
+
 def second_partials_mistakes(reference: Any, x: Any, y: Any, i: int) -> Iterable[tuple[str, Any]]:
     return reference.mistakes([("grad_accumulation", "second_partials_accumulated", (x, y, i))])
 
@@ -134,6 +155,7 @@ def expect_penalty_and_weight_grads(student: Any, reference: Any, critic: Fn, x:
         on = f"with inputs {kind}, "
         expect_untouched(got["changed"], f"{on}gradient_penalty(f, x)", reply)
         expect_differentiable_penalty(got)
+        expect_through_critic_derivative(got, on)
         expect_close(
             got["weight_grads"],
             wanted["weight_grads"],

@@ -21,7 +21,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from grader.testing import INPUT_KINDS, InputKind, given_as, guarded_call, on_inputs, parameter_names
+from grader.testing import (
+    INPUT_KINDS,
+    DerivativeNodes,
+    InputKind,
+    given_as,
+    guarded_call,
+    on_inputs,
+    parameter_names,
+)
 
 PLAIN = InputKind(False, False)
 
@@ -52,21 +60,39 @@ class Critic:
     Its weights always require grad (their gradients are graded); `given_as` gives a copy whose
     weights hold a .grad when the kind says inputs do. It notes how it is differentiated: each
     gradient that reaches its hidden layer adds to `seen` whether that gradient has a graph of
-    its own (create_graph=True)."""
+    its own (create_graph=True). It counts its calls, and shows its own operations to
+    `watch` (a probe's :class:`DerivativeNodes`, held by the probe alone), which notes the
+    nodes autograd makes when it differentiates them with a graph: a penalty built on the
+    input gradient reaches the weights only through those."""
+
+    NAMES = ("W1", "b1", "w2", "c")
 
     def __init__(self, w1: Tensor, b1: Tensor, w2: Tensor, c: Tensor, kind: InputKind = PLAIN) -> None:
         self.parameters = given_as([w1, b1, w2, c], InputKind(True, kind.has_grad))
         self.seen: list[bool] = []
+        self.calls = 0
+        self.watch: Callable[..., None] | None = None
 
     def given_as(self, kind: InputKind) -> Critic:
         return Critic(*self.parameters, kind=kind)
 
     def __call__(self, x: Tensor) -> Tensor:
+        self.calls += 1
         w1, b1, w2, c = self.parameters
-        hidden = x @ w1.T + b1
+        w1_t = w1.T
+        product = x @ w1_t
+        hidden = product + b1
         if hidden.requires_grad:
             hidden.register_hook(self._note)
-        return torch.tanh(hidden) @ w2 + c * (x**2).sum(dim=1)
+        activation = torch.tanh(hidden)
+        linear = activation @ w2
+        squares = x**2
+        total = squares.sum(dim=1)
+        scaled = c * total
+        out = linear + scaled
+        if self.watch is not None:
+            self.watch(w1_t, product, hidden, activation, linear, squares, total, scaled, out)
+        return out
 
     def _note(self, grad: Tensor) -> None:
         self.seen.append(bool(grad.requires_grad))
@@ -132,18 +158,39 @@ def as_given(function: str) -> Callable[..., list[dict[str, Any]]]:
 def penalty_and_weight_grads(module: Any, critic: Critic, x: Tensor) -> list[dict[str, Any]]:
     """For inputs of each kind (x, and the critic's weights): the penalty, whether it is
     differentiable, the gradient it gives each weight, what the call changed of its inputs,
-    and whether the inner gradient it took kept a graph."""
+    whether the inner gradient it took kept a graph, and the weights its gradient reaches
+    other than through the derivative of the critic's operations (`bypassing`)."""
     outcomes = []
     for kind in INPUT_KINDS:
         f = critic.given_as(kind)
+        derivatives, weights = DerivativeNodes(), list(f.parameters)
+        f.watch = derivatives.watch
         with on_inputs(kind):
             penalty, changed = guarded_call(
                 module.gradient_penalty, [f, given_as(x, kind)], names=NAMES["gradient_penalty"]
             )
         outcomes.append(
-            {**_backward_to_weights(f, penalty), "changed": changed, "inner_graph": inner_graph(f.seen)}
+            {
+                **_structure(derivatives, weights, penalty, f.calls),
+                **_backward_to_weights(f, penalty),
+                "changed": changed,
+                "inner_graph": inner_graph(f.seen),
+            }
         )
     return outcomes
+
+
+def _structure(
+    derivatives: DerivativeNodes, weights: list[Tensor], penalty: Any, calls: Any
+) -> dict[str, Any]:
+    """The critic's weights that the penalty's graph reaches by a path through no node of the
+    critic's own derivative, and how many times the penalty called the critic (as the critic
+    counted: for a message only). Read before the backward pass frees the graph."""
+    reached = derivatives.bypassing(penalty, weights) if type(penalty) is Tensor else []
+    return {
+        "bypassing": [Critic.NAMES[i] for i in reached],
+        "critic_calls": calls if type(calls) is int else -1,
+    }
 
 
 def _backward_to_weights(critic: Critic, penalty: Any) -> dict[str, Any]:

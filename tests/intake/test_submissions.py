@@ -52,6 +52,19 @@ SECOND_ORDER_CASES = {
     "zeroed_gradients": ({"grads_without_zeroing": 0}, {"grads_without_zeroing": "zeroed_gradients"}),
     # .sum() over the batch: keeps only the hidden B = 1 test (4 of 12), where sum = mean
     "penalty_sum_instead_of_mean": ({"gradient_penalty": 4}, {"gradient_penalty": "sum_instead_of_mean"}),
+    # no create_graph=True, the weights' gradients by finite differences carried by a surrogate
+    # term: every number right, yet it keeps what missing_create_graph keeps (the value test)
+    "penalty_finite_difference_surrogate": (
+        {"gradient_penalty": 8 / 3},
+        {"gradient_penalty": "gradient_around_the_graph"},
+    ),
+    # the penalty's gradient through the critic's derivative, however it is taken: a loop over
+    # rows, backward(create_graph=True, inputs=[x]) then x.grad, torch.func.grad, and
+    # torch.autograd.functional.jacobian vectorized
+    "correct_penalty_row_loop": ({}, {}),
+    "correct_penalty_backward_inputs": ({}, {}),
+    "correct_penalty_func_grad": ({}, {}),
+    "correct_penalty_vectorized_jacobian": ({}, {}),
 }
 
 # meta_loss's hidden share (18) is 3 points per test across six tests since the two tests at
