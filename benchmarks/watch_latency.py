@@ -1,6 +1,6 @@
 """`grader check --watch`: from a save to the report on screen, beside a cold check.
 
-    .venv/bin/python benchmarks/watch_latency.py [ROUNDS] [--worker fork|portable]
+    .venv/bin/python benchmarks/watch_latency.py [ROUNDS] [--worker fork|portable] [--pause S]
 
 In a student's folder (a release of second_order with a correct answer in it) it starts
 `grader check --watch` as a student would, writes the file, and times each save until the
@@ -10,6 +10,9 @@ command has printed the report (its last line, "Watching for saves"), for:
 - all of second_order's public tests: `--watch`, each save changing hvp's body (hvp is then
   checked first and shown at once: the first result; then every test: the full report);
 - all of them after a save that changes code every question runs (a top-level constant).
+
+Between a report and the next save it waits `--pause` seconds (1 by default), as a student
+reading the report would; the portable worker starts its next question's interpreter then.
 
 The same run times, each in a fresh process, `python -c "import torch"` and a cold
 `grader check second_order.py`, and prints every figure's median with its ratio to
@@ -102,7 +105,7 @@ def hvp_variant(round_: int) -> str:
 
 
 def watch_rounds(
-    folder: Path, env: dict[str, str], rounds: int, *arguments: str, top_level: bool = False
+    folder: Path, env: dict[str, str], rounds: int, pause: float, *arguments: str, top_level: bool = False
 ) -> dict[str, list[float]]:
     """Seconds from each save to the first report and to the final one."""
     student = folder / "second_order.py"
@@ -119,7 +122,7 @@ def watch_rounds(
             while early:
                 at, early = command.report()
             times["final"].append(at - started)
-            time.sleep(0.3)  # a student reads the report before saving again
+            time.sleep(pause)  # a student reads the report before saving again
     finally:
         command.stop()
     return times
@@ -156,6 +159,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("rounds", type=int, nargs="?", default=10)
     parser.add_argument("--worker", choices=("fork", "portable"), default=None)
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=1.0,
+        help="seconds between a report and the next save (the portable worker warms its next "
+        "question's interpreter meanwhile)",
+    )
     options = parser.parse_args()
     # The student's folder holds its release: the checks find the assignment there.
     assignments = os.environ.get("GRADER_ASSIGNMENTS", str(ROOT / "assignments"))
@@ -166,9 +176,9 @@ def main() -> None:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="watch-latency-") as tmp:
         folder = release(Path(tmp), {**env, "GRADER_ASSIGNMENTS": assignments})
-        one = watch_rounds(folder, env, options.rounds, "--question", "hvp")
+        one = watch_rounds(folder, env, options.rounds, options.pause, "--question", "hvp")
         print(f"one question (hvp): {', '.join(f'{s:.2f}' for s in one['final'])} s", flush=True)
-        every = watch_rounds(folder, env, options.rounds)
+        every = watch_rounds(folder, env, options.rounds, options.pause)
         print(
             f"all public tests, hvp saved: first {', '.join(f'{s:.2f}' for s in every['first'])} s",
             flush=True,
@@ -177,7 +187,7 @@ def main() -> None:
             f"                             all   {', '.join(f'{s:.2f}' for s in every['final'])} s",
             flush=True,
         )
-        shared = watch_rounds(folder, env, options.rounds, top_level=True)
+        shared = watch_rounds(folder, env, options.rounds, options.pause, top_level=True)
         print(
             f"all public tests, top-level saved: {', '.join(f'{s:.2f}' for s in shared['final'])} s",
             flush=True,
@@ -197,7 +207,7 @@ def main() -> None:
         "--watch, all tests, top-level saved": statistics.median(shared["final"]),
     }
     print(
-        f"\nmedians (worker: {options.worker or 'default for this platform'}; load average "
+        f"\nmedians (worker: {options.worker or 'default for this platform'}; {options.pause:g} s between saves; load average "
         f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores):"
     )
     for label, seconds in rows.items():

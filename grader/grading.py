@@ -13,7 +13,6 @@ import hashlib
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from grader.sandbox.cgroups import Cgroups, SubmissionGroup, open_cgroups
 from grader.sandbox.uid_pool import lease_uid
 from grader.session import PytestSession
 from grader.static_check import tampering_by_question
-from grader.submission_run import SubmissionRun
+from grader.submission_run import RunControl, SubmissionRun
 from grader.wire.limits import ResourceLimits
 from grader.worker_client import SubmissionSpec, SubmissionWorkers, WorkerSpec, Zygote
 
@@ -136,12 +135,10 @@ class Grader:
     def grade(
         self,
         submission: Submission,
-        *,
-        first: frozenset[str] = frozenset(),
-        on_first: Callable[[list[results.GradedTest]], None] | None = None,
+        control: RunControl | None = None,
     ) -> tuple[results.SubmissionResult, dict[str, list[dict[str, Any]]]]:
-        """Grade one submission; also return what a record run wrote down. The `first`
-        questions run before the others, and `on_first` is told their tests as they end."""
+        """Grade one submission; also return what a record run wrote down. `control` steers
+        the run: some questions first, told as they end, or cancelled."""
         started = time.perf_counter()
         result = results.SubmissionResult(submission.id, self.assignment.name, self.options.mode)
         self._graded += 1
@@ -159,7 +156,8 @@ class Grader:
                 group = self.cgroups.group() if self.cgroups is not None else None
                 try:
                     run = self._submission_run(submission, module_path, workdir, uid, group)
-                    run.first, run.on_first = first, on_first
+                    if control is not None:
+                        run.control = control
                     run.static_tampering = tampering_by_question(
                         module_path,  # read with every helper module beside it
                         self.assignment.questions,

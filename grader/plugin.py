@@ -172,8 +172,8 @@ class GradingPlugin:
         for index, item in enumerate(items):
             nextitem = items[index + 1] if index + 1 < len(items) else None
             item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-            if index + 1 == lead and self._current.on_first is not None:
-                self._current.on_first(list(self._current.tests))
+            if index + 1 == lead and self._current.control.on_first is not None:
+                self._current.control.on_first(list(self._current.tests))
         if self.settings.mode == results.Mode.GRADE:
             hold_back_published_only(self._current.tests, fresh_input_tests(items))
         self._current.close()  # the last question ends first: what it records as it ends counts
@@ -187,7 +187,7 @@ class GradingPlugin:
     def _first_questions_first(self, items: list[pytest.Item]) -> tuple[list[pytest.Item], int]:
         """The items with the run's `first` questions' ahead (each question's still together),
         and how many those are; 0 when there is no earlier answer to give (none or all)."""
-        first = self._current.first
+        first = self._current.control.first
         lead = sum(item.stash[PLAN_KEY].question in first for item in items)
         if lead in (0, len(items)):
             return items, 0

@@ -16,6 +16,22 @@ from grader import problems, results
 from grader.worker_client import SubmissionWorkers
 
 
+@dataclass(frozen=True)
+class RunControl:
+    """How a caller steers one run (`grader check --watch`): which questions first, who is
+    told when they are done, and whether the run is still wanted."""
+
+    first: frozenset[str] = frozenset()
+    """Questions whose tests run before the others' (those a save changed, so that what the
+    student just edited is answered first)."""
+    on_first: Callable[[list[results.GradedTest]], None] | None = None
+    """Told the tests graded so far once the `first` questions have run, while the others
+    still run (called in the pytest session's thread)."""
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    """Set when the result is no longer wanted (a newer save): the tests left fail at once,
+    without a worker."""
+
+
 @dataclass
 class SubmissionRun:
     """One submission's pass through the collected tests, and everything it produced."""
@@ -26,18 +42,15 @@ class SubmissionRun:
     recorded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lost_questions: dict[str, problems.StudentProblem] = field(default_factory=dict)
     static_tampering: dict[str, list[str]] = field(default_factory=dict)
-    first: frozenset[str] = frozenset()
-    """Questions whose tests run before the others' (`grader check --watch`: those a save
-    changed, so that what the student just edited is answered first)."""
-    on_first: Callable[[list[results.GradedTest]], None] | None = None
-    """Told the tests graded so far once the `first` questions have run, while the others
-    still run (called in the pytest session's thread)."""
+    control: RunControl = field(default_factory=RunControl)
     error: BaseException | None = None
     finished: threading.Event = field(default_factory=threading.Event)
     _pool: SubmissionWorkers | None = None
 
     def pool(self) -> SubmissionWorkers:
         """This submission's session with the worker, made on first use."""
+        if self.control.cancelled.is_set():
+            raise problems.WorkerUnavailable("not run: the check was cancelled")
         if self._pool is None:
             self._pool = self.make_pool()
         return self._pool

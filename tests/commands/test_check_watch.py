@@ -72,10 +72,14 @@ SYNTAX_ERROR = CORRECT.replace("def hvp(f, x, v):", "def hvp(f, x, v)")
 class DrivenWatch:
     """A watch in a thread of its own, fed saves through its hook, its reports in a queue."""
 
-    def __init__(self, grader: Grader, path: Path, *, poll_seconds: float = 3600.0) -> None:
+    def __init__(
+        self, grader: Grader, path: Path, *, poll_seconds: float = 3600.0, cancel_after: float = 2.0
+    ) -> None:
         self.path = path
         self.updates: queue.Queue[WatchUpdate] = queue.Queue()
-        self.watch = Watch(grader, path, on_update=self.updates.put, poll_seconds=poll_seconds)
+        self.watch = Watch(
+            grader, path, on_update=self.updates.put, poll_seconds=poll_seconds, cancel_after=cancel_after
+        )
         self.failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -167,6 +171,27 @@ def test_each_save_is_checked_on_its_own_and_leaves_nothing_to_the_next(grader, 
         driven.stop()
 
 
+def test_a_newer_save_cancels_a_check_stuck_in_an_endless_loop(tmp_path):
+    assignment = find_assignment(str(ASSIGNMENTS / "second_order"))
+    limits = Limits(call_seconds=120.0, import_seconds=20.0, memory_mib=assignment.limits.memory_mib)
+    student = tmp_path / "second_order.py"
+    student.write_text(CORRECT)
+    with Grader(assignment, GradingOptions(mode=CHECK, limits=limits)) as patient:
+        driven = DrivenWatch(patient, student, cancel_after=0.5)
+        try:
+            driven.reports()
+            student.write_text(ENDLESS)  # hvp changed: it runs first, and never ends
+            driven.watch.saved()
+            time.sleep(2.0)
+            started = time.monotonic()
+            fixed = driven.save(SEES_NO_STATE)  # the loop's check is dropped, unreported
+            assert time.monotonic() - started < 60, "the newer save waited for the loop"
+            assert all(update.result.tests for update in fixed)
+            assert set(statuses(fixed[-1].result).values()) == {"passed"}
+        finally:
+            driven.stop()
+
+
 def test_a_save_is_noticed_by_polling_and_an_unchanged_one_is_not_checked(grader, tmp_path):
     student = tmp_path / "second_order.py"
     student.write_text(CORRECT)
@@ -180,6 +205,10 @@ def test_a_save_is_noticed_by_polling_and_an_unchanged_one_is_not_checked(grader
         result = driven.reports()[-1].result
         assert statuses(result)["hessian"] != "passed"
         assert driven.updates.empty()
+        student.unlink()  # an editor replacing the file: gone for a moment
+        assert "no such file" in driven.reports()[-1].result.problem
+        student.write_text(CORRECT)
+        assert set(statuses(driven.reports()[-1].result).values()) == {"passed"}
     finally:
         driven.stop()
 
