@@ -1,23 +1,22 @@
 """What `grader check --watch` shows after a save: the check's report, then what changed.
 
 The report is :class:`~grader.outputs.submission_report.SubmissionReport`, the one
-`grader check` prints; above it a line says what was checked and when, below it which tests
-now pass or now fail that did not before, and whether the rest is still being checked.
+`grader check` prints; above it a line says what was checked and how long it took, below it
+which tests now pass or now fail that did not before, and whether the rest is still being
+checked.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from grader import results
 from grader.course.misconceptions import Catalogue
 from grader.outputs.submission_report import SubmissionReport, plain
 from grader.results import SubmissionResult
-
-SHOWN_NAMES = 4
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,7 @@ class Changes:
     """Tests that pass now but did not in the last check, and tests that no longer pass."""
 
     passing: tuple[str, ...] = ()
+    """The question of each test that now passes (one entry per test)."""
     failing: tuple[str, ...] = ()
 
     @classmethod
@@ -35,8 +35,8 @@ class Changes:
         was = {t.nodeid: t.passed for t in before.run_tests}
         ran = [t for t in now.run_tests if t.nodeid in was]
         return cls(
-            passing=tuple(_label(t) for t in ran if t.passed and not was[t.nodeid]),
-            failing=tuple(_label(t) for t in ran if not t.passed and was[t.nodeid]),
+            passing=tuple(t.question for t in ran if t.passed and not was[t.nodeid]),
+            failing=tuple(t.question for t in ran if not t.passed and was[t.nodeid]),
         )
 
     def __bool__(self) -> bool:
@@ -81,11 +81,7 @@ class WatchReport:
         return line
 
 
-def _label(test: results.GradedTest) -> str:
-    return f"{test.question}: {test.name}"
-
-
-def _names(names: tuple[str, ...]) -> str:
-    shown = ", ".join(names[:SHOWN_NAMES])
-    more = len(names) - SHOWN_NAMES
-    return f"{shown} and {more} more" if more > 0 else shown
+def _names(questions: tuple[str, ...]) -> str:
+    """Each question once, with how many of its tests: `hvp (2 tests), hessian (1 test)`."""
+    counts = Counter(questions)
+    return ", ".join(f"{q} ({n} test{'s' if n > 1 else ''})" for q, n in counts.items())

@@ -8,6 +8,7 @@ and every process it started.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import queue
 import re
@@ -20,13 +21,15 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from grader.commands import check
 from grader.course.assignment import Limits, find_assignment
 from grader.grading import CHECK, Grader, GradingOptions
-from grader.results import SubmissionResult
+from grader.results import GradedTest, SubmissionResult
 from grader.watch import Watch, WatchUpdate
 from grader.watch.question_digests import changed_questions, question_digests
+from grader.watch.report import Changes, WatchReport
 from grader.watch.saves import SavedFiles
 from tests.conftest import ASSIGNMENTS, ROOT, SUBMISSIONS
 
@@ -272,6 +275,33 @@ def test_the_portable_worker_watches_too(tmp_path, monkeypatch):
             assert statuses(driven.save(SEES_NO_STATE)[-1].result) == {"hvp": "passed"}
         finally:
             driven.stop()
+
+
+def _result(**statuses_by_test: str) -> SubmissionResult:
+    tests = [
+        GradedTest(name, f"t::{name}", name.split("_")[0], "visible", 1.0, float(status == "passed"), status)
+        for name, status in statuses_by_test.items()
+    ]
+    return SubmissionResult("second_order", "second_order", CHECK, tests=tests)
+
+
+def test_the_report_says_what_changed_since_the_last_check():
+    before = _result(hvp_small="passed", hvp_large="passed", hessian_w="failed", penalty_value="passed")
+    now = _result(hvp_small="failed", hvp_large="failed", hessian_w="passed", penalty_value="passed")
+    changes = Changes.between(before, now)
+    assert changes == Changes(passing=("hessian",), failing=("hvp", "hvp"))
+    console = Console(file=io.StringIO(), width=100)
+    console.print(
+        WatchReport(now, changes, file_name="second_order.py", seconds=0.123, checking=("penalty",))
+    )
+    shown = console.file.getvalue()
+    assert "second_order.py checked in 0.12 s" in shown
+    assert "Still checking penalty (shown as last checked)" in shown
+    assert "Since the last check: now passing hessian (1 test); now failing hvp (2 tests)." in shown
+    first = Console(file=io.StringIO(), width=100)
+    first.print(WatchReport(now, Changes(), file_name="second_order.py", seconds=3.0, first_check=True))
+    assert "Since the last check" not in first.file.getvalue()
+    assert "changed its outcome" not in first.file.getvalue()
 
 
 def test_watch_is_an_option_of_check():
