@@ -161,6 +161,7 @@ class Grader:
                     run.static_tampering = tampering_by_question(
                         module_path,  # read with every helper module beside it
                         self.assignment.questions,
+                        course=self.assignment.folder,
                     )
                     reference_before = self._reference_seconds()
                     self.session().grade(run)

@@ -210,3 +210,26 @@ def test_a_helper_module_of_a_folder_submission_counts_for_every_question(tmp_pa
     assert tampering_by_question(module, QUESTIONS) == {q: ["__globals__"] for q in QUESTIONS}
     (tmp_path / "helpers" / "tools.py").write_text("def peek(f):\n    return f\n")
     assert tampering_by_question(module, QUESTIONS) == {}
+
+
+def test_the_courses_own_files_and_what_cannot_be_imported_are_not_the_students(tmp_path: Path):
+    """A repository made from the release holds the course's tests and probes (which name the
+    grader) beside the student's module: they are not the student's code."""
+    course = tmp_path / "course"
+    (course / "tests").mkdir(parents=True)
+    probes = "from grader.testing import probe\n\nPROBES = {}\n"
+    (course / "tests" / "probes.py").write_text(probes)
+    repository = tmp_path / "repository"
+    (repository / "tests").mkdir(parents=True)
+    (repository / ".grader").mkdir()
+    (repository / "tests" / "probes.py").write_text(probes)
+    (repository / ".grader" / "checks.py").write_text(probes)
+    (repository / "not-a-package").mkdir()
+    (repository / "not-a-package" / "helper.py").write_text(probes)
+    module = repository / "second_order.py"
+    module.write_text("def hessian(f, x):\n    return x\n")
+    assert tampering_by_question(module, QUESTIONS, course=course) == {}
+    (repository / "tests" / "probes.py").write_text(probes + "import ctypes\nctypes.pythonapi\n")
+    assert tampering_by_question(module, QUESTIONS, course=course) == {
+        q: ["PROBES", "ctypes", "grader", "pythonapi"] for q in QUESTIONS
+    }

@@ -69,15 +69,21 @@ DOOR_PREFIXES = ("grader",)
 """A module or string naming the grader's own code (`grader.worker`, `grader_probes`)."""
 
 
-def tampering_by_question(source: str | Path, questions: Iterable[str]) -> dict[str, list[str]]:
+def tampering_by_question(
+    source: str | Path, questions: Iterable[str], *, course: Path | None = None
+) -> dict[str, list[str]]:
     """For each question whose code uses a door, the doors it uses (sorted).
 
     `source` is the module's text, or the installed module's path: then every other Python
-    file in its folder (the submission's helpers) is read too, and counts for every question.
+    file its folder can import (the submission's helpers) is read too, and counts for every
+    question, except a file that is the course's own (as in `course`, the assignment's
+    folder: a repository made from the release holds its tests and probes).
     """
     helpers: set[str] = set()
     if isinstance(source, Path):
-        helpers = set().union(*(_doors_in_file(text) for text in _helper_sources(source)))
+        own = _course_texts(course) if course is not None else set()
+        texts = [text for text in _helper_sources(source) if text not in own]
+        helpers = set().union(*(_doors_in_file(text) for text in texts))
         source = _read(source)
     try:
         tree = ast.parse(source)
@@ -150,17 +156,28 @@ def _roots(question: str, definitions: dict[str, ast.AST]) -> list[str]:
 
 
 def _helper_sources(module: Path) -> list[str]:
-    """The text of every other Python file under the module's folder (no link followed)."""
+    """The text of every other Python file the module's folder can import: `<name>.py` in
+    it and in its packages' folders (names that are identifiers), no link followed."""
     texts = []
     for folder, subfolders, files in os.walk(module.parent, followlinks=False):
-        subfolders.sort()
+        subfolders[:] = sorted(name for name in subfolders if name.isidentifier())
         for name in sorted(files):
             path = Path(folder) / name
-            if name.endswith(".py") and path != module and not path.is_symlink():
+            if _importable(name) and path != module and not path.is_symlink():
                 texts.append(_read(path))
             if len(texts) >= MAX_FILES:
                 return texts
     return texts
+
+
+def _importable(name: str) -> bool:
+    stem, dot, suffix = name.rpartition(".")
+    return bool(dot) and suffix == "py" and stem.isidentifier()
+
+
+def _course_texts(folder: Path) -> set[str]:
+    """The text of every Python file the course ships with the assignment."""
+    return {_read(path) for path in sorted(folder.rglob("*.py"))[:MAX_FILES] if not path.is_symlink()}
 
 
 def _read(path: Path) -> str:
