@@ -44,8 +44,9 @@ HVP_BODY = "    return grad(g, x, grad_outputs=v)[0]\n"
 DONE = "Watching for saves"
 EARLY = "Still checking"
 SUMMARY = re.compile(r"Public tests: ([\d.]+)/([\d.]+) points")
-FAILING: set[str] = set()
-"""What reported failing tests: its times are not those of a correct answer's check."""
+FAILING: dict[str, str] = {}
+"""What reported failing tests (its times are not those of a correct answer's check), with
+the first such report."""
 TARGETS = {"one question": 0.3, "all public tests": 1.0}
 
 
@@ -68,14 +69,16 @@ class WatchedCommand:
 
     def _read(self) -> None:
         assert self.process.stdout is not None
-        early = False
+        early, failing, lines = False, False, []
         for line in self.process.stdout:
+            lines.append(line)
             early = early or line.startswith(EARLY)
-            if (summary := SUMMARY.match(line)) and summary[1] != summary[2] and not early:
-                FAILING.add(f"grader check --watch {' '.join(self.arguments)}")
+            failing = failing or bool((summary := SUMMARY.match(line)) and summary[1] != summary[2])
             if line.startswith(DONE):
+                if failing and not early:
+                    FAILING.setdefault(f"grader check --watch {' '.join(self.arguments)}", "".join(lines))
                 self.reports.put((time.perf_counter(), early))
-                early = False
+                early, failing, lines = False, False, []
 
     def report(self) -> tuple[float, bool]:
         """When the next report was printed in full, and whether it was an early one."""
@@ -132,7 +135,7 @@ def cold(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
     started = time.perf_counter()
     run = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
     if run.returncode == 1 and argv[0] == GRADER:  # tests failed: timed all the same, and said so
-        FAILING.add(" ".join(Path(a).name for a in argv))
+        FAILING.setdefault(" ".join(Path(a).name for a in argv), run.stdout)
     elif run.returncode != 0:
         raise SystemExit(
             f"{' '.join(argv)} failed ({run.returncode}):\n{run.stdout[-2000:]}{run.stderr[-2000:]}"
@@ -215,8 +218,8 @@ def main() -> None:
     print(
         f"  targets: one question < {TARGETS['one question']} s, all public tests < {TARGETS['all public tests']} s"
     )
-    for what in sorted(FAILING):
-        print(f"  note: {what} reported failing tests on a correct answer")
+    for what, report in sorted(FAILING.items()):
+        print(f"  note: {what} reported failing tests on a correct answer, first:\n{report}")
 
 
 if __name__ == "__main__":

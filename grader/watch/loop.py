@@ -56,7 +56,7 @@ class Watch:
         path: Path,
         *,
         on_update: Callable[[WatchUpdate], None],
-        poll_seconds: float = 0.05,
+        poll_seconds: float = 0.03,
         settle_seconds: float = 0.05,
         cancel_after: float = 2.0,
     ) -> None:
