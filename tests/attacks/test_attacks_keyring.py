@@ -6,7 +6,9 @@ IPC nor network namespaces cover it; uids are leased again all term. hostile_key
 the same uid (a pool of one), hostile_keyring/reader (the untouched stub) searches that
 keyring and runs what it finds. Without the sandbox's seccomp filter the stub scored full
 marks; with it add_key, request_key and keyctl fail with EPERM, and the stub scores zero while
-the correct submission graded beside it keeps full marks.
+the correct submission graded beside it keeps full marks. (Both hand their child interpreter
+its code as hex: written out, the static look would see its `ctypes`, and a submission that
+opens a door in every question is not run at all.)
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def test_a_key_left_in_the_uids_keyring_reaches_no_later_submission(one_uid):
         writer, _ = grader.grade(Submission.at(KEYRING / "writer.py"))
         reader, _ = grader.grade(Submission.at(KEYRING / "reader.py"))
         control, _ = grader.grade(Submission.at(SUBMISSIONS / "second_order" / "correct_compact.py"))
-    assert question_scores(writer) == FULL
     assert question_scores(reader) == {question: 0 for question in FULL}
     assert question_scores(control) == FULL
+    assert question_scores(writer) == FULL
     assert "refused 1" in writer.output and "kept" not in writer.output  # EPERM, from a child

@@ -149,14 +149,16 @@ def test_a_network_socket_is_refused_and_the_filter_cannot_be_lifted():
 @pytest.mark.slow
 @SANDBOX_GROUP
 def test_each_refused_call_fails_with_eperm_inside_the_sandbox(tmp_path):
-    """A question's child interpreter tries each call; the answers come back in its message."""
+    """A question's child interpreter tries each call; the answers come back in its message
+    (the probe travels as hex: the static look would otherwise take its `ctypes` for a door)."""
     from tests.sandbox.test_isolation import sandboxed_grader
 
     spy = tmp_path / "spy.py"
     spy.write_text(
         "import subprocess, sys\n"
         "def first_order_grads(x, y):\n"
-        f"    done = subprocess.run([sys.executable, '-c', {probe_source()!r}], capture_output=True, text=True)\n"
+        f"    probe = bytes.fromhex({probe_source().encode().hex()!r}).decode()\n"
+        "    done = subprocess.run([sys.executable, '-c', probe], capture_output=True, text=True)\n"
         "    raise RuntimeError('answers: ' + done.stdout.strip() + ' ' + done.stderr[-300:])\n"
     )
     with sandboxed_grader("second_order") as grader:
