@@ -13,6 +13,7 @@ import os
 import queue
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -212,6 +213,18 @@ def test_a_save_is_noticed_by_polling_and_an_unchanged_one_is_not_checked(grader
         assert "no such file" in driven.reports()[-1].result.problem
         student.write_text(CORRECT)
         assert set(statuses(driven.reports()[-1].result).values()) == {"passed"}
+    finally:
+        driven.stop()
+
+
+def test_a_notebook_is_watched_as_a_whole(grader, tmp_path):
+    """Its questions' code is not told apart: every question runs, in order."""
+    notebook = tmp_path / "second_order.ipynb"
+    shutil.copy(ASSIGNMENTS / "second_order" / "second_order.ipynb", notebook)
+    driven = DrivenWatch(grader, notebook)
+    try:
+        reports = driven.reports()
+        assert len(reports) == 1 and set(statuses(reports[-1].result).values()) == {"not attempted"}
     finally:
         driven.stop()
 
