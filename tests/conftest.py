@@ -20,11 +20,12 @@ os.environ["COLUMNS"] = "100"
 os.environ["NO_COLOR"] = "1"
 os.environ["GRADER_ASSIGNMENTS"] = str(ASSIGNMENTS)
 
-pytest_plugins = ["pytester"]  # tests/test_plugin.py runs the grading plugin on small test files
+# pytester: tests/test_plugin.py runs the grading plugin on small test files. xdist_groups:
+# `make test` runs the suite in parallel (pytest-xdist, --dist loadgroup), and tests marked
+# with one xdist group run on one worker, one after another; every other test goes where there
+# is room. Without xdist the marks do nothing.
+pytest_plugins = ["pytester", "tests.xdist_groups"]
 
-# `make test` runs the suite in parallel (pytest-xdist, --dist loadgroup): tests marked with
-# one xdist group run on one worker, one after another; every other test goes where there is
-# room. Without xdist the marks do nothing.
 SANDBOX_GROUP = pytest.mark.xdist_group("sandbox")
 """Tests that grade in the sandbox. Batches lease sandbox uids, some from lock folders of their
 own (to tell their uids from others'), and make control groups in this process's memory
