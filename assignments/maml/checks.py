@@ -44,6 +44,30 @@ def expect_meta_loss(
             ],
         )
         expect_meta_gradient("meta_loss", outcome, wanted, first_order=first_order, variants=variants, on=on)
+        expect_through_inner_step(outcome, wanted, on)
+
+
+def expect_through_inner_step(outcome: dict[str, Any], wanted: dict[str, Any], on: str = "") -> None:
+    """The meta-gradient reaches params other than through the inner gradients' graphs only
+    as much as the reference's does (its first-order part, through the update p - lr * g):
+    a meta-loss with the right numbers whose second-order term gets to the parameters some
+    other way (finite differences added as (p * g).sum() - (p * g).sum().detach(), say) has
+    not built the graph the question teaches."""
+    got, expected = outcome.get("meta_grads_around"), wanted.get("meta_grads_around")
+    if got is None or expected is None:  # no meta-gradient at all: the checks before say why
+        return
+    problem = difference(
+        got, expected, f"{on}the meta-gradient that reaches params other than through the inner gradients"
+    )
+    if problem:
+        raise Mismatch(
+            f"{problem}. The meta-loss has the right meta-gradient, but its second-order term "
+            "does not flow through the graph of the inner gradients: it reaches the parameters "
+            "some other way. Take the inner gradients with create_graph=True and build the "
+            "meta-loss on the adapted parameters p - lr * g, so that backward() differentiates "
+            "through them",
+            "meta_gradient_around_the_inner_step",
+        )
 
 
 def arrival(function: str, kind: InputKind) -> str:

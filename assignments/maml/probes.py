@@ -29,7 +29,9 @@ from grader.testing import (
     INPUT_KINDS,
     InputKind,
     given_as,
+    gradient_around_derivatives,
     guarded_call,
+    noting_derivatives,
     on_inputs,
     parameter_names,
 )
@@ -216,20 +218,25 @@ def meta_loss_outcome(
     first_order: bool,
     inputs: list[str] = ALL_KINDS,
 ) -> list[dict[str, Any]]:
-    """For each kind: the meta-loss, what the call changed, its gradient w.r.t. params, and
-    whether the inner gradients kept a graph."""
+    """For each kind: the meta-loss, what the call changed, its gradient w.r.t. params, the
+    part of that gradient that reaches them other than through the graphs of the inner
+    gradients (`meta_grads_around`: the first-order meta-gradient, for a meta-loss built on
+    the inner step), and whether the inner gradients kept a graph."""
     outcomes = []
     for kind in map(InputKind.named, inputs):
         leaves = _leaves(params, kind)
         given = given_as(list(tasks), kind)
-        value, changed, graph = _called(
-            module, "meta_loss", kind, leaves, given, inner_lr, inner_steps, first_order=first_order
-        )
+        with noting_derivatives():
+            value, changed, graph = _called(
+                module, "meta_loss", kind, leaves, given, inner_lr, inner_steps, first_order=first_order
+            )
+        around = gradient_around_derivatives(value, leaves)  # before the graph is freed
         outcomes.append(
             {
                 "value": value.detach() if isinstance(value, Tensor) else value,
                 "changed": changed,
                 "meta_grads": _gradient(value, leaves),
+                "meta_grads_around": around,
                 "inner_graph": graph,
             }
         )

@@ -11,6 +11,13 @@ operations it is shown (a trusted function's own: a critic's layers), and
 through none of them. A penalty built on the critic's input gradient reaches the critic's
 weights only through those nodes; a surrogate reaches them directly.
 
+Where the operations differentiated are student code's (a meta-loss's inner step, written in
+the submission), :func:`noting_derivatives` has autograd note on every node it makes while
+differentiating which node it was differentiating (anomaly mode's record of a node's parent),
+and :func:`gradient_around_derivatives` gives the gradient along the paths through none of
+those nodes: for a meta-loss built on the inner step, exactly the first-order meta-gradient,
+whatever the style (a loop, torch.func.grad, backward then .grad); for a surrogate, all of it.
+
 A node counts only if the differentiated operation made it: a gradient handed through
 unchanged (an addition's backward, or a tensor a hook slipped in) is not one. Gradients taken
 inside ``torch.func`` transforms are read at the level of the value, where the graph is
@@ -31,7 +38,7 @@ _GRAD_FN = torch._C.TensorBase.__dict__["grad_fn"].__get__
 _IS_WRAPPED = torch._C._functorch.is_functorch_wrapped_tensor
 _UNWRAPPED = torch._C._functorch.get_unwrapped
 _TENSOR_BASE = torch._C.TensorBase
-_ACCUMULATE_GRAD = torch._C._functions.AccumulateGrad
+_ACCUMULATE_GRAD = torch._C._functions.AccumulateGrad  # type: ignore[attr-defined]
 _PYTHON_NEXT = torch._C._FunctionBase.__dict__["next_functions"].__get__
 _FLAGS = type.__dict__["__flags__"].__get__
 _HEAP_TYPE = 1 << 9

@@ -96,6 +96,17 @@ MAML_CASES = {
         dict.fromkeys(["inner_update", "adapt", "meta_loss"], "wrong_sign"),
     ),
     "sum_instead_of_mean": ({"meta_loss": 0}, {"meta_loss": "sum_instead_of_mean"}),
+    # first_order_only's inner_update, hidden by a meta_loss that hands params the second-order
+    # meta-gradient (Hessian-vector products by finite differences of plain gradients): every
+    # meta_loss number right, yet it keeps what first_order_only keeps
+    "meta_loss_finite_difference_surrogate": (
+        {"inner_update": 10, "adapt": 7.5, "meta_loss": 18},
+        {
+            "inner_update": "first_order_maml",
+            "adapt": "first_order_maml",
+            "meta_loss": "meta_gradient_around_the_inner_step",
+        },
+    ),
     "meta_train_no_learning": ({"meta_train": 0}, {}),
     # adapt raises UnboundLocalError at steps = 0: it loses the public 0-step adapt test
     # (3 of 6) and meta_loss's two hidden tests at inner_steps = 0 (3 + 3 of 18)
