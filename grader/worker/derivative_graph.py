@@ -103,7 +103,8 @@ class DerivativeNodes:
 
     def watch(self, *tensors: torch.Tensor) -> None:
         """Note the derivative of each tensor's own operation (its grad_fn) whenever autograd
-        differentiates it. Call it on a trusted function's intermediate results."""
+        differentiates it. Call it on every intermediate result of a trusted function: the
+        derivative of an operation left out is a path around the others'."""
         for tensor in tensors:
             for node in _nodes_of(tensor):
                 node.register_hook(self._note)
