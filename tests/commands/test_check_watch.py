@@ -132,6 +132,7 @@ def grader():
         yield warm
 
 
+@pytest.mark.slow
 def test_each_save_is_checked_on_its_own_and_leaves_nothing_to_the_next(grader, tmp_path):
     student = tmp_path / "second_order.py"
     student.write_text(LEAVES_STATE)
@@ -175,6 +176,7 @@ def test_each_save_is_checked_on_its_own_and_leaves_nothing_to_the_next(grader, 
         driven.stop()
 
 
+@pytest.mark.slow
 def test_a_newer_save_cancels_a_check_stuck_in_an_endless_loop(tmp_path):
     assignment = find_assignment(str(ASSIGNMENTS / "second_order"))
     limits = Limits(call_seconds=120.0, import_seconds=20.0, memory_mib=assignment.limits.memory_mib)
@@ -271,6 +273,7 @@ def test_only_the_questions_whose_code_changed_are_named():
     assert changed_questions(before, None, questions) == set(questions)
 
 
+@pytest.mark.slow
 def test_the_portable_worker_watches_too(tmp_path, monkeypatch):
     """No fork (macOS, Windows): each question starts a fresh interpreter, warmed ahead."""
     monkeypatch.setenv("GRADER_WORKER", "portable")
@@ -385,6 +388,7 @@ def read_until(fd: int, pattern: str, seconds: float) -> str:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("ending", ["ctrl-c", "terminal closed", "kill"])
+@pytest.mark.slow
 def test_ctrl_c_in_a_terminal_ends_the_watch_and_every_process_it_started(tmp_path, ending):
     import pty  # POSIX only
 

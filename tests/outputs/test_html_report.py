@@ -243,6 +243,7 @@ def test_the_browsers_dom_holds_a_chart_per_question_and_the_ranked_mistakes(pag
     assert len(set(links)) == len(batch.standings) and all(link[1:] in anchors for link in links)
 
 
+@pytest.mark.slow
 def test_the_similarity_section_shows_what_grader_similarity_found(tmp_path):
     out = tmp_path / "out"
     shutil.copytree(graded_folder(), out)
