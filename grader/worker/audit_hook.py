@@ -24,6 +24,13 @@ from grader.worker.process_doors import is_process_memory
 from grader.worker.records import record
 from grader.worker.student_frames import StudentFrames
 
+_PROCESS_STARTS = frozenset(
+    {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty"}
+)
+"""Events that start another process. A new interpreter holds none of the witnesses (no hook,
+no recorders), so work done there is unseen: a question's code that starts one is tampering
+whenever the student's code is anywhere on the stack (the library frame that raises the event,
+`subprocess.py` or `os.py`, is trusted, so the innermost frame alone cannot tell)."""
 _WATCHED_EVENTS = frozenset(
     {
         "sys._getframe",
@@ -44,6 +51,7 @@ _WATCHED_EVENTS = frozenset(
         "open",
         "import",
         "exec",
+        *_PROCESS_STARTS,
     }
 )
 _FRAME_ATTRIBUTES = frozenset(
@@ -91,6 +99,16 @@ def _suspicious(event: str, args: tuple[Any, ...], frames: StudentFrames) -> str
         hidden = name in _HIDDEN_MODULES
         return f"imported {name}" if hidden or str.startswith(name, "grader") else None
     return f"called {event}"
+
+
+def _student_caller(frame: Any, frames: StudentFrames) -> str | None:
+    """Where the innermost of the student's frames on this stack is, or None if none is."""
+    while frame is not None:
+        code = frame.f_code
+        if not frames.is_trusted_file(code.co_filename):
+            return f"{code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
 
 
 def _named(name: Any, names: frozenset[str], verb: str) -> str | None:
@@ -151,6 +169,11 @@ def install_audit_hook(
                 if foreign is not None:
                     write_record(record(tampering, foreign))
                     return
+            if event in _PROCESS_STARTS:
+                where = _student_caller(getframe(1), frames)
+                if where is not None:
+                    write_record(record(tampering, f"started another process ({event}) at {where}"))
+                return
             reason = _suspicious(event, args, frames)
             if reason is not None:
                 student, where = frames.cause(getframe(1))
