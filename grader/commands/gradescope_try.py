@@ -45,6 +45,8 @@ def run(options: argparse.Namespace) -> int:
     missing = [str(p) for p in options.submissions if not p.exists()]
     if missing:
         raise GraderError(f"{missing[0]}: no such file or folder")
+    if options.keep is not None and not options.keep.is_dir():
+        raise GraderError(f"--keep {options.keep}: no such folder: make it first, or give an existing one")
     console = Console(highlight=False)
     reuse = None if options.download else sysconfig.get_paths()["purelib"]
     with trial_root(options.keep) as layout:

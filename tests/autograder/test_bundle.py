@@ -113,3 +113,12 @@ def test_bad_settings_are_one_line(tmp_path, capsys):
         f"grader: error: {tmp_path / 'x.tar'}: give a file name ending in .zip",
         "grader: error: invalid timeout 5 s: Gradescope allows 60 to 2400 seconds",
     ]
+
+
+def test_trying_the_zip_in_a_missing_folder_is_one_line(built, tmp_path, capsys):
+    submission = REFERENCE / "second_order" / "second_order.py"
+    missing = tmp_path / "not-made"
+    assert main(["gradescope-try", str(built), str(submission), "--keep", str(missing)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"grader: error: --keep {missing}: no such folder: make it first, or give an existing one"
+    ]
