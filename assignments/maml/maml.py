@@ -13,6 +13,9 @@ be computed with ``create_graph=True``. Dropping that second-order term (treatin
 gradient as a constant) gives first-order MAML, a cheaper approximation.
 
 All losses are mean squared error: ``torch.nn.functional.mse_loss`` with mean reduction.
+Leave everything you are handed as it came: parameters and task tensors may arrive requiring
+grad or not, holding a .grad or not, and none of that may change (take gradients with
+``torch.autograd.grad``, train copies made with ``p.detach().clone().requires_grad_(True)``).
 The helpers below are given: use them, and do not change them. Run ``grader check``.
 """
 

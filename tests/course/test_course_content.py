@@ -77,7 +77,7 @@ def test_each_catalogue_loads_with_the_graders_own_code():
         second_order.misconceptions.recognise_error(
             "hessian", "x does not require grad and does not have a grad_fn"
         )
-        == "missing_create_graph"
+        == "gradient_without_graph"  # the error cannot tell no create_graph from a detach after it
     )
     assert (
         second_order.misconceptions.recognise_error(

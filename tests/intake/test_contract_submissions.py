@@ -16,7 +16,7 @@ import pytest
 
 from grader import results
 from grader.course.assignment import Assignment, find_assignment
-from grader.grading import GRADE, Grader, GradingOptions
+from grader.grading import CHECK, GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
 from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS, full_marks
 
@@ -208,43 +208,44 @@ def test_maml_contract_submission(maml_grader, name):
     assert [t.question for t in result.tests if t.status == results.NOT_RUN] == ["meta_train"]
 
 
+def meta_train_codes(result: results.SubmissionResult) -> list[tuple[str, str | None]]:
+    """(steps, code) of each meta_train test, and meta_train's score: none earns a point."""
+    assert {q.question: q.score for q in result.questions()}["meta_train"] == 0
+    assert all(t.passed for t in result.tests if t.question != "meta_train")
+    tests = [t for t in result.tests if t.question == "meta_train"]
+    return [("2000" if "2000 steps" in t.name else "200", t.misconception) for t in tests]
+
+
 def test_a_training_loop_without_zero_grad_is_told_apart_from_one_trained_elsewhere():
-    """2000 steps: no zero_grad runs far from its start and is named as such (its change
-    follows the reference's training without zero_grad); a meta_train that trains a fresh
-    initialisation also ends far from its start, and so does training without zero_grad, so
-    the 2000-step test offers both causes (its 200-step test named it: there training without
-    zero_grad stays near its start)."""
+    """2000 steps: no zero_grad runs far from its start, and its change follows the
+    reference's training without zero_grad, so it is named; a meta_train that trains a fresh
+    initialisation also ends far from its start, as training without zero_grad does by then,
+    but its result after 200 steps did not resemble the start either, where training without
+    zero_grad still does. On a student's machine (grader check --slow) the reference's
+    training cannot be asked at 2000 steps: no zero_grad, still near its start after 200
+    steps, is offered both causes there (its 200-step test, recorded, named it)."""
     with grader_for("maml", run_slow=True) as grader:
         graded = {
-            name: grader.grade(Submission.at(SUBMISSIONS / "maml" / f"{name}.py"))[0]
+            name: meta_train_codes(grader.grade(Submission.at(SUBMISSIONS / "maml" / f"{name}.py"))[0])
             for name in ("meta_train_without_zero_grad", "meta_train_reinitialises")
         }
-    codes = {
-        name: [
-            ("2000" if "2000 steps" in t.name else "200", t.misconception)
-            for t in result.tests
-            if t.question == "meta_train"
-        ]
-        for name, result in graded.items()
-    }
-    assert codes == {
+    assert graded == {
         "meta_train_without_zero_grad": [
             ("200", "meta_gradients_accumulate"),
             ("2000", "meta_gradients_accumulate"),
         ],
-        "meta_train_reinitialises": [("200", "ignores_given_params"), ("2000", "left_its_start")],
+        "meta_train_reinitialises": [("200", "ignores_given_params"), ("2000", "ignores_given_params")],
     }
-    for result in graded.values():
-        assert {q.question: q.score for q in result.questions()}["meta_train"] == 0
-        assert all(t.passed for t in result.tests if t.question != "meta_train")
-    [slow] = [
-        t for t in graded["meta_train_reinitialises"].tests if t.name.startswith("meta_train with 2000")
-    ]
+    options = GradingOptions(mode=CHECK, questions=frozenset({"meta_train"}), run_slow=True)
+    with Grader(find_assignment("maml"), options) as grader:
+        result, _ = grader.grade(Submission.at(SUBMISSIONS / "maml" / "meta_train_without_zero_grad.py"))
+    assert meta_train_codes(result) == [("200", "meta_gradients_accumulate"), ("2000", "left_its_start")]
+    [slow] = [t for t in result.tests if "2000 steps" in t.name]
     assert "Two mistakes end here" in slow.message and "zero_grad" in slow.message
 
 
 CODES_SHOWN = {
     *(lost.code for cases in (SECOND_ORDER, MAML) for case in cases.values() for lost in case.values()),
-    "left_its_start",  # by meta_train_reinitialises, in the slow test above
+    "left_its_start",  # by meta_train_without_zero_grad in grader check, in the test above
 } - {None}
 """The codes these submissions show: test_submissions.py counts them as shown."""

@@ -145,12 +145,19 @@ def train_and_compare(
         ran_away = accumulating["trained"]
     resemblance = start_resemblance(params, trained)
     if resemblance < 0.3:
+
+        def earlier():  # the result after the quick test's steps, from the same start and draws
+            if meta_steps <= QUICK_STEPS:
+                return None
+            return student.probe("meta_train_outcome", params, QUICK_STEPS, Seed(seed + 1)).value["trained"]
+
         raise far_from_start(
-            f"meta_train's result does not resemble the params it was handed (correlation "
+            f"meta_train's result no longer resembles the params it was handed (correlation "
             f"{resemblance:.2f} with them; training them as the docstring says keeps it above 0.5)",
             params,
             trained,
             ran_away,
+            earlier,
         )
     if ran_away is not None:
         follows = agreement_with_training(params, trained, ran_away)
@@ -206,22 +213,33 @@ def accumulates(observed, follows):
     )
 
 
-def far_from_start(observed, params, trained, ran_away):
+def far_from_start(observed, params, trained, ran_away, earlier=lambda: None):
     """Why a result is far from its start, as far as the evidence goes: its change follows
-    training without zero_grad (`ran_away`, from the same start and draws: gradients that
-    accumulate); or that training stays near the start, so the result was trained elsewhere;
-    or neither can be told (it also ends far from the start, or there is none to compare
-    with), and both causes are offered."""
+    training without zero_grad (`ran_away`, the reference's from the same start and draws:
+    gradients that accumulate); or it does not come from its start, since training from it
+    stays near it for these steps even without zero_grad, or since the result `earlier` (after
+    the quick test's steps) already did not resemble it; or neither can be told (training
+    without zero_grad leaves the start too), and both causes are offered."""
     if ran_away is not None:
         follows = agreement_with_training(params, trained, ran_away)
         if follows >= ACCUMULATING_AGREEMENT:
             return accumulates(f"{observed}, and what it changed", follows)
         if start_resemblance(params, ran_away) >= 0.3:
             return Mismatch(
-                f"{observed}; training from them stays near them even when its gradients are "
-                "never zeroed: train copies of params, not a new or saved initialisation",
+                f"{observed}: it does not come from the params it was handed, since training them "
+                "stays near them even when its gradients are never zeroed. Train copies of "
+                "params, not a new or saved initialisation",
                 "ignores_given_params",
             )
+    early = earlier()
+    if early is not None and start_resemblance(params, early) < 0.3:
+        return Mismatch(
+            f"{observed}, and after {QUICK_STEPS} steps it already did not (correlation "
+            f"{start_resemblance(params, early):.2f}), where training them stays near them that "
+            "long even when its gradients are never zeroed: it does not come from the params it "
+            "was handed. Train copies of params, not a new or saved initialisation",
+            "ignores_given_params",
+        )
     return Mismatch(
         f"{observed}. Two mistakes end here and what was seen does not tell them apart: training "
         "a new or saved initialisation instead of copies of params, or meta-gradients that are "
