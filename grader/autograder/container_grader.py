@@ -18,6 +18,7 @@ from grader.grading import Grader, GradingOptions
 from grader.intake.submission import Submission
 from grader.results import SubmissionResult
 from grader.sandbox.cgroups import MIB, SubmissionGroup
+from grader.submission_run import RunControl
 from grader.wire.limits import ResourceLimits
 from grader.worker_client import WorkerSpec, Zygote
 
@@ -39,8 +40,10 @@ class ContainerGrader(Grader):
         super().__init__(assignment, options)
         self.confinement = confinement
 
-    def grade(self, submission: Submission) -> tuple[SubmissionResult, dict[str, Any]]:
-        result, recorded = super().grade(submission)
+    def grade(
+        self, submission: Submission, control: RunControl | None = None
+    ) -> tuple[SubmissionResult, dict[str, list[dict[str, Any]]]]:
+        result, recorded = super().grade(submission, control)
         group = self.confinement.group
         peak = group.peak_bytes() if group is not None else None
         if peak is not None:  # the worker's whole life: torch's import in it included
