@@ -37,7 +37,7 @@ def import_beside_given(
     name: str, path: Path, assignment: Any, also: dict[str, ModuleType] | None = None
 ) -> ModuleType:
     """Import a course file that imports the assignment's given modules by their own names
-    (`import utils`), or `also` modules (variants.py's `from maml import MAML`, the
+    (`import utils`), or `also` modules (variants.py's `from homework import Model`, the
     reference): each is importable so for the import only, from the course's copy, and the
     trusted process keeps no module under such a global name."""
     given = {

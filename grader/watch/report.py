@@ -82,6 +82,6 @@ class WatchReport:
 
 
 def _names(questions: tuple[str, ...]) -> str:
-    """Each question once, with how many of its tests: `hvp (2 tests), hessian (1 test)`."""
+    """Each question once, with how many of its tests: `update (2 tests), predict (1 test)`."""
     counts = Counter(questions)
     return ", ".join(f"{q} ({n} test{'s' if n > 1 else ''})" for q, n in counts.items())
