@@ -259,6 +259,21 @@ def meta_train_outcome(
     return {"trained": _plain(trained), "changed": changed}
 
 
+def meta_train_without_zero_grad(
+    module: Any, params: list[Tensor], meta_steps: int, generator: torch.Generator
+) -> dict[str, Any]:
+    """What training copies of params gives when its meta-gradients are never zeroed: the
+    reference's meta_train with optimizer.zero_grad() left out, each backward adding onto the
+    last. Asked of the reference only, to tell a training loop that runs away from its start
+    from one that never started there."""
+    weights = [p.detach().clone().requires_grad_(True) for p in params]
+    optimizer = torch.optim.Adam(weights, lr=0.001)
+    for _ in range(meta_steps):
+        module.meta_loss(weights, module.sample_tasks(4, 10, 10, generator), 0.01, 1).backward()
+        optimizer.step()
+    return {"trained": _plain(weights)}
+
+
 def meta_train_on_every_kind(
     module: Any, params: list[Tensor], meta_steps: int, generator: torch.Generator
 ) -> list[dict[str, Any]]:
@@ -274,4 +289,5 @@ PROBES: dict[str, Callable[..., Any]] = {
     "meta_loss_outcome": meta_loss_outcome,
     "meta_train_outcome": meta_train_outcome,
     "meta_train_on_every_kind": meta_train_on_every_kind,
+    "meta_train_without_zero_grad": meta_train_without_zero_grad,
 }
