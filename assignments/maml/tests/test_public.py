@@ -131,7 +131,17 @@ def train_and_compare(
     expect_shapes(trained, params)
     ran_away = None  # the reference's training from this start without zero_grad
     if reference.live or recorded:
-        accumulating = reference.probe("meta_train_without_zero_grad", params, meta_steps, Seed(seed + 1))
+        [(_, accumulating)] = list(
+            reference.mistakes(
+                [
+                    (
+                        "meta_gradients_accumulate",
+                        "meta_train_outcome_accumulating",
+                        (params, meta_steps, Seed(seed + 1)),
+                    )
+                ]
+            )
+        )
         ran_away = accumulating["trained"]
     resemblance = start_resemblance(params, trained)
     if resemblance < 0.3:
@@ -298,6 +308,23 @@ def test_meta_train_quick(student, reference, given, published_seed, heldout_sta
     )
 
 
+REFERENCE_MARGIN = 1.1
+"""How much worse than the reference's own held-out ratio a correct meta_train may end, where
+the reference itself cannot halve the loss (the same start and draws: the two follow each
+other with a correlation of 1.00, ending within a few percent)."""
+
+
+def reference_ratio(reference, given, seed, start_seed, heldout_seed, meta_steps, n_tasks=50):
+    """The held-out ratio the reference's own training reaches from the same start and draws,
+    where it is there to ask (`grader grade`, `grader validate`); None elsewhere."""
+    if not reference.live:
+        return None
+    params = [p.detach() for p in given.init_params(40, torch.Generator().manual_seed(start_seed))]
+    trained = reference.probe("meta_train_outcome", params, meta_steps, Seed(seed + 1))["trained"]
+    before = heldout_loss(given, params, heldout_seed, n_tasks)
+    return heldout_loss(given, [t.float() for t in trained], heldout_seed, n_tasks) / before
+
+
 @pytest.mark.question("meta_train")
 @pytest.mark.weight(5)
 @pytest.mark.timeout(180)
@@ -307,11 +334,19 @@ def test_meta_train_learns(student, reference, given, published_seed, heldout_st
     before, after, expect_agreement = train_and_compare(
         student, reference, given, published_seed, heldout_start_seed, heldout_seed, 2000
     )
+    limit, why = 0.5, ""
+    reached = reference_ratio(reference, given, published_seed, heldout_start_seed, heldout_seed, 2000)
+    if reached is not None and reached > limit / REFERENCE_MARGIN:
+        # Some starts and held-out draws (the course's key chooses them) let no training halve
+        # the loss: the reference's own reaches 0.47-0.56 on some. A correct meta_train is then
+        # asked to come as close as the reference does, never more than correct code can.
+        limit = REFERENCE_MARGIN * reached
+        why = f" (the reference's own training reaches {reached:.2f} on these tasks)"
     expect(
-        after <= 0.5 * before,
+        after <= limit * before,
         f"after 2000 meta-steps the held-out loss after one "
         f"adaptation step is {after:.4f}, {after / before:.2f} of the untrained "
-        f"{before:.4f}: it should be at most 0.5 of it",
+        f"{before:.4f}: it should be at most {limit:.2f} of it{why}",
     )
     # A result that learned this much came from training close to the reference's (a correct
     # meta_train 1.00, first-order MAML 0.93); mixing plain multi-task training from the
