@@ -131,17 +131,7 @@ def train_and_compare(
     expect_shapes(trained, params)
     ran_away = None  # the reference's training from this start without zero_grad
     if reference.live or recorded:
-        [(_, accumulating)] = list(
-            reference.mistakes(
-                [
-                    (
-                        "meta_gradients_accumulate",
-                        "meta_train_outcome_accumulating",
-                        (params, meta_steps, Seed(seed + 1)),
-                    )
-                ]
-            )
-        )
+        accumulating = reference.probe("meta_train_without_zero_grad", params, meta_steps, Seed(seed + 1))
         ran_away = accumulating["trained"]
     resemblance = start_resemblance(params, trained)
     if resemblance < 0.3:
