@@ -24,11 +24,10 @@ from grader.worker.process_doors import is_process_memory
 from grader.worker.records import record
 from grader.worker.student_frames import StudentFrames
 
-_PROCESS_STARTS = frozenset(
-    {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty"}
-)
-"""Events that start another process. A new interpreter holds none of the witnesses (no hook,
+_PROCESS_STARTS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn"})
+"""Events that start another program. A new interpreter holds none of the witnesses (no hook,
 no recorders), so work done there is unseen: a question's code that starts one is tampering
+(a plain fork keeps them: the child is this process's image, hook and record pipe included)
 whenever the student's code is anywhere on the stack (the library frame that raises the event,
 `subprocess.py` or `os.py`, is trusted, so the innermost frame alone cannot tell)."""
 _WATCHED_EVENTS = frozenset(

@@ -66,5 +66,7 @@ def test_a_key_left_in_the_uids_keyring_reaches_no_later_submission(one_uid):
         control, _ = grader.grade(Submission.at(SUBMISSIONS / "second_order" / "correct_compact.py"))
     assert question_scores(reader) == {question: 0 for question in FULL}
     assert question_scores(control) == FULL
-    assert question_scores(writer) == FULL
+    # starting a child interpreter is tampering in itself (the audit hook), whatever it does
+    assert question_scores(writer) == {question: 0 for question in FULL}
+    assert {t.misconception for t in writer.tests} == {"tampering"}
     assert "refused 1" in writer.output and "kept" not in writer.output  # EPERM, from a child
