@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from grader.static_check import folding as string_folding
@@ -96,7 +96,7 @@ def tampering_by_question(
     found = {}
     for question in questions:
         doors = set(everywhere)
-        for name in _reachable(question, definitions):
+        for name in reachable(question, definitions):
             doors |= doors_of[name]
         if doors:
             found[question] = sorted(doors)
@@ -126,8 +126,9 @@ def _is_main_block(node: ast.AST) -> bool:
     return "__name__" in names and "__main__" in values
 
 
-def _reachable(question: str, definitions: dict[str, ast.AST]) -> set[str]:
-    """The top-level definitions a question's function mentions, directly or through others."""
+def reachable(question: str, definitions: Mapping[str, ast.AST]) -> set[str]:
+    """The top-level definitions a question's code mentions, directly or through others (for
+    a class or a method, from the whole class): what a static look or a change can reach."""
     seen, todo = set(), _roots(question, definitions)
     while todo:
         name = todo.pop()
@@ -138,7 +139,7 @@ def _reachable(question: str, definitions: dict[str, ast.AST]) -> set[str]:
     return seen
 
 
-def _roots(question: str, definitions: dict[str, ast.AST]) -> list[str]:
+def _roots(question: str, definitions: Mapping[str, ast.AST]) -> list[str]:
     """Where a question's code starts: its function or class; for a method (`Class.method`,
     or a bare name only a class defines) the whole class, whose methods reach each other
     through `self`."""

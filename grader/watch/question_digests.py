@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+
+from grader.static_check import reachable
 
 Digests = dict[str, str]
 """A digest per question."""
@@ -45,19 +47,6 @@ def changed_questions(
     if before is None or after is None:
         return frozenset(questions)
     return frozenset(q for q in questions if before.get(q) != after.get(q))
-
-
-def reachable(question: str, definitions: Mapping[str, ast.AST]) -> set[str]:
-    """The top-level definitions a question's function mentions, directly or through others."""
-    seen: set[str] = set()
-    todo = [question]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in definitions:
-            continue
-        seen.add(name)
-        todo.extend(n.id for n in ast.walk(definitions[name]) if isinstance(n, ast.Name))
-    return seen
 
 
 def _dump(nodes: Sequence[ast.AST]) -> str:
