@@ -233,3 +233,9 @@ def test_the_courses_own_files_and_what_cannot_be_imported_are_not_the_students(
     assert tampering_by_question(module, QUESTIONS, course=course) == {
         q: ["PROBES", "ctypes", "grader", "pythonapi"] for q in QUESTIONS
     }
+
+
+def test_the_modules_docstring_is_prose_as_a_functions_is():
+    source = '"""Notes: `__globals__` reaches far."""\n\ndef hvp(f, x, v):\n    """See __wrapped__."""\n    return x\n'
+    assert tampering_by_question(source, ["hvp"]) == {}
+    assert tampering_by_question(source + "\nDOOR = '__globals__'\n", ["hvp"]) == {"hvp": ["__globals__"]}

@@ -107,7 +107,7 @@ def _split(tree: ast.Module) -> tuple[dict[str, ast.AST], list[ast.AST]]:
     """Top-level definitions by name, and the rest of the module's top-level code."""
     definitions: dict[str, ast.AST] = {}
     rest: list[ast.AST] = []
-    for node in tree.body:
+    for node in _without_docstring(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             definitions[node.name] = node
             rest.extend(getattr(node, "decorator_list", []))
@@ -116,6 +116,18 @@ def _split(tree: ast.Module) -> tuple[dict[str, ast.AST], list[ast.AST]]:
         else:
             rest.append(node)
     return definitions, rest
+
+
+def _without_docstring(tree: ast.Module) -> list[ast.stmt]:
+    """The module's statements but its docstring: prose, as a function's docstring is."""
+    body = tree.body
+    first = body[0] if body else None
+    is_doc = (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+    return body[1:] if is_doc else list(body)
 
 
 def _is_main_block(node: ast.AST) -> bool:
@@ -196,7 +208,8 @@ def _doors_in_file(source: str) -> set[str]:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     folding = string_folding.Folding(tree)
-    return set().union(*(_doors(node, folding) for node in tree.body if not _is_main_block(node)))
+    code = [node for node in _without_docstring(tree) if not _is_main_block(node)]
+    return set().union(*(_doors(node, folding) for node in code))
 
 
 def _doors(node: ast.AST, folding: string_folding.Folding, depth: int = 0) -> set[str]:

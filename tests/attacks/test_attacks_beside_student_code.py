@@ -72,12 +72,10 @@ def second_order_results(tmp_path_factory):
 
 def test_the_grader_is_not_reachable_through_what_survives_in_sys(second_order_results):
     result = second_order_results["grader_roots"]
-    assert question_scores(result) == {
-        **SECOND_ORDER_FULL,
-        "first_order_grads": 0,
-        "grads_without_zeroing": 0,
-        "hessian": 0,
-    }
+    # `"__glo" + "bals__"` in its top-level code is folded by the static look, and top-level
+    # code counts for every question: it loses them all (it lost only the three it attacks
+    # while the look took names literally)
+    assert question_scores(result) == {question: 0 for question in SECOND_ORDER_FULL}
     # no more than the honest controls of its two mistakes
     changes, helper = second_order_results["changes_inputs"], second_order_results["forbidden_helper"]
     assert question_scores(result)["first_order_grads"] == question_scores(changes)["first_order_grads"]
@@ -92,11 +90,11 @@ def test_the_grader_is_not_reachable_through_what_survives_in_sys(second_order_r
 
 def test_nothing_of_the_grader_is_reachable_without_an_audited_door(second_order_results):
     result = second_order_results["reachable_grader"]
-    assert question_scores(result) == {**SECOND_ORDER_FULL, "first_order_grads": 0}
-    messages = [t.message for t in result.tests if t.question == "first_order_grads"]
-    assert messages and all("nothing of the grader is reachable" in m for m in messages), messages
-    searched = int(messages[0].split("(")[-1].split()[0])
-    assert searched > 10_000  # the search really ran through the worker's modules
+    # the names its search follows are built from pieces at the top of the module: the static
+    # look folds them, so every question is lost to tampering before the search can run
+    assert question_scores(result) == {question: 0 for question in SECOND_ORDER_FULL}
+    assert {t.misconception for t in result.tests} == {"tampering"}
+    assert all("__globals__" in t.message for t in result.tests)
 
 
 def test_running_the_helpers_module_again_is_tampering(second_order_results):
@@ -119,14 +117,18 @@ def test_the_worker_frames_locals_are_a_door_too(second_order_results):
 
 def test_nothing_may_take_a_recorders_place(second_order_results):
     result, control = second_order_results["raw_memory"], second_order_results["forbidden_helper"]
-    assert question_scores(result) == question_scores(control) == {**SECOND_ORDER_FULL, "hessian": 0}
+    assert question_scores(control) == {**SECOND_ORDER_FULL, "hessian": 0}
+    # numpy's array interface, named at the top of the module, is a door the static look sees
+    # for every question (it is read in C, with no audit event)
+    assert question_scores(result) == {question: 0 for question in SECOND_ORDER_FULL}
     codes = {t.misconception for t in result.tests if t.question == "hessian"}
     assert codes == {"tampering"}, codes
 
 
 def test_a_backward_of_its_own_earns_nothing_for_a_wrong_penalty(second_order_results):
     result, control = second_order_results["faked_backward"], second_order_results["summed_penalty"]
-    assert question_scores(result) == question_scores(control)
+    assert question_scores(result)["gradient_penalty"] == question_scores(control)["gradient_penalty"]
+    assert result.score <= control.score
     assert question_scores(result)["gradient_penalty"] < SECOND_ORDER_FULL["gradient_penalty"]
     assert all(
         not t.passed for t in result.tests if t.question == "gradient_penalty" and "backward()" in t.name
