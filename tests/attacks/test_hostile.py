@@ -39,8 +39,9 @@ EXPECTED = {
     "exits_at_import": {question: 0 for question in FULL},
     "loops_at_import": {question: 0 for question in FULL},
     "floods_output": {},
-    "trace_1_leaves": {},
-    # nothing of trace_1_leaves is reachable (grads_without_zeroing reuses first_order_grads)
+    # trace_1_leaves starts its daemon with subprocess: starting a program is tampering
+    # (grads_without_zeroing reuses first_order_grads)
+    "trace_1_leaves": {"first_order_grads": 0, "grads_without_zeroing": 0},
     "trace_2_finds": {"first_order_grads": 0, "grads_without_zeroing": 0},
 }
 MARKERS = ("hacked-marker", "found-reference", "daemon-survived", "unpickled-marker")

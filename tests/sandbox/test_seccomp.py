@@ -159,11 +159,14 @@ def test_each_refused_call_fails_with_eperm_inside_the_sandbox(tmp_path):
         "def first_order_grads(x, y):\n"
         f"    probe = bytes.fromhex({probe_source().encode().hex()!r}).decode()\n"
         "    done = subprocess.run([sys.executable, '-c', probe], capture_output=True, text=True)\n"
-        "    raise RuntimeError('answers: ' + done.stdout.strip() + ' ' + done.stderr[-300:])\n"
+        "    print('answers: ' + done.stdout.strip() + ' ' + done.stderr[-300:])\n"
+        "    raise RuntimeError('asked')\n"
     )
     with sandboxed_grader("second_order") as grader:
         result, _ = grader.grade(Submission.at(spy))
-    message = next(t.message for t in result.tests if t.question == "first_order_grads")
+    # starting the child is tampering in itself (the audit hook): its answers are read from
+    # what the question printed
+    message = result.output
     answers = [int(n) for n in message.split("answers: ")[1].split()[0].split(",")]
     names = [*seccomp.refused_names(), *seccomp.NAMESPACE_FLAGS, "clone3"]
     assert dict(zip(names, answers, strict=True)) == dict(zip(names, expected(), strict=True))
