@@ -304,14 +304,14 @@ the reference itself cannot halve the loss (the same start and draws: the two fo
 other with a correlation of 1.00, ending within a few percent)."""
 
 
-def reference_ratio(reference, given, seed, start_seed, heldout_seed, meta_steps, n_tasks=50):
-    """The held-out ratio the reference's own training reaches from the same start and draws,
-    where it is there to ask (`grader grade`, `grader validate`); None elsewhere."""
+def reference_ratio(reference, given, seed, start_seed, heldout_seed, meta_steps, before, n_tasks=50):
+    """The held-out ratio the reference's own training reaches from the same start and draws
+    (`before`: the untrained held-out loss, as train_and_compare measured it), where it is
+    there to ask (`grader grade`, `grader validate`); None elsewhere."""
     if not reference.live:
         return None
     params = [p.detach() for p in given.init_params(40, torch.Generator().manual_seed(start_seed))]
     trained = reference.probe("meta_train_outcome", params, meta_steps, Seed(seed + 1))["trained"]
-    before = heldout_loss(given, params, heldout_seed, n_tasks)
     return heldout_loss(given, [t.float() for t in trained], heldout_seed, n_tasks) / before
 
 
@@ -325,7 +325,9 @@ def test_meta_train_learns(student, reference, given, published_seed, heldout_st
         student, reference, given, published_seed, heldout_start_seed, heldout_seed, 2000
     )
     limit, why = 0.5, ""
-    reached = reference_ratio(reference, given, published_seed, heldout_start_seed, heldout_seed, 2000)
+    reached = reference_ratio(
+        reference, given, published_seed, heldout_start_seed, heldout_seed, 2000, before
+    )
     if reached is not None and reached > limit / REFERENCE_MARGIN:
         # Some starts and held-out draws (the course's key chooses them) let no training halve
         # the loss: the reference's own reaches 0.47-0.56 on some. A correct meta_train is then
