@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from grader.course.misconceptions import CHANGED_INPUTS, FORBIDDEN_HELPER
+from grader.current_test import Bound, current
 from grader.problems import Mismatch
 
 TOLERANCES = {
@@ -89,6 +90,17 @@ def _sequence_difference(got: Any, expected: Any, what: str, rtol: float | None,
     return ""
 
 
+def expect_at_most(value: float, bound: float, *, what: str) -> None:
+    """Fail unless `value` is at most `bound` (a learning test's loss, say). The value is
+    kept either way: `grader validate` reports how close the reference comes to the bound
+    over several draws of the test's inputs (its margin)."""
+    number = float(value)
+    test = current()
+    test.bounds.append(Bound(test.nodeid, test.question, what, number, float(bound)))
+    if not number <= bound:  # NaN fails too
+        raise Mismatch(f"{what} is {number:.4g}, expected at most {float(bound):.4g}")
+
+
 def expect_tensor(got: Any, *, shape: tuple[int, ...], dtype: torch.dtype, what: str) -> None:
     """Fail unless `got` is a tensor of this shape and dtype (before comparing parts of it)."""
     if problem := _form_difference(got, shape, dtype, what):
@@ -110,9 +122,10 @@ def _tensor_difference(
 ) -> str:
     if problem := _form_difference(got, tuple(expected.shape), expected.dtype, what):
         return problem
+    test = current()  # an explicit tolerance, else the test's marker's, else the dtype's
     default_rtol, default_atol = TOLERANCES.get(expected.dtype, (0.0, 0.0))
-    rtol = default_rtol if rtol is None else rtol
-    atol = default_atol if atol is None else atol
+    rtol = rtol if rtol is not None else test.rtol if test.rtol is not None else default_rtol
+    atol = atol if atol is not None else test.atol if test.atol is not None else default_atol
     return _value_difference(got, expected, what, rtol, atol)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,9 @@ from typing import Any
 
 from grader import results
 from grader.course.assignment import Assignment, Limits
+from grader.current_test import Bound
 from grader.errors import ConfigError, GraderError, SubmissionError
+from grader.head_start import HeadStart, make_slot, worker_spec
 from grader.intake.fingerprint import trusted_folder_contents
 from grader.intake.submission import Submission
 from grader.plugin import GradingSettings
@@ -27,11 +28,12 @@ from grader.reference import LiveReference, load_expectations, load_live_referen
 from grader.sandbox.bubblewrap import SLOT_INSIDE, Sandbox
 from grader.sandbox.cgroups import Cgroups, SubmissionGroup, open_cgroups
 from grader.sandbox.uid_pool import lease_uid
+from grader.seeds import salted
 from grader.session import PytestSession
 from grader.static_check import tampering_by_question
 from grader.submission_run import RunControl, SubmissionRun
 from grader.wire.limits import ResourceLimits
-from grader.worker_client import SubmissionSpec, SubmissionWorkers, WorkerSpec, Zygote
+from grader.worker_client import SubmissionSpec, SubmissionWorkers, Zygote
 
 CHECK, GRADE, RECORD = results.Mode.CHECK, results.Mode.GRADE, results.Mode.RECORD
 
@@ -60,7 +62,10 @@ class GradingOptions:
 class Grader:
     """Grades submissions of one assignment; keeps the reference loaded between them."""
 
-    def __init__(self, assignment: Assignment, options: GradingOptions) -> None:
+    def __init__(
+        self, assignment: Assignment, options: GradingOptions, head_start: HeadStart | None = None
+    ) -> None:
+        """`head_start`: a zygote already starting, to take over (unsandboxed graders only)."""
         if not assignment.probes_path.is_file():  # the instructor's to fix, not each student's
             raise ConfigError(
                 f"{assignment.probes_path} is missing: every assignment needs one "
@@ -68,7 +73,8 @@ class Grader:
             )
         self.assignment = assignment
         self.options = options
-        self.live_reference = self._load_reference() if options.mode != CHECK else None
+        # Loaded once the worker is starting, so that both import torch at the same time.
+        self.live_reference: LiveReference | None = None
         # Recorded answers are in every student's release: they serve `grader check` only.
         self.expectations = load_expectations(assignment.expectations_path) if options.mode == CHECK else {}
         self.seed_key = (
@@ -81,9 +87,9 @@ class Grader:
                 f"{assignment.expectations_path} is missing: the public tests "
                 f"have no recorded expectations (run `grader record {assignment.name}`)"
             )
-        self._slot = Path(tempfile.mkdtemp(prefix="grader-slot-"))
-        self._slot.chmod(0o711)  # each uid reaches its own folder; none can list the others
-        self._warm: Zygote | None = None
+        assert head_start is None or options.sandbox is None, "a head start runs unsandboxed"
+        self._slot = head_start.slot if head_start is not None else make_slot()
+        self._warm: Zygote | None = head_start.zygote if head_start is not None else None
         self._session: PytestSession | None = None
         self._graded = 0
         # Sandboxed, each submission runs in a control group of its own (when one can be made).
@@ -116,31 +122,41 @@ class Grader:
         if self._warm is None:
             sandbox = self.options.sandbox
             self._warm = Zygote(
-                WorkerSpec(
-                    folder=self._slot,
+                worker_spec(
+                    self.assignment,
+                    self.limits,
+                    self._slot,
                     home=self._inside(self._slot),
-                    limits=ResourceLimits(memory_mib=self.limits.memory_mib),
                     launcher=(
                         sandbox.launcher(self._slot, self.cgroups.bind_arguments() if self.cgroups else None)
                         if sandbox
-                        else (lambda argv: argv)
+                        else None
                     ),
-                    warm_optimizer=self.assignment.trains,
                     isolate=sandbox is not None,
-                    forbid=tuple(self.assignment.forbidden.as_arguments()),
                 )
             )
         return self._warm
+
+    def start_worker(self) -> None:
+        """Start the worker now if it is not running: it imports torch while this process
+        goes on (loading the reference, collecting the tests)."""
+        self.warm_worker().process()
 
     def grade(
         self,
         submission: Submission,
         control: RunControl | None = None,
+        *,
+        seed_salt: str = "",
+        bounds: list[Bound] | None = None,
     ) -> tuple[results.SubmissionResult, dict[str, list[dict[str, Any]]]]:
         """Grade one submission; also return what a record run wrote down. `control` steers
-        the run: some questions first, told as they end, or cancelled."""
+        the run: some questions first, told as they end, or cancelled. `seed_salt` draws
+        other inputs for this run alone (in `grader grade`; `grader validate`'s draws), and
+        `bounds` is given what its tests bounded with expect_at_most."""
         started = time.perf_counter()
         result = results.SubmissionResult(submission.id, self.assignment.name, self.options.mode)
+        self.start_worker()
         self._graded += 1
         workdir = self._slot / f"submission-{self._graded}"
         workdir.mkdir()
@@ -158,13 +174,17 @@ class Grader:
                     run = self._submission_run(submission, module_path, workdir, uid, group)
                     if control is not None:
                         run.control = control
+                    run.seed_salt = seed_salt
+                    if bounds is not None:
+                        run.bounds = bounds
                     run.static_tampering = tampering_by_question(
                         module_path,  # read with every helper module beside it
                         self.assignment.questions,
                         course=self.assignment.folder,
                     )
+                    session = self.session()
                     reference_before = self._reference_seconds()
-                    self.session().grade(run)
+                    session.grade(run)
                 finally:
                     if group is not None:
                         result.peak_memory_mib = _end_group(group)
@@ -185,7 +205,9 @@ class Grader:
     def session(self) -> PytestSession:
         """The pytest session, started on first use; a cold worker imports torch meanwhile."""
         if self._session is None:
-            self.warm_worker().process()
+            self.start_worker()
+            if self.options.mode != CHECK and self.live_reference is None:
+                self.live_reference = self._load_reference()
             if self.options.torch_threads is not None:
                 _torch_threads(self.options.torch_threads)
             paths = [self.assignment.public_tests]
@@ -282,10 +304,6 @@ def _end_group(group: SubmissionGroup) -> float | None:
     with contextlib.suppress(OSError):
         group.remove()
     return round(peak / (1024 * 1024), 1) if peak is not None else None
-
-
-def salted(key: bytes, salt: str) -> bytes:
-    return key if not salt else hashlib.sha256(key + b"/salt/" + salt.encode()).digest()
 
 
 def secret_seed_key(folder: Path | None) -> bytes:

@@ -23,6 +23,7 @@ MARKERS = {
     "weight(w)": "this test's share of its question's points, relative to its siblings (default 1)",
     "timeout(seconds)": "time limit for each call into student code in this test",
     "slow": "a long test: run by `grader grade`, and by `grader check` only with --slow",
+    "tolerance(rtol=None, atol=None)": "this test's default tolerances for expect_close and difference",
 }
 
 
@@ -36,6 +37,9 @@ class PlannedTest:
     visibility: str
     slow: bool
     name: str
+    rtol: float | None = None
+    atol: float | None = None
+    """The tolerance marker's defaults for the test's comparisons; None: the dtype's."""
 
 
 def plan_test(item: pytest.Item, assignment: Assignment, hidden_tests: Path | None) -> PlannedTest:
@@ -54,6 +58,7 @@ def plan_test(item: pytest.Item, assignment: Assignment, hidden_tests: Path | No
     timeout_marker = item.get_closest_marker("timeout")
     timeout = _positive(timeout_marker.args[0], "timeout", where) if timeout_marker else None
     hidden = hidden_tests is not None and Path(str(item.path)).is_relative_to(hidden_tests)
+    rtol, atol = _tolerance(item.get_closest_marker("tolerance"), where)
     return PlannedTest(
         question,
         weight,
@@ -61,7 +66,26 @@ def plan_test(item: pytest.Item, assignment: Assignment, hidden_tests: Path | No
         results.HIDDEN if hidden else results.VISIBLE,
         item.get_closest_marker("slow") is not None,
         sentence(item),
+        rtol,
+        atol,
     )
+
+
+def _tolerance(marker: pytest.Mark | None, where: str) -> tuple[float | None, float | None]:
+    """The tolerance marker's rtol and atol (each None where it names none)."""
+    if marker is None:
+        return None, None
+    if marker.args or not marker.kwargs or set(marker.kwargs) - {"rtol", "atol"}:
+        raise ConfigError(f"invalid tolerance marker from {where}: use tolerance(rtol=..., atol=...)")
+    found = []
+    for name in ("rtol", "atol"):
+        value = marker.kwargs.get(name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0
+        ):
+            raise ConfigError(f"invalid {name} {value!r} from {where}: use a number, 0 or more")
+        found.append(None if value is None else float(value))
+    return found[0], found[1]
 
 
 def shares_of_points(

@@ -24,6 +24,7 @@ import pytest
 
 from grader import results
 from grader.course.assignment import Assignment, Limits
+from grader.current_test import CurrentTest, running
 from grader.errors import ConfigError
 from grader.planned_test import MARKERS, PlannedTest, plan_test, shares_of_points
 from grader.problems import Tampering
@@ -46,6 +47,7 @@ from grader.verdicts import (
     verdict_of,
     zero_tampered_questions,
 )
+from grader.worker.global_draws import seeded
 
 PLAN_KEY = pytest.StashKey[PlannedTest]()
 SCORE_KEY = pytest.StashKey[float]()
@@ -86,7 +88,7 @@ class GradingPlugin:
 
     def __init__(self, settings: GradingSettings, next_run: Callable[[], SubmissionRun | None]) -> None:
         self.settings = settings
-        self.seeds = settings.seeds
+        self._session_seeds = settings.seeds
         self._next_run = next_run
         self.run: SubmissionRun | None = None
         self.config_error: str = ""
@@ -171,7 +173,7 @@ class GradingPlugin:
         items, lead = self._first_questions_first(items)
         for index, item in enumerate(items):
             nextitem = items[index + 1] if index + 1 < len(items) else None
-            item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            self._run_one(item, nextitem)
             if index + 1 == lead and self._current.control.on_first is not None:
                 self._current.control.on_first(list(self._current.tests))
         if self.settings.mode == results.Mode.GRADE:
@@ -183,6 +185,26 @@ class GradingPlugin:
             self.settings.assignment.calls,
             self.settings.assignment.misconceptions.explain,
         )
+
+    def _run_one(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        """One test, its global generators seeded from its seed on every side (here for
+        the test's own draws, the reference's stream, the student's process), its tolerance
+        and the bounds it measures held for the author API's comparisons."""
+        plan = item.stash[PLAN_KEY]
+        seed = self._test_seed(item)
+        if self.settings.live_reference is not None:
+            self.settings.live_reference.begin_test(seed)
+        test = CurrentTest(item.nodeid, plan.question, plan.rtol, plan.atol)
+        with seeded(seed), running(test):
+            item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        self._current.bounds.extend(test.bounds)
+
+    def _test_seed(self, item: pytest.Item) -> int:
+        """The seed of the test's global draws: its `seed` fixture's value where it asks for
+        one, else its published seed."""
+        if "seed" in getattr(item, "fixturenames", ()):
+            return self._seed_of(item, "inputs")
+        return self.seeds.published(item.nodeid)
 
     def _first_questions_first(self, items: list[pytest.Item]) -> tuple[list[pytest.Item], int]:
         """The items with the run's `first` questions' ahead (each question's still together),
@@ -266,6 +288,7 @@ class GradingPlugin:
             call_seconds=plan.timeout or limits.call_seconds,
             memory_mib=limits.memory_mib,
             forbidden_advice=self.settings.assignment.forbidden.advice,
+            seed=self._test_seed(request.node),
         )
 
     @pytest.fixture
@@ -330,10 +353,18 @@ class GradingPlugin:
         return self.seeds.shared(request.node.nodeid, "held-out start")
 
     def _per_submission_seed(self, request: pytest.FixtureRequest, purpose: str) -> int:
-        hidden = request.node.stash[PLAN_KEY].visibility == results.HIDDEN
+        return self._seed_of(request.node, purpose)
+
+    def _seed_of(self, item: pytest.Item, purpose: str) -> int:
+        hidden = item.stash[PLAN_KEY].visibility == results.HIDDEN
         return self.seeds.per_submission(
-            request.node.nodeid, self._current.submission_id, hidden=hidden, purpose=purpose
+            item.nodeid, self._current.submission_id, hidden=hidden, purpose=purpose
         )
+
+    @property
+    def seeds(self) -> Seeds:
+        """The seeds of the run under way: the session's, salted where the run says."""
+        return self._session_seeds.salted(self._current.seed_salt)
 
     @property
     def _current(self) -> SubmissionRun:

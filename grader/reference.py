@@ -8,6 +8,7 @@ test's expected values come from ``expected.json``, written by ``grader record``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 from grader.remote_object import RemoteObject
 from grader.wire import protocol
 from grader.wire.module_files import import_file
+from grader.worker.global_draws import DrawStream
 
 EXPECTATIONS_VERSION = 1
 
@@ -141,10 +143,12 @@ def _objects_in(value: Any, depth: int = 0) -> dict[int, Any]:
     return found
 
 
-def _call_key(target: Any, request: Any, blobs: list[protocol.Blob]) -> str:
-    """A digest of what is called and exactly what it is handed (the encoded arguments and
-    every tensor's bytes): the reference is deterministic, so equal keys give equal answers."""
-    digest = hashlib.sha256(f"{target.__module__}.{getattr(target, '__qualname__', '')}".encode())
+def _call_key(target: Any, request: Any, blobs: list[protocol.Blob], draws: str = "") -> str:
+    """A digest of what is called, exactly what it is handed (the encoded arguments and
+    every tensor's bytes) and where its global draws start: the reference is deterministic,
+    so equal keys give equal answers."""
+    name = f"{target.__module__}.{getattr(target, '__qualname__', '')}"
+    digest = hashlib.sha256(f"{name}/{draws}".encode())
     digest.update(json.dumps(request, sort_keys=True, default=repr).encode())
     for blob in blobs:
         digest.update(len(blob).to_bytes(8, "big"))
@@ -166,6 +170,17 @@ class LiveReference(_AttributeCalls):
         self._slow_answers: dict[str, tuple[Any, list[bytes]]] = {}
         """Answers that took long, by a digest of the call: the same inputs for every
         submission (a training run from the course's one start) are computed once a batch."""
+        self._draws: DrawStream | None = None
+        """The reference's own global draws in the test under way (see begin_test)."""
+
+    def begin_test(self, seed: int) -> None:
+        """A test starts: the reference's global draws (torch.randn and the like without a
+        generator) start from `seed`, as the student's do in their process, and continue
+        across the test's calls, whatever the test itself draws between them."""
+        self._draws = DrawStream(seed)
+
+    def _drawing(self, draws: DrawStream | None) -> contextlib.AbstractContextManager[None]:
+        return draws.active() if draws is not None else contextlib.nullcontext()
 
     def _run(
         self,
@@ -175,28 +190,31 @@ class LiveReference(_AttributeCalls):
         kwargs: dict[str, Any],
         *,
         cache: bool = True,
+        draws: DrawStream | None = None,
     ) -> Any:
         """Call `target` on the inputs exactly as a worker would decode them, and return the
         value exactly as a worker's reply would decode: both sides get the same forms. An
         object of the course's classes stays here, driven through a RemoteObject."""
         build = lambda name, fn_args: self._probes.FUNCTIONS[name](*fn_args)  # noqa: E731
+        draws = draws or self._draws
         objects = _objects_in((args, kwargs))
         blobs: list[protocol.Blob] = []
         request = protocol.encode_value([list(args), dict(kwargs)], blobs=blobs)
-        key = _call_key(target, request, blobs)
+        key = _call_key(target, request, blobs, draws.key() if draws is not None else "")
         cache = cache and not objects and not hasattr(target, "__self__")  # state: never cached
         reply = self._slow_answers.get(key) if cache else None
         if reply is None:
             sent = protocol.decode_request_value(request, build, blobs, objects=objects.__getitem__)
             started = time.perf_counter()
-            value = target(*leading, *sent[0], **sent[1])
+            with self._drawing(draws):
+                value = target(*leading, *sent[0], **sent[1])
             spent = time.perf_counter() - started
             self.seconds += spent
             if _is_course_object(value):
                 return self._remote(value)
             reply_blobs: list[protocol.Blob] = []
             reply = (protocol.encode_value(value, blobs=reply_blobs), [bytes(blob) for blob in reply_blobs])
-            if spent >= SLOW_ANSWER_SECONDS and cache:
+            if spent >= SLOW_ANSWER_SECONDS and cache and not (draws is not None and draws.drew()):
                 self._keep(key, reply)
         return protocol.decode_reply_value(reply[0], [bytearray(blob) for blob in reply[1]])
 
@@ -228,7 +246,10 @@ class LiveReference(_AttributeCalls):
         """What a known-wrong variant of the reference gives (reference/<name>/variants.py)."""
         if self._variants is None:
             raise LookupError(f"no variants.py beside the reference for variant {name!r}")
-        return self._run(getattr(self._variants, name), (self._module,), args, kwargs)
+        # Each variant draws from the test's seed afresh: what the student drew, had they
+        # made that mistake, not what follows the reference's own draws.
+        fresh = DrawStream(self._draws.seed) if self._draws is not None else None
+        return self._run(getattr(self._variants, name), (self._module,), args, kwargs, draws=fresh)
 
     def mistakes(self, known: Iterable[KnownMistake]) -> Iterator[tuple[str, Any]]:
         """Like the recorded references' `mistakes`, but each variant runs only when

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 def seed_for(
@@ -37,6 +37,11 @@ def seed_for(
     return int.from_bytes(digest[:6], "big")
 
 
+def salted(key: bytes, salt: str) -> bytes:
+    """Another key made from `key` and `salt`: every seed it gives is another draw."""
+    return key if not salt else hashlib.sha256(key + b"/salt/" + salt.encode()).digest()
+
+
 @dataclass(frozen=True)
 class Seeds:
     """Every seed the tests of one assignment may ask for, in one grading session."""
@@ -44,6 +49,11 @@ class Seeds:
     assignment: str
     key: bytes | None = None
     """`grader grade`'s secret; None elsewhere, where every seed is public."""
+
+    def salted(self, salt: str) -> Seeds:
+        """These seeds with the key salted: other inputs for the same tests (with no key,
+        the public seeds, unchanged)."""
+        return self if not salt or self.key is None else replace(self, key=salted(self.key, salt))
 
     def per_submission(self, nodeid: str, submission_id: str, *, hidden: bool, purpose: str) -> int:
         """A seed for one submission: keyed, its own, in `grader grade`; elsewhere the public

@@ -53,8 +53,10 @@ class StudentProxy:
         call_seconds: float,
         memory_mib: int,
         forbidden_advice: str = "",
+        seed: int | None = None,
     ) -> None:
         self._workers = workers
+        self._seed = seed  # the global generators', sent with the test's first request
         self._forbidden_advice = forbidden_advice
         self._question = question
         self.call_seconds = call_seconds
@@ -108,6 +110,8 @@ class StudentProxy:
         message["args"] = protocol.encode_value(list(args), blobs=blobs)
         message["kwargs"] = protocol.encode_value(dict(kwargs), blobs=blobs)
         message[protocol.BLOBS] = blobs
+        if self._fresh and self._seed is not None:
+            message["seed"] = self._seed
         message["fresh"], self._fresh = self._fresh, False
         raw = self._workers.request(message, self.call_seconds, f"running {call}", self._question)
         return self._read_reply(raw, call)

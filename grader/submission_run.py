@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader import problems, results
+from grader.current_test import Bound
 from grader.worker_client import SubmissionWorkers
 
 
@@ -43,6 +44,10 @@ class SubmissionRun:
     lost_questions: dict[str, problems.StudentProblem] = field(default_factory=dict)
     static_tampering: dict[str, list[str]] = field(default_factory=dict)
     control: RunControl = field(default_factory=RunControl)
+    seed_salt: str = ""
+    """Salts the session's seed key for this run alone: other inputs for the same tests."""
+    bounds: list[Bound] = field(default_factory=list)
+    """What the tests bounded with expect_at_most, as it came out."""
     error: BaseException | None = None
     finished: threading.Event = field(default_factory=threading.Event)
     _pool: SubmissionWorkers | None = None

@@ -40,8 +40,28 @@ data, ``model.reply`` is the Reply of its making, and ``student.f(model)`` hands
 ``reference.MAML(...)`` is driven the same way.
 
 Markers: ``@pytest.mark.question(name)`` (required), ``weight(w)``, ``timeout(seconds)``,
-``slow``. A test's name in reports is its docstring's first line, formatted with its
-parameters.
+``slow``, ``tolerance(rtol=..., atol=...)`` (the default of every :func:`expect_close` and
+``difference`` in the test; an rtol or atol passed to one still wins, and the dtype's apply
+where neither says). A test's name in reports is its docstring's first line, formatted with
+its parameters.
+
+Global draws. Before each test, Python's ``random``, ``numpy.random`` (seeded with
+``seed % 2**32``) and torch's global generator are seeded from the test's seed (its ``seed``
+fixture's value where it asks for one, else its fixed published seed): in the student's
+process, and on a stream of the reference's own (live, and as expectations are recorded),
+which continues across the test's reference calls whatever the test itself draws meanwhile.
+A solution that calls ``torch.randn`` or ``np.random.rand`` without a generator draws what a
+correct submission draws; the test's own global draws are reproducible too.
+
+Plain data: :func:`plain_data` turns what student code returned (tensors, ``nn.Parameter``,
+numbers, lists, tuples and dicts of them) into plain detached tensors, and raises TypeError
+naming anything else and where ("weights['w'] is a MyTensor, not a tensor"); probes use it
+before they compute with a student's output.
+
+Learning tests: :func:`expect_at_most` (``expect_at_most(after / before, 0.5, what="the
+held-out ratio")``) fails when a value passes its bound and keeps the value either way:
+``grader validate --draws N`` grades the reference on N more draws of the inputs and reports
+how close it comes to each bound (its margin), warning under 10%.
 
 Values that travel to the worker: :class:`Fn` (a function built on each side by name from
 probes.py's ``FUNCTIONS``) and :class:`Seed` (a ``torch.Generator`` seeded on each side).
@@ -100,6 +120,7 @@ from grader.worker.input_guard import (
     on_inputs,
     parameter_names,
 )
+from grader.worker.plain_data import plain_data
 
 if TYPE_CHECKING:
     from grader.feedback import (
@@ -108,8 +129,13 @@ if TYPE_CHECKING:
     from grader.problems import Mismatch  # noqa: F401
     from grader.student import Reply  # noqa: F401
 
-API_VERSION = "1.4"
+API_VERSION = "1.5"
 """MAJOR.MINOR of this API; a release records the version its tests were written for.
+
+1.5 adds per-test seeding of the global generators (``random``, ``numpy.random``,
+``torch``), :func:`plain_data`, the ``tolerance(rtol=..., atol=...)`` marker and
+:func:`expect_at_most` (whose margin ``grader validate`` reports). A course written for 1.4
+changes nothing.
 
 1.3 adds objects as questions (``student.Cls(...)`` gives a handle whose methods are calls
 and whose attributes are reads; a question may name ``"Cls.method"``), given files
@@ -123,6 +149,7 @@ _LAZY = {
     "expect": "grader.feedback",
     "expect_close": "grader.feedback",
     "expect_tensor": "grader.feedback",
+    "expect_at_most": "grader.feedback",
     "expect_clean_call": "grader.feedback",
     "difference": "grader.feedback",
     "recognise": "grader.feedback",
@@ -147,6 +174,7 @@ __all__ = [
     "guarded_call",
     "on_inputs",
     "parameter_names",
+    "plain_data",
     *_LAZY,
 ]
 

@@ -50,6 +50,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "one submission through pytest",
         (
             "grader.remote_object",
+            "grader.current_test",
             "grader.reference",
             "grader.student",
             "grader.worker_client",

@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from grader.wire import protocol
 from grader.wire.module_files import import_file
 from grader.wire.vocabulary import ErrorKind, Op, RecordKind, WorkerExit
-from grader.worker import forbidden
+from grader.worker import forbidden, global_draws
 from grader.worker.audit_hook import install_audit_hook
 from grader.worker.dict_watch import DictWatch, WatchLevel
 from grader.worker.grader_roots import cut_grader_roots
@@ -78,6 +78,7 @@ class TrustedCalls:
     read_frame: Callable[..., Any]
     modes: TorchModes
     write_record: Callable[[bytes], None]
+    seed_globals: Callable[[int], None]
 
     @classmethod
     def bind(cls, probes: ModuleType, write_record: Callable[[bytes], None]) -> TrustedCalls:
@@ -92,6 +93,7 @@ class TrustedCalls:
             protocol.read_frame,
             TorchModes(),
             write_record,
+            global_draws.seeder(),
         )
 
     def returned_from_student(self) -> None:
@@ -330,6 +332,9 @@ def _dispatch(question: Question, request: dict[str, Any]) -> dict[str, Any]:
     calls = question.calls
     if request.get("fresh"):  # a new test: the objects of the last one are gone
         question.objects.clear()
+        seed = request.get("seed")
+        if type(seed) is int:  # the test's global draws start where the reference's do
+            calls.seed_globals(seed)
     blobs = request.get(protocol.BLOBS, [])
     decode = calls.decode
     args = decode(request.get("args", []), calls.build_function, blobs, objects=question.object)

@@ -1,0 +1,161 @@
+"""Global draws seeded per test: a course whose solution and tests call `torch.rand`,
+`np.random.rand` and `random.random` with no generator grades a copy of its reference at full
+marks, live and against recorded expectations, the same at every re-grade, while a
+submission that draws one number more is told apart."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from grader.authoring.expectations import recorded_expectations
+from grader.course.assignment import Assignment
+from grader.grading import CHECK, Grader, GradingOptions
+from grader.intake.submission import Submission
+from grader.worker.global_draws import DrawStream, seeded
+from tests.small_course import grade, write_course
+
+STUB = '''\
+import random
+
+import numpy as np
+import torch
+
+
+def noisy(x):
+    """x plus noise from the global generators."""
+    raise NotImplementedError("noisy")
+
+
+class Walker:
+    """A random walk from a random start."""
+
+    def __init__(self, n):
+        self.position = torch.randn(n)
+
+    def step(self, scale):
+        """Move by scale times uniform noise; return the new position."""
+        raise NotImplementedError("step")
+'''
+SOLUTION = STUB.replace(
+    'raise NotImplementedError("noisy")',
+    "return x + torch.rand(x.shape) + float(np.random.rand()) + random.random()",
+).replace(
+    'raise NotImplementedError("step")',
+    "self.position = self.position + scale * torch.rand(self.position.shape)\n"
+    "        return self.position.clone()",
+)
+TESTS = '''\
+import pytest
+import torch
+
+from grader.testing import expect_close
+
+
+@pytest.mark.question("noisy")
+def test_noisy{half}(student, reference, seed):
+    """noisy matches the reference on the test's own global draws"""
+    for _ in range(2):
+        x = torch.rand(3)
+        reply = student.noisy(x)
+        expect_close(reply.value, reference.noisy(x), what=reply.call)
+
+
+@pytest.mark.question("noisy")
+def test_noisy_published{half}(student, reference):
+    """noisy on the published seed"""
+    x = torch.rand(2)
+    reply = student.noisy(x)
+    expect_close(reply.value, reference.noisy(x), what=reply.call)
+
+
+@pytest.mark.question("Walker.step")
+def test_walk{half}(student, reference, seed):
+    """a walker's steps match the reference's"""
+    mine, theirs = student.Walker(4), reference.Walker(4)
+    for scale in (1.0, 0.5):
+        reply = mine.step(scale)
+        expect_close(reply.value, theirs.step(scale), what=reply.call)
+    expect_close(mine.position, theirs.position, what="Walker.position")
+'''
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_course(
+        tmp_path_factory.mktemp("draws"),
+        "draws",
+        questions={"noisy": (10, 10), "Walker.step": (10, 10)},
+        stub=STUB,
+        solution=SOLUTION,
+        public_tests=TESTS.replace("{half}", ""),
+        hidden_tests=TESTS.replace("{half}", "_hidden"),
+    )
+
+
+def submissions(course: Path, tmp_path: Path) -> dict[str, Path]:
+    reference = course.parent.parent / "reference" / "draws" / "draws.py"
+    copy = tmp_path / "copy" / "draws.py"
+    copy.parent.mkdir()
+    shutil.copy(reference, copy)
+    extra = tmp_path / "extra" / "draws.py"
+    extra.parent.mkdir()
+    extra.write_text(SOLUTION.replace("return x + torch.rand", "torch.rand(1)\n    return x + torch.rand"))
+    return {"reference": reference, "copy": copy, "extra": extra}
+
+
+def test_a_copy_of_the_reference_gets_full_marks_at_every_regrade(course: Path, tmp_path: Path) -> None:
+    first = grade(course, submissions(course, tmp_path))
+    again = grade(course, {"copy": tmp_path / "copy" / "draws.py"})
+    for name in ("reference", "copy"):
+        assert first[name].score == first[name].max_score == 40, [
+            (t.name, t.message) for t in first[name].tests if not t.passed
+        ]
+    assert [t.to_dict() | {"seconds": 0} for t in again["copy"].tests] == [
+        t.to_dict() | {"seconds": 0} for t in first["copy"].tests
+    ]
+    extra = {t.name: t.passed for t in first["extra"].tests if t.question == "noisy"}
+    assert extra and not any(extra.values()), "one more draw changes every later draw"
+
+
+def test_recorded_expectations_hold_for_a_copy_in_grader_check(course: Path, tmp_path: Path) -> None:
+    path, text = recorded_expectations(str(course), None)
+    Path(path).write_text(text)
+    copy = submissions(course, tmp_path)["copy"]
+    with Grader(Assignment.load(course), GradingOptions(mode=CHECK)) as grader:
+        result = grader.grade(Submission("copy", copy))[0]
+    assert result.tests and all(t.passed for t in result.tests), [(t.name, t.message) for t in result.tests]
+
+
+def test_seeded_puts_back_the_generators_it_found() -> None:
+    torch.manual_seed(5)
+    before = torch.rand(1)
+    torch.manual_seed(5)
+    with seeded(123):
+        inside = (torch.rand(1), float(np.random.rand()), random.random())
+    assert torch.equal(torch.rand(1), before)
+    with seeded(123):
+        assert (torch.rand(1), float(np.random.rand()), random.random()) == inside
+    with seeded(2**40 + 7):  # numpy's seed is taken modulo 2**32
+        assert float(np.random.rand()) == float(np.random.RandomState(7).rand())
+
+
+def test_a_stream_continues_across_blocks_whatever_is_drawn_between() -> None:
+    stream, plain = DrawStream(9), DrawStream(9)
+    with stream.active():
+        first = torch.rand(2)
+    torch.rand(100)  # the test's own draws
+    with stream.active():
+        second = torch.rand(2)
+    with plain.active():
+        both = torch.rand(4)
+    assert torch.equal(torch.cat([first, second]), both)
+    assert stream.drew()
+    with stream.active():
+        pass
+    assert not stream.drew()
