@@ -19,7 +19,9 @@ a course's tests use). The machinery of each stage is a package:
 Imports only go down these layers (tests/test_architecture.py), and they go at the top of a
 module: one inside a function is only for what is slow to import and not always needed (torch,
 matplotlib, nbformat/nbconvert, the commands in cli.py, and what this file offers, since every
-``import grader.…`` runs it, the worker's too), never to hide a cycle.
+``import grader.…`` runs it, the worker's too), or for what must wait until a process is started
+(`grader check` imports the grader once its worker is starting: see `head_start`), never to
+hide a cycle.
 
 In a notebook, ``from grader import check`` then ``check("QUESTION")`` runs that question's
 public tests.

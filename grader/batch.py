@@ -89,6 +89,13 @@ def _return_large_buffers_to_the_system() -> None:
 def _start_process(settings: BatchSettings, torch_threads: int = 1) -> Grader:
     """Set up this grading process and build its Grader (also returned)."""
     global _grader
+    if multiprocessing.parent_process() is not None:  # a pool's grading process
+        for number in STOP_SIGNALS:
+            signal.signal(number, _end_grading_process)
+    _grader = build_grader(settings)
+    # Pool processes end without running atexit; multiprocessing's own finalizers do run.
+    multiprocessing.util.Finalize(None, _grader.close, exitpriority=10)
+    _grader.start_worker()  # it imports torch while this process does
     import torch
 
     # A grading process runs only the reference's small computations; with torch's default
@@ -96,12 +103,6 @@ def _start_process(settings: BatchSettings, torch_threads: int = 1) -> Grader:
     # that trains, with --jobs 1, 0.2 to 3.6 CPU s per submission against 0.15 s on one thread.
     torch.set_num_threads(torch_threads)
     _return_large_buffers_to_the_system()
-    if multiprocessing.parent_process() is not None:  # a pool's grading process
-        for number in STOP_SIGNALS:
-            signal.signal(number, _end_grading_process)
-    _grader = build_grader(settings)
-    # Pool processes end without running atexit; multiprocessing's own finalizers do run.
-    multiprocessing.util.Finalize(None, _grader.close, exitpriority=10)
     return _grader
 
 

@@ -54,6 +54,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "grader.reference",
             "grader.student",
             "grader.worker_client",
+            "grader.head_start",
             "grader.feedback",
             "grader.static_check",
             "grader.testing",

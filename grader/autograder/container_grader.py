@@ -15,12 +15,12 @@ from typing import Any
 from grader.autograder.confinement import ContainerConfinement
 from grader.course.assignment import Assignment
 from grader.grading import Grader, GradingOptions
+from grader.head_start import worker_spec
 from grader.intake.submission import Submission
 from grader.results import SubmissionResult
 from grader.sandbox.cgroups import MIB, SubmissionGroup
 from grader.submission_run import RunControl
-from grader.wire.limits import ResourceLimits
-from grader.worker_client import WorkerSpec, Zygote
+from grader.worker_client import Zygote
 
 
 class WorkerGroup(SubmissionGroup):
@@ -37,8 +37,8 @@ class ContainerGrader(Grader):
     def __init__(
         self, assignment: Assignment, options: GradingOptions, confinement: ContainerConfinement
     ) -> None:
+        self.confinement = confinement  # before the grader's own set-up, which may start the worker
         super().__init__(assignment, options)
-        self.confinement = confinement
 
     def grade(
         self, submission: Submission, control: RunControl | None = None
@@ -53,15 +53,7 @@ class ContainerGrader(Grader):
     def warm_worker(self) -> Zygote:
         if self._warm is None:
             self._warm = Zygote(
-                WorkerSpec(
-                    folder=self._slot,
-                    home=self._slot,
-                    limits=ResourceLimits(memory_mib=self.limits.memory_mib),
-                    launcher=self.confinement.launcher,
-                    warm_optimizer=self.assignment.trains,
-                    isolate=False,
-                    forbid=tuple(self.assignment.forbidden.as_arguments()),
-                )
+                worker_spec(self.assignment, self.limits, self._slot, launcher=self.confinement.launcher)
             )
         return self._warm
 

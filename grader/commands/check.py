@@ -16,17 +16,19 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.rule import Rule
-
+from grader.course.assignment import Assignment
 from grader.errors import ExitCode
-from grader.grading import CHECK, Grader, GradingOptions
+from grader.head_start import HeadStart
 from grader.intake.files import write_text_atomic
-from grader.intake.submission import Submission, locate_assignment
-from grader.outputs.submission_report import SubmissionReport
+from grader.intake.submission import locate_assignment
 from grader.results import SubmissionResult
-from grader.watch import Watch, WatchUpdate
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from grader.grading import Grader
 
 Handler = Callable[[int, FrameType | None], None] | int | signal.Handlers
 
@@ -59,12 +61,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(options: argparse.Namespace) -> int:
     _quick_exit()
     assignment = locate_assignment(options.path, options.assignment)
+    assignment.question_selection(options.question)  # a wrong name is one line, before any start
+    head_start = HeadStart.begin(assignment)
+    try:
+        return _check(assignment, options, head_start)
+    finally:
+        head_start.close()
+
+
+def _check(assignment: Assignment, options: argparse.Namespace, head_start: HeadStart) -> int:
+    """Check with the worker already starting: the grader, pytest and torch are imported
+    here, while the worker imports its torch (see grader.head_start)."""
+    from rich.console import Console
+
+    from grader.grading import CHECK, Grader, GradingOptions
+    from grader.intake.submission import Submission
+    from grader.outputs.submission_report import SubmissionReport
+
     questions = assignment.question_selection(options.question)
     grading = GradingOptions(mode=CHECK, run_slow=options.slow, questions=questions, torch_threads=1)
     console = Console()
     if options.watch:
-        return _watch(Grader(assignment, grading), options, console)
-    with Grader(assignment, grading) as grader, console.status(f"checking {assignment.file_name}…"):
+        return _watch(Grader(assignment, grading, head_start), options, console)
+    with (
+        Grader(assignment, grading, head_start) as grader,
+        console.status(f"checking {assignment.file_name}…"),
+    ):
         result, _ = grader.grade(Submission.at(options.path, assignment))
     console.print(SubmissionReport(result, catalogue=assignment.misconceptions))
     _write_json(options.json, result)
@@ -73,6 +95,9 @@ def run(options: argparse.Namespace) -> int:
 
 def _watch(grader: Grader, options: argparse.Namespace, console: Console) -> int:
     """Check on every save until Ctrl-C, which ends every process the checks started."""
+    from rich.rule import Rule
+
+    from grader.watch import Watch, WatchUpdate
 
     def show(update: WatchUpdate) -> None:
         if console.is_terminal:
