@@ -14,7 +14,7 @@ import sys
 import nbformat
 
 from grader.course.assignment import Assignment, find_assignment, known_assignments
-from grader.intake.files import write_text_atomic
+from grader.intake.files import READABLE_BY_ALL, write_text_atomic
 
 SECTION = re.compile(r"^<!-- (intro|end|before (\w+)) -->\s*$", re.MULTILINE)
 
@@ -90,7 +90,7 @@ def notebook_text(assignment: Assignment) -> str:
 def main(argv: list[str]) -> int:
     for name in argv or sorted(known_assignments()):
         assignment = find_assignment(name)
-        write_text_atomic(assignment.notebook_path, notebook_text(assignment))
+        write_text_atomic(assignment.notebook_path, notebook_text(assignment), READABLE_BY_ALL)
         print(f"wrote {assignment.notebook_path}")
     return 0
 

@@ -3,21 +3,24 @@
 It writes both halves (``assignments/NAME/`` and ``reference/NAME/``) under a course
 folder, then builds the notebook and records the public expectations, so that
 ``grader validate`` passes on what it generated. The instructor then edits each file; every
-one says what it is for.
+one says what it is for. The student's module may be named apart from the assignment
+(``--module``), and the example question is a function or (``--template class``) a method
+of a class the tests make and drive.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from grader.authoring import class_template
 from grader.errors import GraderError
-from grader.intake.files import write_text_atomic
+from grader.intake.files import READABLE_BY_ALL, write_text_atomic
 
 EXAMPLE = "square_grad"
 
 ASSIGNMENT_TOML = """\
 title = "{name}"
-module = "{name}"
+module = "{module}"
 
 [limits]
 call_seconds = 10
@@ -27,7 +30,7 @@ memory_mib = 2048
 # Each question's points, split between its public tests (run by `grader check`) and its
 # hidden tests (run only by `grader grade`).
 [questions]
-{example} = {{ public = 40, hidden = 60 }}
+{question} = {{ public = 40, hidden = 60 }}
 
 # Helpers a question may forbid (tests call expect_clean_call(reply, forbid_helpers=True)):
 # [forbidden]
@@ -194,38 +197,62 @@ def test_{example}_hidden(student, reference, seed, dtype, n):
 
 FILES = {
     ("assignments", "assignment.toml"): ASSIGNMENT_TOML,
-    ("assignments", "{name}.py"): STUB,
+    ("assignments", "{module}.py"): STUB,
     ("assignments", "lessons.md"): LESSONS,
     ("assignments", "probes.py"): PROBES,
     ("assignments", "misconceptions.toml"): CATALOGUE,
     ("assignments", "tests/test_public.py"): PUBLIC_TESTS,
-    ("reference", "{name}.py"): REFERENCE,
+    ("reference", "{module}.py"): REFERENCE,
     ("reference", "variants.py"): VARIANTS,
     ("reference", "tests/test_hidden.py"): HIDDEN_TESTS,
 }
 """What `grader new` writes, by half; expected.json and the notebook are generated after."""
 
+CLASS_EXAMPLE = "LinearModel"
+CLASS_QUESTION = f"{CLASS_EXAMPLE}.step"
+CLASS_FILES = {
+    **FILES,
+    ("assignments", "{module}.py"): class_template.STUB,
+    ("assignments", "lessons.md"): class_template.LESSONS,
+    ("assignments", "misconceptions.toml"): class_template.CATALOGUE,
+    ("assignments", "tests/test_public.py"): class_template.PUBLIC_TESTS,
+    ("reference", "{module}.py"): class_template.REFERENCE,
+    ("reference", "variants.py"): class_template.VARIANTS,
+    ("reference", "tests/test_hidden.py"): class_template.HIDDEN_TESTS,
+}
+"""`--template class`: the question is a method of a class the tests make and drive."""
+
+TEMPLATES = {
+    "function": (FILES, EXAMPLE, EXAMPLE),
+    "class": (CLASS_FILES, CLASS_EXAMPLE, f'"{CLASS_QUESTION}"'),
+}
+"""Each template's files, its example's name, and its question as assignment.toml keys it."""
+
 
 def write_text(path: Path, text: str) -> None:
     """Write a course file readable by all: the sandboxed worker, another uid, reads it."""
-    write_text_atomic(path, text)
-    path.chmod(0o644)
+    write_text_atomic(path, text, READABLE_BY_ALL)
 
 
-def scaffold(name: str, course: Path) -> list[Path]:
-    """Write both halves of a new assignment `name` under `course`; return the files."""
-    if not name.isidentifier() or name.startswith("_"):
-        raise GraderError(
-            f"invalid assignment name {name!r}: use a Python identifier (it is also the module's name)"
-        )
+def scaffold(name: str, course: Path, *, module: str | None = None, template: str = "function") -> list[Path]:
+    """Write both halves of a new assignment `name` under `course`, the student's module
+    named `module` (default: `name`), its example question of `template`'s shape; return
+    the files."""
+    module = module or name
+    for what, value in (("assignment name", name), ("module name", module)):
+        if not value.isidentifier() or value.startswith("_"):
+            raise GraderError(f"invalid {what} {value!r}: use a Python identifier")
+    if template not in TEMPLATES:
+        raise GraderError(f"unknown template {template!r}: use one of {', '.join(TEMPLATES)}")
+    files, example, question = TEMPLATES[template]
     folders = {half: course / half / name for half in ("assignments", "reference")}
     for folder in folders.values():
         if folder.exists():
             raise GraderError(f"{folder} already exists: choose another name")
     written = []
-    for (half, relative), template in FILES.items():
-        path = folders[half] / relative.format(name=name)
+    for (half, relative), text in files.items():
+        path = folders[half] / relative.format(module=module)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text(path, template.format(name=name, example=EXAMPLE))
+        write_text(path, text.format(name=name, module=module, example=example, question=question))
         written.append(path)
     return written

@@ -6,6 +6,8 @@ misconception code the course files name is in the catalogue; the recorded expec
 are fresh; the reference gets full marks on every public and hidden test (sandboxed when
 the sandbox runs here); the untouched stub gets 0, every question "not attempted"; each
 known-wrong variant in ``variants.py`` loses points on its question and carries its code.
+Where a test bounds a value (``expect_at_most``), the reference is graded on more draws and
+each bound's margin reported (:mod:`grader.authoring.margins`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from pathlib import Path
 from grader import results
 from grader.authoring.expectations import recorded_expectations
 from grader.authoring.freshness import stale_differences
+from grader.authoring.margins import DEFAULT_DRAWS, reference_margins, report_margins
 from grader.course.assignment import CONFIG_FILE, Assignment, find_assignment, find_reference
 from grader.course.misconceptions import CATALOGUE_FILE
+from grader.current_test import Bound
 from grader.errors import ConfigError, GraderError
 from grader.grading import GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
@@ -69,9 +73,11 @@ def validate(
     sandboxed: bool = True,
     progress: Callable[[str], None] = lambda step: None,
     report: Callable[[str], None] = lambda line: None,
+    draws: int = DEFAULT_DRAWS,
 ) -> list[Problem]:
     """Every problem found; an empty list means the assignment is ready. `report` is told,
-    per variant, which tests catch it and with which codes."""
+    per variant, which tests catch it and with which codes, and per bound a test sets, the
+    reference's margin over `draws` more draws of the inputs."""
     try:
         assignment = find_assignment(name_or_path)
     except ConfigError as exc:
@@ -93,7 +99,11 @@ def validate(
     progress("recorded expectations")
     problems += stale_expectations(assignment, reference_dir)
     progress("reference, stub and variants, graded")
-    problems += graded_problems(assignment, reference_dir, variants, sandboxed, progress, report)
+    bounds: list[Bound] = []
+    problems += graded_problems(assignment, reference_dir, variants, sandboxed, progress, report, bounds)
+    if bounds and draws > 0:
+        progress(f"the reference's margins on its bounds, over {draws} more draws")
+    report_margins(reference_margins(assignment, reference_dir, bounds, draws, sandboxed), report)
     return problems
 
 
@@ -305,7 +315,10 @@ def graded_problems(
     sandboxed: bool,
     progress: Callable[[str], None],
     report: Callable[[str], None] = lambda line: None,
+    bounds: list[Bound] | None = None,
 ) -> list[Problem]:
+    """Grade the reference (what its tests bound goes to `bounds`), the stub and each
+    variant; the problems each shows."""
     sandbox = None
     if sandboxed:
         try:
@@ -319,14 +332,14 @@ def graded_problems(
         Grader(assignment, options) as grader,
     ):
 
-        def grade(source: str, label: str) -> SubmissionResult:
+        def grade(source: str, label: str, bounds: list[Bound] | None = None) -> SubmissionResult:
             folder = Path(scratch) / label
             folder.mkdir()
             (folder / assignment.file_name).write_text(source)
-            return grader.grade(Submission.at(folder))[0]
+            return grader.grade(Submission.at(folder), bounds=bounds)[0]
 
         solution = (reference_dir / assignment.file_name).read_text()
-        problems += reference_problems(grade(solution, "reference"), assignment, reference_dir)
+        problems += reference_problems(grade(solution, "reference", bounds), assignment, reference_dir)
         problems += stub_problems(grade(assignment.stub_path.read_text(), "stub"), assignment)
         for variant in variants:
             source = with_variant(

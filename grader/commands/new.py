@@ -3,7 +3,8 @@
 `grader new NAME` writes assignments/NAME/ (stub, lessons, public tests, probes, config,
 misconception catalogue) and reference/NAME/ (solution, hidden tests, a known-wrong variant)
 under the course folder, with one example question; `grader validate NAME` passes on it as
-generated. Edit the files, then `grader record NAME`, `python -m grader.authoring.notebook NAME` and
+generated. `--module FILE` names the student's module apart from the assignment;
+`--template class` makes the question a method of a class the tests drive. Edit the files, then `grader record NAME`, `python -m grader.authoring.notebook NAME` and
 `grader validate NAME` again.
 """
 
@@ -13,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from grader.authoring.expectations import recorded_expectations
-from grader.authoring.scaffold import scaffold, write_text
+from grader.authoring.scaffold import TEMPLATES, scaffold, write_text
 from grader.course.assignment import Assignment
 from grader.errors import ExitCode
 
@@ -30,12 +31,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the course folder holding assignments/ and reference/ (default: .)",
     )
+    parser.add_argument(
+        "--module",
+        metavar="FILE",
+        help="the student's module, if not named as the assignment (sine_maml: sine_maml.py)",
+    )
+    parser.add_argument(
+        "--template",
+        choices=sorted(TEMPLATES),
+        default="function",
+        help="the example question: a function (default) or a method of a class",
+    )
 
 
 def run(options: argparse.Namespace) -> int:
     from grader.authoring.notebook import notebook_text  # nbformat: slow, and only `new` needs it
 
-    written = scaffold(options.name, options.course)
+    module = options.module.removesuffix(".py") if options.module else None
+    written = scaffold(options.name, options.course, module=module, template=options.template)
     assignment = Assignment.load(options.course / "assignments" / options.name)
     write_text(assignment.notebook_path, notebook_text(assignment))
     path, text = recorded_expectations(str(assignment.folder), options.course / "reference" / options.name)

@@ -16,7 +16,7 @@ from rich.console import Console
 from grader.authoring.expectations import recorded_expectations
 from grader.authoring.freshness import stale_differences
 from grader.errors import ExitCode
-from grader.intake.files import write_text_atomic
+from grader.intake.files import READABLE_BY_ALL, write_text_atomic
 
 NAME = "record"
 HELP = "re-record the public tests' expected values from the reference (instructors)"
@@ -45,6 +45,6 @@ def run(options: argparse.Namespace) -> int:
             return ExitCode.TESTS_FAILED
         console.print(f"{path} is up to date")
         return ExitCode.OK
-    write_text_atomic(Path(path), text)
+    write_text_atomic(Path(path), text, READABLE_BY_ALL)
     console.print(f"recorded the public expectations in {path}")
     return ExitCode.OK

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from grader.course.assignment import Assignment, find_assignment
 from grader.errors import ExitCode, GraderError
-from grader.intake.files import write_text_atomic
+from grader.intake.files import READABLE_BY_ALL, write_text_atomic
 from grader.outputs.adjustments import points
 from grader.version import DISTRIBUTION, __version__
 
@@ -96,7 +96,7 @@ def build_release(
         "hidden_points": points(assignment.hidden_points),
         "total_points": points(assignment.total_points),
     }
-    write_text_atomic(out / "README.md", _template("student-readme.md").format(**values))
+    write_text_atomic(out / "README.md", _template("student-readme.md").format(**values), READABLE_BY_ALL)
     workflow = _template("autograde.yml")
     # Each spec is a YAML double-quoted scalar (JSON's string syntax is a subset of it).
     for key, value in (
@@ -105,8 +105,11 @@ def build_release(
         ("torch_index_url", torch_index_url),
     ):
         workflow = workflow.replace("{" + key + "}", json.dumps(value))
-    write_text_atomic(out / ".github" / "workflows" / "autograde.yml", workflow)
-    return sorted(p for p in out.rglob("*") if p.is_file())
+    write_text_atomic(out / ".github" / "workflows" / "autograde.yml", workflow, READABLE_BY_ALL)
+    files = sorted(p for p in out.rglob("*") if p.is_file())
+    for file in files:  # a copy keeps its source's mode: a course file written 0600 once
+        file.chmod(READABLE_BY_ALL)
+    return files
 
 
 def _template(name: str) -> str:

@@ -35,7 +35,13 @@ OPEN_FLAGS = (
 `grader check` runs (the sandboxed batch needs Linux), on the student's own files."""
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+READABLE_BY_ALL = 0o644
+"""A course file's mode: the sandboxed worker (another uid), a student's clone, CI read it."""
+
+
+def write_text_atomic(path: Path, text: str, mode: int | None = None) -> None:
+    """Write `text` whole or not at all; private to its owner (mkstemp's 0600) unless a
+    `mode` is given (READABLE_BY_ALL for what a course hands out)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -43,6 +49,8 @@ def write_text_atomic(path: Path, text: str) -> None:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
