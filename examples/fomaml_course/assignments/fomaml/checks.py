@@ -1,0 +1,98 @@
+"""Comparisons shared by the public and hidden `fomaml` tests (the `checks` fixture).
+
+Each check fails with what a student needs: what a method changed that it should have left
+alone, whether the fast weights still reach self.weights, and whether the meta-gradient is
+the first-order one asked for. Where a mistake can be told by the structure of the answer
+(the meta-gradient through adapt is not the gradient at the fast weights), it is named so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from grader.testing import Mismatch, difference, expect, expect_close
+
+
+def expect_untouched(method: str, outcome: dict[str, Any]) -> None:
+    changed = outcome["changed"]
+    expect(
+        not changed,
+        f"FOMAML.{method} changed what it should leave alone ({'; '.join(changed)}): adapt "
+        "builds new tensors (w - inner_lr * g) and never steps or fills self.weights",
+        "in_place_update",
+    )
+
+
+def expect_adapted(got: dict[str, Any], expected: dict[str, Any]) -> None:
+    """self.weights left alone, the fast weights' values, and a first-order path from the
+    fast weights back to self.weights."""
+    expect_untouched("adapt", got)
+    expect_close(got["values"], expected["values"], what="the fast weights adapt returned")
+    expect(
+        got["meta_grads"] is not None,
+        "a query loss on the fast weights gives self.weights no gradient: the fast weights no "
+        "longer depend on them (a detach(), .data, torch.no_grad() or a detached copy made "
+        "before the inner steps)",
+        "detached_fast_weights",
+    )
+    problem = difference(got["meta_grads"], got["fast_grads"], "the gradient through adapt")
+    if problem:
+        raise Mismatch(
+            f"{problem}, taking the gradient at the fast weights as expected: the fast weights "
+            "depend on self.weights through the inner gradients too, so the meta-gradient is "
+            "second-order. Take each inner gradient without create_graph=True",
+            "second_order_maml",
+        )
+    expect_close(got["meta_grads"], expected["meta_grads"], what="the meta-gradient through adapt")
+
+
+def expect_meta_loss(got: dict[str, Any], expected: dict[str, Any], n_tasks: int) -> None:
+    """Nothing changed, the value (a mean over tasks, on adapted weights), its meta-gradient."""
+    expect_untouched("meta_loss", got)
+    expect_close(
+        got["value"],
+        expected["value"],
+        what="the meta-loss",
+        variants=[("sum_instead_of_mean", expected["value"] * n_tasks), ("no_adaptation", got["unadapted"])],
+    )
+    expect(
+        got["meta_grads"] is not None, "the meta-loss gives self.weights no gradient", "detached_fast_weights"
+    )
+    expect_close(got["meta_grads"], expected["meta_grads"], what="the meta-gradient of the meta-loss")
+
+
+def expect_trained(model: Any, ref: Any, n_steps: int, mistakes: Any) -> None:
+    """One float per meta-step appended to history, and the history and weights the
+    reference's training leaves (or a known mistake's)."""
+    history = model.history
+    expect(
+        isinstance(history, list) and len(history) == n_steps,
+        f"after {n_steps} meta-steps in all, self.history holds "
+        f"{len(history) if isinstance(history, list) else history!r} entries: train appends the "
+        "meta-loss of every step to it",
+        "history_not_kept",
+    )
+    expect_close(state(model), state(ref), what="the history and weights train left", variants=mistakes)
+
+
+def state(model: Any) -> dict[str, Any]:
+    """What training leaves, as plain data."""
+    return {"history": torch.tensor(model.history, dtype=torch.float32), "weights": list(model.weights)}
+
+
+def heldout_loss(given: Any, weights: list[torch.Tensor], tasks: list[Any], inner_lr: float) -> float:
+    """The mean query loss on tasks after one inner step from `weights`, with the course's
+    own network: what a good initialisation makes small."""
+    losses = []
+    for x_support, y_support, x_query, y_query in tasks:
+        fast = [w.detach().requires_grad_(True) for w in weights]
+        grads = torch.autograd.grad(given.task_loss(fast, x_support, y_support), fast)
+        with torch.no_grad():
+            losses.append(
+                given.task_loss(
+                    [w - inner_lr * g for w, g in zip(fast, grads, strict=True)], x_query, y_query
+                )
+            )
+    return float(torch.stack(losses).mean())
