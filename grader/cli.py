@@ -97,13 +97,13 @@ def _chosen_command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser(argv)
-    options = parser.parse_args(argv)
-    handler: Callable[[argparse.Namespace], int] | None = getattr(options, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return ExitCode.USAGE_ERROR
     try:
+        parser = build_parser(argv)  # imports the command: a Ctrl-C may come meanwhile
+        options = parser.parse_args(argv)
+        handler: Callable[[argparse.Namespace], int] | None = getattr(options, "handler", None)
+        if handler is None:
+            parser.print_help()
+            return ExitCode.USAGE_ERROR
         return int(handler(options))
     except GraderError as exc:
         # messages name files and ids that came from students: no control character of

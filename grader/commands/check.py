@@ -62,11 +62,14 @@ def run(options: argparse.Namespace) -> int:
     _quick_exit()
     assignment = locate_assignment(options.path, options.assignment)
     assignment.question_selection(options.question)  # a wrong name is one line, before any start
-    head_start = HeadStart.begin(assignment)
-    try:
-        return _check(assignment, options, head_start)
-    finally:
-        head_start.close()
+    # A closed terminal or a `kill` ends the check as Ctrl-C does: every process it started
+    # is stopped and its folder removed, however far the check had come.
+    with _ended_as_by_ctrl_c():
+        head_start = HeadStart.begin(assignment)
+        try:
+            return _check(assignment, options, head_start)
+        finally:
+            head_start.close()
 
 
 def _check(assignment: Assignment, options: argparse.Namespace, head_start: HeadStart) -> int:

@@ -5,7 +5,12 @@ student's own process, keeps its threads; the interpreter's exit skips the colle
 from __future__ import annotations
 
 import gc
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
@@ -15,7 +20,8 @@ from grader.commands import check
 from grader.course.assignment import find_assignment
 from grader.grading import CHECK, Grader, GradingOptions
 from grader.intake.submission import Submission
-from tests.conftest import ASSIGNMENTS, SUBMISSIONS
+from tests.commands.test_check_watch import ENDLESS, WAIT, alive, descendants
+from tests.conftest import ASSIGNMENTS, ROOT, SUBMISSIONS
 
 
 def _student_file(tmp_path):
@@ -71,3 +77,43 @@ def test_the_command_line_check_freezes_the_collector_at_exit_once(tmp_path, cap
         main(["check", str(_student_file(tmp_path)), "--question", "first_order_grads"])
     capsys.readouterr()
     assert exits.functions == [gc.freeze]  # exactly once, however many checks ran
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("ending", ["SIGINT", "SIGTERM", "SIGHUP"])
+@pytest.mark.slow
+def test_a_check_ended_by_a_signal_leaves_no_process_and_no_folder(tmp_path, ending):
+    """Ctrl-C, a `kill` and a closed terminal alike stop every process the check started (its
+    worker began before the grader's imports) and remove its folder."""
+    student = tmp_path / "second_order.py"
+    student.write_text(ENDLESS)  # a question spins, so the check is surely under way
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "GRADER_ASSIGNMENTS": str(ASSIGNMENTS)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "grader", "check", str(student)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # signals of its own, none ignored as a shell's job's can be
+    )
+    started: set[int] = set()
+    try:
+        deadline = time.monotonic() + WAIT
+        while len(started := started | descendants(process.pid)) < 3:  # zygote, submission, question
+            assert process.poll() is None and time.monotonic() < deadline, "the check never got under way"
+            time.sleep(0.2)
+        process.send_signal(getattr(signal, ending))
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode == 130, output.decode(errors="replace")[-2000:]
+        assert b"Traceback" not in output
+        time.sleep(0.5)
+        assert not [pid for pid in started if alive(pid)]
+        assert not list(scratch.iterdir()), "the grader's folder was left behind"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        for pid in started:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
