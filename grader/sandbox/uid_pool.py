@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from grader.errors import GraderError
@@ -81,8 +81,16 @@ def _uids_with_processes() -> set[int]:
     found = set()
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
-            try:
-                found.add(entry.stat(follow_symlinks=False).st_uid)
-            except OSError:
-                continue
+            with suppress(OSError, ValueError, IndexError):
+                found.add(_real_uid(entry.path))
     return found
+
+
+def _real_uid(process: str) -> int:
+    """A process's real uid, from its status: /proc/PID itself belongs to root when the
+    process is not dumpable (every worker process, and anything that dropped to its uid)."""
+    with open(os.path.join(process, "status")) as stream:
+        for line in stream:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    raise ValueError(f"{process}/status has no Uid line")

@@ -34,6 +34,7 @@ THP_SETTINGS = "/sys/kernel/mm/transparent_hugepage"
 """Where glibc reads the huge page size; the sandbox shows it, read-only."""
 
 PR_SET_THP_DISABLE = 41  # from <linux/prctl.h>
+PR_SET_DUMPABLE = 4
 
 
 @functools.cache
@@ -53,3 +54,20 @@ def small_pages_from_now_on() -> None:
         return
     with contextlib.suppress(AttributeError):
         library.prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
+
+
+def keep_memory_private() -> None:
+    """Let no other process of this uid open this process's memory or descriptors
+    (`/proc/PID/mem`, `/proc/PID/fd`) or trace it; every fork inherits it (Linux; else no-op).
+
+    In a container the zygote, each submission's relay and each question run as one uid, and a
+    program started after a `setuid` is dumpable again: student code in a question could
+    otherwise write into its relay's memory and answer for the questions after its own. A
+    process that drops to its uid without a new program (the sandbox's) is not dumpable
+    already; this makes every mode alike.
+    """
+    library = libc()
+    if library is None:
+        return
+    with contextlib.suppress(AttributeError):
+        library.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)

@@ -42,7 +42,7 @@ from grader.worker.entry import (
     take_protocol_streams,
     trusted_folders,
 )
-from grader.worker.memory import libc, small_pages_from_now_on
+from grader.worker.memory import keep_memory_private, libc, small_pages_from_now_on
 from grader.worker.question import SubmissionWitnesses, serve_question
 from grader.worker.relay import QuestionRelay, fork_waiting_for_slots, protocol_error, relay_questions
 
@@ -52,6 +52,7 @@ DEFAULT_DISK_MIB = 64
 def main(argv: list[str] | None = None) -> None:
     options = WorkerOptions.from_arguments(argument_parser("python -m grader.worker").parse_args(argv))
     requests, replies = take_protocol_streams()
+    keep_memory_private()  # before anything of a student's is forked from here
     options.limits.apply()
     ready_for_student_code(options)
     _settle()

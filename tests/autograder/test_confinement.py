@@ -88,3 +88,52 @@ def test_a_layer_that_fails_stops_the_program_before_it_starts(tmp_path: Path):
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert done.returncode == 70 and not marker.exists()
     assert done.stderr.startswith("confine: ") and len(done.stderr.strip().splitlines()) == 1
+
+
+MEMORY_PROBE = """
+import os, sys
+sys.path.insert(0, sys.argv[2])  # the grader's source: any Python 3 runs its memory module
+from grader.worker.memory import keep_memory_private
+if sys.argv[1] == "private":
+    keep_memory_private()
+pid = os.fork()
+if pid == 0:  # a question, say, trying its relay's memory and descriptors
+    reached = []
+    for door in ("mem", "fd"):
+        try:
+            if door == "mem":
+                open(f"/proc/{os.getppid()}/mem", "r+b").close()
+            else:
+                os.listdir(f"/proc/{os.getppid()}/fd")
+            reached.append(door)
+        except PermissionError:
+            pass
+    print(",".join(reached) or "none", flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
+
+
+@root_only
+@pytest.mark.parametrize(("mode", "reached"), [("private", "none"), ("plain", "mem,fd")])
+def test_a_confined_worker_keeps_its_memory_from_its_own_children(mode: str, reached: str):
+    """As the container runs it (setuid, then a new program: dumpable again), a child of the
+    same uid reaches its parent's memory unless the parent made it private, as the zygote
+    does before anything is forked from it."""
+    confinement = ContainerConfinement(61986, "", None, "test")
+    source = Path(__file__).resolve().parents[2]
+    if any(os.stat(folder).st_mode & 0o005 != 0o005 for folder in (source, *source.parents)):
+        pytest.skip(f"{source} is not open to another uid")
+    argv = confinement.launcher(["/usr/bin/python3", "-I", "-c", MEMORY_PROBE, mode, str(source)])
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == reached
+
+
+def test_a_process_that_is_not_dumpable_still_counts_for_its_uid():
+    """/proc/PID belongs to root for such a process; the uid pool reads the real uid."""
+    from grader.sandbox.uid_pool import _uids_with_processes
+
+    assert os.getuid() in _uids_with_processes()
+    own = Path(f"/proc/{os.getpid()}/status").read_text()
+    assert f"Uid:\t{os.getuid()}" in own
