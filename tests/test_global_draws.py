@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import random
 import shutil
+import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from grader import reference as reference_module
 from grader.authoring.expectations import recorded_expectations
 from grader.course.assignment import Assignment
 from grader.grading import CHECK, Grader, GradingOptions
 from grader.intake.submission import Submission
+from grader.reference import LiveReference
 from grader.worker.global_draws import DrawStream, seeded
 from tests.small_course import grade, write_course
 
@@ -156,6 +159,35 @@ def test_a_stream_continues_across_blocks_whatever_is_drawn_between() -> None:
         both = torch.rand(4)
     assert torch.equal(torch.cat([first, second]), both)
     assert stream.drew()
+    where = stream.key()
     with stream.active():
         pass
-    assert not stream.drew()
+    assert not stream.drew() and stream.key() == where
+    idle = DrawStream(9)
+    start = idle.key()
+    with idle.active():
+        pass
+    assert not idle.drew() and idle.key() == start, "a block that draws nothing keeps a cache key"
+
+
+def test_the_reference_keeps_an_answer_that_drew_nothing_never_one_that_drew(monkeypatch) -> None:
+    monkeypatch.setattr(reference_module, "SLOW_ANSWER_SECONDS", 0.0)  # every answer is slow
+    calls: list[str] = []
+
+    def steady(x: torch.Tensor) -> torch.Tensor:
+        calls.append("steady")
+        return x * 2
+
+    def noisy(x: torch.Tensor) -> torch.Tensor:
+        calls.append("noisy")
+        return x + torch.rand(())
+
+    live = LiveReference(
+        types.SimpleNamespace(steady=steady, noisy=noisy), types.SimpleNamespace(FUNCTIONS={}, PROBES={})
+    )
+    live.begin_test(1)
+    assert torch.equal(live.steady(torch.ones(1)), live.steady(torch.ones(1)))
+    first, second = live.noisy(torch.ones(1)), live.noisy(torch.ones(1))
+    assert calls == ["steady", "noisy", "noisy"] and not torch.equal(first, second)
+    live.begin_test(1)  # the next submission's test: the same draws again
+    assert torch.equal(live.noisy(torch.ones(1)), first)

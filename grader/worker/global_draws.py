@@ -89,6 +89,7 @@ class DrawStream:
         self.seed = seed
         self._state: State | None = None
         self._before: State | None = None
+        self._seeded_digest: str | None = None
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
@@ -105,14 +106,21 @@ class DrawStream:
             restore(outer)
 
     def key(self) -> str:
-        """Where the next block starts, as words for a cache key."""
-        return f"{self.seed}" if self._state is None else f"{self.seed}:{_digest(self._state)}"
+        """Where the next block starts, as words for a cache key: blocks that drew nothing
+        leave it as it was."""
+        return f"{self.seed}:{self._digest(self._state)}"
 
     def drew(self) -> bool:
         """Whether the last block drew from a global generator: its answer depends on where
         the stream was, and a cached answer would leave the stream where it was."""
-        before = _digest(self._before) if self._before is not None else _digest(_seeded_state(self.seed))
-        return self._state is not None and _digest(self._state) != before
+        return self._state is not None and self._digest(self._state) != self._digest(self._before)
+
+    def _digest(self, state: State | None) -> str:
+        if state is not None:
+            return _digest(state)
+        if self._seeded_digest is None:
+            self._seeded_digest = _digest(_seeded_state(self.seed))
+        return self._seeded_digest
 
 
 def _seeded_state(seed: int) -> State:
