@@ -1,4 +1,5 @@
-"""The test under way, as the author API's comparisons see it: its tolerance and its bounds.
+"""The test under way, as the author API's comparisons see it: its tolerance, its bounds and
+its leaderboard figures.
 
 The plugin makes one :class:`CurrentTest` per test it runs (:func:`running`); a comparison
 reads the test's ``@pytest.mark.tolerance`` from it, and :func:`~grader.feedback.expect_at_most`
@@ -24,6 +25,19 @@ class Bound:
     bound: float
 
 
+@dataclass(frozen=True)
+class LeaderboardEntry:
+    """A figure a test reports for Gradescope's leaderboard (``leaderboard``): shown to the
+    whole class, so only a passing public test's counts."""
+
+    name: str
+    value: float
+    order: str  # "asc": lower ranks first; "desc": higher does
+
+    def as_dict(self) -> dict[str, str | float]:
+        return {"name": self.name, "value": self.value, "order": self.order}
+
+
 @dataclass
 class CurrentTest:
     """What the comparisons of one test share."""
@@ -34,6 +48,7 @@ class CurrentTest:
     atol: float | None = None
     """The test's own defaults (its tolerance marker); None: its dtype's."""
     bounds: list[Bound] = field(default_factory=list)
+    leaderboard: list[LeaderboardEntry] = field(default_factory=list)
 
 
 _CURRENT: contextvars.ContextVar[CurrentTest | None] = contextvars.ContextVar("current_test", default=None)

@@ -6,13 +6,14 @@ plugin reports as a failed test with this message (and a misconception code, if 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
 import torch
 
 from grader.course.misconceptions import CHANGED_INPUTS, FORBIDDEN_HELPER
-from grader.current_test import Bound, current
+from grader.current_test import Bound, LeaderboardEntry, current
 from grader.problems import Mismatch
 
 TOLERANCES = {
@@ -99,6 +100,23 @@ def expect_at_most(value: float, bound: float, *, what: str) -> None:
     test.bounds.append(Bound(test.nodeid, test.question, what, number, float(bound)))
     if not number <= bound:  # NaN fails too
         raise Mismatch(f"{what} is {number:.4g}, expected at most {float(bound):.4g}")
+
+
+LEADERBOARD_ORDERS = ("asc", "desc")
+LEADERBOARD_NAME = 60
+
+
+def leaderboard(name: str, value: float, *, order: str = "asc") -> None:
+    """Report `value` as this submission's entry `name` on Gradescope's leaderboard ("asc":
+    lower ranks first, a loss; "desc": higher does, an accuracy). The whole class sees it, so
+    it counts only where the test passes and is public; elsewhere it is dropped."""
+    if order not in LEADERBOARD_ORDERS:
+        raise ValueError(f"leaderboard order {order!r}: use 'asc' (lower ranks first) or 'desc'")
+    if not name or len(name) > LEADERBOARD_NAME:
+        raise ValueError(f"a leaderboard name is 1 to {LEADERBOARD_NAME} characters: {name!r}")
+    number = float(value)
+    if math.isfinite(number):  # NaN or infinity: nothing to rank
+        current().leaderboard.append(LeaderboardEntry(name, number, order))
 
 
 def expect_tensor(got: Any, *, shape: tuple[int, ...], dtype: torch.dtype, what: str) -> None:

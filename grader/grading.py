@@ -23,6 +23,7 @@ from grader.errors import ConfigError, GraderError, SubmissionError
 from grader.head_start import HeadStart, make_slot, worker_spec
 from grader.intake.fingerprint import trusted_folder_contents
 from grader.intake.submission import Submission
+from grader.leaderboard import shown
 from grader.plugin import GradingSettings
 from grader.reference import LiveReference, load_expectations, load_live_reference
 from grader.sandbox.bubblewrap import SLOT_INSIDE, Sandbox
@@ -191,6 +192,7 @@ class Grader:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         result.tests = run.tests
+        result.leaderboard = shown(run.leaderboard, run.tests)
         result.output = run.captured_output
         result.student_seconds = round(run.student_seconds, 4)
         result.reference_seconds = round(self._reference_seconds() - reference_before, 4)

@@ -198,6 +198,7 @@ class GradingPlugin:
         with seeded(seed), running(test):
             item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         self._current.bounds.extend(test.bounds)
+        self._current.leaderboard.extend((item.nodeid, entry) for entry in test.leaderboard)
 
     def _test_seed(self, item: pytest.Item) -> int:
         """The seed of the test's global draws: its `seed` fixture's value where it asks for

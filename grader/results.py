@@ -152,6 +152,8 @@ class SubmissionResult(_BoundedText):
     peak_memory_mib: float | None = None
     problem: str = ""
     notes: list[str] = field(default_factory=list)
+    leaderboard: list[dict[str, Any]] = field(default_factory=list)
+    """Gradescope leaderboard entries (name, value, order) from passing public tests."""
 
     @property
     def score(self) -> float:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader import problems, results
-from grader.current_test import Bound
+from grader.current_test import Bound, LeaderboardEntry
 from grader.worker_client import SubmissionWorkers
 
 
@@ -48,6 +48,9 @@ class SubmissionRun:
     """Salts the session's seed key for this run alone: other inputs for the same tests."""
     bounds: list[Bound] = field(default_factory=list)
     """What the tests bounded with expect_at_most, as it came out."""
+    leaderboard: list[tuple[str, LeaderboardEntry]] = field(default_factory=list)
+    """Each test's leaderboard figures, by the test's node id (shown only for passing public
+    tests: :func:`grader.leaderboard.shown`)."""
     error: BaseException | None = None
     finished: threading.Event = field(default_factory=threading.Event)
     _pool: SubmissionWorkers | None = None

@@ -97,6 +97,10 @@ differentiated is the student's own (a meta-loss's inner step), call it inside
 where it came from, and :func:`gradient_around_derivatives` gives the gradient along the paths
 through none of those nodes (a meta-loss's first-order part), to compare with the reference's.
 
+A test may report a figure for Gradescope's leaderboard: :func:`leaderboard` (``name``,
+``value``, ``order="asc"`` or ``"desc"``). The class sees it, so only a passing public test's
+figure is shown (:mod:`grader.leaderboard`).
+
 Misconception codes are the names in the assignment's ``misconceptions.toml``; pass one to
 :func:`expect` or pair it with a variant's value in :func:`expect_close`. A code missing from
 the catalogue fails the test as a configuration error, never silently. :data:`TAMPERING` is
@@ -134,8 +138,8 @@ API_VERSION = "1.5"
 
 1.5 adds per-test seeding of the global generators (``random``, ``numpy.random``,
 ``torch``), :func:`plain_data`, the ``tolerance(rtol=..., atol=...)`` marker and
-:func:`expect_at_most` (whose margin ``grader validate`` reports). A course written for 1.4
-changes nothing.
+:func:`expect_at_most` (whose margin ``grader validate`` reports) and :func:`leaderboard`. A
+course written for 1.4 changes nothing.
 
 1.3 adds objects as questions (``student.Cls(...)`` gives a handle whose methods are calls
 and whose attributes are reads; a question may name ``"Cls.method"``), given files
@@ -149,6 +153,7 @@ _LAZY = {
     "expect": "grader.feedback",
     "expect_close": "grader.feedback",
     "expect_tensor": "grader.feedback",
+    "leaderboard": "grader.feedback",
     "expect_at_most": "grader.feedback",
     "expect_clean_call": "grader.feedback",
     "difference": "grader.feedback",

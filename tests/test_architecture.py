@@ -55,6 +55,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "grader.student",
             "grader.worker_client",
             "grader.head_start",
+            "grader.leaderboard",
             "grader.feedback",
             "grader.static_check",
             "grader.testing",

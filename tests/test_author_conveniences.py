@@ -158,3 +158,56 @@ def test_plain_data_refuses_a_structure_nested_without_end() -> None:
     nested.append(nested)
     with pytest.raises(TypeError, match="nested more than"):
         plain_data(nested)
+
+
+BETA = """
+        @pytest.mark.question("beta")
+        def test_beta(seed):
+            pass
+        """
+
+
+def test_only_a_passing_public_tests_leaderboard_figure_is_shown(pytester, assignment: Assignment) -> None:
+    """The class sees the leaderboard: a hidden test's figure (inputs drawn for one student)
+    and a failing test's are dropped, and each name shows once."""
+    from grader.leaderboard import shown
+    from grader.plugin import GradingSettings
+
+    board = """
+        from grader.testing import leaderboard
+
+        @pytest.mark.question("alpha")
+        def test_{name}(seed):
+            leaderboard("{figure}", {value}, order="{order}")
+            assert {passes}
+        """
+    public = write_tests(
+        pytester,
+        "test_public.py",
+        board.format(name="learns", figure="loss", value=0.25, order="asc", passes=True)
+        + board.format(name="again", figure="loss", value=0.5, order="asc", passes=True)
+        + board.format(name="fails", figure="accuracy", value=0.9, order="desc", passes=False)
+        + BETA,
+    )
+    hidden = write_tests(
+        pytester,
+        "hidden/test_hidden.py",
+        board.format(name="hidden", figure="hidden loss", value=0.1, order="asc", passes=True) + BETA,
+    )
+    run = SubmissionRun("student", make_pool=NoWorker)
+    runs = iter([run])
+    settings = GradingSettings(assignment, results.Mode.GRADE, seed_key=b"key", hidden_tests=hidden.parent)
+    plugin = GradingPlugin(settings, lambda: next(runs, None))
+    outcome = pytester.runpytest_inprocess(
+        str(public), str(hidden), "-p", "no:cacheprovider", "--import-mode=importlib", plugins=[plugin]
+    )
+    assert len(run.tests) == 6, plugin.config_error or plugin.collection_errors
+    assert len(run.leaderboard) == 4, "every figure is kept on the run"
+    assert shown(run.leaderboard, run.tests) == [{"name": "loss", "value": 0.25, "order": "asc"}]
+
+
+def test_a_leaderboard_figure_must_name_an_order_gradescope_knows() -> None:
+    from grader.testing import leaderboard
+
+    with pytest.raises(ValueError, match="'asc'"):
+        leaderboard("loss", 0.1, order="lowest")

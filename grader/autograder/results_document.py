@@ -26,7 +26,7 @@ FAILURE_ADVICE = "Nothing was graded; ask your instructor to regrade this submis
 def results_document(result: SubmissionResult, *, hidden_visibility: str) -> dict[str, Any]:
     """The whole document for one graded submission."""
     standing = graded_batch([result]).standings[0]
-    return {
+    document: dict[str, Any] = {
         "score": round(standing.total, 6),
         "execution_time": round(result.execution_time, 3),
         "output": escape_controls(result.problem or _overall_output(result, hidden_visibility)),
@@ -37,6 +37,13 @@ def results_document(result: SubmissionResult, *, hidden_visibility: str) -> dic
         "stdout_visibility": "hidden",
         "tests": [_test_entry(test, hidden_visibility) for test in result.tests],
     }
+    if result.leaderboard:  # passing public tests' figures only (grader/leaderboard.py)
+        document["leaderboard"] = [_leaderboard_entry(entry) for entry in result.leaderboard]
+    return document
+
+
+def _leaderboard_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"name": escape_controls(str(entry["name"])), "value": entry["value"], "order": entry["order"]}
 
 
 def failure_document(line: str, execution_time: float = 0.0) -> dict[str, Any]:

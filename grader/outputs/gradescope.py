@@ -33,6 +33,8 @@ def results_json_of(standing: Standing) -> str:
         "tests": [_test_entry(test) for test in result.tests],
         "extra_data": _adjustments(standing),
     }
+    if result.leaderboard:
+        document["leaderboard"] = result.leaderboard
     return json.dumps(document, indent=2) + "\n"
 
 

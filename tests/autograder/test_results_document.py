@@ -83,3 +83,12 @@ def test_the_schema_refuses_what_gradescope_would():
     ):
         with pytest.raises(jsonschema.ValidationError):
             validate(broken)
+
+
+def test_leaderboard_entries_are_within_the_specification():
+    result = graded()
+    result.leaderboard = [{"name": "loss\x1b[2J", "value": 0.25, "order": "asc"}]
+    document = results_document(result, hidden_visibility="after_due_date")
+    validate(json.loads(as_json(document)))
+    assert document["leaderboard"] == [{"name": "loss\\x1b[2J", "value": 0.25, "order": "asc"}]
+    assert "leaderboard" not in results_document(graded(), hidden_visibility="after_due_date")

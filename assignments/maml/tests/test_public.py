@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.testing import INPUT_KINDS, Mismatch, Seed, expect
+from grader.testing import INPUT_KINDS, Mismatch, Seed, expect, leaderboard
 
 
 def setup_problem(given, seed, dtype, hidden=8, n_tasks=2, k=5):
@@ -344,3 +344,4 @@ def test_meta_train_learns(student, reference, given, published_seed, heldout_st
     # meta_train 1.00, first-order MAML 0.93); mixing plain multi-task training from the
     # start with reordered offline parameters reached the ratio only below 0.3.
     expect_agreement(0.6)
+    leaderboard("held-out loss after adaptation", after, order="asc")
