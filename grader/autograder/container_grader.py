@@ -14,6 +14,7 @@ from typing import Any
 
 from grader.autograder.confinement import ContainerConfinement
 from grader.course.assignment import Assignment
+from grader.current_test import Bound
 from grader.grading import Grader, GradingOptions
 from grader.head_start import worker_spec
 from grader.intake.submission import Submission
@@ -41,9 +42,14 @@ class ContainerGrader(Grader):
         super().__init__(assignment, options)
 
     def grade(
-        self, submission: Submission, control: RunControl | None = None
+        self,
+        submission: Submission,
+        control: RunControl | None = None,
+        *,
+        seed_salt: str = "",
+        bounds: list[Bound] | None = None,
     ) -> tuple[SubmissionResult, dict[str, list[dict[str, Any]]]]:
-        result, recorded = super().grade(submission, control)
+        result, recorded = super().grade(submission, control, seed_salt=seed_salt, bounds=bounds)
         group = self.confinement.group
         peak = group.peak_bytes() if group is not None else None
         if peak is not None:  # the worker's whole life: torch's import in it included
