@@ -198,7 +198,7 @@ def test_only_a_passing_public_tests_leaderboard_figure_is_shown(pytester, assig
     runs = iter([run])
     settings = GradingSettings(assignment, results.Mode.GRADE, seed_key=b"key", hidden_tests=hidden.parent)
     plugin = GradingPlugin(settings, lambda: next(runs, None))
-    outcome = pytester.runpytest_inprocess(
+    pytester.runpytest_inprocess(
         str(public), str(hidden), "-p", "no:cacheprovider", "--import-mode=importlib", plugins=[plugin]
     )
     assert len(run.tests) == 6, plugin.config_error or plugin.collection_errors
