@@ -13,7 +13,9 @@ whatever student code can reach here, it cannot reach the trusted side through i
   :mod:`input_guard` (did a call change its inputs), :mod:`grader_roots` (nothing of the
   grader left to name);
 - the process around them: :mod:`namespaces` (the sandbox's per-submission namespaces) and
-  :mod:`memory` (huge pages for the zygote, small pages for student code).
+  :mod:`memory` (huge pages for the zygote, small pages for student code);
+- what both a question and the trusted side use on student data: :mod:`global_draws` (the
+  global generators seeded per test), :mod:`plain_data` (a returned value as plain tensors).
 
 None of the witnesses is proof: code in the same process can in principle do anything. They
 raise the cost of a forgery, and every door they watch scores zero when used.
