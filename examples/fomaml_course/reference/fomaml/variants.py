@@ -15,14 +15,13 @@ from torch import Tensor
 
 
 class FOMAMLInPlace(FOMAML):
-    """in_place_update: adapt steps self.weights themselves under torch.no_grad()."""
+    """in_place_update: adapt steps self.weights themselves, through .data."""
 
     def adapt(self, x_support: Tensor, y_support: Tensor) -> list[Tensor]:
         for _ in range(self.inner_steps):
             grads = torch.autograd.grad(task_loss(self.weights, x_support, y_support), self.weights)
-            with torch.no_grad():
-                for w, g in zip(self.weights, grads, strict=True):
-                    w -= self.inner_lr * g
+            for w, g in zip(self.weights, grads, strict=True):
+                w.data -= self.inner_lr * g
         return list(self.weights)
 
 

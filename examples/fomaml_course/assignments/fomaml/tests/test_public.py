@@ -52,12 +52,14 @@ def test_train_state(student, reference, checks, given, seed):
 
 @pytest.mark.question("FOMAML.train")
 def test_train_learns(student, checks, given, seed, private_seed):
-    """400 meta-steps bring the held-out loss after one inner step below 0.8 of the start"""
+    """1000 meta-steps bring the held-out loss after one inner step below 0.55 of the start"""
     generator = torch.Generator().manual_seed(seed)
-    batches = [given.sample_tasks(4, 10, 10, generator) for _ in range(400)]
+    batches = [given.sample_tasks(4, 10, 10, generator) for _ in range(1000)]
     heldout = draw(given, private_seed, 100)
     model = student.FOMAML(seed=seed)
     before = checks.heldout_loss(given, model.weights, heldout, 0.02)
     expect_clean_call(model.train(batches))
     after = checks.heldout_loss(given, model.weights, heldout, 0.02)
-    expect_at_most(after / before, 0.8, what="the held-out loss after 400 meta-steps, over the untrained one")
+    expect_at_most(
+        after / before, 0.55, what="the held-out loss after 1000 meta-steps, over the untrained one"
+    )
