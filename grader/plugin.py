@@ -36,7 +36,7 @@ from grader.reference import (
     import_private,
 )
 from grader.root_causes import name_root_causes
-from grader.seeds import Seeds
+from grader.seeds import GLOBAL_DRAWS, Seeds
 from grader.student import StudentProxy
 from grader.submission_run import SubmissionRun
 from grader.verdicts import (
@@ -201,11 +201,13 @@ class GradingPlugin:
         self._current.leaderboard.extend((item.nodeid, entry) for entry in test.leaderboard)
 
     def _test_seed(self, item: pytest.Item) -> int:
-        """The seed of the test's global draws: its `seed` fixture's value where it asks for
-        one, else its published seed."""
+        """The seed of the test's global draws: keyed per submission where the test asks for
+        `seed`, else published. A purpose of its own: student code reads it back
+        (`torch.initial_seed()`), and it tells nothing of the test's `seed` or what a test
+        draws from that."""
         if "seed" in getattr(item, "fixturenames", ()):
-            return self._seed_of(item, "inputs")
-        return self.seeds.published(item.nodeid)
+            return self._seed_of(item, GLOBAL_DRAWS)
+        return self.seeds.published(item.nodeid, purpose=GLOBAL_DRAWS)
 
     def _first_questions_first(self, items: list[pytest.Item]) -> tuple[list[pytest.Item], int]:
         """The items with the run's `first` questions' ahead (each question's still together),

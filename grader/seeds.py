@@ -14,6 +14,9 @@ import hmac
 import json
 from dataclasses import dataclass, replace
 
+GLOBAL_DRAWS = "global draws"
+"""The purpose of the seed each test's global generators start from (never its inputs')."""
+
 
 def seed_for(
     assignment: str,
@@ -67,6 +70,6 @@ class Seeds:
         """One seed for every submission, keyed in `grader grade` (public elsewhere)."""
         return seed_for(self.assignment, nodeid, None, key=self.key, purpose=purpose)
 
-    def published(self, nodeid: str) -> int:
+    def published(self, nodeid: str, purpose: str = "inputs") -> int:
         """The public tests' shared seed, in every mode."""
-        return seed_for(self.assignment, nodeid, None)
+        return seed_for(self.assignment, nodeid, None, purpose=purpose)

@@ -191,3 +191,42 @@ def test_the_reference_keeps_an_answer_that_drew_nothing_never_one_that_drew(mon
     assert calls == ["steady", "noisy", "noisy"] and not torch.equal(first, second)
     live.begin_test(1)  # the next submission's test: the same draws again
     assert torch.equal(live.noisy(torch.ones(1)), first)
+
+
+SEED_READER = '''\
+import torch
+
+
+def seed_seen():
+    """The seed the global generator started this test from."""
+    return torch.tensor(float(torch.initial_seed()), dtype=torch.float64)
+'''
+SEED_TESTS = '''\
+import pytest
+
+from grader.testing import expect
+
+
+@pytest.mark.question("seed_seen")
+def test_seed_stays_private{half}(student, seed):
+    """what student code reads back of its global generator is not the test's seed"""
+    seen = int(student.seed_seen().value)
+    expect(seen != seed and seen != seed % 2**32, f"student code read the test's seed {seed}")
+'''
+
+
+def test_student_code_cannot_read_the_tests_seed_from_its_generator(tmp_path: Path) -> None:
+    """`torch.initial_seed()` gives the global draws' own seed: knowing it tells nothing of
+    the test's `seed`, from which a test may draw more than it hands over."""
+    course = write_course(
+        tmp_path,
+        "reader",
+        questions={"seed_seen": (5, 5)},
+        stub=SEED_READER,
+        solution=SEED_READER,
+        public_tests=SEED_TESTS.replace("{half}", ""),
+        hidden_tests=SEED_TESTS.replace("{half}", "_hidden"),
+    )
+    reader = course.parent.parent / "reference" / "reader" / "reader.py"
+    result = grade(course, {"reader": reader})["reader"]
+    assert result.tests and all(t.passed for t in result.tests), [(t.name, t.message) for t in result.tests]
