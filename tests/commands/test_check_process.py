@@ -20,7 +20,7 @@ from grader.commands import check
 from grader.course.assignment import find_assignment
 from grader.grading import CHECK, Grader, GradingOptions
 from grader.intake.submission import Submission
-from tests.commands.test_check_watch import ENDLESS, WAIT, alive, descendants
+from tests.commands.test_check_watch import ENDLESS, WAIT, alive, descendants, kill_all
 from tests.conftest import ASSIGNMENTS, ROOT, SUBMISSIONS
 
 
@@ -112,8 +112,4 @@ def test_a_check_ended_by_a_signal_leaves_no_process_and_no_folder(tmp_path, end
         assert not [pid for pid in started if alive(pid)]
         assert not list(scratch.iterdir()), "the grader's folder was left behind"
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        for pid in started:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        kill_all(process, started)

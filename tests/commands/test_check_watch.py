@@ -360,6 +360,15 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def kill_all(process: subprocess.Popen, started: set[int]) -> None:
+    """Whatever a test's grader left running: its session, then each process it started."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    for pid in started:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _terminal_of_its_own() -> None:
     """In the child: a session of its own whose controlling terminal is the pty (its stdin),
     so that Ctrl-C typed there interrupts it as it would a student's command."""
@@ -430,10 +439,6 @@ def test_ctrl_c_in_a_terminal_ends_the_watch_and_every_process_it_started(tmp_pa
             process.wait(timeout=60)
         assert not [pid for pid in started if alive(pid)]
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        for pid in started:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+        kill_all(process, started)
         if primary >= 0:
             os.close(primary)
