@@ -104,7 +104,13 @@ class Grader:
     def _load_reference(self) -> LiveReference:
         folder = self.options.reference_dir
         assert folder is not None, "grade and record need the reference folder"
-        return load_live_reference(self.assignment, folder)
+        try:
+            return load_live_reference(self.assignment, folder)
+        except Exception as exc:  # noqa: BLE001 - the course's code, whatever it raises
+            raise ConfigError(
+                f"the reference in {folder} does not load ({type(exc).__name__}: {exc}): "
+                "fix it, then grade again"
+            ) from exc
 
     @property
     def limits(self) -> Limits:

@@ -183,3 +183,16 @@ def test_an_error_naming_a_students_file_shows_its_control_characters_escaped(tm
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err
     assert "bob\\x1b]52;c;aGk=\\x07.py" in err
+
+
+def test_a_reference_that_does_not_load_is_one_line_for_the_instructor(tmp_path, capsys):
+    from grader.errors import ExitCode
+    from tests.course_copy import CORRECT, copy_course, grade, hand_in
+
+    folder = copy_course(tmp_path / "course")
+    solution = tmp_path / "course" / "reference" / "second_order" / "second_order.py"
+    solution.write_text(solution.read_text() + "\nraise ImportError('half an edit')\n")
+    submissions = hand_in(tmp_path / "subs", {"alice": CORRECT})
+    assert grade(folder, submissions, tmp_path / "out") == ExitCode.USAGE_ERROR
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not load (ImportError: half an edit)" in err, err
