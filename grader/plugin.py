@@ -36,7 +36,7 @@ from grader.reference import (
     import_private,
 )
 from grader.root_causes import name_root_causes
-from grader.seeds import GLOBAL_DRAWS, Seeds
+from grader.seeds import GLOBAL_DRAWS, TEST_DRAWS, Seeds
 from grader.student import StudentProxy
 from grader.submission_run import SubmissionRun
 from grader.verdicts import (
@@ -195,7 +195,7 @@ class GradingPlugin:
         if self.settings.live_reference is not None:
             self.settings.live_reference.begin_test(seed)
         test = CurrentTest(item.nodeid, plan.question, plan.rtol, plan.atol)
-        with seeded(seed), running(test):
+        with seeded(self._own_draws_seed(item)), running(test):
             item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         self._current.bounds.extend(test.bounds)
         self._current.leaderboard.extend((item.nodeid, entry) for entry in test.leaderboard)
@@ -208,6 +208,15 @@ class GradingPlugin:
         if "seed" in getattr(item, "fixturenames", ()):
             return self._seed_of(item, GLOBAL_DRAWS)
         return self.seeds.published(item.nodeid, purpose=GLOBAL_DRAWS)
+
+    def _own_draws_seed(self, item: pytest.Item) -> int:
+        """The seed of the test's own global draws (a held-out set it keeps, say): student
+        code reads back the seed its process was given (`torch.initial_seed()`) and would
+        replay them from that one. Keyed per submission where the test asks for `seed`, else
+        one for every submission (keyed in `grader grade`, public elsewhere, as recorded)."""
+        if "seed" in getattr(item, "fixturenames", ()):
+            return self._seed_of(item, TEST_DRAWS)
+        return self.seeds.shared(item.nodeid, TEST_DRAWS)
 
     def _first_questions_first(self, items: list[pytest.Item]) -> tuple[list[pytest.Item], int]:
         """The items with the run's `first` questions' ahead (each question's still together),

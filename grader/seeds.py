@@ -17,6 +17,10 @@ from dataclasses import dataclass, replace
 GLOBAL_DRAWS = "global draws"
 """The purpose of the seed each test's global generators start from (never its inputs')."""
 
+TEST_DRAWS = "the test's own draws"
+"""The purpose of the seed the test's own global draws start from, in the trusted process:
+never the one student code is seeded with (and reads back), so a test may keep what it drew."""
+
 
 def seed_for(
     assignment: str,

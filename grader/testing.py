@@ -51,7 +51,8 @@ fixture's value where it asks for one, else its fixed published seed): in the st
 process, and on a stream of the reference's own (live, and as expectations are recorded),
 which continues across the test's reference calls whatever the test itself draws meanwhile.
 A solution that calls ``torch.randn`` or ``np.random.rand`` without a generator draws what a
-correct submission draws; the test's own global draws are reproducible too.
+correct submission draws; the test's own global draws are reproducible too, from a seed
+student code is never given (a held-out set drawn there stays held out).
 
 Plain data: :func:`plain_data` turns what student code returned (tensors, ``nn.Parameter``,
 numbers, lists, tuples and dicts of them) into plain detached tensors, and raises TypeError

@@ -5,6 +5,8 @@ own gets reproducible draws only if every side starts each test from the same st
 student's question process seeds them from the test's seed on the test's first call, and the
 trusted side runs the reference on a stream of its own seeded alike (:class:`DrawStream`), so
 the reference draws what a correct submission draws, whatever the test itself drew meanwhile.
+The test's own draws start from a seed of their own (grader.plugin): student code reads its
+seed back and could replay them.
 """
 
 from __future__ import annotations
