@@ -4,8 +4,10 @@ One more witness beside the audit hook (see README, "Security model"): a name su
 `__wrapped__`, `_getframe`, `get_referrers` or `grader_probes` in the code a question runs
 has no place in a homework answer. Only code counts: comments, strings in docstrings, unused
 imports and a `__main__` block do not. Code at the top of the module counts for every
-question; a function's body counts for each question that reaches it by name; a door in any
-other Python file of the submission (a helper module) counts for every question.
+question, and so does every definition it names (`FOMAML = _Learner`: a class or function
+bound under the question's name is looked at); a function's body counts for each question
+that reaches it by name (every definition, for a question only a module `__getattr__` makes);
+a door in any other Python file of the submission (a helper module) counts for every question.
 
 A name built from pieces reaches the same verdict as the literal: strings are folded where
 the source fixes them (`+`, `%`, f-strings, `join`, `format`, slices, `replace`, a variable
@@ -93,10 +95,17 @@ def tampering_by_question(
     definitions, top_level = _split(tree)
     doors_of = {name: _doors(node, folding) for name, node in definitions.items()}
     everywhere = set(helpers).union(*(_doors(node, folding) for node in top_level))
+    # What the module's own top-level code names runs for every question: a definition bound
+    # under the question's name (`FOMAML = _Learner`, `f = _g`) or rebound over it is one.
+    for name in _reached_from(_names_in(top_level), definitions):
+        everywhere |= doors_of[name]
     found = {}
     for question in questions:
         doors = set(everywhere)
-        for name in reachable(question, definitions):
+        # A question no definition names, where the module has a __getattr__ to make it,
+        # may run any of them.
+        made = not _roots(question, definitions) and "__getattr__" in definitions
+        for name in definitions if made else reachable(question, definitions):
             doors |= doors_of[name]
         if doors:
             found[question] = sorted(doors)
@@ -141,7 +150,16 @@ def _is_main_block(node: ast.AST) -> bool:
 def reachable(question: str, definitions: Mapping[str, ast.AST]) -> set[str]:
     """The top-level definitions a question's code mentions, directly or through others (for
     a class or a method, from the whole class): what a static look or a change can reach."""
-    seen, todo = set(), _roots(question, definitions)
+    return _reached_from(_roots(question, definitions), definitions)
+
+
+def _names_in(nodes: Iterable[ast.AST]) -> list[str]:
+    return [n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)]
+
+
+def _reached_from(roots: Iterable[str], definitions: Mapping[str, ast.AST]) -> set[str]:
+    """The definitions among `roots`, and those they mention, directly or through others."""
+    seen, todo = set(), list(roots)
     while todo:
         name = todo.pop()
         if name in seen or name not in definitions:
