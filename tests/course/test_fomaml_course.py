@@ -14,7 +14,7 @@ from grader.cli import main
 from grader.course.assignment import Assignment
 from tests.conftest import ROOT, SUBMISSIONS
 
-pytestmark = pytest.mark.slow  # a batch of real submissions, each with a 1000-step training run
+pytestmark = pytest.mark.slow  # a batch of real submissions, each with a 600-step training run
 
 COURSE = ROOT / "examples" / "fomaml_course"
 ASSIGNMENT = COURSE / "assignments" / "fomaml"
@@ -28,13 +28,13 @@ CASES: dict[str, dict[str, tuple[float, set[str | None]]]] = {
     # adapt's mistakes reach meta_loss and train, which call it: their tests name it too
     "in_place_update": dict.fromkeys([ADAPT, META_LOSS, TRAIN], (0, {"in_place_update"})),
     "detached_fast_weights": dict.fromkeys([ADAPT, META_LOSS, TRAIN], (0, {"detached_fast_weights"})),
-    # full MAML learns: it keeps the learning test (10 of train's 50)
+    # full MAML learns at least as well, the same way: it keeps the learning test (10 of 50)
     "second_order": {
         **dict.fromkeys([ADAPT, META_LOSS], (0, {"second_order_maml"})),
         TRAIN: (10, {"second_order_maml"}),
     },
     "no_adaptation": dict.fromkeys([META_LOSS, TRAIN], (0, {"no_adaptation"})),
-    # Adam does not see the scale: the summed meta-loss learns as well as the mean
+    # Adam barely sees the scale: the summed meta-loss learns as the mean does
     "sum_instead_of_mean": {META_LOSS: (0, {"sum_instead_of_mean"}), TRAIN: (10, {"sum_instead_of_mean"})},
     # the learning test fails too, with no code of its own: the meta-gradients run away
     "no_zero_grad": {TRAIN: (0, {"meta_grads_accumulate", None})},
@@ -42,6 +42,8 @@ CASES: dict[str, dict[str, tuple[float, set[str | None]]]] = {
     # only the hidden test calls train twice (30 of 50)
     "history_reset_each_call": {TRAIN: (20, {"history_not_kept"})},
     "hostile_reaches_for_reference": dict.fromkeys(FULL, (0, {"tampering"})),
+    # weights meta-trained offline, copied in by train: nothing follows the keyed start
+    "hostile_offline_weights": {TRAIN: (0, {"history_not_kept", None})},
 }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from grader.testing import Mismatch, difference, expect, expect_close
+from grader.testing import Mismatch, difference, expect, expect_at_most, expect_close
 
 
 def expect_untouched(method: str, outcome: dict[str, Any]) -> None:
@@ -82,17 +82,39 @@ def state(model: Any) -> dict[str, Any]:
     return {"history": torch.tensor(model.history, dtype=torch.float32), "weights": list(model.weights)}
 
 
-def heldout_loss(given: Any, weights: list[torch.Tensor], tasks: list[Any], inner_lr: float) -> float:
-    """The mean query loss on tasks after one inner step from `weights`, with the course's
-    own network: what a good initialisation makes small."""
-    losses = []
+def heldout_ratio(given: Any, weights: list[torch.Tensor], tasks: list[Any], inner_lr: float) -> float:
+    """The mean query loss on tasks after one inner step from `weights`, with the course's own
+    network, over that of predicting 0 everywhere."""
+    losses, zero = [], []
     for x_support, y_support, x_query, y_query in tasks:
         fast = [w.detach().requires_grad_(True) for w in weights]
         grads = torch.autograd.grad(given.task_loss(fast, x_support, y_support), fast)
         with torch.no_grad():
-            losses.append(
-                given.task_loss(
-                    [w - inner_lr * g for w, g in zip(fast, grads, strict=True)], x_query, y_query
-                )
-            )
-    return float(torch.stack(losses).mean())
+            adapted = [w - inner_lr * g for w, g in zip(fast, grads, strict=True)]
+            losses.append(given.task_loss(adapted, x_query, y_query))
+        zero.append(y_query.pow(2).mean())
+    return float(torch.stack(losses).mean() / torch.stack(zero).mean())
+
+
+def expect_learned(given: Any, tasks: list[Any], model: Any, ref: Any, starts: tuple[Any, Any]) -> None:
+    """Training moved the weights the way the reference's training moved its own from the same
+    start (weights made elsewhere do not), to a held-out loss no worse than 1.12 times its."""
+    got, wanted = model.weights, ref.weights
+    agreement = _correlation(_change(starts[0], got), _change(starts[1], wanted))
+    expect(
+        agreement >= 0.3,
+        f"what train changed in self.weights does not follow what training them does (correlation "
+        f"{agreement:.2f} with the change the reference's training makes from the same start on "
+        "the same batches, expected at least 0.3): train the weights __init__ made, on the batches "
+        "train is handed",
+    )
+    ratio = heldout_ratio(given, got, tasks, 0.02) / heldout_ratio(given, wanted, tasks, 0.02)
+    expect_at_most(ratio, 1.12, what="the held-out loss after 600 meta-steps, over the reference's")
+
+
+def _change(start: list[torch.Tensor], end: list[torch.Tensor]) -> torch.Tensor:
+    return torch.cat([(b - a).reshape(-1) for a, b in zip(start, end, strict=True)])
+
+
+def _correlation(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(a @ b / (a.norm() * b.norm() + 1e-30))

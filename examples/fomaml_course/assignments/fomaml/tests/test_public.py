@@ -5,7 +5,7 @@ reference's, from the same seed, and drives both the same way."""
 import pytest
 import torch
 
-from grader.testing import expect_at_most, expect_clean_call
+from grader.testing import expect_clean_call
 
 SMALL = {"hidden": 16, "inner_lr": 0.05}
 
@@ -51,15 +51,12 @@ def test_train_state(student, reference, checks, given, seed):
 
 
 @pytest.mark.question("FOMAML.train")
-def test_train_learns(student, checks, given, seed, private_seed):
-    """1000 meta-steps bring the held-out loss after one inner step below 0.55 of the start"""
+def test_train_learns(student, reference, checks, given, seed, private_seed):
+    """600 meta-steps from the grader's start learn what the reference's training learns"""
     generator = torch.Generator().manual_seed(seed)
-    batches = [given.sample_tasks(4, 10, 10, generator) for _ in range(1000)]
-    heldout = draw(given, private_seed, 100)
-    model = student.FOMAML(seed=seed)
-    before = checks.heldout_loss(given, model.weights, heldout, 0.02)
+    batches = [given.sample_tasks(4, 10, 10, generator) for _ in range(600)]
+    model, ref = student.FOMAML(seed=seed), reference.FOMAML(seed=seed)
+    starts = model.weights, ref.weights
     expect_clean_call(model.train(batches))
-    after = checks.heldout_loss(given, model.weights, heldout, 0.02)
-    expect_at_most(
-        after / before, 0.55, what="the held-out loss after 1000 meta-steps, over the untrained one"
-    )
+    ref.train(batches)
+    checks.expect_learned(given, draw(given, private_seed, 100), model, ref, starts)
