@@ -28,9 +28,11 @@ test: setup
 	$(PY) -m pytest -q -n auto --dist loadgroup
 	$(MAKE) validate
 
-# Every assignment ready to hand out (reference full marks, stub zero, variants caught, ...).
+# Every assignment ready to hand out (reference full marks, stub zero, variants caught, ...),
+# and the bundled class course's (its learning test bounds a ratio to the reference: no draws).
 validate: setup
 	for name in $(ASSIGNMENTS); do $(VENV)/bin/grader validate $$name || exit 1; done
+	$(VENV)/bin/grader validate fomaml --course examples/fomaml_course --draws 0
 
 test-fast: setup
 	$(PY) -m pytest -q -n auto --dist loadgroup -m "not slow and not browser and not kernel"
