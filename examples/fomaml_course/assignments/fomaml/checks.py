@@ -1,9 +1,9 @@
 """Comparisons shared by the public and hidden `fomaml` tests (the `checks` fixture).
 
-Each check fails with what a student needs: what a method changed that it should have left
-alone, whether the fast weights still reach self.weights, and whether the meta-gradient is
-the first-order one asked for. Where a mistake can be told by the structure of the answer
-(the meta-gradient through adapt is not the gradient at the fast weights), it is named so.
+Each check says what a student needs: what a method changed that it should have left alone,
+whether the fast weights still reach self.weights, whether the meta-gradient is first-order
+(told by its structure: through adapt it must equal the gradient at the fast weights), and
+whether training follows the reference's from the same start.
 """
 
 from __future__ import annotations
@@ -15,30 +15,30 @@ import torch
 from grader.testing import Mismatch, difference, expect, expect_at_most, expect_close
 
 
+def draw(given: Any, seed: int, n: int, k: int = 10) -> list[Any]:
+    return given.sample_tasks(n, k, k, torch.Generator().manual_seed(seed))
+
+
 def expect_untouched(method: str, outcome: dict[str, Any]) -> None:
-    changed = outcome["changed"]
     expect(
-        not changed,
-        f"FOMAML.{method} changed what it should leave alone ({'; '.join(changed)}): adapt "
+        not outcome["changed"],
+        f"FOMAML.{method} changed what it should leave alone ({'; '.join(outcome['changed'])}): adapt "
         "builds new tensors (w - inner_lr * g) and never steps or fills self.weights",
         "in_place_update",
     )
 
 
 def expect_adapted(got: dict[str, Any], expected: dict[str, Any]) -> None:
-    """self.weights left alone, the fast weights' values, and a first-order path from the
-    fast weights back to self.weights."""
+    """self.weights left alone, the fast weights' values, and a first-order path back."""
     expect_untouched("adapt", got)
     expect_close(got["values"], expected["values"], what="the fast weights adapt returned")
     expect(
         got["meta_grads"] is not None,
         "a query loss on the fast weights gives self.weights no gradient: the fast weights no "
-        "longer depend on them (a detach(), .data, torch.no_grad() or a detached copy made "
-        "before the inner steps)",
+        "longer depend on them (a detach(), .data, torch.no_grad() or a copy made before the steps)",
         "detached_fast_weights",
     )
-    problem = difference(got["meta_grads"], got["fast_grads"], "the gradient through adapt")
-    if problem:
+    if problem := difference(got["meta_grads"], got["fast_grads"], "the gradient through adapt"):
         raise Mismatch(
             f"{problem}, taking the gradient at the fast weights as expected: the fast weights "
             "depend on self.weights through the inner gradients too, so the meta-gradient is "
@@ -51,12 +51,8 @@ def expect_adapted(got: dict[str, Any], expected: dict[str, Any]) -> None:
 def expect_meta_loss(got: dict[str, Any], expected: dict[str, Any], n_tasks: int) -> None:
     """Nothing changed, the value (a mean over tasks, on adapted weights), its meta-gradient."""
     expect_untouched("meta_loss", got)
-    expect_close(
-        got["value"],
-        expected["value"],
-        what="the meta-loss",
-        variants=[("sum_instead_of_mean", expected["value"] * n_tasks), ("no_adaptation", got["unadapted"])],
-    )
+    mistakes = [("sum_instead_of_mean", expected["value"] * n_tasks), ("no_adaptation", got["unadapted"])]
+    expect_close(got["value"], expected["value"], what="the meta-loss", variants=mistakes)
     expect(
         got["meta_grads"] is not None, "the meta-loss gives self.weights no gradient", "detached_fast_weights"
     )
@@ -64,57 +60,53 @@ def expect_meta_loss(got: dict[str, Any], expected: dict[str, Any], n_tasks: int
 
 
 def expect_trained(model: Any, ref: Any, n_steps: int, mistakes: Any) -> None:
-    """One float per meta-step appended to history, and the history and weights the
-    reference's training leaves (or a known mistake's)."""
+    """One float per meta-step in history, and the history and weights the reference's
+    training leaves (or a known mistake's)."""
     history = model.history
     expect(
         isinstance(history, list) and len(history) == n_steps,
         f"after {n_steps} meta-steps in all, self.history holds "
-        f"{len(history) if isinstance(history, list) else history!r} entries: train appends the "
-        "meta-loss of every step to it",
+        f"{len(history) if isinstance(history, list) else repr(history)} entries: train appends "
+        "every step's meta-loss to it",
         "history_not_kept",
     )
-    expect_close(state(model), state(ref), what="the history and weights train left", variants=mistakes)
+    expect_close(state(model), state(ref), what="what train left", variants=mistakes)
 
 
 def state(model: Any) -> dict[str, Any]:
-    """What training leaves, as plain data."""
     return {"history": torch.tensor(model.history, dtype=torch.float32), "weights": list(model.weights)}
-
-
-def heldout_ratio(given: Any, weights: list[torch.Tensor], tasks: list[Any], inner_lr: float) -> float:
-    """The mean query loss on tasks after one inner step from `weights`, with the course's own
-    network, over that of predicting 0 everywhere."""
-    losses, zero = [], []
-    for x_support, y_support, x_query, y_query in tasks:
-        fast = [w.detach().requires_grad_(True) for w in weights]
-        grads = torch.autograd.grad(given.task_loss(fast, x_support, y_support), fast)
-        with torch.no_grad():
-            adapted = [w - inner_lr * g for w, g in zip(fast, grads, strict=True)]
-            losses.append(given.task_loss(adapted, x_query, y_query))
-        zero.append(y_query.pow(2).mean())
-    return float(torch.stack(losses).mean() / torch.stack(zero).mean())
 
 
 def expect_learned(given: Any, tasks: list[Any], model: Any, ref: Any, starts: tuple[Any, Any]) -> None:
     """Training moved the weights the way the reference's training moved its own from the same
-    start (weights made elsewhere do not), to a held-out loss no worse than 1.12 times its."""
+    start (weights made elsewhere do not), to a held-out loss at most 1.12 times its."""
     got, wanted = model.weights, ref.weights
-    agreement = _correlation(_change(starts[0], got), _change(starts[1], wanted))
+    change, expected = _change(starts[0], got), _change(starts[1], wanted)
+    agreement = float(change @ expected / (change.norm() * expected.norm() + 1e-30))
     expect(
         agreement >= 0.3,
         f"what train changed in self.weights does not follow what training them does (correlation "
-        f"{agreement:.2f} with the change the reference's training makes from the same start on "
-        "the same batches, expected at least 0.3): train the weights __init__ made, on the batches "
-        "train is handed",
+        f"{agreement:.2f} with the reference's change from the same start on the same batches, "
+        "at least 0.3 expected): train the weights __init__ made, on the batches train is handed",
     )
-    ratio = heldout_ratio(given, got, tasks, 0.02) / heldout_ratio(given, wanted, tasks, 0.02)
+    ratio = heldout_loss(given, got, tasks) / heldout_loss(given, wanted, tasks)
     expect_at_most(ratio, 1.12, what="the held-out loss after 600 meta-steps, over the reference's")
 
 
 def _change(start: list[torch.Tensor], end: list[torch.Tensor]) -> torch.Tensor:
-    return torch.cat([(b - a).reshape(-1) for a, b in zip(start, end, strict=True)])
+    return torch.cat([(b - a).flatten() for a, b in zip(start, end, strict=True)])
 
 
-def _correlation(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float(a @ b / (a.norm() * b.norm() + 1e-30))
+def heldout_loss(given: Any, weights: list[torch.Tensor], tasks: list[Any], inner_lr: float = 0.02) -> float:
+    """The mean query loss after one inner step from `weights`, with the course's network."""
+    losses = []
+    for x_support, y_support, x_query, y_query in tasks:
+        fast = [w.detach().requires_grad_(True) for w in weights]
+        grads = torch.autograd.grad(given.task_loss(fast, x_support, y_support), fast)
+        with torch.no_grad():
+            losses.append(
+                given.task_loss(
+                    [w - inner_lr * g for w, g in zip(fast, grads, strict=True)], x_query, y_query
+                )
+            )
+    return float(torch.stack(losses).mean())

@@ -10,16 +10,12 @@ from grader.testing import expect_clean_call
 SMALL = {"hidden": 16, "inner_lr": 0.05}
 
 
-def draw(given, seed, n, k=10):
-    return given.sample_tasks(n, k, k, torch.Generator().manual_seed(seed))
-
-
 @pytest.mark.question("FOMAML.adapt")
 @pytest.mark.parametrize("steps", [1, 3])
 def test_adapt(student, reference, checks, given, seed, steps):
     """adapt takes {steps} first-order step(s) from self.weights and leaves them alone"""
     config = {**SMALL, "inner_steps": steps, "seed": seed}
-    [task] = draw(given, seed, 1)
+    [task] = checks.draw(given, seed, 1)
     got = student.probe("adapt_outcome", student.FOMAML(**config), *task)
     checks.expect_adapted(got.value, reference.probe("adapt_outcome", reference.FOMAML(**config), *task))
 
@@ -27,8 +23,7 @@ def test_adapt(student, reference, checks, given, seed, steps):
 @pytest.mark.question("FOMAML.meta_loss")
 def test_meta_loss(student, reference, checks, given, seed):
     """meta_loss is the mean query loss after adaptation, with the first-order meta-gradient"""
-    config = {**SMALL, "seed": seed}
-    tasks = draw(given, seed, 3)
+    config, tasks = {**SMALL, "seed": seed}, checks.draw(given, seed, 3)
     got = student.probe("meta_loss_outcome", student.FOMAML(**config), tasks)
     checks.expect_meta_loss(
         got.value, reference.probe("meta_loss_outcome", reference.FOMAML(**config), tasks), 3
@@ -38,8 +33,7 @@ def test_meta_loss(student, reference, checks, given, seed):
 @pytest.mark.question("FOMAML.train")
 def test_train_state(student, reference, checks, given, seed):
     """train takes one meta-step per batch and appends each meta-loss to history"""
-    config = {**SMALL, "seed": seed}
-    generator = torch.Generator().manual_seed(seed)
+    config, generator = {**SMALL, "seed": seed}, torch.Generator().manual_seed(seed)
     batches = [given.sample_tasks(2, 10, 10, generator) for _ in range(4)]
     model, ref = student.FOMAML(**config), reference.FOMAML(**config)
     expect_clean_call(model.train(batches))
@@ -59,4 +53,4 @@ def test_train_learns(student, reference, checks, given, seed, private_seed):
     starts = model.weights, ref.weights
     expect_clean_call(model.train(batches))
     ref.train(batches)
-    checks.expect_learned(given, draw(given, private_seed, 100), model, ref, starts)
+    checks.expect_learned(given, checks.draw(given, private_seed, 100), model, ref, starts)

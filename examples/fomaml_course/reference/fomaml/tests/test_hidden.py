@@ -7,15 +7,11 @@ import torch
 from grader.testing import expect_clean_call
 
 
-def draw(given, seed, n, k=10):
-    return given.sample_tasks(n, k, k, torch.Generator().manual_seed(seed))
-
-
 @pytest.mark.question("FOMAML.adapt")
 def test_adapt_hidden(student, reference, checks, given, seed):
     """adapt takes two first-order steps on a 40-unit network and leaves self.weights alone"""
     config = {"inner_steps": 2, "seed": seed}
-    [task] = draw(given, seed, 1, k=5)
+    [task] = checks.draw(given, seed, 1, k=5)
     got = student.probe("adapt_outcome", student.FOMAML(**config), *task)
     checks.expect_adapted(got.value, reference.probe("adapt_outcome", reference.FOMAML(**config), *task))
 
@@ -24,7 +20,7 @@ def test_adapt_hidden(student, reference, checks, given, seed):
 def test_meta_loss_hidden(student, reference, checks, given, seed):
     """meta_loss over five tasks after two inner steps, value and meta-gradient"""
     config = {"hidden": 24, "inner_lr": 0.03, "inner_steps": 2, "seed": seed}
-    tasks = draw(given, seed, 5)
+    tasks = checks.draw(given, seed, 5)
     got = student.probe("meta_loss_outcome", student.FOMAML(**config), tasks)
     checks.expect_meta_loss(
         got.value, reference.probe("meta_loss_outcome", reference.FOMAML(**config), tasks), 5
