@@ -74,9 +74,20 @@ def difference(
             ):
                 return problem
         return ""
+    if isinstance(expected, float):
+        return _float_difference(got, expected, what, rtol, atol)
     if got != expected:
         return f"{what} is {_short(got)}, expected {_short(expected)}"
     return ""
+
+
+def _float_difference(got: Any, expected: float, what: str, rtol: float | None, atol: float | None) -> str:
+    """A float (a loss a method kept, say) is compared as a float64 tensor is, within the
+    same tolerance: a last bit computed in another order is no mistake."""
+    if isinstance(got, bool) or not isinstance(got, (int, float)):
+        return f"{what} is {_short(got)}, expected a number near {_short(expected)}"
+    as_tensor = torch.tensor(float(got), dtype=torch.float64)
+    return _tensor_difference(as_tensor, torch.tensor(expected, dtype=torch.float64), what, rtol, atol)
 
 
 def _sequence_difference(got: Any, expected: Any, what: str, rtol: float | None, atol: float | None) -> str:

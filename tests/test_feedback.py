@@ -84,3 +84,16 @@ def test_a_catalogue_may_explain_the_graders_checks_in_its_own_words(tmp_path):
     explained = catalogue.explain(FORBIDDEN_HELPER)
     assert explained is not None and explained.title == "a ready-made Hessian"
     assert catalogue.explain(CHANGED_INPUTS) == GRADER_CODES[CHANGED_INPUTS]
+
+
+def test_a_float_is_compared_within_float64s_tolerance_not_bit_for_bit():
+    """A loss kept as a Python float (`loss.item()`) and summed in another order differs in
+    its last bits: no mistake. A real difference, or something that is no number, is one."""
+    from grader.feedback import difference
+
+    assert difference(0.1 + 0.2, 0.3, "history[0]") == ""
+    assert difference([1.0, 0.30000000000000004], [1.0, 0.3], "history") == ""
+    assert "history[1] differs" in difference([1.0, 0.31], [1.0, 0.3], "history")
+    assert difference("0.3", 0.3, "loss") == "loss is '0.3', expected a number near 0.3"
+    assert difference(True, 1.0, "loss").startswith("loss is True")
+    assert difference(3, 3, "count") == "" and difference(3, 4, "count") == "count is 3, expected 4"
