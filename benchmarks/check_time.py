@@ -1,6 +1,7 @@
 """`grader check` next to `import torch`, measured side by side in one run.
 
-    .venv/bin/python benchmarks/check_time.py [ROUNDS] [--worker fork|portable] [--baseline GRADER]
+    .venv/bin/python benchmarks/check_time.py [ROUNDS] [--worker fork|portable]
+        [--baseline GRADER --baseline-course DIR]
 
 Each round times, in this order and each in a fresh process: `python -c "import torch"`,
 `grader check maml.py` on a correct maml submission, `grader check second_order.py` on a
@@ -59,13 +60,14 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str], label: str = "") -> f
     return seconds
 
 
-def releases(folder: Path, env: dict[str, str]) -> dict[str, Path]:
-    """A student's folder per assignment: its release, with a correct answer in it."""
+def releases(folder: Path, env: dict[str, str], grader: str = GRADER) -> dict[str, Path]:
+    """A student's folder per assignment: its release (as `grader` builds it, since a release's
+    tests are written for its grader's API), with a correct answer in it."""
     made = {}
     for name, submission in CHECKS.items():
         out = folder / name
         subprocess.run(
-            [GRADER, "release", name, "--out", str(out)], check=True, env=env, capture_output=True, cwd=ROOT
+            [grader, "release", name, "--out", str(out)], check=True, env=env, capture_output=True, cwd=ROOT
         )
         shutil.copy(submission, out / f"{name}.py")
         made[name] = out
@@ -77,21 +79,40 @@ def main() -> None:
     parser.add_argument("rounds", type=int, nargs="?", default=5)
     parser.add_argument("--worker", choices=("fork", "portable"), default=None)
     parser.add_argument("--baseline", metavar="GRADER", help="another `grader` script to time alike")
+    parser.add_argument(
+        "--baseline-course",
+        type=Path,
+        default=ROOT,
+        metavar="DIR",
+        help="the course folder the baseline's releases are built from (its own checkout's)",
+    )
     options = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if k != "GRADER_ASSIGNMENTS"}
+    # A student's machine caches the grader's bytecode after the first check: so does this run.
+    env = {k: v for k, v in os.environ.items() if k not in ("GRADER_ASSIGNMENTS", "PYTHONDONTWRITEBYTECODE")}
     env["NO_COLOR"] = "1"
     if options.worker:
         env["GRADER_WORKER"] = options.worker
     with tempfile.TemporaryDirectory(prefix="check-time-") as tmp:
-        folders = releases(Path(tmp), {**env, "GRADER_ASSIGNMENTS": str(ROOT / "assignments")})
         graders = {"": GRADER, **({" (baseline)": options.baseline} if options.baseline else {})}
+        courses = {"": ROOT, " (baseline)": options.baseline_course}
+        folders = {
+            label: releases(
+                Path(tmp) / f"release{index}",
+                {**env, "GRADER_ASSIGNMENTS": str(courses[label] / "assignments")},
+                script,
+            )
+            for index, (label, script) in enumerate(graders.items())
+        }
         checks = [(name + label, name, script) for name in CHECKS for label, script in graders.items()]
         rows: dict[str, list[float]] = {"import torch": [], **{row: [] for row, _, _ in checks}}
         timed([PYTHON, "-c", "import torch"], ROOT, env)  # a first, cold run is not counted
+        for row, name, script in checks:  # nor a first check (it writes the bytecode caches)
+            timed([script, "check", f"{name}.py"], folders[row.removeprefix(name)][name], env)
         for round_ in range(1, options.rounds + 1):
             rows["import torch"].append(timed([PYTHON, "-c", "import torch"], ROOT, env, "import torch"))
             for row, name, script in checks:
-                rows[row].append(timed([script, "check", f"{name}.py"], folders[name], env, row))
+                folder = folders[row.removeprefix(name)][name]
+                rows[row].append(timed([script, "check", f"{name}.py"], folder, env, row))
             print(f"round {round_}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in rows.items()), flush=True)
     base = statistics.median(rows["import torch"])
     print(
