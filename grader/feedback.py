@@ -197,9 +197,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def expect_clean_call(reply: Any, *, forbid_helpers: bool = False) -> None:
-    """Fail if the call changed its inputs or, where forbidden, used a helper the assignment
-    forbids (its assignment.toml's [forbidden], whose advice the message gives). Both are the
+def expect_clean_call(reply: Any, *, forbid_helpers: bool = False, keep_self: bool = False) -> None:
+    """Fail if the call changed its inputs, or (`keep_self`, for a method meant to leave its
+    object as it was) its object's tensors, or, where forbidden, used a helper the assignment
+    forbids (its assignment.toml's [forbidden], whose advice the message gives). These are the
     grader's own codes, known to every catalogue, which may explain them in its own words."""
     function = reply.call.split("(")[0]
     if forbid_helpers and reply.forbidden_calls:
@@ -212,5 +213,15 @@ def expect_clean_call(reply: Any, *, forbid_helpers: bool = False) -> None:
         raise Mismatch(
             f"{function} changed its inputs ({'; '.join(reply.modified_inputs)}): "
             "work on copies, e.g. x.detach().clone().requires_grad_(True)",
+            CHANGED_INPUTS,
+        )
+    changed_self = getattr(reply, "modified_self", [])
+    if keep_self and changed_self:
+        shown = "; ".join(changed_self[:2]) + (
+            f"; and {len(changed_self) - 2} more" if len(changed_self) > 2 else ""
+        )
+        raise Mismatch(
+            f"{function} changed its object's tensors ({shown}): this method should leave self as "
+            "it was and work on copies",
             CHANGED_INPUTS,
         )

@@ -40,6 +40,9 @@ class Reply:
     seconds: float = 0.0
     forbidden_advice: str = ""
     """What the assignment tells a student who called a forbidden helper to do instead."""
+    modified_self: list[str] = field(default_factory=list)
+    """For a method: what it changed of its object's tensors (``self.weights[0]'s values
+    changed``), apart from its inputs, since a method may be meant to change its object."""
 
 
 class StudentProxy:
@@ -130,6 +133,7 @@ class StudentProxy:
                 _number(raw.get("seconds")),
                 self._forbidden_advice,
             )
+            reply.modified_self = _strings(raw.get("modified_self"))
             reply.value = self._remote(value, reply)
             return reply
         raise self._problem(raw.get("error"), call)

@@ -37,7 +37,9 @@ Objects: ``model = student.MAML(num_steps=1)`` makes one of the student's object
 stays in their process for the test; ``model.train(task)`` is a call (a :class:`Reply`,
 guarded and time-limited like a function's), ``model.history`` reads an attribute as plain
 data, ``model.reply`` is the Reply of its making, and ``student.f(model)`` hands it back.
-``reference.MAML(...)`` is driven the same way.
+``reference.MAML(...)`` is driven the same way. A method's Reply also says what it changed of
+its object's tensors (``reply.modified_self``); ``expect_clean_call(reply, keep_self=True)``
+fails on it, for a method meant to leave its object as it was.
 
 Markers: ``@pytest.mark.question(name)`` (required), ``weight(w)``, ``timeout(seconds)``,
 ``slow``, ``tolerance(rtol=..., atol=...)`` (the default of every :func:`expect_close` and
@@ -139,8 +141,8 @@ API_VERSION = "1.5"
 
 1.5 adds per-test seeding of the global generators (``random``, ``numpy.random``,
 ``torch``), :func:`plain_data`, the ``tolerance(rtol=..., atol=...)`` marker and
-:func:`expect_at_most` (whose margin ``grader validate`` reports) and :func:`leaderboard`. A
-course written for 1.4 changes nothing.
+:func:`expect_at_most` (whose margin ``grader validate`` reports), :func:`leaderboard` and a
+method's ``reply.modified_self``. A course written for 1.4 changes nothing.
 
 1.3 adds objects as questions (``student.Cls(...)`` gives a handle whose methods are calls
 and whose attributes are reads; a question may name ``"Cls.method"``), given files

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from grader.course.misconceptions import CHANGED_INPUTS
 from grader.static_check import tampering_by_question
 from tests.small_course import grade, write_course
 
@@ -105,3 +106,81 @@ def test_a_method_question_is_graded_on_an_object_living_in_the_students_process
 def test_a_door_inside_a_method_is_found_whatever_the_question_is_named(question):
     assert tampering_by_question(DOOR, [question, "total"]) == {question: ["__wrapped__"]}
     assert tampering_by_question(SOLUTION, [question]) == {}
+
+
+ADAPTER = '''\
+import torch
+
+
+class Adapter:
+    """Weights, and a step away from them that leaves them as they are."""
+
+    def __init__(self):
+        self.weights = torch.ones(3)
+        self.steps = 0
+
+    def adapted(self, step):
+        """The weights moved by -step, as a new tensor: self stays as it was."""
+        raise NotImplementedError("adapted")
+
+    def move(self, step):
+        """Move the weights themselves by -step (this method is meant to change self)."""
+        raise NotImplementedError("move")
+'''
+ADAPTER_SOLUTION = ADAPTER.replace(
+    'raise NotImplementedError("adapted")', "return self.weights - step"
+).replace('raise NotImplementedError("move")', "self.weights = self.weights - step\n        self.steps += 1")
+ADAPTER_IN_PLACE = ADAPTER_SOLUTION.replace(
+    "return self.weights - step", "self.weights.sub_(step)\n        return self.weights.clone()"
+)
+ADAPTER_TESTS = '''\
+import pytest
+import torch
+
+from grader.testing import expect_clean_call, expect_close
+
+
+@pytest.mark.question("Adapter.adapted")
+def test_adapted{half}(student, reference, seed):
+    """adapted moves a copy of the weights and leaves the object's own"""
+    step = torch.rand(3, generator=torch.Generator().manual_seed(seed))
+    mine, theirs = student.Adapter(), reference.Adapter()
+    reply = mine.adapted(step)
+    expect_clean_call(reply, keep_self=True)
+    expect_close(reply.value, theirs.adapted(step), what=reply.call)
+
+
+@pytest.mark.question("Adapter.move")
+def test_move{half}(student, reference, seed):
+    """move changes the object, as it is meant to"""
+    step = torch.rand(3, generator=torch.Generator().manual_seed(seed))
+    mine, theirs = student.Adapter(), reference.Adapter()
+    reply = mine.move(step)
+    expect_clean_call(reply)
+    assert reply.modified_self, "a method that changes its object is told so"
+    theirs.move(step)
+    expect_close(mine.weights, theirs.weights, what="Adapter.weights")
+'''
+
+
+@pytest.mark.slow
+def test_a_method_that_should_leave_its_object_alone_is_caught_changing_it(tmp_path):
+    """`reply.modified_self` says what a method changed of its object; a test of a method
+    meant to leave it alone fails on it (`keep_self`), one meant to change it does not."""
+    course = write_course(
+        tmp_path / "course",
+        "adapter",
+        questions={"Adapter.adapted": (10, 10), "Adapter.move": (10, 10)},
+        stub=ADAPTER,
+        solution=ADAPTER_SOLUTION,
+        public_tests=ADAPTER_TESTS.format(half=""),
+        hidden_tests=ADAPTER_TESTS.format(half="_hidden"),
+    )
+    for name, text in {"right": ADAPTER_SOLUTION, "in_place": ADAPTER_IN_PLACE}.items():
+        (tmp_path / f"{name}.py").write_text(text)
+    results = grade(course, {name: tmp_path / f"{name}.py" for name in ("right", "in_place")})
+    assert results["right"].score == 40, [t.message for t in results["right"].tests if not t.passed]
+    lost = [t for t in results["in_place"].tests if not t.passed]
+    assert {t.question for t in lost} == {"Adapter.adapted"} and results["in_place"].score == 20
+    assert {t.misconception for t in lost} == {CHANGED_INPUTS}
+    assert "changed its object's tensors (self.weights's values changed)" in lost[0].message

@@ -343,7 +343,8 @@ def _dispatch(question: Question, request: dict[str, Any]) -> dict[str, Any]:
     )
     if op == Op.CALL:
         target = _call_target(question, request)
-        return _run(calls, lambda: target(*args, **kwargs), args, kwargs, question.keep)
+        owner = question.object(int(request["object"])) if "object" in request else None
+        return _run(calls, lambda: target(*args, **kwargs), args, kwargs, question.keep, owner)
     if op == Op.GET:
         owner, name = question.object(int(request["object"])), str(request["name"])
         return _run(calls, lambda: _attribute(owner, name), [], {}, question.keep)
@@ -416,8 +417,13 @@ def _run(
     args: list[Any],
     kwargs: dict[str, Any],
     keep: Callable[[Any], Any],
+    owner: Any = None,
 ) -> dict[str, Any]:
+    """Run one call into student code; a method's object (`owner`) is snapshotted too, and
+    what changed of it is said apart: a method may be meant to change it."""
     snapshot = calls.snapshot(args, kwargs)
+    itself = {"self": owner}
+    own = calls.snapshot([], itself) if owner is not None else None
     started = time.perf_counter()
     value = call()
     calls.returned_from_student()
@@ -428,6 +434,7 @@ def _run(
         "ok": True,
         "value": encoded,
         "modified": calls.changes(snapshot, args, kwargs),
+        "modified_self": calls.changes(own, [], itself) if own is not None else [],
         "student_seconds": inside,
         protocol.BLOBS: blobs,
     }
