@@ -2,8 +2,9 @@
 
 One submission's way is kept flat at this level: `cli` (the one edge), `grading` and `batch`
 (one submission, many), `session` and `plugin` (pytest in the trusted process), `student`
-and `worker_client` (the proxy to student code), `reference`, `feedback`, `current_test` and
-`testing` (what a course's tests use). The machinery of each stage is a package:
+and `worker_client` (the proxy to student code), `head_start` (its worker started before the
+grader is imported), `reference`, `feedback`, `current_test`, `leaderboard` and `testing` (what
+a course's tests use). The machinery of each stage is a package:
 
 - `course/`     an assignment on disk: configuration, misconception catalogue, late policy
 - `intake/`     what students hand in, read as regular files only
