@@ -17,6 +17,7 @@ from typing import Any
 from grader import results
 from grader.gradebook.standing import graded_batch
 from grader.outputs.adjustments import points
+from grader.outputs.gradescope import leaderboard_entries
 from grader.results import GradedTest, SubmissionResult
 from grader.untrusted_text import escape_controls
 
@@ -38,12 +39,8 @@ def results_document(result: SubmissionResult, *, hidden_visibility: str) -> dic
         "tests": [_test_entry(test, hidden_visibility) for test in result.tests],
     }
     if result.leaderboard:  # passing public tests' figures only (grader/leaderboard.py)
-        document["leaderboard"] = [_leaderboard_entry(entry) for entry in result.leaderboard]
+        document["leaderboard"] = leaderboard_entries(result)
     return document
-
-
-def _leaderboard_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    return {"name": escape_controls(str(entry["name"])), "value": entry["value"], "order": entry["order"]}
 
 
 def failure_document(line: str, execution_time: float = 0.0) -> dict[str, Any]:

@@ -61,18 +61,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(options: argparse.Namespace) -> int:
     _quick_exit()
     assignment = locate_assignment(options.path, options.assignment)
-    assignment.question_selection(options.question)  # a wrong name is one line, before any start
+    questions = assignment.question_selection(options.question)  # a wrong name: before any start
     # A closed terminal or a `kill` ends the check as Ctrl-C does: every process it started
     # is stopped and its folder removed, however far the check had come.
     with _ended_as_by_ctrl_c():
         head_start = HeadStart.begin(assignment)
         try:
-            return _check(assignment, options, head_start)
+            return _check(assignment, questions, options, head_start)
         finally:
             head_start.close()
 
 
-def _check(assignment: Assignment, options: argparse.Namespace, head_start: HeadStart) -> int:
+def _check(
+    assignment: Assignment,
+    questions: frozenset[str] | None,
+    options: argparse.Namespace,
+    head_start: HeadStart,
+) -> int:
     """Check with the worker already starting: the grader, pytest and torch are imported
     here, while the worker imports its torch (see grader.head_start)."""
     from rich.console import Console
@@ -81,7 +86,6 @@ def _check(assignment: Assignment, options: argparse.Namespace, head_start: Head
     from grader.intake.submission import Submission
     from grader.outputs.submission_report import SubmissionReport
 
-    questions = assignment.question_selection(options.question)
     grading = GradingOptions(mode=CHECK, run_slow=options.slow, questions=questions, torch_threads=1)
     console = Console()
     if options.watch:

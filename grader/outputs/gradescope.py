@@ -34,8 +34,17 @@ def results_json_of(standing: Standing) -> str:
         "extra_data": _adjustments(standing),
     }
     if result.leaderboard:
-        document["leaderboard"] = result.leaderboard
+        document["leaderboard"] = leaderboard_entries(result)
     return json.dumps(document, indent=2) + "\n"
+
+
+def leaderboard_entries(result: SubmissionResult) -> list[dict[str, Any]]:
+    """The result's leaderboard figures as Gradescope reads them (passing public tests' only:
+    grader/leaderboard.py), names escaped as every other text."""
+    return [
+        {"name": escape_controls(str(entry["name"])), "value": entry["value"], "order": entry["order"]}
+        for entry in result.leaderboard
+    ]
 
 
 def results_json(result: SubmissionResult) -> str:
