@@ -49,15 +49,18 @@ def worker_spec(
 
 @dataclass
 class HeadStart:
-    """A grader's folder with an unsandboxed zygote already starting in it."""
+    """A grader's folder with a zygote already starting in it (not in bubblewrap)."""
 
     slot: Path
     zygote: Zygote
 
     @classmethod
-    def begin(cls, assignment: Assignment, limits: Limits | None = None) -> HeadStart:
+    def begin(
+        cls, assignment: Assignment, limits: Limits | None = None, launcher: Launcher | None = None
+    ) -> HeadStart:
+        """`launcher`: how the worker's command line is started (confined in a container)."""
         slot = make_slot()
-        zygote = Zygote(worker_spec(assignment, limits or assignment.limits, slot))
+        zygote = Zygote(worker_spec(assignment, limits or assignment.limits, slot, launcher=launcher))
         try:
             zygote.process()
         except BaseException:

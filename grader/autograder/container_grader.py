@@ -16,7 +16,7 @@ from grader.autograder.confinement import ContainerConfinement
 from grader.course.assignment import Assignment
 from grader.current_test import Bound
 from grader.grading import Grader, GradingOptions
-from grader.head_start import worker_spec
+from grader.head_start import HeadStart, worker_spec
 from grader.intake.submission import Submission
 from grader.results import SubmissionResult
 from grader.sandbox.cgroups import MIB, SubmissionGroup
@@ -36,10 +36,15 @@ class ContainerGrader(Grader):
     """Grades in a container: the worker confined by uid, limits, group and filter."""
 
     def __init__(
-        self, assignment: Assignment, options: GradingOptions, confinement: ContainerConfinement
+        self,
+        assignment: Assignment,
+        options: GradingOptions,
+        confinement: ContainerConfinement,
+        head_start: HeadStart | None = None,
     ) -> None:
+        """`head_start`: a zygote already starting through `confinement.launcher`."""
         self.confinement = confinement  # before the grader's own set-up, which may start the worker
-        super().__init__(assignment, options)
+        super().__init__(assignment, options, head_start)
 
     def grade(
         self,

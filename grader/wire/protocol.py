@@ -20,8 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-
 FRAME_HEADER = struct.Struct(">QI")  # JSON length, number of blobs
 BLOB_HEADER = struct.Struct(">Q")
 Blob = bytes | bytearray | memoryview
@@ -186,7 +184,7 @@ def encode_value(value: Any, depth: int = 0, *, blobs: list[Blob] | None = None)
 
 
 def _encode_number(value: int | float) -> Any:
-    if isinstance(value, float) and not np.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return {"$float": repr(value)}
     return value
 
