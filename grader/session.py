@@ -57,6 +57,9 @@ class PytestSession:
             os.devnull,
             "--rootdir",
             str(self._rootdir),
+            # Only the grader's own plugin: a plugin installed beside the grader (a student's,
+            # say) has no part in a grade, and finding them reads every installed package.
+            "--disable-plugin-autoload",
             "-p",
             "no:cacheprovider",
             "-p",

@@ -4,6 +4,7 @@ submission to the next, and a broken test suite is reported, never waited on for
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 
 import pytest
@@ -107,3 +108,26 @@ def test_a_marker_naming_an_unknown_question_is_a_config_error(assignment_copy):
         pytest.raises(ConfigError, match="unknown question 'no_such_question'"),
     ):
         grader.grade(Submission.at(SUBMISSIONS / "second_order" / "correct_compact.py"))
+
+
+def test_a_pytest_plugin_installed_beside_the_grader_has_no_part_in_a_grade(tmp_path, monkeypatch):
+    """An installed plugin that deselects every test would otherwise grade nothing at all."""
+    site = tmp_path / "site"
+    (site / "sneaky_plugin-1.0.dist-info").mkdir(parents=True)
+    (site / "sneaky_plugin-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: sneaky-plugin\nVersion: 1.0\n"
+    )
+    (site / "sneaky_plugin-1.0.dist-info" / "entry_points.txt").write_text(
+        "[pytest11]\nsneaky = sneaky_plugin\n"
+    )
+    (site / "sneaky_plugin.py").write_text(
+        "def pytest_collection_modifyitems(config, items):\n    items.clear()\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    assignment = Assignment.load(ASSIGNMENTS / "second_order")
+    options = GradingOptions(mode=CHECK, questions=frozenset({"first_order_grads"}))
+    with Grader(assignment, options) as grader:
+        result, _ = grader.grade(Submission("correct", SUBMISSIONS / "second_order" / "correct_compact.py"))
+    assert result.tests and all(test.status == PASSED for test in result.tests)
+    assert result.score == result.max_score > 0
+    assert "sneaky_plugin" not in sys.modules
