@@ -179,14 +179,16 @@ class SubmissionWitnesses:
 
 
 def serve_question(
-    load: dict[str, Any],
+    load: dict[str, Any] | None,
     pipes: QuestionPipes,
     probes: ModuleType,
     trusted_folders: list[str],
     witnesses: Witnesses | None = None,
 ) -> NoReturn:
     """Become the question process: hold only its pipes, arm the witnesses, serve; never
-    returns. `witnesses` were taken before the fork (a fresh interpreter takes its own)."""
+    returns. `witnesses` were taken before the fork (a fresh interpreter takes its own).
+    `load` None: a prepared process, armed before the grader asks; its `load` comes first
+    on its request pipe."""
     code = 0
     try:
         _hold_only(pipes)
@@ -201,7 +203,10 @@ def serve_question(
         install_audit_hook(write_record, frames, executed)
         requests = os.fdopen(REQUEST_FD, "rb", buffering=0)
         replies = os.fdopen(REPLY_FD, "wb", buffering=0)
-        _serve(Question(calls), load, requests, replies, watches, pipes.nonce)
+        if load is None:
+            load = calls.read_frame(requests)
+        if load is not None and load.get("op") == Op.LOAD:
+            _serve(Question(calls), load, requests, replies, watches, pipes.nonce)
     except BaseException:  # noqa: BLE001 - never fall back into the relay's loop
         code = WorkerExit.FAILED
     finally:

@@ -82,6 +82,7 @@ class QuestionRelay:
         self._tampering: list[str] = []
         self._nonce = b""
         self._open: set[str] = set()
+        self._prepared: _Forked | None = None
 
     @property
     def running(self) -> bool:
@@ -89,18 +90,54 @@ class QuestionRelay:
 
     def start(self, serve: Callable[[QuestionPipes], NoReturn]) -> None:
         """Fork the question process; it runs `serve` with its ends of the pipes."""
-        requests, replies, output, records = os.pipe(), os.pipe(), os.pipe(), os.pipe()
-        self._nonce = os.urandom(16).hex().encode()
-        pid = fork_waiting_for_slots()
-        if pid == 0:
-            for fd in (requests[1], replies[0], output[0], records[0]):
-                os.close(fd)
-            serve(QuestionPipes(requests[0], replies[1], output[1], records[1], self._nonce))
-        for fd in (requests[0], replies[1], output[1], records[1]):
-            os.close(fd)
-        self._adopt(
-            pid, {"requests": requests[1], "replies": replies[0], "output": output[0], "records": records[0]}
-        )
+        self._take(_fork(serve))
+
+    def prepare_next(self, serve: Callable[[QuestionPipes], NoReturn]) -> None:
+        """Fork the next question's process now, to arm itself and wait for its `load`.
+
+        Forking and arming a question (its witnesses, its audit hook: page faults, mostly)
+        take about 30 ms, which the grader would otherwise wait for at every question. The
+        prepared process runs no student code until it is sent a `load`.
+        """
+        if self._prepared is None:
+            self._prepared = _fork(serve)
+
+    @property
+    def prepares_beside_questions(self) -> bool:
+        """Whether the next question may be prepared while one runs.
+
+        Not in the sandbox: there a question's end kills every other process of the
+        namespace (its leftovers, and a prepared process with them), so the next one is
+        prepared after that. Elsewhere a question's leftovers outlive it anyway, so a
+        prepared process beside it meets nothing a later question does not meet already;
+        and it cannot be read or traced, being as undumpable as the zygote it came from.
+        Its arming (about 30 ms of CPU) is counted with the running question's time.
+        """
+        return not self._reap_all
+
+    def start_prepared(self, load: dict[str, Any]) -> bool:
+        """Make the prepared process this relay's question and send it its `load`; False if
+        there is none, or it is gone (a leftover of the last question may have killed it)."""
+        prepared, self._prepared = self._prepared, None
+        if prepared is None:
+            return False
+        if _ended(prepared.pid):
+            prepared.close()
+            return False
+        self._take(prepared)
+        self.forward(load)
+        return True
+
+    def discard_prepared(self) -> None:
+        """Kill the prepared process, if any (the submission ends)."""
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None:
+            _stop(prepared.pid)
+            prepared.close()
+
+    def _take(self, forked: _Forked) -> None:
+        self._nonce = forked.nonce
+        self._adopt(forked.pid, forked.fds)
 
     def _adopt(self, pid: int, fds: dict[str, int]) -> None:
         """Take a started question process, and the relay's ends of its pipes, as this
@@ -138,6 +175,9 @@ class QuestionRelay:
         code = self._stop_question()
         if self._reap_all:
             kill_leftovers()
+            if self._prepared is not None:  # killed and reaped with the leftovers
+                self._prepared.close()
+                self._prepared = None
         self._drain_until_closed()
         self._io.close()
         for fd in self._fds.values():
@@ -283,6 +323,34 @@ class QuestionRelay:
             self._tampering.append(reason[:500])
 
 
+@dataclass
+class _Forked:
+    """A forked question process and the relay's ends of its four pipes."""
+
+    pid: int
+    fds: dict[str, int]
+    nonce: bytes
+
+    def close(self) -> None:
+        for fd in self.fds.values():
+            os.close(fd)
+
+
+def _fork(serve: Callable[[QuestionPipes], NoReturn]) -> _Forked:
+    """Fork a question process that runs `serve` with its ends of four new pipes."""
+    requests, replies, output, records = os.pipe(), os.pipe(), os.pipe(), os.pipe()
+    nonce = os.urandom(16).hex().encode()
+    pid = fork_waiting_for_slots()
+    if pid == 0:
+        for fd in (requests[1], replies[0], output[0], records[0]):
+            os.close(fd)
+        serve(QuestionPipes(requests[0], replies[1], output[1], records[1], nonce))
+    for fd in (requests[0], replies[1], output[1], records[1]):
+        os.close(fd)
+    fds = {"requests": requests[1], "replies": replies[0], "output": output[0], "records": records[0]}
+    return _Forked(pid, fds, nonce)
+
+
 class _DrainingWriter:
     """The question's request pipe as a stream for protocol.write_frame: each write waits for
     the pipe while draining the question's output and records, so neither side blocks."""
@@ -300,11 +368,16 @@ def protocol_error(message: str) -> dict[str, Any]:
 
 
 def relay_questions(
-    requests: FrameSource, replies: FrameSink, relay: QuestionRelay, start: Callable[[dict[str, Any]], None]
+    requests: FrameSource,
+    replies: FrameSink,
+    relay: QuestionRelay,
+    start: Callable[[dict[str, Any]], None],
+    prepare: Callable[[], None] | None = None,
 ) -> None:
     """One question process per `load`, each request passed on and its reply relayed, until
     `end-submission`: the loop of a submission's process in both worker modes. `start(load)`
-    starts the question process."""
+    starts the question process; `prepare()`, if given, readies the next one: once a
+    question has ended, and where the relay allows it already once a question is loaded."""
     while (request := protocol.read_frame(requests)) is not None:
         op = request.get("op")
         if op == Op.END_SUBMISSION:
@@ -315,11 +388,17 @@ def relay_questions(
                 relay.end()
             else:
                 protocol.write_frame(replies, {"op": Op.EXITED, "scope": Scope.QUESTION, "exit_code": 0})
+            if prepare is not None:
+                prepare()
             continue
         if op == Op.LOAD:
             relay.end(report=False)  # the grader ends each question first; just in case
             start(request)
-        elif relay.running:
+            relay.pass_reply()
+            if prepare is not None and relay.prepares_beside_questions:
+                prepare()
+            continue
+        if relay.running:
             relay.forward(request)
         else:
             protocol.write_frame(replies, protocol_error("no module loaded"))
@@ -335,6 +414,15 @@ def fork_waiting_for_slots() -> int:
         except BlockingIOError:
             time.sleep(0.05)
     return os.fork()
+
+
+def _ended(pid: int) -> bool:
+    """Whether a child has ended (and is now reaped)."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done != 0
 
 
 def _stop(pid: int) -> int:

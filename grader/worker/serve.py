@@ -164,10 +164,20 @@ def serve_questions(
     prepared = SubmissionWitnesses(probes, trusted)
 
     def start(load: dict[str, Any]) -> None:
+        if relay.start_prepared(load):
+            return
         witnesses = prepared.before_fork()  # here, in a process that never runs student code
         relay.start(lambda pipes: serve_question(load, pipes, probes, trusted, witnesses))
 
-    relay_questions(requests, replies, relay, start)
+    def prepare() -> None:
+        witnesses = prepared.before_fork()
+        relay.prepare_next(lambda pipes: serve_question(None, pipes, probes, trusted, witnesses))
+
+    prepare()  # the first question's process arms while the grader sets up its first test
+    try:
+        relay_questions(requests, replies, relay, start, prepare)
+    finally:
+        relay.discard_prepared()
 
 
 def _drop_privileges(uid: int) -> None:
