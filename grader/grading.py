@@ -140,6 +140,7 @@ class Grader:
                         else None
                     ),
                     isolate=sandbox is not None,
+                    questions=self.options.questions,
                 )
             )
         return self._warm

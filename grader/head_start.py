@@ -34,14 +34,16 @@ def worker_spec(
     home: Path | None = None,
     launcher: Launcher | None = None,
     isolate: bool = False,
+    questions: frozenset[str] | None = None,
 ) -> WorkerSpec:
-    """How an assignment's zygote starts: its memory, its warm-ups, its recorded helpers."""
+    """How an assignment's zygote starts: its memory, its warm-ups, its recorded helpers.
+    `questions`: the ones it will serve (None: all), for the warm-ups they need."""
     return WorkerSpec(
         folder=folder,
         home=home or folder,
         limits=ResourceLimits(memory_mib=limits.memory_mib),
         launcher=launcher or (lambda argv: argv),
-        warm_optimizer=assignment.trains,
+        warm_optimizer=assignment.trains_in(questions),
         isolate=isolate,
         forbid=tuple(assignment.forbidden.as_arguments()),
     )
@@ -56,11 +58,19 @@ class HeadStart:
 
     @classmethod
     def begin(
-        cls, assignment: Assignment, limits: Limits | None = None, launcher: Launcher | None = None
+        cls,
+        assignment: Assignment,
+        limits: Limits | None = None,
+        launcher: Launcher | None = None,
+        questions: frozenset[str] | None = None,
     ) -> HeadStart:
-        """`launcher`: how the worker's command line is started (confined in a container)."""
+        """`launcher`: how the worker's command line is started (confined in a container);
+        `questions`: the ones it will serve (None: all)."""
         slot = make_slot()
-        zygote = Zygote(worker_spec(assignment, limits or assignment.limits, slot, launcher=launcher))
+        spec = worker_spec(
+            assignment, limits or assignment.limits, slot, launcher=launcher, questions=questions
+        )
+        zygote = Zygote(spec)
         try:
             zygote.process()
         except BaseException:

@@ -64,7 +64,13 @@ class ContainerGrader(Grader):
     def warm_worker(self) -> Zygote:
         if self._warm is None:
             self._warm = Zygote(
-                worker_spec(self.assignment, self.limits, self._slot, launcher=self.confinement.launcher)
+                worker_spec(
+                    self.assignment,
+                    self.limits,
+                    self._slot,
+                    launcher=self.confinement.launcher,
+                    questions=self.options.questions,
+                )
             )
         return self._warm
 

@@ -65,7 +65,7 @@ def run(options: argparse.Namespace) -> int:
     # A closed terminal or a `kill` ends the check as Ctrl-C does: every process it started
     # is stopped and its folder removed, however far the check had come.
     with _ended_as_by_ctrl_c():
-        head_start = HeadStart.begin(assignment)
+        head_start = HeadStart.begin(assignment, questions=questions)
         try:
             return _check(assignment, questions, options, head_start)
         finally:

@@ -67,6 +67,8 @@ class Assignment:
     questions: dict[str, QuestionPoints]
     limits: Limits
     trains: bool = False
+    training_questions: frozenset[str] | None = None
+    """The questions whose code trains (`trains = ["learn"]`); None: any of them may."""
     forbidden: Forbidden = field(default_factory=Forbidden)
     misconceptions: Catalogue = field(default_factory=Catalogue)
     calls: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -117,6 +119,15 @@ class Assignment:
     def total_points(self) -> float:
         return sum(q.total for q in self.questions.values())
 
+    def trains_in(self, questions: frozenset[str] | None) -> bool:
+        """Whether checking `questions` (None: every one) runs code that takes an optimizer
+        step, so that the worker pays torch's first step (about 1 s) only when it is used."""
+        if not self.trains:
+            return False
+        if questions is None or self.training_questions is None:
+            return True
+        return bool(questions & self.training_questions)
+
     @property
     def hidden_points(self) -> float:
         return sum(q.hidden for q in self.questions.values())
@@ -138,7 +149,8 @@ class Assignment:
             module_name=_string(config, "module", config_path),
             questions=questions,
             limits=_limits(config.get("limits", {}), config_path),
-            trains=_flag(config, "trains", config_path),
+            trains=bool(config.get("trains", False)),
+            training_questions=_training_questions(config, set(questions), config_path),
             forbidden=_forbidden(config.get("forbidden", {}), config_path),
             misconceptions=Catalogue.load(folder, set(questions)),
             calls=_calls(config.get("calls", {}), set(questions), config_path),
@@ -154,11 +166,17 @@ def _string(config: dict[str, Any], key: str, where: Path) -> str:
     return value
 
 
-def _flag(config: dict[str, Any], key: str, where: Path) -> bool:
-    value = config.get(key, False)
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where}: '{key}' must be true or false")
-    return value
+def _training_questions(config: dict[str, Any], questions: set[str], where: Path) -> frozenset[str] | None:
+    """`trains`: true (any question may train), false, or the list of the questions that do."""
+    value = config.get("trains", False)
+    if isinstance(value, bool):
+        return None
+    if not isinstance(value, list) or not value or not all(name in questions for name in value):
+        raise ConfigError(
+            f"{where}: 'trains' must be true, false or a list of questions from [questions] "
+            f"(those whose code takes an optimizer step), not {value!r}"
+        )
+    return frozenset(value)
 
 
 def _points(value: object, where: str) -> float:

@@ -126,3 +126,41 @@ def test_a_missing_probes_file_is_the_instructors_error_not_each_students(tmp_pa
     (folder / "probes.py").unlink()
     with pytest.raises(ConfigError, match="probes.py is missing"):
         Grader(Assignment.load(folder), GradingOptions())
+
+
+def assignment_training(tmp_path: Path, trains: str) -> Assignment:
+    (tmp_path / "assignment.toml").write_text(
+        f'title = "t"\nmodule = "m"\ntrains = {trains}\n[questions]\nlearn = {{ public = 1 }}\n'
+        "step = { public = 1 }\n"
+    )
+    return Assignment.load(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "trains, selections",
+    [
+        ('["learn"]', {None: True, frozenset({"learn"}): True, frozenset({"step"}): False}),
+        ("true", {None: True, frozenset({"learn"}): True, frozenset({"step"}): True}),
+        ("false", {None: False, frozenset({"learn"}): False, frozenset({"step"}): False}),
+    ],
+)
+def test_the_worker_warms_the_optimizer_only_for_questions_that_train(tmp_path, trains, selections):
+    from grader.head_start import worker_spec
+
+    assignment = assignment_training(tmp_path, trains)
+    for questions, warm in selections.items():
+        assert assignment.trains_in(questions) is warm
+        spec = worker_spec(assignment, assignment.limits, tmp_path, questions=questions)
+        assert spec.warm_optimizer is warm
+
+
+@pytest.mark.parametrize("trains", ['["nope"]', "[]", '"yes"', "3"])
+def test_a_bad_trains_entry_is_a_config_error(tmp_path, trains):
+    with pytest.raises(ConfigError, match="'trains' must be true, false or a list of questions"):
+        assignment_training(tmp_path, trains)
+
+
+def test_maml_names_the_question_that_trains():
+    assignment = Assignment.load(ASSIGNMENTS / "maml")
+    assert assignment.training_questions == {"meta_train"}
+    assert not assignment.trains_in(frozenset({"inner_update", "adapt", "meta_loss"}))
