@@ -17,6 +17,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import functools
+import os
 
 WORKER_MALLOC = {
     "MALLOC_ARENA_MAX": "2",
@@ -39,7 +40,12 @@ PR_SET_DUMPABLE = 4
 
 @functools.cache
 def libc() -> ctypes.CDLL | None:
-    """The C library, found once per process and its forks (finding it runs `ldconfig -p`)."""
+    """The C library, loaded once per process and its forks: on POSIX the symbols the
+    process already has (finding it by name runs `ldconfig -p`, a child process, about
+    10 ms on a worker's start), else by name."""
+    if os.name == "posix":
+        with contextlib.suppress(OSError):
+            return ctypes.CDLL(None)
     name = ctypes.util.find_library("c")
     try:
         return ctypes.CDLL(name) if name is not None else None
