@@ -114,9 +114,10 @@ def trusted_folders() -> list[str]:
 
 
 def ready_for_student_code(options: WorkerOptions) -> None:
-    """Import torch (once, under the limits already set), pay its first-use costs, make
-    breakpoint() do nothing and install the forbidden helpers' recorders: all before any
-    student code is imported."""
+    """Pay torch's first-use costs (under the limits already set), make breakpoint() do
+    nothing and install the forbidden helpers' recorders: all before any student code is
+    imported. torch itself is imported with the worker's modules in the fork mode (the
+    input guard binds its functions), and here, under the limits, in the portable one."""
     import torch
 
     # No bytecode of the submission is ever cached (`-I` ignores PYTHONDONTWRITEBYTECODE):
