@@ -92,15 +92,16 @@ class QuestionRelay:
         """Fork the question process; it runs `serve` with its ends of the pipes."""
         self._take(_fork(serve))
 
-    def prepare_next(self, serve: Callable[[QuestionPipes], NoReturn]) -> None:
-        """Fork the next question's process now, to arm itself and wait for its `load`.
+    def prepare_next(self, serving: Callable[[], Callable[[QuestionPipes], NoReturn]]) -> None:
+        """Fork the next question's process now, to arm itself and wait for its `load`;
+        `serving()` gives what it runs, and is asked only when one is forked.
 
         Forking and arming a question (its witnesses, its audit hook: page faults, mostly)
         take about 30 ms, which the grader would otherwise wait for at every question. The
         prepared process runs no student code until it is sent a `load`.
         """
         if self._prepared is None:
-            self._prepared = _fork(serve)
+            self._prepared = _fork(serving())
 
     @property
     def prepares_beside_questions(self) -> bool:

@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, NoReturn
@@ -44,7 +45,13 @@ from grader.worker.entry import (
 )
 from grader.worker.memory import keep_memory_private, libc, small_pages_from_now_on
 from grader.worker.question import SubmissionWitnesses, serve_question
-from grader.worker.relay import QuestionRelay, fork_waiting_for_slots, protocol_error, relay_questions
+from grader.worker.relay import (
+    QuestionPipes,
+    QuestionRelay,
+    fork_waiting_for_slots,
+    protocol_error,
+    relay_questions,
+)
 
 DEFAULT_DISK_MIB = 64
 
@@ -163,15 +170,16 @@ def serve_questions(
     relay = QuestionRelay(replies, reap_all=reap)
     prepared = SubmissionWitnesses(probes, trusted)
 
-    def start(load: dict[str, Any]) -> None:
-        if relay.start_prepared(load):
-            return
+    def serving(load: dict[str, Any] | None) -> Callable[[QuestionPipes], NoReturn]:
         witnesses = prepared.before_fork()  # here, in a process that never runs student code
-        relay.start(lambda pipes: serve_question(load, pipes, probes, trusted, witnesses))
+        return lambda pipes: serve_question(load, pipes, probes, trusted, witnesses)
+
+    def start(load: dict[str, Any]) -> None:
+        if not relay.start_prepared(load):
+            relay.start(serving(load))
 
     def prepare() -> None:
-        witnesses = prepared.before_fork()
-        relay.prepare_next(lambda pipes: serve_question(None, pipes, probes, trusted, witnesses))
+        relay.prepare_next(lambda: serving(None))
 
     prepare()  # the first question's process arms while the grader sets up its first test
     try:

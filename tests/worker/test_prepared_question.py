@@ -68,7 +68,7 @@ class StandInSubmission:
                     relay.start(lambda pipes: stand_in_question(load, pipes, pids))
 
             def prepare():
-                relay.prepare_next(lambda pipes: stand_in_question(None, pipes, pids))
+                relay.prepare_next(lambda: lambda pipes: stand_in_question(None, pipes, pids))
 
             prepare()
             try:
