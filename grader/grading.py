@@ -34,7 +34,7 @@ from grader.session import PytestSession
 from grader.static_check import tampering_by_question
 from grader.submission_run import RunControl, SubmissionRun
 from grader.wire.limits import ResourceLimits
-from grader.worker_client import SubmissionSpec, SubmissionWorkers, Zygote
+from grader.worker_client import Launcher, SubmissionSpec, SubmissionWorkers, Zygote
 
 CHECK, GRADE, RECORD = results.Mode.CHECK, results.Mode.GRADE, results.Mode.RECORD
 
@@ -127,23 +127,25 @@ class Grader:
     def warm_worker(self) -> Zygote:
         """The worker this grader keeps warm across submissions (started on first use)."""
         if self._warm is None:
-            sandbox = self.options.sandbox
             self._warm = Zygote(
                 worker_spec(
                     self.assignment,
                     self.limits,
                     self._slot,
                     home=self._inside(self._slot),
-                    launcher=(
-                        sandbox.launcher(self._slot, self.cgroups.bind_arguments() if self.cgroups else None)
-                        if sandbox
-                        else None
-                    ),
-                    isolate=sandbox is not None,
+                    launcher=self._worker_launcher(),
+                    isolate=self.options.sandbox is not None,
                     questions=self.options.questions,
                 )
             )
         return self._warm
+
+    def _worker_launcher(self) -> Launcher | None:
+        """How the worker's command line is started: in bubblewrap when sandboxed."""
+        sandbox = self.options.sandbox
+        if sandbox is None:
+            return None
+        return sandbox.launcher(self._slot, self.cgroups.bind_arguments() if self.cgroups else None)
 
     def start_worker(self) -> None:
         """Start the worker now if it is not running: it imports torch while this process

@@ -16,12 +16,12 @@ from grader.autograder.confinement import ContainerConfinement
 from grader.course.assignment import Assignment
 from grader.current_test import Bound
 from grader.grading import Grader, GradingOptions
-from grader.head_start import HeadStart, worker_spec
+from grader.head_start import HeadStart
 from grader.intake.submission import Submission
 from grader.results import SubmissionResult
 from grader.sandbox.cgroups import MIB, SubmissionGroup
 from grader.submission_run import RunControl
-from grader.worker_client import Zygote
+from grader.worker_client import Launcher
 
 
 class WorkerGroup(SubmissionGroup):
@@ -61,18 +61,8 @@ class ContainerGrader(Grader):
             result.peak_memory_mib = round(peak / MIB, 1)
         return result, recorded
 
-    def warm_worker(self) -> Zygote:
-        if self._warm is None:
-            self._warm = Zygote(
-                worker_spec(
-                    self.assignment,
-                    self.limits,
-                    self._slot,
-                    launcher=self.confinement.launcher,
-                    questions=self.options.questions,
-                )
-            )
-        return self._warm
+    def _worker_launcher(self) -> Launcher:
+        return self.confinement.launcher
 
     def _uid(self) -> AbstractContextManager[int | None]:
         return nullcontext(self.confinement.uid)  # the submission's folder is given to it
