@@ -56,8 +56,7 @@ def grade(
     if metadata.problem:
         print(f"note: {metadata.problem}; hidden inputs are drawn for {metadata.student_key}")
     share = cpu_share()
-    options = _Options(assignment, layout.reference / settings.assignment)
-    grader = stack.enter_context(_grader(options, settings, stack))
+    grader = stack.enter_context(_grader(assignment, layout.reference / settings.assignment, settings, stack))
     print(f"cpu share {share:g}: time limits count the submission's own CPU time")
     path = submission or submission_path(layout.submission)
     result, _ = grader.grade(Submission(metadata.student_key, path))
@@ -65,11 +64,12 @@ def grade(
     return results_document(result, hidden_visibility=settings.hidden_visibility), result
 
 
-def _grader(options: _Options, settings: AutograderSettings, stack: ExitStack) -> Grader:
+def _grader(
+    assignment: Assignment, reference: Path, settings: AutograderSettings, stack: ExitStack
+) -> Grader:
     """Bubblewrap where it works; otherwise the container's confinement, with the confined
     worker started before pytest and the grader are imported, so that its import of torch
     runs beside theirs (every Gradescope submission is a cold start)."""
-    assignment = options.assignment
     if holds_sys_admin():
         try:
             sandbox = Sandbox.require(assignment)
@@ -79,36 +79,31 @@ def _grader(options: _Options, settings: AutograderSettings, stack: ExitStack) -
             print("confinement: bubblewrap (namespaces, a uid per submission, control group where possible)")
             from grader.grading import Grader
 
-            return Grader(assignment, dataclasses.replace(options.grading(), sandbox=sandbox))
+            return Grader(assignment, dataclasses.replace(_options(assignment, reference), sandbox=sandbox))
     confinement = container_confinement(settings, stack)
     print(confinement.layers())
     head_start = HeadStart.begin(assignment, launcher=confinement.launcher)
     try:
         from grader.autograder.container_grader import ContainerGrader
 
-        return ContainerGrader(assignment, options.grading(), confinement, head_start)
+        return ContainerGrader(assignment, _options(assignment, reference), confinement, head_start)
     except BaseException:
         head_start.close()
         raise
 
 
-@dataclasses.dataclass(frozen=True)
-class _Options:
-    """What the grading options are made of, before the grader is imported."""
+def _options(assignment: Assignment, reference: Path) -> GradingOptions:
+    """Grade mode with the reference in `reference` (the grader is imported here, once the
+    worker is starting)."""
+    from grader.grading import GRADE, GradingOptions
 
-    assignment: Assignment
-    reference_dir: Path
-
-    def grading(self) -> GradingOptions:
-        from grader.grading import GRADE, GradingOptions
-
-        return GradingOptions(
-            mode=GRADE,
-            reference_dir=self.reference_dir,
-            limits=self.assignment.limits,  # charged to the submission's own CPU time, not the wall
-            run_slow=True,  # as `grader grade`: a slow test carries points too
-            torch_threads=1,
-        )
+    return GradingOptions(
+        mode=GRADE,
+        reference_dir=reference,
+        limits=assignment.limits,  # charged to the submission's own CPU time, not the wall
+        run_slow=True,  # as `grader grade`: a slow test carries points too
+        torch_threads=1,
+    )
 
 
 def container_confinement(settings: AutograderSettings, stack: ExitStack) -> ContainerConfinement:
