@@ -66,9 +66,8 @@ class Assignment:
     module_name: str
     questions: dict[str, QuestionPoints]
     limits: Limits
-    trains: bool = False
-    training_questions: frozenset[str] | None = None
-    """The questions whose code trains (`trains = ["learn"]`); None: any of them may."""
+    training_questions: frozenset[str] = frozenset()
+    """The questions whose code may take an optimizer step (`trains`: true names every one)."""
     forbidden: Forbidden = field(default_factory=Forbidden)
     misconceptions: Catalogue = field(default_factory=Catalogue)
     calls: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -122,11 +121,7 @@ class Assignment:
     def trains_in(self, questions: frozenset[str] | None) -> bool:
         """Whether checking `questions` (None: every one) runs code that takes an optimizer
         step, so that the worker pays torch's first step (about 1 s) only when it is used."""
-        if not self.trains:
-            return False
-        if questions is None or self.training_questions is None:
-            return True
-        return bool(questions & self.training_questions)
+        return bool(self.training_questions if questions is None else questions & self.training_questions)
 
     @property
     def hidden_points(self) -> float:
@@ -149,7 +144,6 @@ class Assignment:
             module_name=_string(config, "module", config_path),
             questions=questions,
             limits=_limits(config.get("limits", {}), config_path),
-            trains=bool(config.get("trains", False)),
             training_questions=_training_questions(config, set(questions), config_path),
             forbidden=_forbidden(config.get("forbidden", {}), config_path),
             misconceptions=Catalogue.load(folder, set(questions)),
@@ -166,11 +160,11 @@ def _string(config: dict[str, Any], key: str, where: Path) -> str:
     return value
 
 
-def _training_questions(config: dict[str, Any], questions: set[str], where: Path) -> frozenset[str] | None:
+def _training_questions(config: dict[str, Any], questions: set[str], where: Path) -> frozenset[str]:
     """`trains`: true (any question may train), false, or the list of the questions that do."""
     value = config.get("trains", False)
     if isinstance(value, bool):
-        return None
+        return frozenset(questions) if value else frozenset()
     if not isinstance(value, list) or not value or not all(name in questions for name in value):
         raise ConfigError(
             f"{where}: 'trains' must be true, false or a list of questions from [questions] "
