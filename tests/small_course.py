@@ -59,6 +59,12 @@ def write_course(
     return public
 
 
+def both_halves(tests: str) -> dict[str, str]:
+    """One test file's text as write_course's public and hidden tests: `{half}` in it is ""
+    in the public file and "_hidden" in the hidden one, so that no two tests share a name."""
+    return {"public_tests": tests.format(half=""), "hidden_tests": tests.format(half="_hidden")}
+
+
 def grade(folder: Path, submissions: dict[str, Path]) -> dict[str, SubmissionResult]:
     """Each submission graded live against the reference, unsandboxed, by id."""
     assignment = Assignment.load(folder)

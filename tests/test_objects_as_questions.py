@@ -8,7 +8,7 @@ import pytest
 
 from grader.course.misconceptions import CHANGED_INPUTS
 from grader.static_check import tampering_by_question
-from tests.small_course import grade, write_course
+from tests.small_course import both_halves, grade, write_course
 
 STUB = '''\
 import torch
@@ -81,8 +81,7 @@ def course(tmp_path):
         questions={"Running.update": (30, 30), "total": (20, 20)},
         stub=STUB,
         solution=SOLUTION,
-        public_tests=TESTS.format(half=""),
-        hidden_tests=TESTS.format(half="_hidden"),
+        **both_halves(TESTS),
     )
 
 
@@ -173,8 +172,7 @@ def test_a_method_that_should_leave_its_object_alone_is_caught_changing_it(tmp_p
         questions={"Adapter.adapted": (10, 10), "Adapter.move": (10, 10)},
         stub=ADAPTER,
         solution=ADAPTER_SOLUTION,
-        public_tests=ADAPTER_TESTS.format(half=""),
-        hidden_tests=ADAPTER_TESTS.format(half="_hidden"),
+        **both_halves(ADAPTER_TESTS),
     )
     for name, text in {"right": ADAPTER_SOLUTION, "in_place": ADAPTER_IN_PLACE}.items():
         (tmp_path / f"{name}.py").write_text(text)

@@ -9,7 +9,7 @@ import pytest
 
 from grader.authoring.validation import graded_problems, import_problems, read_variants
 from grader.course.assignment import Assignment
-from tests.small_course import write_course
+from tests.small_course import both_halves, write_course
 from tests.test_objects_as_questions import SOLUTION, STUB, TESTS
 
 CATALOGUE = """\
@@ -63,8 +63,7 @@ def course(tmp_path, variants: str):
         questions={"Running.update": (30, 30), "total": (20, 20)},
         stub=STUB,
         solution=SOLUTION,
-        public_tests=TESTS.format(half=""),
-        hidden_tests=TESTS.format(half="_hidden"),
+        **both_halves(TESTS),
         catalogue=CATALOGUE,
         config='[calls]\ntotal = ["Running.update"]\n',
         files={"reference/running/variants.py": variants},
