@@ -13,6 +13,7 @@ submission it is handed (a :class:`~grader.submission_run.SubmissionRun`, see
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -388,7 +389,8 @@ def forget_test_modules(folders: list[Path]) -> None:
     """Drop imported test modules, so another assignment's `tests/test_public.py` is not
     mistaken for this one's when both are collected in one process (pytest's importlib mode
     reuses a module of the same name)."""
+    prefixes = tuple(os.path.join(os.path.normpath(folder), "") for folder in folders)
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if file and any(Path(file).is_relative_to(folder) for folder in folders):
+        if isinstance(file, str) and os.path.normpath(file).startswith(prefixes):
             del sys.modules[name]

@@ -121,10 +121,15 @@ def _table() -> dict[int, tuple[int, str, int]]:
 def _stat(pid: int) -> tuple[int, str, int] | None:
     """(parent, start time, utime + stime + cutime + cstime in ticks) of one process."""
     try:
-        with open(PROC / str(pid) / "stat", "rb") as stream:
-            text = stream.read()
+        descriptor = os.open(f"{PROC}/{pid}/stat", os.O_RDONLY)  # a few per question: no pathlib
     except OSError:
         return None
+    try:
+        text = os.read(descriptor, 4096)
+    except OSError:
+        return None
+    finally:
+        os.close(descriptor)
     fields = text.rpartition(b")")[2].split()
     try:
         ticks = sum(int(value) for value in fields[11:15])

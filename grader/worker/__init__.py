@@ -4,7 +4,8 @@ This package imports nothing of the grader but :mod:`grader.wire` (a test enforc
 whatever student code can reach here, it cannot reach the trusted side through imports.
 
 - how a worker starts: :mod:`entry` (shared by both modes), :mod:`serve` (the forking zygote
-  and each submission's process), :mod:`portable` (a fresh interpreter per question);
+  and each submission's process), :mod:`portable` (a fresh interpreter per question),
+  :mod:`shapes_on_demand` (torch's sympy import put off until something needs it);
 - a question: :mod:`relay` (its frames, output and records, under the relay's control) and
   :mod:`question` (the process that imports the submission and serves its calls);
 - the witnesses beside student code, each finding written to :mod:`records`:

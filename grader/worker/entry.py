@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.wire.limits import ResourceLimits
-from grader.worker import forbidden
+from grader.worker import forbidden, global_draws, shapes_on_demand
 
 
 @dataclass(frozen=True)
@@ -136,13 +136,18 @@ def ready_for_student_code(options: WorkerOptions) -> None:
 def warm_up(*, optimizer: bool) -> None:
     """Pay torch's lazy first-use costs once here, not in every question.
 
-    Double backward, and backward with grad_outputs (about 0.5 s), initialise on first use;
-    the first optimizer step imports torch._dynamo (about 2 s), so that is paid only for
-    assignments that train. What is cached on first use (copyreg's slot names, torch's
-    device module) is cached before the witnesses take their snapshot.
+    Double backward initialises on first use; backward with grad_outputs would import sympy
+    (about 0.4 s), which :mod:`shapes_on_demand` makes wait until something needs it; the
+    first optimizer step imports torch._dynamo (about 1 s, sympy with it), so that is paid
+    only for assignments that train. What is cached on first use (copyreg's slot names,
+    torch's device module) is cached before the witnesses take their snapshot.
     """
     import torch
     import torch.utils._device  # noqa: F401 - every question's TorchModes binds it
+
+    if not optimizer:  # the optimizer's first step imports torch._dynamo, and sympy with it
+        shapes_on_demand.install()
+    global_draws.seeder()  # imports numpy.random (about 16 ms), which every question seeds
 
     weight = torch.zeros(2, requires_grad=True)
     (grad,) = torch.autograd.grad((weight**3).sum(), weight, create_graph=True)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from grader.wire.vocabulary import RecordKind
+from grader.worker import shapes_on_demand
 from grader.worker.records import record
 
 _SOURCE = "def recorded(*args, **kwargs):\n    (1001)(1002)\n    return (1003)(*args, **kwargs)\n"
@@ -106,9 +107,13 @@ def install(helpers: dict[str, tuple[str, ...]]) -> list[str]:
 
 
 def _is_torch_module(module: Any) -> bool:
+    """A torch module that has run its code (one still lazy takes its references, when it runs,
+    from namespaces already given the recorders)."""
     name = getattr(module, "__name__", "")
-    return isinstance(module, types.ModuleType) and (
-        name == "torch" or name.startswith(("torch.", "functorch"))
+    return (
+        isinstance(module, types.ModuleType)
+        and (name == "torch" or name.startswith(("torch.", "functorch")))
+        and not shapes_on_demand.not_yet_run(module)
     )
 
 
