@@ -34,6 +34,7 @@ from grader.session import PytestSession
 from grader.static_check import tampering_by_question
 from grader.submission_run import RunControl, SubmissionRun
 from grader.wire.limits import ResourceLimits
+from grader.worker import shapes_on_demand
 from grader.worker_client import Launcher, SubmissionSpec, SubmissionWorkers, Zygote
 
 CHECK, GRADE, RECORD = results.Mode.CHECK, results.Mode.GRADE, results.Mode.RECORD
@@ -217,10 +218,9 @@ class Grader:
         """The pytest session, started on first use; a cold worker imports torch meanwhile."""
         if self._session is None:
             self.start_worker()
+            _torch_ready(self.options.torch_threads)
             if self.options.mode != CHECK and self.live_reference is None:
                 self.live_reference = self._load_reference()
-            if self.options.torch_threads is not None:
-                _torch_threads(self.options.torch_threads)
             paths = [self.assignment.public_tests]
             if self.hidden_tests is not None:
                 paths.append(self.hidden_tests)
@@ -295,16 +295,20 @@ class Grader:
         return sum(self.assignment.questions[q].hidden for q in names if q in self.assignment.questions)
 
 
-def _torch_threads(count: int) -> None:
-    """`grader check` runs torch on one thread here, as the worker and `grader grade`'s
+def _torch_ready(threads: int | None) -> None:
+    """Import torch here once the worker is started, so that this process imports it while
+    the worker imports its own. Its size checks import no sympy (the reference's
+    `grad_outputs`: see grader.worker.shapes_on_demand).
+
+    `threads`: `grader check` runs torch on one thread here, as the worker and `grader grade`'s
     processes do: this process only draws inputs, runs small computations and compares; with
     torch's default of a thread per core its idle OpenMP threads spin between them, on the
-    cores the worker needs (about 0.5 CPU s of a check of an assignment that trains). Set
-    once the worker is started, so this process imports torch while the worker imports its
-    own."""
+    cores the worker needs (about 0.5 CPU s of a check of an assignment that trains)."""
     import torch
 
-    torch.set_num_threads(count)
+    shapes_on_demand.install()
+    if threads is not None:
+        torch.set_num_threads(threads)
 
 
 def _end_group(group: SubmissionGroup) -> float | None:

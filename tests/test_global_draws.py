@@ -230,3 +230,19 @@ def test_student_code_cannot_read_the_tests_seed_from_its_generator(tmp_path: Pa
     reader = course.parent.parent / "reference" / "reader" / "reader.py"
     result = grade(course, {"reader": reader})["reader"]
     assert result.tests and all(t.passed for t in result.tests), [(t.name, t.message) for t in result.tests]
+
+
+def test_the_globals_are_seeded_as_torch_manual_seed_seeds_them(monkeypatch):
+    """A build with only the CPU seeds its one generator, without the stack torch keeps for
+    each device built in; a build with a device goes through torch.manual_seed itself."""
+    from grader.worker import global_draws
+
+    with seeded(7):
+        ours = torch.rand(4)
+    torch.manual_seed(7)
+    assert torch.equal(ours, torch.rand(4))
+    cpu_only = not any(getattr(torch._C, name, False) for name in ("_has_cuda", "_has_xpu", "_has_mps"))
+    if cpu_only:
+        assert global_draws._torch_seeder() == torch.default_generator.manual_seed
+    monkeypatch.setattr(torch._C, "_has_cuda", True, raising=False)
+    assert global_draws._torch_seeder() is torch.manual_seed
