@@ -57,8 +57,10 @@ _FRAME_ATTRIBUTES = frozenset(
     {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "__code__", "f_back", "gi_code", "cr_code"}
 )
 _CODE_ATTRIBUTES = frozenset(
-    {"__code__", "__defaults__", "__kwdefaults__", "__globals__", "__closure__", "__class__"}
+    {"__code__", "__defaults__", "__kwdefaults__", "__globals__", "__closure__", "__class__", "__bases__"}
 )
+"""Assigned, each reroutes trusted code without writing to any dict the dict watch sees: a
+class's `__bases__`, say, changes where its methods are found, not its namespace."""
 _HIDDEN_MODULES = ("marshal", "_imp")
 """Makers of code objects no homework needs (crafted bytecode; `_imp._fix_co_filename`, which
 relabels code as a trusted file's): taken out of `sys.modules` before student code, so that

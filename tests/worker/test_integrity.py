@@ -75,6 +75,7 @@ def with_hook(source: str):
         "import gc\ngc.get_objects()",
         "def f(): pass\nf.__code__",
         "def f(): pass\ndef g(): pass\nf.__code__ = g.__code__",
+        "class A: pass\nclass B: pass\nclass C(A): pass\nC.__bases__ = (B,)",
         "import sys\nsys.settrace(None)",
         "compile('x = 1', __import__('os').__file__, 'exec')",
         "import ctypes\nctypes.c_int.from_address(id(1))",
