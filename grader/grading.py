@@ -193,6 +193,7 @@ class Grader:
                         self.assignment.questions,
                         course=self.assignment.folder,
                     )
+                    run.start_early()  # forked while a cold grader imports torch
                     session = self.session()
                     reference_before = self._reference_seconds()
                     session.grade(run)

@@ -63,6 +63,12 @@ class SubmissionRun:
             self._pool = self.make_pool()
         return self._pool
 
+    def start_early(self) -> None:
+        """Ask for the submission's process before the tests run (unless cancelled already):
+        see :meth:`SubmissionWorkers.start`."""
+        if not self.control.cancelled.is_set():
+            self.pool().start()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()

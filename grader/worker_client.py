@@ -146,9 +146,20 @@ class WorkerProcess:
     ) -> dict[str, Any]:
         """Send one request and wait for its reply: at most `seconds` of the CPU time `meter`
         reads (with a wall-clock backstop), or of wall clock without one."""
-        limit = TimeLimit(seconds, meter)
+        self.send(message, during)
+        return self.reply(seconds, during, meter)
+
+    def send(self, message: dict[str, Any], during: str) -> None:
+        """Send one request; its reply is read by :meth:`reply`."""
         try:
             protocol.write_frame(self._requests, message)
+        except (BrokenPipeError, ConnectionResetError):
+            raise self._died(during) from None
+
+    def reply(self, seconds: float, during: str, meter: CpuMeter | None = None) -> dict[str, Any]:
+        """Wait for the reply to the request last sent (see :meth:`request` for `seconds`)."""
+        limit = TimeLimit(seconds, meter)
+        try:
             header = self._read(protocol.FRAME_HEADER.size, limit, during)
             return protocol.read_frame_after_header(header, lambda size: self._read(size, limit, during))
         except (BrokenPipeError, ConnectionResetError, EOFError):
@@ -298,6 +309,7 @@ class SubmissionWorkers:
         self._oom_kills = 0  # the group's count of processes killed for memory, as last seen
         self._tree: ProcessTree | None = None
         self._group_counts: bool | None = None  # whether its group counts CPU time
+        self._starting = False  # its process was asked for, the zygote's answer not yet read
 
     def _meter(self, worker: WorkerProcess) -> CpuMeter:
         """Where this submission's CPU time is read: its group's counter, else its worker's
@@ -351,6 +363,8 @@ class SubmissionWorkers:
             raise type(self._import_failure)(
                 self._import_failure.message, traceback=self._import_failure.traceback
             )
+        if self._starting:
+            self._await_begin()
         if self._worker is None or not self._worker.alive:
             self._begin()
         if self._question != question:
@@ -363,8 +377,24 @@ class SubmissionWorkers:
         assert self._worker is not None, "the submission's process has not begun"
         return self._worker
 
+    def start(self) -> None:
+        """Ask the zygote for this submission's process now and read its answer later: the
+        process is forked, and its first question's process prepared, while the grader goes on
+        (a cold grader imports torch meanwhile). A zygote that cannot take the request is left
+        to the first test, which starts a new one and says what failed."""
+        if self._worker is not None or self._import_failure is not None:
+            return
+        try:
+            self._ask_for_process()
+        except problems.StudentProblem:
+            self._lose_worker()
+
     def _begin(self) -> None:
         """Fork this submission's process from the zygote."""
+        self._ask_for_process()
+        self._await_begin()
+
+    def _ask_for_process(self) -> None:
         self._question = None
         self._worker = self.zygote.process()
         message = {
@@ -376,8 +406,14 @@ class SubmissionWorkers:
         }
         if self.spec.cgroup is not None:
             message["cgroup"] = self.spec.cgroup.join_request()
+        self._starting = True
+        self._worker.send(message, "starting the submission")
+
+    def _await_begin(self) -> None:
+        """Read the zygote's answer to the request for this submission's process."""
+        self._starting = False
         try:
-            reply = self._worker.request(message, 120, "starting the submission")
+            reply = self._running().reply(120, "starting the submission")
         except problems.StudentProblem:
             self._lose_worker()
             raise
@@ -457,6 +493,7 @@ class SubmissionWorkers:
     def _lose_worker(self) -> None:
         """The zygote hung or broke: kill it; the next request starts a new one."""
         self._question = None
+        self._starting = False
         self._worker = None
         self.zygote.discard()
 
@@ -465,6 +502,8 @@ class SubmissionWorkers:
         if self._worker is None or not self._worker.alive:
             return
         try:
+            if self._starting:  # asked for, never used: its answer comes first
+                self._await_begin()
             self._end_child()
             self._expect_exit({"op": Op.END_SUBMISSION}, Scope.SUBMISSION)
         except problems.StudentProblem:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -15,6 +16,7 @@ from grader.grading import CHECK, GRADE, Grader, GradingOptions
 from grader.intake.submission import Submission
 from grader.problems import StudentTimedOut
 from grader.results import HIDDEN, PASSED
+from grader.sandbox.process_tree import descendants
 from tests.conftest import ASSIGNMENTS, REFERENCE, SUBMISSIONS
 
 HANGS_IN_HVP = """
@@ -131,3 +133,25 @@ def test_a_pytest_plugin_installed_beside_the_grader_has_no_part_in_a_grade(tmp_
     assert result.tests and all(test.status == PASSED for test in result.tests)
     assert result.score == result.max_score > 0
     assert "sneaky_plugin" not in sys.modules
+
+
+def test_a_cold_grader_has_the_submissions_process_forked_before_its_tests_run(monkeypatch):
+    """The submission's process (and its first question's) is asked for before the session
+    starts, so that it is forked while a cold grader imports torch and collects the tests."""
+    assignment = Assignment.load(ASSIGNMENTS / "second_order")
+    seen_before_the_session: dict[int, str] = {}
+    original_session = Grader.session
+
+    def session_once_the_zygote_has_forked(grader: Grader):
+        zygote = grader.warm_worker().process().process.pid
+        deadline = time.monotonic() + 30  # the zygote answers once it has imported torch
+        while not seen_before_the_session and time.monotonic() < deadline:
+            seen_before_the_session.update(descendants(zygote))
+            time.sleep(0.05)
+        return original_session(grader)
+
+    monkeypatch.setattr(Grader, "session", session_once_the_zygote_has_forked)
+    with Grader(assignment, GradingOptions(mode=CHECK)) as grader:
+        result, _ = grader.grade(Submission("correct", SUBMISSIONS / "second_order" / "correct_compact.py"))
+    assert seen_before_the_session, "no process was forked before the tests ran"
+    assert result.score == result.max_score > 0
