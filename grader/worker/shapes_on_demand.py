@@ -48,10 +48,11 @@ def _torchs(name: str) -> Any:
 
 
 def sym_eq(x: Any, y: Any) -> Any:
-    """torch's `sym_eq` for plain integer sizes; anything else goes to torch's own."""
+    """torch's `sym_eq` for two plain sizes or two plain ints; anything else (a symbolic size,
+    a size against an int) goes to torch's own."""
     if _plain_size(x) and _plain_size(y):
-        if isinstance(x, (tuple, list)):
-            return len(x) == len(y) and all(a == b for a, b in zip(x, y, strict=True))
+        return len(x) == len(y) and all(a == b for a, b in zip(x, y, strict=True))
+    if type(x) is int and type(y) is int:
         return x == y
     return _torchs("sym_eq")(x, y)
 
@@ -64,10 +65,8 @@ def expect_true(a: Any, skip: int = 0) -> Any:
 
 
 def _plain_size(value: Any) -> bool:
-    """A plain int, or a tuple or list of plain ints (a torch.Size of a real tensor)."""
-    if isinstance(value, (tuple, list)):
-        return all(type(item) is int for item in value)
-    return type(value) is int
+    """A tuple or list of plain ints (a torch.Size of a real tensor)."""
+    return isinstance(value, (tuple, list)) and all(type(item) is int for item in value)
 
 
 _FAST = {"sym_eq": sym_eq, "expect_true": expect_true}
